@@ -1,0 +1,261 @@
+import { isBotLogin, sameLogin } from "./agents.js";
+import type { Codeowners } from "./codeowners.js";
+import type { ResolvedPolicy } from "./config.js";
+import { levelRank, maxLevel } from "./risk.js";
+import type {
+  ApprovalResult,
+  Finding,
+  IgnoredReview,
+  OwnerSource,
+  PullRequestFacts,
+  Requirement,
+  RequirementStatus,
+  Review,
+  RiskLevel,
+  TeamMembership,
+} from "./types.js";
+
+/**
+ * Approval requirements (issue 2, section 5) and their evaluation against reviews (invariants 3 and 4).
+ *
+ * Semantics, chosen to fail closed:
+ * - `count` means distinct approvals from the requirement's own owners (a team counts each approving member).
+ * - A sensitive path with no owner uses `approvals.fallback`; with no fallback nobody can approve it, the
+ *   requirement is unsatisfiable and the check fails (action_required would promise an approval that can't come).
+ * - Email owners cannot be matched to reviewers (reviews carry logins), so they never satisfy a requirement.
+ */
+
+export function isTeamOwner(owner: string): boolean {
+  return owner.startsWith("@") && owner.includes("/");
+}
+
+function isUserOwner(owner: string): boolean {
+  return owner.startsWith("@") && !owner.includes("/");
+}
+
+function ownerLogin(owner: string): string {
+  return owner.slice(1);
+}
+
+export interface BuildRequirementsInput {
+  policy: ResolvedPolicy;
+  findings: Finding[];
+  codeowners: Codeowners;
+}
+
+/** Group the sensitive paths (findings at or above `approvals.codeowners.from`) by their owners and level. */
+export function buildRequirements(input: BuildRequirementsInput): Requirement[] {
+  const { policy, findings, codeowners } = input;
+  const from = levelRank(policy.approvals.codeowners.from);
+  const perPath = new Map<string, { levels: RiskLevel[]; rules: Set<string> }>();
+  for (const f of findings) {
+    if (levelRank(f.level) < from) continue;
+    for (const p of f.paths) {
+      let entry = perPath.get(p);
+      if (!entry) perPath.set(p, (entry = { levels: [], rules: new Set() }));
+      entry.levels.push(f.level);
+      entry.rules.add(f.rule);
+    }
+  }
+
+  const groups = new Map<string, Omit<Requirement, "id" | "satisfiable" | "reason">>();
+  for (const [path, entry] of perPath) {
+    const level = maxLevel(entry.levels);
+    const match = codeowners.tooLarge ? null : codeowners.ownersOf(path);
+    let owners: string[];
+    let source: OwnerSource;
+    let line: number | undefined;
+    if (match && match.owners.length > 0) {
+      owners = dedupeOwners(match.owners);
+      source = "codeowners";
+      line = match.line;
+    } else if (policy.approvals.fallback.length > 0) {
+      owners = dedupeOwners(policy.approvals.fallback);
+      source = "fallback";
+    } else {
+      owners = [];
+      source = "unowned";
+    }
+    const key = `${source}\u0000${level}\u0000${owners.map((o) => o.toLowerCase()).sort().join(" ")}`;
+    const group = groups.get(key);
+    if (group) {
+      group.paths.push(path);
+      for (const r of entry.rules) if (!group.rules.includes(r)) group.rules.push(r);
+      if (group.codeownersLine !== line) group.codeownersLine = undefined;
+    } else {
+      groups.set(key, { paths: [path], level, rules: [...entry.rules], owners, count: policy.approvals.count[level], source, codeownersLine: line });
+    }
+  }
+
+  const sorted = [...groups.values()].sort((a, b) => levelRank(b.level) - levelRank(a.level) || (a.paths[0] ?? "").localeCompare(b.paths[0] ?? ""));
+  return sorted.map((g, i) => {
+    const requirement: Requirement = { id: `r${i + 1}`, ...g, satisfiable: true };
+    if (g.codeownersLine === undefined) delete requirement.codeownersLine;
+    const why = staticUnsatisfiable(g, codeowners);
+    if (why) {
+      requirement.satisfiable = false;
+      requirement.reason = why;
+    }
+    return requirement;
+  });
+}
+
+function dedupeOwners(owners: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const o of owners) {
+    const k = o.toLowerCase();
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(o);
+  }
+  return out;
+}
+
+function staticUnsatisfiable(g: { owners: string[]; count: number; source: OwnerSource }, codeowners: Codeowners): string | null {
+  if (g.source === "unowned") {
+    const where = codeowners.tooLarge
+      ? `${codeowners.path ?? "CODEOWNERS"} is 3 MB or larger, so GitHub and Agent Gate ignore it`
+      : codeowners.path === null
+        ? "there is no CODEOWNERS file"
+        : `${codeowners.path} gives these paths no owner`;
+    return `nobody can approve: ${where} and approvals.fallback is empty`;
+  }
+  const reviewers = g.owners.filter((o) => o.startsWith("@"));
+  if (reviewers.length === 0) {
+    return "nobody can approve: the owners are email addresses, which cannot be matched to reviewers; use @user or @org/team";
+  }
+  if (!reviewers.some(isTeamOwner) && reviewers.length < g.count) {
+    return `nobody can approve: ${g.count} approvals are needed but only ${reviewers.length} owner${reviewers.length === 1 ? " is" : "s are"} listed`;
+  }
+  return null;
+}
+
+/**
+ * The `@org/team` owners whose membership decides the outcome, so the App fetches only those. When `reviews`
+ * is given and nobody approved or requested changes, membership cannot change anything and none are needed.
+ */
+export function teamsToResolve(requirements: Requirement[], reviews?: Review[]): string[] {
+  if (reviews && !reviews.some((r) => r.state === "APPROVED" || r.state === "CHANGES_REQUESTED")) return [];
+  const seen = new Map<string, string>();
+  for (const r of requirements) {
+    if (!r.satisfiable) continue;
+    for (const o of r.owners) if (isTeamOwner(o) && !seen.has(o.toLowerCase())) seen.set(o.toLowerCase(), o);
+  }
+  return [...seen.values()];
+}
+
+export interface EvaluateApprovalsInput {
+  policy: ResolvedPolicy;
+  requirements: Requirement[];
+  reviews: Review[];
+  headSha: string;
+  pr: PullRequestFacts;
+  teams: TeamMembership;
+}
+
+/** Why this login can never count as an approver (invariant 4), or null. */
+export function ineligibleReason(policy: ResolvedPolicy, pr: PullRequestFacts, login: string, type?: string): string | null {
+  if (sameLogin(login, pr.author)) return "is the pull request's author";
+  if (policy.agents.authors.some((a) => sameLogin(a, login))) return "is an agent identity (agents.authors)";
+  if (isBotLogin(login, type)) return "is a bot";
+  if (pr.triggeredBy && sameLogin(login, pr.triggeredBy)) return "triggered the agent run";
+  return null;
+}
+
+const STATE_SETTING = new Set(["APPROVED", "CHANGES_REQUESTED", "DISMISSED"]);
+
+/** Each reviewer's review that decides their state: the latest that is not a comment (as on GitHub). */
+export function latestReviews(reviews: readonly Review[]): Review[] {
+  const order = reviews
+    .map((r, i) => ({ r, i, t: Date.parse(r.submittedAt) }))
+    .sort((a, b) => (Number.isNaN(a.t) ? -Infinity : a.t) - (Number.isNaN(b.t) ? -Infinity : b.t) || (a.r.id ?? 0) - (b.r.id ?? 0) || a.i - b.i);
+  const latest = new Map<string, Review>();
+  for (const { r } of order) {
+    if (!STATE_SETTING.has(r.state)) continue;
+    latest.set(r.reviewer.toLowerCase(), r);
+  }
+  return [...latest.values()].filter((r) => r.state !== "DISMISSED");
+}
+
+export function evaluateApprovals(input: EvaluateApprovalsInput): ApprovalResult {
+  const { policy, requirements, reviews, headSha, pr } = input;
+  const teams = new Map<string, Set<string>>();
+  for (const [slug, members] of Object.entries(input.teams)) {
+    teams.set(slug.toLowerCase(), new Set(members.map((m) => m.toLowerCase())));
+  }
+
+  const ignored: IgnoredReview[] = [];
+  const approvers: string[] = [];
+  const changers: string[] = [];
+  for (const r of latestReviews(reviews)) {
+    if (r.state === "CHANGES_REQUESTED") {
+      // Blocks whoever sent it, eligible approver or not: an owner's objection stands until they withdraw it.
+      changers.push(r.reviewer);
+      continue;
+    }
+    const why = ineligibleReason(policy, pr, r.reviewer, r.reviewerType);
+    if (why) {
+      ignored.push({ reviewer: r.reviewer, reason: `approval does not count: ${r.reviewer} ${why}` });
+    } else if (policy.approvals.invalidateOnPush && r.commitId !== headSha) {
+      ignored.push({
+        reviewer: r.reviewer,
+        reason: `approval does not count: given on ${r.commitId.slice(0, 7) || "an unknown commit"}, not on the head ${headSha.slice(0, 7)}`,
+      });
+    } else {
+      approvers.push(r.reviewer);
+    }
+  }
+
+  const owns = (owner: string, login: string): boolean => {
+    if (isUserOwner(owner)) return sameLogin(ownerLogin(owner), login);
+    if (isTeamOwner(owner)) return teams.get(owner.toLowerCase())?.has(login.toLowerCase()) ?? false;
+    return false;
+  };
+
+  const statuses: RequirementStatus[] = requirements.map((req) => {
+    const isOwner = (login: string) => req.owners.some((o) => owns(o, login));
+    const approvedBy = approvers.filter(isOwner);
+    const blockedBy = changers.filter(isOwner);
+    let satisfiable = req.satisfiable;
+    let reason = req.reason;
+    if (satisfiable) {
+      const why = dynamicUnsatisfiable(req, teams, (login) => ineligibleReason(policy, pr, login) !== null);
+      if (why) {
+        satisfiable = false;
+        reason = why;
+      }
+    }
+    const met = satisfiable && approvedBy.length >= req.count && blockedBy.length === 0;
+    const waitingOn = met
+      ? []
+      : req.owners.filter(
+          (o) =>
+            o.startsWith("@") &&
+            !(isUserOwner(o) && (approvedBy.some((a) => sameLogin(a, ownerLogin(o))) || ineligibleReason(policy, pr, ownerLogin(o)) !== null)),
+        );
+    const status: RequirementStatus = { ...req, satisfiable, approvedBy, waitingOn, blockedBy, met };
+    if (reason !== undefined) status.reason = reason;
+    return status;
+  });
+
+  ignored.sort((a, b) => a.reviewer.localeCompare(b.reviewer));
+  return { required: statuses.length > 0, satisfied: statuses.every((s) => s.met), requirements: statuses, ignoredReviews: ignored };
+}
+
+/** With every team's members known, can enough eligible owners exist at all? */
+function dynamicUnsatisfiable(req: Requirement, teams: Map<string, Set<string>>, ineligible: (login: string) => boolean): string | null {
+  const candidates = new Set<string>();
+  for (const o of req.owners) {
+    if (isUserOwner(o)) candidates.add(ownerLogin(o).toLowerCase());
+    else if (isTeamOwner(o)) {
+      const members = teams.get(o.toLowerCase());
+      if (!members) return null; // unknown membership: someone may still approve
+      for (const m of members) candidates.add(m);
+    }
+  }
+  let eligible = 0;
+  for (const c of candidates) if (!ineligible(c)) eligible++;
+  if (eligible >= req.count) return null;
+  return `nobody can approve: ${req.count} approval${req.count === 1 ? " is" : "s are"} needed from its owners but only ${eligible} of them can approve (the author, agent identities, bots and whoever triggered the run cannot)`;
+}

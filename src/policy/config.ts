@@ -1,0 +1,453 @@
+import { z } from "zod";
+import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument } from "yaml";
+import type { Node as YamlNode } from "yaml";
+import { isValidOwner } from "./codeowners.js";
+import { globProblem } from "./globs.js";
+import { GATE_CONTROL_RULE, RECOMMENDED_RULES, RESERVED_RULE_IDS } from "./preset.js";
+import { KNOWN_FILE_STATUSES, RISK_LEVELS } from "./types.js";
+import type { RiskLevel } from "./types.js";
+
+/** Where the App and the CLI read the policy, always from the base branch (invariant 1). */
+export const POLICY_PATH = ".github/agent-gate.yml";
+
+/** A policy file larger than this is refused: no legitimate policy comes near it. */
+export const MAX_POLICY_BYTES = 256 * 1024;
+
+// ---------------------------------------------------------------------------------------------------------
+// Schema: the one source of truth for the file's shape, its validation and the generated JSON Schema.
+
+const level = z.enum(RISK_LEVELS).describe("A risk level: low, medium, high or critical.");
+
+const glob = z
+  .string()
+  .superRefine((value, ctx) => {
+    const problem = globProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  })
+  .describe(
+    "A glob over the repository path (no leading slash), dot files included, case-insensitive. `*` stays within one folder, `**` crosses folders: `*.pem` matches only at the root, `**/*.pem` anywhere.",
+  );
+
+const owner = z
+  .string()
+  .refine((value) => isValidOwner(value), { message: "expected @user, @org/team or an email address" })
+  .describe("A code owner as CODEOWNERS writes it: @user, @org/team or an email address.");
+
+const threshold = z
+  .strictObject({
+    gt: z.number().int().min(0).describe("Fires when the count is greater than this."),
+  })
+  .describe("A numeric threshold.");
+
+export const DETECTORS = ["secrets", "external-hosts", "package-scripts", "new-symlink", "new-executable"] as const;
+export type Detector = (typeof DETECTORS)[number];
+
+const ruleSchema = z
+  .strictObject({
+    id: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "expected lowercase letters, digits, '.', '_' or '-' (at most 64)")
+      .describe(
+        "The rule's name, shown in findings. Reusing the id of a recommended rule replaces that rule. `gate-control` and `evaluation-incomplete` are reserved.",
+      ),
+    level: level.describe("The risk level of a pull request this rule fires on."),
+    reason: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe("One line a maintainer understands: why this is risky. Shown next to every finding."),
+    paths: z
+      .array(glob)
+      .min(1)
+      .optional()
+      .describe(
+        "Files the rule applies to. A renamed or copied file matches when its old or its new path does. Omitted: every file.",
+      ),
+    excludePaths: z.array(glob).optional().describe("Files the rule never applies to, even when `paths` matches."),
+    detect: z
+      .enum(DETECTORS)
+      .optional()
+      .describe(
+        "A built-in content or mode check the file must also trip: `secrets` (added lines that look like credentials), `external-hosts` (added URLs whose host the diff did not mention before), `package-scripts` (changes inside package.json `scripts`), `new-symlink`, `new-executable` (file modes, known to the CLI).",
+      ),
+    when: z
+      .strictObject({
+        status: z
+          .array(z.enum(KNOWN_FILE_STATUSES))
+          .min(1)
+          .optional()
+          .describe("The file's status must be one of these (GitHub's: added, removed, modified, renamed, copied, changed, unchanged)."),
+        binary: z.boolean().optional().describe("true: only binary files; false: only text files."),
+        changedLines: threshold
+          .optional()
+          .describe("The whole pull request's changed lines (additions + deletions) must exceed `gt`."),
+        changedFiles: threshold.optional().describe("The whole pull request's changed file count must exceed `gt`."),
+      })
+      .optional()
+      .describe("Further conditions; all given must hold."),
+  })
+  .superRefine((rule, ctx) => {
+    if (RESERVED_RULE_IDS.includes(rule.id)) {
+      ctx.addIssue({ code: "custom", path: ["id"], message: `"${rule.id}" is built in and always on; it cannot be redefined` });
+    }
+    if (!rule.paths && !rule.detect && !rule.when) {
+      ctx.addIssue({ code: "custom", message: "a rule needs at least one of paths, detect or when" });
+    }
+  })
+  .describe("A risk rule: the files it applies to, what they must show, and the level it sets.");
+
+export type RiskRule = z.infer<typeof ruleSchema>;
+
+const countSchema = z
+  .strictObject({
+    low: z.number().int().min(1).optional().describe("Approvals needed for a low-risk sensitive file (only with codeowners.from: low)."),
+    medium: z.number().int().min(1).optional().describe("Approvals needed for a medium-risk sensitive file."),
+    high: z.number().int().min(1).optional().describe("Approvals needed for a high-risk sensitive file."),
+    critical: z.number().int().min(1).optional().describe("Approvals needed for a critical-risk sensitive file."),
+  })
+  .describe("Distinct code-owner approvals needed per level. Unset levels need 1.");
+
+const DEFAULT_AGENT_AUTHORS = [
+  "github-actions[bot]",
+  "Copilot",
+  "copilot-swe-agent[bot]",
+  "chatgpt-codex-connector[bot]",
+  "claude[bot]",
+  "devin-ai-integration[bot]",
+  "cursor[bot]",
+];
+const DEFAULT_AGENT_BRANCHES = ["agent/**", "codex/**", "copilot/**", "claude/**", "cursor/**", "devin/**"];
+const DEFAULT_AGENT_LABELS = ["agent"];
+
+export const policySchema = z
+  .strictObject({
+    version: z.literal(1).optional().describe("The policy format version. Only 1 exists."),
+    agents: z
+      .strictObject({
+        authors: z
+          .array(z.string().min(1).max(100))
+          .optional()
+          .describe(
+            `Logins whose pull requests are agent pull requests. They never count as approvers. Default: ${DEFAULT_AGENT_AUTHORS.join(", ")}.`,
+          ),
+        branches: z
+          .array(glob)
+          .optional()
+          .describe(`Head branch globs that mark an agent pull request. Default: ${DEFAULT_AGENT_BRANCHES.join(", ")}.`),
+        labels: z
+          .array(z.string().min(1).max(50))
+          .optional()
+          .describe(`Labels that mark an agent pull request (case-insensitive). Default: ${DEFAULT_AGENT_LABELS.join(", ")}.`),
+      })
+      .optional()
+      .describe("Which pull requests are agent pull requests: any match of author, head branch or label."),
+    scope: z
+      .enum(["agents", "all"])
+      .optional()
+      .describe("Which pull requests the gate evaluates: `agents` (default) or `all`."),
+    risk: z
+      .strictObject({
+        extends: z
+          .enum(["recommended", "none"])
+          .optional()
+          .describe(
+            "`recommended` (default) starts from the built-in preset; `none` starts empty. `gate-control` and `evaluation-incomplete` are always on.",
+          ),
+        rules: z.array(ruleSchema).optional().describe("Your own rules, added to (or replacing by id) the preset's."),
+        disable: z
+          .array(z.string().min(1))
+          .optional()
+          .describe("Ids of preset rules to turn off. `gate-control` and `evaluation-incomplete` cannot be turned off."),
+      })
+      .optional()
+      .describe("How changed files become findings and a risk level."),
+    approvals: z
+      .strictObject({
+        codeowners: z
+          .strictObject({
+            from: level
+              .optional()
+              .describe("Files with a finding at or above this level need their code owners' approval. Default: high."),
+          })
+          .optional()
+          .describe("Which files need code-owner approval."),
+        count: countSchema.optional(),
+        fallback: z
+          .array(owner)
+          .optional()
+          .describe(
+            "Owners for sensitive files that CODEOWNERS does not cover. Empty (default): such files cannot be approved and the check fails.",
+          ),
+        invalidateOnPush: z
+          .boolean()
+          .optional()
+          .describe("Count only reviews on the pull request's current head commit (default true)."),
+      })
+      .optional()
+      .describe("Who must approve what."),
+    labels: z
+      .strictObject({
+        prefix: z
+          .string()
+          .min(1)
+          .max(40)
+          .regex(/^[^,\s][^,]*$/, "a label prefix cannot start with a space or contain a comma")
+          .optional()
+          .describe('Risk labels are this prefix plus the level. Default: "agent-risk:".'),
+      })
+      .optional()
+      .describe("Risk labels on the pull request."),
+    telemetry: z
+      .strictObject({
+        workflows: z
+          .array(z.string().min(1).max(300))
+          .optional()
+          .describe("Workflow files (e.g. .github/workflows/agent.yml) whose telemetry bundles are accepted."),
+        required: z.boolean().optional().describe("When true, a pull request without accepted telemetry cannot pass. Default false."),
+      })
+      .optional()
+      .describe("Where agent telemetry may come from."),
+  })
+  .describe("Agent Gate policy (.github/agent-gate.yml), read from the pull request's base branch.");
+
+/** The policy file as written. */
+export type PolicyConfig = z.infer<typeof policySchema>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Resolved policy: the preset merged in and every default filled, so the engine never looks at `undefined`.
+
+export interface ResolvedRule extends RiskRule {
+  reason: string;
+  /** Where the rule came from. */
+  origin: "builtin" | "recommended" | "policy";
+}
+
+export interface ResolvedPolicy {
+  agents: { authors: string[]; branches: string[]; labels: string[] };
+  scope: "agents" | "all";
+  risk: { extends: "recommended" | "none"; rules: ResolvedRule[] };
+  approvals: {
+    codeowners: { from: RiskLevel };
+    count: Record<RiskLevel, number>;
+    fallback: string[];
+    invalidateOnPush: boolean;
+  };
+  labels: { prefix: string };
+  telemetry: { workflows: string[]; required: boolean };
+}
+
+export interface PolicyError {
+  file: string;
+  /** 1-based; null when the error has no position (e.g. the file is too large). */
+  line: number | null;
+  /** The YAML path, e.g. `approvals.count.high` or `risk.rules[2].paths[0]`; "" for the whole file. */
+  path: string;
+  message: string;
+}
+
+export function formatPolicyError(e: PolicyError): string {
+  const where = e.line === null ? e.file : `${e.file}:${e.line}`;
+  return e.path ? `${where}: ${e.path}: ${e.message}` : `${where}: ${e.message}`;
+}
+
+/** Merge a validated policy with the preset and defaults. */
+export function resolvePolicy(config: PolicyConfig): ResolvedPolicy {
+  const ext = config.risk?.extends ?? "recommended";
+  const disabled = new Set(config.risk?.disable ?? []);
+  const own = config.risk?.rules ?? [];
+  const ownIds = new Set(own.map((r) => r.id));
+  const rules: ResolvedRule[] = [{ ...GATE_CONTROL_RULE, reason: GATE_CONTROL_RULE.reason ?? "", origin: "builtin" }];
+  if (ext === "recommended") {
+    for (const r of RECOMMENDED_RULES) {
+      if (disabled.has(r.id) || ownIds.has(r.id)) continue;
+      rules.push({ ...r, reason: r.reason ?? r.id, origin: "recommended" });
+    }
+  }
+  for (const r of own) {
+    if (disabled.has(r.id)) continue;
+    rules.push({ ...r, reason: r.reason ?? `matches policy rule "${r.id}"`, origin: "policy" });
+  }
+  const count = config.approvals?.count ?? {};
+  return {
+    agents: {
+      authors: config.agents?.authors ?? [...DEFAULT_AGENT_AUTHORS],
+      branches: config.agents?.branches ?? [...DEFAULT_AGENT_BRANCHES],
+      labels: config.agents?.labels ?? [...DEFAULT_AGENT_LABELS],
+    },
+    scope: config.scope ?? "agents",
+    risk: { extends: ext, rules },
+    approvals: {
+      codeowners: { from: config.approvals?.codeowners?.from ?? "high" },
+      count: { low: count.low ?? 1, medium: count.medium ?? 1, high: count.high ?? 1, critical: count.critical ?? 1 },
+      fallback: config.approvals?.fallback ?? [],
+      invalidateOnPush: config.approvals?.invalidateOnPush ?? true,
+    },
+    labels: { prefix: config.labels?.prefix ?? "agent-risk:" },
+    telemetry: { workflows: config.telemetry?.workflows ?? [], required: config.telemetry?.required ?? false },
+  };
+}
+
+/** The recommended preset with every default: what applies when a repository has no policy file. */
+export function defaultPolicy(): ResolvedPolicy {
+  return resolvePolicy({});
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Parsing with positions
+
+export type ParsePolicyResult = { ok: true; policy: ResolvedPolicy; config: PolicyConfig } | { ok: false; errors: PolicyError[] };
+
+/**
+ * Parse and validate a policy file. Never throws; every error names the file, the YAML path and the line.
+ */
+export function parsePolicy(text: string, file: string = POLICY_PATH): ParsePolicyResult {
+  if (text.length > MAX_POLICY_BYTES) {
+    return { ok: false, errors: [{ file, line: null, path: "", message: `the policy file is larger than ${MAX_POLICY_BYTES} bytes` }] };
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      errors: doc.errors.map((e) => ({
+        file,
+        line: e.linePos?.[0]?.line ?? lineOf(lineCounter, e.pos[0]),
+        path: "",
+        message: `invalid YAML: ${firstLine(e.message)}`,
+      })),
+    };
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    return { ok: false, errors: [{ file, line: 1, path: "", message: `invalid YAML: ${firstLine(e instanceof Error ? e.message : String(e))}` }] };
+  }
+  if (data === null || data === undefined) data = {};
+  if (typeof data !== "object" || Array.isArray(data)) {
+    return { ok: false, errors: [{ file, line: lineOf(lineCounter, doc.contents?.range?.[0] ?? 0), path: "", message: "expected a mapping of settings at the top level" }] };
+  }
+  const parsed = policySchema.safeParse(data);
+  if (!parsed.success) {
+    const errors: PolicyError[] = [];
+    for (const issue of parsed.error.issues) {
+      if (issue.code === "unrecognized_keys") {
+        for (const key of issue.keys) {
+          const path = [...issue.path, key];
+          errors.push({ file, line: locate(doc.contents, path, lineCounter), path: formatPath(path), message: `unknown key "${key}"${suggest(key)}` });
+        }
+        continue;
+      }
+      errors.push({ file, line: locate(doc.contents, issue.path, lineCounter), path: formatPath(issue.path), message: describeIssue(issue) });
+    }
+    errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+    return { ok: false, errors };
+  }
+  return { ok: true, policy: resolvePolicy(parsed.data), config: parsed.data };
+}
+
+function firstLine(s: string): string {
+  return s.split("\n")[0] ?? s;
+}
+
+function lineOf(lc: LineCounter, offset: number): number {
+  return lc.linePos(offset).line;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const seg of path) {
+    if (typeof seg === "number") out += `[${seg}]`;
+    else out += out ? `.${String(seg)}` : String(seg);
+  }
+  return out;
+}
+
+/** The line of the deepest node on `path` that exists (a map entry's key line, so errors point at the key). */
+function locate(root: unknown, path: readonly PropertyKey[], lc: LineCounter): number {
+  let node: unknown = root;
+  let line = nodeLine(root, lc) ?? 1;
+  for (const seg of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+      if (!pair) break;
+      line = nodeLine(pair.key, lc) ?? line;
+      node = pair.value;
+    } else if (isSeq(node) && typeof seg === "number") {
+      const item: unknown = node.items[seg];
+      if (item === undefined) break;
+      line = nodeLine(item, lc) ?? line;
+      node = item;
+    } else {
+      break;
+    }
+  }
+  return line;
+}
+
+function nodeLine(node: unknown, lc: LineCounter): number | null {
+  const range = (node as YamlNode | null | undefined)?.range;
+  return range ? lineOf(lc, range[0]) : null;
+}
+
+const KNOWN_KEYS = ["version", "agents", "authors", "branches", "labels", "scope", "risk", "extends", "rules", "disable", "id", "level", "reason", "paths", "excludePaths", "detect", "when", "status", "binary", "changedLines", "changedFiles", "gt", "approvals", "codeowners", "from", "count", "fallback", "invalidateOnPush", "prefix", "telemetry", "workflows", "required"];
+
+function suggest(key: string): string {
+  const lower = key.toLowerCase().replace(/[_-]/g, "");
+  const hit = KNOWN_KEYS.find((k) => k.toLowerCase() === lower) ?? KNOWN_KEYS.find((k) => key.length > 3 && distance(k.toLowerCase(), lower) <= 2);
+  return hit && hit !== key ? ` (did you mean "${hit}"?)` : "";
+}
+
+/** Levenshtein distance, for "did you mean" on short keys only. */
+function distance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2 || a.length > 40 || b.length > 40) return 99;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case "invalid_type": {
+      const names: Record<string, string> = { array: "a list", object: "a mapping", int: "a whole number", number: "a number", string: "a string", boolean: "true or false" };
+      const expected = names[issue.expected] ?? issue.expected;
+      return `expected ${expected}`;
+    }
+    case "too_small": {
+      if (issue.origin === "number") return `expected a number >= ${String(issue.minimum)}`;
+      if (issue.origin === "array") return `expected at least ${String(issue.minimum)} item${Number(issue.minimum) === 1 ? "" : "s"}`;
+      if (issue.origin === "string") return Number(issue.minimum) <= 1 ? "cannot be empty" : `expected at least ${String(issue.minimum)} characters`;
+      return issue.message;
+    }
+    case "too_big": {
+      if (issue.origin === "number") return `expected a number <= ${String(issue.maximum)}`;
+      if (issue.origin === "string") return `expected at most ${String(issue.maximum)} characters`;
+      return issue.message;
+    }
+    case "invalid_value":
+      return `expected one of ${issue.values.map((v) => String(v)).join(", ")}`;
+    case "invalid_format":
+      return issue.message;
+    default:
+      return issue.message;
+  }
+}
+
+/** The JSON Schema for editors, generated from `policySchema` (committed as schema/agent-gate.schema.json). */
+export function policyJsonSchema(): Record<string, unknown> {
+  const generated = z.toJSONSchema(policySchema, { io: "input", target: "draft-2020-12" }) as Record<string, unknown>;
+  const { $schema, ...rest } = generated;
+  return { $schema, title: "Agent Gate policy (.github/agent-gate.yml)", ...rest };
+}
+
+/** The committed schema file's exact text (stable key order, trailing newline). */
+export function policyJsonSchemaText(): string {
+  return `${JSON.stringify(policyJsonSchema(), null, 2)}\n`;
+}

@@ -1,0 +1,118 @@
+import { classifyPullRequest } from "./agents.js";
+import { buildRequirements, evaluateApprovals } from "./approvals.js";
+import type { Codeowners } from "./codeowners.js";
+import { formatPolicyError } from "./config.js";
+import type { PolicyError, ResolvedPolicy } from "./config.js";
+import { EVALUATION_INCOMPLETE_ID } from "./preset.js";
+import { assessRisk } from "./risk.js";
+import type { ChangedFile, Conclusion, Decision, PullRequestFacts, RequirementStatus, Review, RiskLevel, TeamMembership } from "./types.js";
+
+export const POLICY_INVALID_ID = "policy-invalid";
+
+export interface EvaluateInput {
+  policy: ResolvedPolicy;
+  /** Where the policy was read: `source` names it (file or preset), `ref` the base commit (invariant 1). */
+  policySource: { source: string; ref: string };
+  /** Read from the base branch at the same commit as the policy (invariant 1). */
+  codeowners: Codeowners;
+  files: ChangedFile[];
+  pr: PullRequestFacts;
+  reviews: Review[];
+  /** Members of the teams `teamsToResolve` named; missing teams count as nobody. */
+  teams: TeamMembership;
+  truncated?: boolean | undefined;
+}
+
+export function riskLabel(policy: Pick<ResolvedPolicy, "labels">, risk: RiskLevel): string {
+  return `${policy.labels.prefix}${risk}`;
+}
+
+/**
+ * The whole engine: findings → risk → requirements → approvals → conclusion.
+ *
+ * Conclusions: `failure` when the pull request cannot be fully evaluated or a requirement can never be met
+ * (nobody could turn it green, so "waiting" would be a lie); `action_required` while approvals are missing or
+ * an owner requests changes; `success` when every requirement is met (or none exists).
+ */
+export function evaluate(input: EvaluateInput): Decision {
+  const { policy, codeowners, pr } = input;
+  const { risk, findings } = assessRisk({ policy, files: input.files, pr, truncated: input.truncated });
+  const requirements = buildRequirements({ policy, findings, codeowners });
+  const approval = evaluateApprovals({ policy, requirements, reviews: input.reviews, headSha: pr.headSha, pr, teams: input.teams });
+
+  const incomplete = findings.some((f) => f.rule === EVALUATION_INCOMPLETE_ID);
+  const unsatisfiable = approval.requirements.filter((r) => !r.satisfiable);
+  const conclusion: Conclusion = incomplete || unsatisfiable.length > 0 ? "failure" : approval.satisfied ? "success" : "action_required";
+
+  return {
+    risk,
+    labels: [riskLabel(policy, risk)],
+    findings,
+    approval: { required: approval.required, satisfied: approval.satisfied, requirements: approval.requirements },
+    conclusion,
+    title: titleFor(risk, conclusion, incomplete, approval.requirements),
+    policy: { ...input.policySource },
+    ignoredReviews: approval.ignoredReviews,
+    scope: classifyPullRequest(policy, pr),
+    headSha: pr.headSha,
+    codeowners: {
+      path: codeowners.path,
+      tooLarge: codeowners.tooLarge,
+      errors: codeowners.errors.map((e) => ({ line: e.line, message: e.message })),
+    },
+  };
+}
+
+/**
+ * The decision when the policy file itself is invalid (invariant 5): `failure`, critical, and the errors
+ * quoted with file and line so the summary tells an admin exactly what to fix.
+ */
+export function policyErrorDecision(input: { errors: PolicyError[]; policySource: { source: string; ref: string }; headSha: string; labelPrefix?: string }): Decision {
+  const lines = input.errors.map(formatPolicyError);
+  const first = lines[0] ?? "invalid policy";
+  return {
+    risk: "critical",
+    labels: [`${input.labelPrefix ?? "agent-risk:"}critical`],
+    findings: [{ rule: POLICY_INVALID_ID, level: "critical", paths: [...new Set(input.errors.map((e) => e.file))], message: `the policy is invalid: ${first}` }],
+    approval: { required: true, satisfied: false, requirements: [] },
+    conclusion: "failure",
+    title: `Invalid policy: ${truncate(first, 100)}`,
+    policy: { ...input.policySource },
+    ignoredReviews: [],
+    scope: { inScope: true, isAgent: false, reason: "the policy is invalid, so every pull request fails closed" },
+    headSha: input.headSha,
+    codeowners: { path: null, tooLarge: false, errors: [] },
+    policyErrors: lines,
+  };
+}
+
+function truncate(s: string, n: number): string {
+  return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
+}
+
+const LEVEL_NAME: Record<RiskLevel, string> = { low: "Low", medium: "Medium", high: "High", critical: "Critical" };
+
+function listOwners(owners: string[], max = 3): string {
+  const unique = [...new Set(owners)];
+  const shown = unique.slice(0, max).join(", ");
+  return unique.length > max ? `${shown} and ${unique.length - max} more` : shown;
+}
+
+function titleFor(risk: RiskLevel, conclusion: Conclusion, incomplete: boolean, reqs: RequirementStatus[]): string {
+  const head = `${LEVEL_NAME[risk]} risk`;
+  let tail: string;
+  if (incomplete) {
+    tail = "cannot be fully evaluated";
+  } else if (conclusion === "failure") {
+    const paths = reqs.filter((r) => !r.satisfiable).reduce((n, r) => n + r.paths.length, 0);
+    tail = `nobody can approve ${paths} sensitive path${paths === 1 ? "" : "s"}`;
+  } else if (conclusion === "action_required") {
+    const blocked = reqs.flatMap((r) => r.blockedBy);
+    tail = blocked.length > 0 ? `changes requested by ${listOwners(blocked.map((b) => `@${b}`))}` : `waiting on ${listOwners(reqs.flatMap((r) => r.waitingOn))}`;
+  } else if (reqs.length > 0) {
+    tail = `approved by ${listOwners(reqs.flatMap((r) => r.approvedBy.map((a) => `@${a}`)))}`;
+  } else {
+    tail = risk === "low" ? "no approval needed" : "no code-owner approval needed";
+  }
+  return truncate(`${head}: ${tail}`, 120);
+}

@@ -1,0 +1,225 @@
+import type { Decision, Finding, RequirementStatus, RiskLevel } from "./types.js";
+
+/** Label colours (hex without `#`, as the labels API takes them). */
+export const RISK_LABEL_COLORS: Record<RiskLevel, string> = {
+  low: "0e8a16",
+  medium: "fbca04",
+  high: "d93f0b",
+  critical: "b60205",
+};
+
+export const RISK_LABEL_DESCRIPTIONS: Record<RiskLevel, string> = {
+  low: "Agent Gate: low-risk agent change",
+  medium: "Agent Gate: medium-risk agent change",
+  high: "Agent Gate: high-risk agent change, code-owner approval needed",
+  critical: "Agent Gate: critical agent change, code-owner approval needed",
+};
+
+/** GitHub's limit for a check run's summary and text. */
+export const CHECK_RUN_TEXT_LIMIT = 65_535;
+
+// ---------------------------------------------------------------------------------------------------------
+// Escaping. Paths, owners and messages come from the pull request (an agent chose the file names): they are
+// data, never markup.
+
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** Safe inside a Markdown paragraph or table cell. */
+export function escapeMarkdown(text: string): string {
+  return text
+    .replace(CONTROL_RE, " ")
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/[\\`*_[\]{}()#+!|~]/g, (c) => `\\${c}`);
+}
+
+function code(text: string): string {
+  return `<code>${escapeMarkdown(text)}</code>`;
+}
+
+/** Safe for a terminal: no control characters, no bidi overrides. */
+export function sanitizeText(text: string): string {
+  return text.replace(CONTROL_RE, "?");
+}
+
+const utf8 = new TextEncoder();
+function size(s: string): number {
+  return utf8.encode(s).length;
+}
+
+const LEVEL_ICON: Record<RiskLevel, string> = { low: "🟢", medium: "🟡", high: "🟠", critical: "🔴" };
+const MAX_PATHS_PER_FINDING = 10;
+
+function ownersCell(r: RequirementStatus): string {
+  if (r.source === "unowned") return "_none_";
+  const owners = r.owners.map(escapeMarkdown).join(", ");
+  const from = r.source === "fallback" ? " (fallback)" : r.codeownersLine !== undefined ? ` (CODEOWNERS line ${r.codeownersLine})` : "";
+  return owners + from;
+}
+
+function statusCell(r: RequirementStatus): string {
+  if (!r.satisfiable) return `⛔ ${escapeMarkdown(r.reason ?? "nobody can approve")}`;
+  if (r.met) return "✅ met";
+  if (r.blockedBy.length > 0) return `✋ changes requested by ${r.blockedBy.map((b) => escapeMarkdown(`@${b}`)).join(", ")}`;
+  const have = r.approvedBy.length;
+  return `⏳ ${have} of ${r.count}; waiting on ${r.waitingOn.map(escapeMarkdown).join(", ") || "an eligible owner"}`;
+}
+
+function findingPaths(f: Finding): string {
+  if (f.paths.length === 0) return "_whole pull request_";
+  const shown = f.paths.slice(0, MAX_PATHS_PER_FINDING).map(code).join("<br>");
+  const more = f.paths.length - MAX_PATHS_PER_FINDING;
+  return more > 0 ? `${shown}<br>and ${more} more` : shown;
+}
+
+/**
+ * The approval check run's summary: what was decided, the table sensitive path → rule → owners → approved
+ * by / waiting on, then the findings. Always under GitHub's 65,535-character limit: rows that do not fit are
+ * dropped whole and counted in a closing note.
+ */
+export function renderDecisionMarkdown(decision: Decision, notes: string[] = [], limit = CHECK_RUN_TEXT_LIMIT): string {
+  const TRUNCATION_RESERVE = 400;
+  const budget = limit - TRUNCATION_RESERVE;
+  const out: string[] = [];
+  let used = 0;
+  let dropped = 0;
+  let full = false;
+  const push = (s: string, required = false): boolean => {
+    const n = size(s) + 1;
+    // Once one line did not fit, later ones are dropped too, so nothing is shown out of order or out of place.
+    if (!required && (full || used + n > budget)) {
+      full = true;
+      if (s !== "") dropped++;
+      return false;
+    }
+    out.push(s);
+    used += n;
+    return true;
+  };
+
+  push(`### ${LEVEL_ICON[decision.risk]} ${escapeMarkdown(decision.title)}`, true);
+  push("", true);
+  const policyRef = decision.policy.ref ? ` at ${code(decision.policy.ref.slice(0, 12))}` : "";
+  push(
+    `**Risk:** ${escapeMarkdown(decision.labels.join(", "))} · **Conclusion:** ${decision.conclusion} · **Policy:** ${escapeMarkdown(decision.policy.source)}${policyRef}`,
+    true,
+  );
+  push("", true);
+  for (const note of notes) {
+    // Notes are the App's own sentences (trusted markup), capped so they cannot crowd out the table.
+    push(note.length > 4000 ? `${note.slice(0, 4000)}…` : note, true);
+    push("", true);
+  }
+
+  if (decision.policyErrors && decision.policyErrors.length > 0) {
+    push("#### The policy file is invalid", true);
+    push("", true);
+    push("Every pull request fails closed until it is fixed:", true);
+    push("", true);
+    for (const e of decision.policyErrors) push(`- ${escapeMarkdown(e)}`);
+    push("");
+  }
+
+  const reqs = decision.approval.requirements;
+  if (reqs.length > 0) {
+    push("#### Approvals", true);
+    push("", true);
+    push("| Sensitive path | Rule | Owners | Approved by | Status |", true);
+    push("|---|---|---|---|---|", true);
+    for (const r of reqs) {
+      const approved = r.approvedBy.length > 0 ? r.approvedBy.map((a) => escapeMarkdown(`@${a}`)).join(", ") : "—";
+      const rest = `${escapeMarkdown(r.rules.join(", "))} | ${ownersCell(r)} | ${approved} | ${statusCell(r)} |`;
+      for (const p of r.paths) push(`| ${code(p)} | ${rest}`);
+    }
+    push("");
+  } else if (!decision.policyErrors) {
+    push("No file needs a code owner's approval under this policy.");
+    push("");
+  }
+
+  if (decision.findings.length > 0) {
+    push("#### Findings");
+    push("");
+    push("| Level | Rule | Paths | Why |");
+    push("|---|---|---|---|");
+    for (const f of decision.findings) {
+      push(`| ${LEVEL_ICON[f.level]} ${f.level} | ${escapeMarkdown(f.rule)} | ${findingPaths(f)} | ${escapeMarkdown(f.message)} |`);
+    }
+    push("");
+  }
+
+  if (decision.ignoredReviews.length > 0) {
+    push("#### Reviews that do not count");
+    push("");
+    for (const r of decision.ignoredReviews) push(`- ${escapeMarkdown(r.reason)}`);
+    push("");
+  }
+
+  const co = decision.codeowners;
+  if (co.tooLarge || co.errors.length > 0) {
+    push("#### CODEOWNERS");
+    push("");
+    if (co.tooLarge) push(`- ${escapeMarkdown(co.path ?? "CODEOWNERS")} is 3 MB or larger; GitHub and Agent Gate ignore it.`);
+    for (const e of co.errors.slice(0, 50)) push(`- ${escapeMarkdown(`${co.path ?? "CODEOWNERS"}:${e.line}: ${e.message}`)} (line skipped, as GitHub skips it)`);
+    if (co.errors.length > 50) push(`- and ${co.errors.length - 50} more invalid lines`);
+    push("");
+  }
+
+  if (dropped > 0) {
+    out.push(`_${dropped} more line${dropped === 1 ? "" : "s"} not shown: GitHub limits a check run summary to ${CHECK_RUN_TEXT_LIMIT.toLocaleString("en-US")} characters._`);
+  }
+  return out.join("\n");
+}
+
+/** Plain text for the CLI. */
+export function renderDecisionText(decision: Decision): string {
+  const s = sanitizeText;
+  const lines: string[] = [];
+  lines.push(`Agent Gate: ${s(decision.title)}`);
+  lines.push(`  risk:       ${decision.risk} (label ${s(decision.labels.join(", "))})`);
+  lines.push(`  conclusion: ${decision.conclusion}`);
+  lines.push(`  policy:     ${s(decision.policy.source)}${decision.policy.ref ? ` at ${s(decision.policy.ref.slice(0, 12))}` : ""}`);
+  lines.push(`  scope:      ${s(decision.scope.reason)}`);
+  if (decision.policyErrors) {
+    lines.push("", "Policy errors:");
+    for (const e of decision.policyErrors) lines.push(`  ${s(e)}`);
+  }
+  lines.push("");
+  if (decision.findings.length === 0) {
+    lines.push("Findings: none");
+  } else {
+    lines.push("Findings:");
+    for (const f of decision.findings) {
+      lines.push(`  [${f.level}] ${s(f.rule)}: ${s(f.message)}`);
+      for (const p of f.paths.slice(0, 20)) lines.push(`      ${s(p)}`);
+      if (f.paths.length > 20) lines.push(`      … and ${f.paths.length - 20} more`);
+    }
+  }
+  lines.push("");
+  const reqs = decision.approval.requirements;
+  if (reqs.length === 0) {
+    lines.push("Approvals: no file needs a code owner's approval");
+  } else {
+    lines.push("Approvals:");
+    for (const r of reqs) {
+      const state = !r.satisfiable ? "unsatisfiable" : r.met ? "met" : r.blockedBy.length > 0 ? "blocked" : "waiting";
+      const who =
+        r.source === "unowned"
+          ? "no owner"
+          : `${r.count} approval${r.count === 1 ? "" : "s"} from ${s(r.owners.join(", "))}${r.source === "fallback" ? " (fallback)" : r.codeownersLine !== undefined ? ` (CODEOWNERS line ${r.codeownersLine})` : ""}`;
+      lines.push(`  [${state}] ${r.level}: ${who}; rules ${s(r.rules.join(", "))}`);
+      if (!r.satisfiable && r.reason) lines.push(`      ${s(r.reason)}`);
+      if (r.approvedBy.length > 0) lines.push(`      approved by ${s(r.approvedBy.map((a) => `@${a}`).join(", "))}`);
+      if (r.blockedBy.length > 0) lines.push(`      changes requested by ${s(r.blockedBy.map((a) => `@${a}`).join(", "))}`);
+      if (r.satisfiable && !r.met && r.waitingOn.length > 0) lines.push(`      waiting on ${s(r.waitingOn.join(", "))}`);
+      for (const p of r.paths.slice(0, 20)) lines.push(`      ${s(p)}`);
+      if (r.paths.length > 20) lines.push(`      … and ${r.paths.length - 20} more`);
+    }
+  }
+  for (const r of decision.ignoredReviews) lines.push(`  not counted: ${s(r.reason)}`);
+  if (decision.codeowners.tooLarge) lines.push("", `${s(decision.codeowners.path ?? "CODEOWNERS")} is 3 MB or larger and was ignored.`);
+  for (const e of decision.codeowners.errors) lines.push(`${s(decision.codeowners.path ?? "CODEOWNERS")}:${e.line}: ${s(e.message)} (skipped)`);
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,225 @@
+import type { Detector, ResolvedPolicy, ResolvedRule } from "./config.js";
+import { detectNewHosts, detectScriptChanges, detectSecrets } from "./detectors.js";
+import type { Hit } from "./detectors.js";
+import { globMatcher } from "./globs.js";
+import { parsePatch } from "./patch.js";
+import type { PatchLine } from "./patch.js";
+import { EVALUATION_INCOMPLETE_ID } from "./preset.js";
+import { KNOWN_FILE_STATUSES, RISK_LEVELS } from "./types.js";
+import type { ChangedFile, Finding, PullRequestFacts, RiskLevel } from "./types.js";
+
+/** GitHub's files API lists at most this many files; a pull request at or over it cannot be fully seen. */
+export const MAX_LISTED_FILES = 3000;
+
+/** How many locations a finding's message names before "and N more" (all are kept in `locations`). */
+const MESSAGE_LOCATIONS = 3;
+
+export function levelRank(level: RiskLevel): number {
+  return RISK_LEVELS.indexOf(level);
+}
+
+export function maxLevel(levels: Iterable<RiskLevel>): RiskLevel {
+  let best: RiskLevel = "low";
+  for (const l of levels) if (levelRank(l) > levelRank(best)) best = l;
+  return best;
+}
+
+const CONTENT_DETECTORS: ReadonlySet<Detector> = new Set<Detector>(["secrets", "external-hosts", "package-scripts"]);
+
+const BINARY_EXT_RE =
+  /\.(?:png|jpe?g|gif|webp|ico|bmp|tiff?|pdf|zip|gz|tgz|bz2|xz|7z|rar|jar|war|ear|class|exe|dll|so|dylib|bin|o|a|wasm|pyc|woff2?|ttf|otf|eot|mp3|mp4|mov|avi|webm|ogg|wav|flac|psd|sqlite3?|db|dat)$/i;
+
+/** All paths a file is judged under: its new path and, for renames and copies, its old one (invariant 2). */
+export function pathsOf(file: ChangedFile): string[] {
+  return file.previous_filename && file.previous_filename !== file.filename ? [file.previous_filename, file.filename] : [file.filename];
+}
+
+/**
+ * Binary when the source says so (git numstat `-`). The API does not say: a file without a patch is taken as
+ * binary when its extension says so, or when it was modified without a single changed line.
+ */
+export function isBinary(file: ChangedFile): boolean {
+  if (file.binary !== undefined) return file.binary;
+  if (file.patch !== undefined) return false;
+  if (BINARY_EXT_RE.test(file.filename)) return true;
+  return (file.status === "modified" || file.status === "changed") && file.additions === 0 && file.deletions === 0 && file.changes === 0;
+}
+
+/** A text file whose diff we were not given although it changed lines: content rules cannot look at it. */
+function lacksPatch(file: ChangedFile): boolean {
+  if (file.patch !== undefined || isBinary(file) || file.status === "removed") return false;
+  return file.changes > 0 || file.additions > 0 || file.deletions > 0;
+}
+
+interface FileView {
+  file: ChangedFile;
+  names: string[];
+  lines(): PatchLine[];
+  hits: Map<Detector, Hit[]>;
+}
+
+function runDetector(detector: Detector, view: FileView): Hit[] {
+  const cached = view.hits.get(detector);
+  if (cached) return cached;
+  let hits: Hit[];
+  const mode = view.file.mode;
+  switch (detector) {
+    case "secrets":
+      hits = detectSecrets(view.lines());
+      break;
+    case "external-hosts":
+      hits = detectNewHosts(view.lines());
+      break;
+    case "package-scripts":
+      hits = detectScriptChanges(view.lines());
+      break;
+    case "new-symlink":
+      hits = mode?.new === "120000" && mode.old !== "120000" ? [{ line: 0, what: "a new symbolic link" }] : [];
+      break;
+    case "new-executable":
+      hits =
+        mode?.new === "100755" && mode.old !== "100755" && view.file.status !== "removed" ? [{ line: 0, what: "a new executable file" }] : [];
+      break;
+  }
+  view.hits.set(detector, hits);
+  return hits;
+}
+
+export interface RiskInput {
+  policy: ResolvedPolicy;
+  files: ChangedFile[];
+  pr: PullRequestFacts;
+  /** The file listing stopped early (the source hit a limit or an error). */
+  truncated?: boolean | undefined;
+}
+
+export interface RiskResult {
+  risk: RiskLevel;
+  findings: Finding[];
+}
+
+/**
+ * Findings for a pull request's changes and its overall level (the highest finding, `low` without any).
+ * Pure and total: any input the engine cannot judge becomes a critical `evaluation-incomplete` finding.
+ */
+export function assessRisk(input: RiskInput): RiskResult {
+  const { policy, files, pr } = input;
+  const incomplete = { reasons: [] as string[], paths: new Set<string>() };
+  const addIncomplete = (reason: string, paths: string[] = []) => {
+    if (!incomplete.reasons.includes(reason)) incomplete.reasons.push(reason);
+    for (const p of paths) incomplete.paths.add(p);
+  };
+
+  if (input.truncated) addIncomplete("the list of changed files is incomplete");
+  if (files.length >= MAX_LISTED_FILES) {
+    addIncomplete(`${files.length} files listed; GitHub lists at most ${MAX_LISTED_FILES.toLocaleString("en-US")}, so some changes may be unseen`);
+  }
+  if (pr.changedFiles !== undefined && pr.changedFiles > files.length) {
+    addIncomplete(`the pull request changes ${pr.changedFiles} files but only ${files.length} were listed`);
+  }
+
+  const views: FileView[] = [];
+  for (const file of files) {
+    if (typeof file.filename !== "string" || file.filename.length === 0) {
+      addIncomplete("a changed file has no name");
+      continue;
+    }
+    if (!(KNOWN_FILE_STATUSES as readonly string[]).includes(file.status)) {
+      addIncomplete(`unknown file status "${String(file.status).slice(0, 30)}"`, [file.filename]);
+    }
+    if ((file.status === "renamed" || file.status === "copied") && !file.previous_filename) {
+      addIncomplete("a renamed or copied file has no previous path", [file.filename]);
+    }
+    let parsed: PatchLine[] | undefined;
+    views.push({
+      file,
+      names: pathsOf(file),
+      lines: () => (parsed ??= file.patch ? parsePatch(file.patch) : []),
+      hits: new Map(),
+    });
+  }
+
+  let changedLines = 0;
+  for (const f of files) changedLines += (f.additions || 0) + (f.deletions || 0);
+  const changedFiles = Math.max(files.length, pr.changedFiles ?? 0);
+
+  const findings: Finding[] = [];
+  for (const rule of policy.risk.rules) {
+    const when = rule.when;
+    if (when?.changedLines && !(changedLines > when.changedLines.gt)) continue;
+    if (when?.changedFiles && !(changedFiles > when.changedFiles.gt)) continue;
+    const finding = applyRule(rule, views, addIncomplete, { changedLines, changedFiles });
+    if (finding) findings.push(finding);
+  }
+
+  if (incomplete.reasons.length > 0) {
+    findings.push({
+      rule: EVALUATION_INCOMPLETE_ID,
+      level: "critical",
+      paths: [...incomplete.paths],
+      message: `cannot be fully evaluated: ${incomplete.reasons.join("; ")}`,
+    });
+  }
+
+  findings.sort((a, b) => levelRank(b.level) - levelRank(a.level));
+  return { risk: maxLevel(findings.map((f) => f.level)), findings };
+}
+
+function applyRule(
+  rule: ResolvedRule,
+  views: FileView[],
+  addIncomplete: (reason: string, paths: string[]) => void,
+  totals: { changedLines: number; changedFiles: number },
+): Finding | null {
+  const include = rule.paths ? globMatcher(rule.paths) : null;
+  const exclude = rule.excludePaths ? globMatcher(rule.excludePaths) : null;
+  const paths: string[] = [];
+  const locations: Array<{ path: string; line: number; what: string }> = [];
+  let matchedFiles = 0;
+
+  for (const view of views) {
+    const { file } = view;
+    const names = view.names.filter((n) => (!include || include(n)) && !(exclude && exclude(n)));
+    if (names.length === 0) continue;
+    if (rule.when?.status && !rule.when.status.includes(file.status as never)) continue;
+    if (rule.when?.binary !== undefined && isBinary(file) !== rule.when.binary) continue;
+    if (rule.detect) {
+      if (CONTENT_DETECTORS.has(rule.detect) && lacksPatch(file)) {
+        addIncomplete("a changed text file came without its diff, so its content could not be checked", [file.filename]);
+        continue;
+      }
+      const hits = runDetector(rule.detect, view);
+      if (hits.length === 0) continue;
+      for (const h of hits) locations.push({ path: file.filename, line: h.line, what: h.what });
+    }
+    matchedFiles++;
+    // A renamed file is listed under both paths whichever one matched: its owners on both sides must see it.
+    for (const n of view.names) if (!paths.includes(n)) paths.push(n);
+  }
+  if (matchedFiles === 0) return null;
+
+  const finding: Finding = { rule: rule.id, level: rule.level, paths, message: message(rule, matchedFiles, locations, totals) };
+  const located = locations.filter((l) => l.line > 0);
+  if (located.length > 0) finding.locations = located.map((l) => ({ path: l.path, line: l.line }));
+  return finding;
+}
+
+function message(
+  rule: ResolvedRule,
+  matchedFiles: number,
+  locations: Array<{ path: string; line: number; what: string }>,
+  totals: { changedLines: number; changedFiles: number },
+): string {
+  const parts: string[] = [rule.reason];
+  if (rule.when?.changedLines) parts.push(`${totals.changedLines} changed lines (over ${rule.when.changedLines.gt})`);
+  if (rule.when?.changedFiles) parts.push(`${totals.changedFiles} changed files (over ${rule.when.changedFiles.gt})`);
+  const located = locations.filter((l) => l.line > 0);
+  if (located.length > 0) {
+    const shown = located.slice(0, MESSAGE_LOCATIONS).map((l) => `${l.what} at ${l.path}:${l.line}`);
+    const more = located.length - shown.length;
+    parts.push(shown.join(", ") + (more > 0 ? ` and ${more} more` : ""));
+  } else if (!rule.when?.changedLines && !rule.when?.changedFiles) {
+    parts.push(`${matchedFiles} file${matchedFiles === 1 ? "" : "s"}`);
+  }
+  return parts.join(": ");
+}
