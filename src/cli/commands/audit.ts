@@ -1,0 +1,264 @@
+/**
+ * `agent-gate audit export|verify` and `agent-gate migrate`: the audit store from the command line.
+ * Exit codes: 0 done (verify: chain intact), 1 verify found a broken chain, 2 environment or usage problem
+ * (database unreachable, no audit log there, bad argument): one line on stderr, never a stack trace.
+ */
+import { existsSync } from "node:fs";
+import type { Writable } from "node:stream";
+import { Option } from "commander";
+import type { Command } from "commander";
+import { stringify } from "csv-stringify/sync";
+import { sql } from "drizzle-orm";
+import {
+  DEFAULT_DATA_DIR,
+  MEMORY_DATA_DIR,
+  StoreUnavailableError,
+  migrate,
+  openStore,
+  type AuditEntry,
+  type Store,
+  type StoreOptions,
+} from "../../store/index.js";
+
+export interface CliIo {
+  stdout: Writable;
+  stderr: Pick<Writable, "write">;
+  setExitCode(code: number): void;
+}
+
+const processIo = (): CliIo => ({
+  stdout: process.stdout,
+  stderr: process.stderr,
+  setExitCode: (code) => {
+    process.exitCode = code;
+  },
+});
+
+/** An environment or usage problem: printed as one line, exit code 2. */
+export class CliEnvironmentError extends Error {
+  override readonly name = "CliEnvironmentError";
+}
+
+export type ExportFormat = "jsonl" | "csv";
+
+export interface ExportOptions {
+  repository?: string | undefined;
+  since?: Date | undefined;
+  format: ExportFormat;
+  out: Writable;
+  /** Rows per database query (default 1000). */
+  batchSize?: number | undefined;
+  onBatch?: ((rows: number) => void) | undefined;
+}
+
+export const CSV_COLUMNS = ["id", "created_at", "kind", "repository", "pull_request", "delivery_id", "payload", "prev_hash", "hash"] as const;
+
+/** One JSON Lines record. `payload` is spliced in as the canonical JSON that was hashed, byte for byte. */
+export function entryToJsonLine(e: AuditEntry): string {
+  return (
+    `{"id":${e.id},"createdAt":${JSON.stringify(e.createdAt.toISOString())},"kind":${JSON.stringify(e.kind)}` +
+    `,"repository":${JSON.stringify(e.repository)},"pullRequest":${JSON.stringify(e.pullRequest)}` +
+    `,"deliveryId":${JSON.stringify(e.deliveryId)},"payload":${e.payload}` +
+    `,"prevHash":${JSON.stringify(e.prevHash)},"hash":${JSON.stringify(e.hash)}}\n`
+  );
+}
+
+function entryToCsvRow(e: AuditEntry): Array<string | number> {
+  return [e.id, e.createdAt.toISOString(), e.kind, e.repository ?? "", e.pullRequest ?? "", e.deliveryId ?? "", e.payload, e.prevHash, e.hash];
+}
+
+/** Chunks written to the output are at most about this big, so a batch is not one huge string either. */
+const CHUNK_CHARS = 64 * 1024;
+
+/** Writes, waiting for 'drain' whenever the destination's buffer is full (backpressure). */
+async function write(out: Writable, chunk: string): Promise<void> {
+  if (out.destroyed || out.writableEnded) throw Object.assign(new Error("output closed"), { code: "EPIPE" });
+  if (out.write(chunk)) return;
+  await new Promise<void>((resolve, reject) => {
+    const cleanup = () => {
+      out.off("drain", onDrain);
+      out.off("error", onError);
+      out.off("close", onDrain);
+    };
+    const onDrain = () => {
+      cleanup();
+      resolve();
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    out.on("drain", onDrain);
+    out.on("error", onError);
+    out.on("close", onDrain);
+  });
+}
+
+/**
+ * Streams the audit log to `out` in constant memory: one database batch at a time, written in chunks that
+ * respect the destination's backpressure. Returns the number of entries written.
+ */
+export async function exportAudit(store: Pick<Store, "audit">, options: ExportOptions): Promise<number> {
+  let count = 0;
+  let pending = "";
+  let pendingRows: Array<Array<string | number>> = [];
+  if (options.format === "csv") await write(options.out, stringify([[...CSV_COLUMNS]]));
+  const flush = async () => {
+    if (pendingRows.length > 0) {
+      pending += stringify(pendingRows);
+      pendingRows = [];
+    }
+    if (pending) {
+      const chunk = pending;
+      pending = "";
+      await write(options.out, chunk);
+    }
+  };
+  for await (const entry of store.audit.export({ repository: options.repository, since: options.since, batchSize: options.batchSize, onBatch: options.onBatch })) {
+    if (options.format === "csv") {
+      pendingRows.push(entryToCsvRow(entry));
+      if (pendingRows.length >= 200) {
+        pending += stringify(pendingRows);
+        pendingRows = [];
+      }
+    } else {
+      pending += entryToJsonLine(entry);
+    }
+    count++;
+    if (pending.length >= CHUNK_CHARS) await flush();
+  }
+  await flush();
+  return count;
+}
+
+interface DbFlags {
+  databaseUrl?: string | undefined;
+  dataDir?: string | undefined;
+}
+
+function storeOptions(flags: DbFlags): StoreOptions {
+  const databaseUrl = flags.databaseUrl?.trim() ? flags.databaseUrl.trim() : undefined;
+  const dataDir = flags.dataDir?.trim() ? flags.dataDir.trim() : DEFAULT_DATA_DIR;
+  return databaseUrl ? { databaseUrl } : { dataDir };
+}
+
+function addDbOptions(command: Command): Command {
+  return command
+    .addOption(new Option("--database-url <url>", "Postgres connection URL (embedded PGlite when unset)").env("DATABASE_URL"))
+    .addOption(new Option("--data-dir <dir>", "PGlite data directory when no database URL is given").env("AGENT_GATE_DATA_DIR").default(DEFAULT_DATA_DIR));
+}
+
+/** Opens an existing, migrated audit store (never creates one). */
+async function openExistingStore(flags: DbFlags): Promise<Store> {
+  const options = storeOptions(flags);
+  if (!options.databaseUrl && options.dataDir !== MEMORY_DATA_DIR && !existsSync(options.dataDir ?? DEFAULT_DATA_DIR)) {
+    throw new CliEnvironmentError(`no database: ${options.dataDir} does not exist (set DATABASE_URL or --data-dir, or run \`agent-gate migrate\`)`);
+  }
+  const store = await openStore({ ...options, migrate: false });
+  try {
+    const rows = await store.db.execute(sql`select to_regclass('public.audit_log')::text as t`);
+    const list = (Array.isArray(rows) ? rows : (rows as { rows?: unknown[] }).rows ?? []) as Array<{ t: string | null }>;
+    if (!list[0]?.t) throw new CliEnvironmentError("no audit log in this database: run `agent-gate migrate` first");
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}
+
+function parseSince(value: string): Date {
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00Z`) : new Date(value);
+  if (Number.isNaN(date.getTime())) throw new CliEnvironmentError(`invalid --since ${JSON.stringify(value)}: use a date like 2026-01-31 or 2026-01-31T12:00:00Z`);
+  return date;
+}
+
+function parseRepo(value: string): string {
+  if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(value)) throw new CliEnvironmentError(`invalid --repo ${JSON.stringify(value)}: use OWNER/NAME`);
+  return value;
+}
+
+function oneLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split("\n")[0] ?? "unknown error";
+}
+
+function isBrokenPipe(error: unknown): boolean {
+  return typeof error === "object" && error !== null && ["EPIPE", "ERR_STREAM_DESTROYED"].includes(String((error as { code?: unknown }).code));
+}
+
+/** Runs an action: expected problems become one stderr line and exit 2, never a stack trace. */
+async function run(io: CliIo, action: () => Promise<number>): Promise<void> {
+  try {
+    io.setExitCode(await action());
+  } catch (error) {
+    if (isBrokenPipe(error)) {
+      // `agent-gate audit export | head`: the reader left; that is not a failure.
+      io.setExitCode(0);
+      return;
+    }
+    const prefix = error instanceof StoreUnavailableError || error instanceof CliEnvironmentError ? "" : "unexpected error: ";
+    io.stderr.write(`agent-gate: ${prefix}${oneLine(error)}\n`);
+    io.setExitCode(2);
+  }
+}
+
+export function registerAuditCommands(program: Command, io: CliIo = processIo()): void {
+  const audit = program.command("audit").description("Export and verify the hash-chained audit log");
+
+  addDbOptions(
+    audit
+      .command("export")
+      .description("Stream audit entries to stdout (oldest first), in constant memory")
+      .option("--repo <owner/name>", "only entries of this repository")
+      .option("--since <date>", "only entries created at or after this date (ISO 8601)")
+      .addOption(new Option("--format <format>", "output format").choices(["jsonl", "csv"]).default("jsonl")),
+  ).action(async (flags: DbFlags & { repo?: string; since?: string; format: ExportFormat }) => {
+    await run(io, async () => {
+      const repository = flags.repo === undefined ? undefined : parseRepo(flags.repo);
+      const since = flags.since === undefined ? undefined : parseSince(flags.since);
+      const store = await openExistingStore(flags);
+      const onError = (error: unknown) => {
+        if (!isBrokenPipe(error)) io.stderr.write(`agent-gate: cannot write output: ${oneLine(error)}\n`);
+      };
+      io.stdout.on("error", onError);
+      try {
+        await exportAudit(store, { repository, since, format: flags.format, out: io.stdout });
+        return 0;
+      } finally {
+        io.stdout.off("error", onError);
+        await store.close();
+      }
+    });
+  });
+
+  addDbOptions(audit.command("verify").description("Walk the whole chain; exit 1 naming the first broken entry")).action(async (flags: DbFlags) => {
+    await run(io, async () => {
+      const store = await openExistingStore(flags);
+      try {
+        const result = await store.audit.verify();
+        if (result.ok) {
+          io.stdout.write(`audit log intact: ${result.count} entries, head ${result.headHash}\n`);
+          return 0;
+        }
+        io.stdout.write(
+          `audit log BROKEN at entry ${result.brokenAt.id}: ${result.brokenAt.reason} (${result.count} ${result.count === 1 ? "entry" : "entries"} before it verified)\n`,
+        );
+        return 1;
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}
+
+export function registerMigrateCommand(program: Command, io: CliIo = processIo()): void {
+  addDbOptions(program.command("migrate").description("Apply pending database migrations and exit")).action(async (flags: DbFlags) => {
+    await run(io, async () => {
+      const options = storeOptions(flags);
+      const result = await migrate(options);
+      const where = options.databaseUrl ? "Postgres" : `PGlite in ${options.dataDir}`;
+      io.stdout.write(`${where}: ${result.applied} migration(s) applied, schema up to date\n`);
+      return 0;
+    });
+  });
+}

@@ -1,0 +1,81 @@
+import { realpathSync } from "node:fs";
+import { basename } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Command, CommanderError } from "commander";
+import { registerEvaluateCommand } from "./commands/evaluate.js";
+import { registerValidateCommand } from "./commands/validate.js";
+import { CliError, EXIT_USAGE } from "./errors.js";
+import { processIO } from "./io.js";
+import type { CliIO } from "./io.js";
+
+export { CliError, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from "./errors.js";
+export type { CliIO } from "./io.js";
+export { processIO } from "./io.js";
+
+/** Exit code set by the last command action; commander itself knows nothing of exit codes. */
+let exitCode = 0;
+const setExit = (code: number) => {
+  exitCode = code;
+};
+
+/**
+ * The `agent-gate` program with its commands. Other command groups register themselves on it
+ * (`registerXCommands(program)` from src/cli/commands/*.ts); the lead wires them here.
+ * Usage errors throw CommanderError (exitOverride) so `runCli` can map them to exit code 2.
+ */
+export function buildProgram(io: CliIO = processIO): Command {
+  const program = new Command("agent-gate")
+    .description("Agent Gate: risk labels and code-owner approvals for coding-agent pull requests.")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout(s.replace(/\n$/, "")),
+      writeErr: (s) => io.stderr(s.replace(/\n$/, "")),
+    })
+    .showHelpAfterError(false);
+  registerEvaluateCommand(program, io, setExit);
+  registerValidateCommand(program, io, setExit);
+  return program;
+}
+
+/**
+ * Run the CLI: 0 evaluated or valid, 1 validation errors, 2 usage or environment errors (one line on stderr,
+ * no stack trace; set AGENT_GATE_DEBUG=1 for one).
+ */
+export async function runCli(argv: string[], io: CliIO = processIO, program: Command = buildProgram(io)): Promise<number> {
+  exitCode = 0;
+  try {
+    if (argv.length === 0) {
+      program.outputHelp({ error: true });
+      return EXIT_USAGE;
+    }
+    await program.parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
+    if (e instanceof CliError) {
+      io.stderr(`agent-gate: ${e.message}`);
+      return e.exitCode;
+    }
+    io.stderr(`agent-gate: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
+    if (process.env.AGENT_GATE_DEBUG && e instanceof Error && e.stack) io.stderr(e.stack);
+    return EXIT_USAGE;
+  }
+}
+
+/** True when this module is the program being run (bin/agent-gate.js, `tsx src/cli/main.ts`), not an import. */
+function isEntryPoint(): boolean {
+  const argv1 = process.argv[1];
+  if (!argv1) return false;
+  let entry: string;
+  try {
+    entry = realpathSync(argv1);
+  } catch {
+    return false;
+  }
+  const self = fileURLToPath(import.meta.url);
+  return entry === self || entry.replace(/\.ts$/, ".js") === self.replace(/\.ts$/, ".js") || basename(entry) === "agent-gate.js";
+}
+
+if (isEntryPoint()) {
+  process.exitCode = await runCli(process.argv.slice(2));
+}
