@@ -1,0 +1,150 @@
+/** Small, defensive helpers for reading untrusted JSON. Nothing here trusts the shape of its input. */
+
+export type JsonObject = Record<string, unknown>;
+
+export function isObject(v: unknown): v is JsonObject {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Own property only: `get(obj, "constructor")` on a parsed object is undefined, never Object's. */
+export function get(obj: unknown, key: string): unknown {
+  return isObject(obj) && Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
+export function str(v: unknown): string | undefined {
+  return typeof v === "string" ? v : undefined;
+}
+
+export function num(v: unknown): number | undefined {
+  if (typeof v === "number" && Number.isFinite(v)) return v;
+  // OTLP JSON encodes 64-bit integers as strings.
+  if (typeof v === "string" && /^-?\d{1,20}(?:\.\d+)?$/.test(v)) {
+    const n = Number(v);
+    return Number.isFinite(n) ? n : undefined;
+  }
+  return undefined;
+}
+
+export function int(v: unknown): number | undefined {
+  const n = num(v);
+  return n !== undefined && Number.isSafeInteger(n) ? n : undefined;
+}
+
+export function arr(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+/**
+ * JSON.stringify with a depth limit and an output budget: hostile arguments (deeply nested, huge, cyclic-free but
+ * enormous) come out as a bounded string instead of a stack overflow or a multi-megabyte copy.
+ */
+export function safeStringify(value: unknown, maxChars: number, maxDepth = 12): string {
+  const out: string[] = [];
+  let size = 0;
+  let full = false;
+  const push = (s: string) => {
+    if (full) return;
+    if (size + s.length > maxChars) {
+      out.push(s.slice(0, Math.max(0, maxChars - size)));
+      size = maxChars;
+      full = true;
+      return;
+    }
+    out.push(s);
+    size += s.length;
+  };
+  const walk = (v: unknown, depth: number): void => {
+    if (full) return;
+    if (v === null || typeof v === "boolean" || typeof v === "number") {
+      push(typeof v === "number" && !Number.isFinite(v) ? "null" : String(v));
+    } else if (typeof v === "string") {
+      push(JSON.stringify(v.length > maxChars ? v.slice(0, maxChars) : v));
+    } else if (Array.isArray(v)) {
+      if (depth >= maxDepth) return push("[…]");
+      push("[");
+      for (let i = 0; i < v.length && !full; i++) {
+        if (i > 0) push(",");
+        walk(v[i], depth + 1);
+      }
+      push("]");
+    } else if (isObject(v)) {
+      if (depth >= maxDepth) return push("{…}");
+      push("{");
+      let first = true;
+      for (const k of Object.keys(v)) {
+        if (full) break;
+        if (!first) push(",");
+        first = false;
+        push(JSON.stringify(k.length > 200 ? k.slice(0, 200) : k));
+        push(":");
+        walk(v[k], depth + 1);
+      }
+      push("}");
+    } else {
+      push("null");
+    }
+  };
+  walk(value, 0);
+  const s = out.join("");
+  return full ? `${s}…` : s;
+}
+
+/** Parses one JSON value; returns an error message instead of throwing (deep nesting overflows are caught too). */
+export function parseJson(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    return { ok: false, error: msg.length > 200 ? `${msg.slice(0, 200)}…` : msg };
+  }
+}
+
+/** Splits text into lines without building an array of them. */
+export function* iterateLines(text: string): Generator<string> {
+  let start = 0;
+  while (start <= text.length) {
+    const nl = text.indexOf("\n", start);
+    if (nl === -1) {
+      if (start < text.length) yield stripCr(text.slice(start));
+      return;
+    }
+    yield stripCr(text.slice(start, nl));
+    start = nl + 1;
+  }
+}
+
+function stripCr(s: string): string {
+  return s.endsWith("\r") ? s.slice(0, -1) : s;
+}
+
+/** Millisecond ISO time from OTLP nanoseconds (string or number), or undefined. */
+export function nanosToIso(v: unknown): string | undefined {
+  let ms: number | undefined;
+  if (typeof v === "string" && /^\d{1,25}$/.test(v)) ms = Number(BigInt(v) / 1_000_000n);
+  else if (typeof v === "number" && Number.isFinite(v) && v > 0) ms = Math.floor(v / 1e6);
+  if (ms === undefined || ms <= 0) return undefined;
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}
+
+/** An ISO-ish timestamp we can sort on, or undefined. */
+export function isoTime(v: unknown): string | undefined {
+  if (typeof v !== "string" || v.length > 64) return undefined;
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}
+
+/**
+ * Makes an agent-reported path comparable with the PR's repository-relative paths: strips the working
+ * directory (when known), a GitHub Actions workspace prefix, `./` and backslashes.
+ */
+export function normalizePath(p: string, cwd?: string | null): string {
+  let s = p.replace(/\\/g, "/").trim();
+  if (cwd) {
+    const c = cwd.replace(/\\/g, "/").replace(/\/+$/, "");
+    if (c && s.startsWith(`${c}/`)) s = s.slice(c.length + 1);
+  }
+  s = s.replace(/^\/home\/runner\/work\/[^/]+\/[^/]+\//, "").replace(/^\/github\/workspace\//, "");
+  while (s.startsWith("./")) s = s.slice(2);
+  return s.replace(/\/{2,}/g, "/");
+}
