@@ -1,0 +1,209 @@
+/**
+ * The append-only, hash-chained audit log (invariant 8).
+ *
+ * Entry hash (hex) = sha256(prev_hash || material), where prev_hash is the previous entry's hash (64 zeros for
+ * the first entry) and material is the canonical JSON (RFC 8785) of
+ * `{ createdAt, deliveryId, kind, payload, pullRequest, repository }` with `createdAt` as an ISO-8601 UTC
+ * string with milliseconds and `payload` the entry's canonical payload. Everything an auditor reads is hashed,
+ * so none of it can be altered without `verify` noticing.
+ */
+import { and, asc, desc, eq, gt, gte, lte, max, sql, type SQL } from "drizzle-orm";
+import { canonicalize, sha256Hex } from "./canonical.js";
+import { LOCK_NAMESPACE, queryRows, toDate, type Executor } from "./executor.js";
+import { auditLog } from "./schema.js";
+
+export const AUDIT_KINDS = [
+  "evaluation_decided",
+  "label_set",
+  "check_published",
+  "review_requested",
+  "approval_counted",
+  "approval_refused",
+  "policy_invalid",
+  "delivery_duplicate",
+  "telemetry_accepted",
+  "telemetry_rejected",
+  "telemetry_discrepancy",
+] as const;
+export type AuditKind = (typeof AUDIT_KINDS)[number];
+
+export const GENESIS_HASH = "0".repeat(64);
+
+export interface AuditAppend {
+  kind: AuditKind;
+  repository?: string | null | undefined;
+  pullRequest?: number | null | undefined;
+  deliveryId?: string | null | undefined;
+  /** Any JSON value. Stored as its canonical JSON text. Never put a secret here. */
+  payload: unknown;
+}
+
+export interface AuditEntry {
+  id: number;
+  createdAt: Date;
+  kind: string;
+  repository: string | null;
+  pullRequest: number | null;
+  deliveryId: string | null;
+  /** Canonical JSON text of the payload, exactly as hashed. `JSON.parse` it to read it. */
+  payload: string;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditExportFilter {
+  /** `owner/name`; matched exactly as the App recorded it. */
+  repository?: string | undefined;
+  /** Entries created at or after this instant. */
+  since?: Date | undefined;
+  /** Rows fetched per query (default 1000). At most one batch is held in memory. */
+  batchSize?: number | undefined;
+  /** Called with the number of rows each query returned (for progress and for tests). */
+  onBatch?: ((rows: number) => void) | undefined;
+}
+
+export type AuditVerifyResult =
+  | { ok: true; count: number; headHash: string }
+  | { ok: false; count: number; brokenAt: { id: number; reason: "hash mismatch" | "prev_hash does not link" } };
+
+export interface AuditVerifyOptions {
+  batchSize?: number | undefined;
+  onBatch?: ((rows: number) => void) | undefined;
+}
+
+export interface AuditRepository {
+  /**
+   * Appends one entry. Inside `store.transaction`/`withPullRequestLock` it commits or rolls back with the
+   * caller's other writes; appends from all processes on one database are serialised (advisory lock), so the
+   * chain cannot fork. The lock is held until the surrounding transaction ends: keep such transactions short.
+   */
+  append(entry: AuditAppend): Promise<AuditEntry>;
+  /** Entries in id (= chain) order, fetched in keyset-paginated batches; constant memory. */
+  export(filter?: AuditExportFilter): AsyncIterable<AuditEntry>;
+  /** Walks the whole chain in batches and names the first broken entry. */
+  verify(options?: AuditVerifyOptions): Promise<AuditVerifyResult>;
+  /** Number of entries and the current head hash (GENESIS_HASH when empty). */
+  head(): Promise<{ count: number; lastId: number | null; hash: string }>;
+}
+
+/** The material hashed after prev_hash. `payload` must already be canonical JSON text. */
+export function auditMaterial(entry: {
+  createdAt: Date;
+  kind: string;
+  repository: string | null;
+  pullRequest: number | null;
+  deliveryId: string | null;
+  payload: string;
+}): string {
+  // Keys in RFC 8785 order; the payload is spliced in as already-canonical JSON.
+  return (
+    `{"createdAt":${JSON.stringify(entry.createdAt.toISOString())}` +
+    `,"deliveryId":${canonicalize(entry.deliveryId)}` +
+    `,"kind":${canonicalize(entry.kind)}` +
+    `,"payload":${entry.payload}` +
+    `,"pullRequest":${canonicalize(entry.pullRequest)}` +
+    `,"repository":${canonicalize(entry.repository)}}`
+  );
+}
+
+export function auditHash(prevHash: string, entry: Parameters<typeof auditMaterial>[0]): string {
+  return sha256Hex(prevHash + auditMaterial(entry));
+}
+
+function normaliseRow(row: typeof auditLog.$inferSelect): AuditEntry {
+  return {
+    id: Number(row.id),
+    createdAt: toDate(row.createdAt),
+    kind: row.kind,
+    repository: row.repository,
+    pullRequest: row.pullRequest,
+    deliveryId: row.deliveryId,
+    payload: row.payload,
+    prevHash: row.prevHash,
+    hash: row.hash,
+  };
+}
+
+const DEFAULT_BATCH = 1000;
+
+function batchSizeOf(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_BATCH;
+  if (!Number.isInteger(value) || value < 1 || value > 100_000) throw new RangeError("batchSize must be an integer in 1..100000");
+  return value;
+}
+
+export function createAuditRepository(exec: Executor): AuditRepository {
+  async function append(entry: AuditAppend): Promise<AuditEntry> {
+    if (!(AUDIT_KINDS as readonly string[]).includes(entry.kind)) throw new TypeError(`unknown audit kind: ${String(entry.kind)}`);
+    // Canonicalise before taking the lock: a bad payload must not hold up other appenders.
+    const payload = canonicalize(entry.payload ?? null);
+    const repository = entry.repository ?? null;
+    const pullRequest = entry.pullRequest ?? null;
+    const deliveryId = entry.deliveryId ?? null;
+    return exec.inTx(async (db) => {
+      // One chain, one writer at a time, across every process on this database. Read committed: the
+      // SELECT below takes a fresh snapshot after the lock is granted, so it sees the previous append.
+      await db.execute(sql`select pg_advisory_xact_lock(${sql.raw(String(LOCK_NAMESPACE.auditChain))}, 0)`);
+      const [head] = await db.select({ hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.id)).limit(1);
+      // The database clock (one clock for all App processes), at millisecond precision so it hashes exactly.
+      const [clock] = await queryRows<{ now: unknown }>(db, sql`select date_trunc('milliseconds', clock_timestamp()) as now`);
+      const createdAt = toDate(clock?.now);
+      const prevHash = head?.hash ?? GENESIS_HASH;
+      const hash = auditHash(prevHash, { createdAt, kind: entry.kind, repository, pullRequest, deliveryId, payload });
+      const [row] = await db
+        .insert(auditLog)
+        .values({ createdAt, kind: entry.kind, repository, pullRequest, deliveryId, payload, prevHash, hash })
+        .returning();
+      if (!row) throw new Error("audit_log insert returned no row");
+      return normaliseRow(row);
+    });
+  }
+
+  async function* exportEntries(filter: AuditExportFilter = {}): AsyncGenerator<AuditEntry> {
+    const batch = batchSizeOf(filter.batchSize);
+    const db = exec.db();
+    // A consistent prefix: entries appended while we export are left for the next export.
+    const [top] = await db.select({ maxId: max(auditLog.id) }).from(auditLog);
+    const maxId = top?.maxId == null ? 0 : Number(top.maxId);
+    if (maxId === 0) return;
+    let lastId = 0;
+    for (;;) {
+      const conditions: SQL[] = [gt(auditLog.id, lastId), lte(auditLog.id, maxId)];
+      if (filter.repository !== undefined) conditions.push(eq(auditLog.repository, filter.repository));
+      if (filter.since !== undefined) conditions.push(gte(auditLog.createdAt, filter.since));
+      const rows = await exec
+        .db()
+        .select()
+        .from(auditLog)
+        .where(and(...conditions))
+        .orderBy(asc(auditLog.id))
+        .limit(batch);
+      filter.onBatch?.(rows.length);
+      for (const row of rows) yield normaliseRow(row);
+      const last = rows[rows.length - 1];
+      if (!last || rows.length < batch) return;
+      lastId = Number(last.id);
+    }
+  }
+
+  async function verify(options: AuditVerifyOptions = {}): Promise<AuditVerifyResult> {
+    let expectedPrev = GENESIS_HASH;
+    let count = 0;
+    for await (const entry of exportEntries({ batchSize: options.batchSize, onBatch: options.onBatch })) {
+      if (entry.prevHash !== expectedPrev) return { ok: false, count, brokenAt: { id: entry.id, reason: "prev_hash does not link" } };
+      if (auditHash(entry.prevHash, entry) !== entry.hash) return { ok: false, count, brokenAt: { id: entry.id, reason: "hash mismatch" } };
+      expectedPrev = entry.hash;
+      count++;
+    }
+    return { ok: true, count, headHash: expectedPrev };
+  }
+
+  async function head(): Promise<{ count: number; lastId: number | null; hash: string }> {
+    const db = exec.db();
+    const [last] = await db.select({ id: auditLog.id, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.id)).limit(1);
+    const [counted] = await db.select({ n: sql<string>`count(*)` }).from(auditLog);
+    return { count: Number(counted?.n ?? 0), lastId: last ? Number(last.id) : null, hash: last?.hash ?? GENESIS_HASH };
+  }
+
+  return { append, export: exportEntries, verify, head };
+}

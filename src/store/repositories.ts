@@ -1,0 +1,503 @@
+/**
+ * Typed repositories the App calls. Each works the same at the top level (`store.x`) and inside a
+ * transaction (`tx.x`); multi-row writes run in one transaction so they land together or not at all.
+ */
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import type { Executor } from "./executor.js";
+import {
+  approvals,
+  evaluations,
+  installations,
+  pullRequestHeads,
+  repositories,
+  reviewRequests,
+  telemetryDiscrepancies,
+  telemetryRuns,
+  webhookDeliveries,
+} from "./schema.js";
+
+export type Evaluation = typeof evaluations.$inferSelect;
+export type Approval = typeof approvals.$inferSelect;
+export type TelemetryRun = typeof telemetryRuns.$inferSelect;
+export type TelemetryDiscrepancy = typeof telemetryDiscrepancies.$inferSelect;
+export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;
+export type DeliveryOutcome = "processed" | "skipped" | "failed";
+
+// ---------------------------------------------------------------------------------------------- deliveries
+
+export interface DeliveryBegin {
+  /** The X-GitHub-Delivery header (kept on a manual redelivery). */
+  guid: string;
+  /** Omit (or 0) for events without an installation. */
+  installationId?: number | null | undefined;
+  event: string;
+  action?: string | null | undefined;
+}
+
+export interface DeliveriesRepository {
+  /**
+   * Records a delivery before any work. "duplicate" when this GUID was already processed or skipped, or is
+   * being processed right now; the caller then does nothing (invariant 9). A delivery whose earlier attempt
+   * `failed`, or that was left `pending` longer than `staleAfterMs` (a crashed process), is taken again: "new".
+   * @throws when the row cannot be written: answer the webhook with an error status so it can be redelivered.
+   */
+  begin(delivery: DeliveryBegin, options?: { staleAfterMs?: number }): Promise<"new" | "duplicate">;
+  finish(guid: string, installationId: number | null | undefined, outcome: DeliveryOutcome, error?: string): Promise<void>;
+  get(guid: string, installationId?: number | null): Promise<WebhookDelivery | null>;
+}
+
+const DEFAULT_STALE_PENDING_MS = 10 * 60 * 1000;
+
+function createDeliveries(exec: Executor): DeliveriesRepository {
+  return {
+    async begin(delivery, options = {}) {
+      if (!delivery.guid) throw new TypeError("delivery guid is required");
+      const staleMs = options.staleAfterMs ?? DEFAULT_STALE_PENDING_MS;
+      const rows = await exec
+        .db()
+        .insert(webhookDeliveries)
+        .values({
+          guid: delivery.guid,
+          installationId: delivery.installationId ?? 0,
+          event: delivery.event,
+          action: delivery.action ?? null,
+        })
+        .onConflictDoUpdate({
+          target: [webhookDeliveries.installationId, webhookDeliveries.guid],
+          set: {
+            attempts: sql`${webhookDeliveries.attempts} + 1`,
+            outcome: "pending",
+            error: null,
+            finishedAt: null,
+            receivedAt: sql`now()`,
+          },
+          setWhere: sql`${webhookDeliveries.outcome} = 'failed' or (${webhookDeliveries.outcome} = 'pending' and ${webhookDeliveries.receivedAt} < now() - make_interval(secs => ${staleMs / 1000}::double precision))`,
+        })
+        .returning({ id: webhookDeliveries.id });
+      return rows.length > 0 ? "new" : "duplicate";
+    },
+    async finish(guid, installationId, outcome, error) {
+      await exec
+        .db()
+        .update(webhookDeliveries)
+        .set({ outcome, error: error ?? null, finishedAt: sql`now()` })
+        .where(and(eq(webhookDeliveries.installationId, installationId ?? 0), eq(webhookDeliveries.guid, guid)));
+    },
+    async get(guid, installationId) {
+      const [row] = await exec
+        .db()
+        .select()
+        .from(webhookDeliveries)
+        .where(and(eq(webhookDeliveries.installationId, installationId ?? 0), eq(webhookDeliveries.guid, guid)));
+      return row ?? null;
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------ installations, repositories
+
+export interface InstallationsRepository {
+  upsert(installation: { id: number; accountLogin: string; accountType?: string | null }): Promise<void>;
+  markSuspended(id: number, suspended: boolean): Promise<void>;
+  markDeleted(id: number): Promise<void>;
+  get(id: number): Promise<typeof installations.$inferSelect | null>;
+}
+
+function createInstallations(exec: Executor): InstallationsRepository {
+  return {
+    async upsert(i) {
+      await exec
+        .db()
+        .insert(installations)
+        .values({ id: i.id, accountLogin: i.accountLogin, accountType: i.accountType ?? null })
+        .onConflictDoUpdate({
+          target: installations.id,
+          set: { accountLogin: i.accountLogin, accountType: i.accountType ?? null, updatedAt: sql`now()`, deletedAt: null },
+        });
+    },
+    async markSuspended(id, suspended) {
+      await exec
+        .db()
+        .update(installations)
+        .set({ suspendedAt: suspended ? sql`now()` : null, updatedAt: sql`now()` })
+        .where(eq(installations.id, id));
+    },
+    async markDeleted(id) {
+      await exec.db().update(installations).set({ deletedAt: sql`now()`, updatedAt: sql`now()` }).where(eq(installations.id, id));
+    },
+    async get(id) {
+      const [row] = await exec.db().select().from(installations).where(eq(installations.id, id));
+      return row ?? null;
+    },
+  };
+}
+
+export interface RepositoriesRepository {
+  /** Records (or refreshes) a repository seen in an event. The id is GitHub's, stable across renames. */
+  seen(repository: { id: number; fullName: string; installationId?: number | null; private?: boolean | null }): Promise<void>;
+  get(id: number): Promise<typeof repositories.$inferSelect | null>;
+}
+
+function createRepositories(exec: Executor): RepositoriesRepository {
+  return {
+    async seen(r) {
+      await exec
+        .db()
+        .insert(repositories)
+        .values({ id: r.id, fullName: r.fullName, installationId: r.installationId ?? null, private: r.private ?? null })
+        .onConflictDoUpdate({
+          target: repositories.id,
+          set: {
+            fullName: r.fullName,
+            installationId: r.installationId ?? null,
+            private: r.private ?? null,
+            lastSeenAt: sql`now()`,
+          },
+        });
+    },
+    async get(id) {
+      const [row] = await exec.db().select().from(repositories).where(eq(repositories.id, id));
+      return row ?? null;
+    },
+  };
+}
+
+// --------------------------------------------------------------------------------------------- evaluations
+
+export interface ApprovalInput {
+  reviewer: string;
+  state: string;
+  commitId?: string | null | undefined;
+  counted: boolean;
+  /** Why it did or did not count, e.g. "stale commit", "author of the PR", "code owner of services/**". */
+  reason?: string | null | undefined;
+}
+
+export interface EvaluationInput {
+  repository: string;
+  pullRequest: number;
+  headSha: string;
+  baseRef: string;
+  baseSha: string;
+  policySource: string;
+  policyCommit?: string | null | undefined;
+  codeownersPath?: string | null | undefined;
+  codeownersCommit?: string | null | undefined;
+  /** sha256 hex of the canonical inputs; see `inputsDigest()`. */
+  inputsDigest: string;
+  risk: string;
+  findings: unknown;
+  requirements: unknown;
+  decision: string;
+  conclusion?: string | null | undefined;
+  checkRunId?: number | null | undefined;
+  deliveryId?: string | null | undefined;
+  approvals?: ApprovalInput[] | undefined;
+}
+
+export interface HeadObservation {
+  headSha: string;
+  headUpdatedAt: Date;
+}
+
+export interface EvaluationsRepository {
+  /** Records an evaluation and the approvals it considered, in one transaction. */
+  record(input: EvaluationInput): Promise<Evaluation>;
+  /** The most recently recorded evaluation of a PR (any head), or null. */
+  latestFor(repository: string, pullRequest: number): Promise<Evaluation | null>;
+  /** The most recent evaluation of one head of a PR, or null (lets a re-run on the same inputs skip work). */
+  latestForHead(repository: string, pullRequest: number, headSha: string): Promise<Evaluation | null>;
+  /** Sets the check run published for an evaluation (after the GitHub call succeeded). */
+  setCheckRun(evaluationId: number, checkRunId: number, conclusion: string): Promise<void>;
+  approvalsFor(evaluationId: number): Promise<Approval[]>;
+  /**
+   * Remembers the head a webhook payload showed, ordered by the PR's `updated_at` from that payload. Only moves
+   * forward: an older observation never replaces a newer one (ties keep the first). Returns the newest known head.
+   */
+  observeHead(repository: string, pullRequest: number, headSha: string, headUpdatedAt: Date): Promise<HeadObservation>;
+  /** The newest head observed for a PR, or null. */
+  currentHead(repository: string, pullRequest: number): Promise<HeadObservation | null>;
+  /**
+   * True when a newer head than `headSha` has been observed for this PR, i.e. publishing a decision for
+   * `headSha` now would be stale (invariant 9). Passing `headUpdatedAt` records this observation first
+   * (`observeHead`). Call it inside `withPullRequestLock`, right before publishing.
+   */
+  isStale(repository: string, pullRequest: number, headSha: string, headUpdatedAt?: Date): Promise<boolean>;
+}
+
+function createEvaluations(exec: Executor): EvaluationsRepository {
+  async function observeHead(repository: string, pullRequest: number, headSha: string, headUpdatedAt: Date): Promise<HeadObservation> {
+    if (Number.isNaN(headUpdatedAt.getTime())) throw new TypeError("headUpdatedAt is not a valid date");
+    return exec.inTx(async (db) => {
+      await db
+        .insert(pullRequestHeads)
+        .values({ repository, pullRequest, headSha, headUpdatedAt })
+        .onConflictDoUpdate({
+          target: [pullRequestHeads.repository, pullRequestHeads.pullRequest],
+          set: { headSha, headUpdatedAt, observedAt: sql`now()` },
+          setWhere: sql`${pullRequestHeads.headUpdatedAt} < excluded.head_updated_at`,
+        });
+      const [row] = await db
+        .select({ headSha: pullRequestHeads.headSha, headUpdatedAt: pullRequestHeads.headUpdatedAt })
+        .from(pullRequestHeads)
+        .where(and(eq(pullRequestHeads.repository, repository), eq(pullRequestHeads.pullRequest, pullRequest)));
+      if (!row) throw new Error("pull_request_heads upsert returned no row");
+      return row;
+    });
+  }
+
+  async function currentHead(repository: string, pullRequest: number): Promise<HeadObservation | null> {
+    const [row] = await exec
+      .db()
+      .select({ headSha: pullRequestHeads.headSha, headUpdatedAt: pullRequestHeads.headUpdatedAt })
+      .from(pullRequestHeads)
+      .where(and(eq(pullRequestHeads.repository, repository), eq(pullRequestHeads.pullRequest, pullRequest)));
+    return row ?? null;
+  }
+
+  return {
+    async record(input) {
+      return exec.inTx(async (db) => {
+        const [row] = await db
+          .insert(evaluations)
+          .values({
+            repository: input.repository,
+            pullRequest: input.pullRequest,
+            headSha: input.headSha,
+            baseRef: input.baseRef,
+            baseSha: input.baseSha,
+            policySource: input.policySource,
+            policyCommit: input.policyCommit ?? null,
+            codeownersPath: input.codeownersPath ?? null,
+            codeownersCommit: input.codeownersCommit ?? null,
+            inputsDigest: input.inputsDigest,
+            risk: input.risk,
+            findings: input.findings ?? [],
+            requirements: input.requirements ?? [],
+            decision: input.decision,
+            conclusion: input.conclusion ?? null,
+            checkRunId: input.checkRunId ?? null,
+            deliveryId: input.deliveryId ?? null,
+          })
+          .returning();
+        if (!row) throw new Error("evaluations insert returned no row");
+        if (input.approvals && input.approvals.length > 0) {
+          await db.insert(approvals).values(
+            input.approvals.map((a) => ({
+              evaluationId: row.id,
+              reviewer: a.reviewer,
+              state: a.state,
+              commitId: a.commitId ?? null,
+              counted: a.counted,
+              reason: a.reason ?? null,
+            })),
+          );
+        }
+        return row;
+      });
+    },
+    async latestFor(repository, pullRequest) {
+      const [row] = await exec
+        .db()
+        .select()
+        .from(evaluations)
+        .where(and(eq(evaluations.repository, repository), eq(evaluations.pullRequest, pullRequest)))
+        .orderBy(desc(evaluations.id))
+        .limit(1);
+      return row ?? null;
+    },
+    async latestForHead(repository, pullRequest, headSha) {
+      const [row] = await exec
+        .db()
+        .select()
+        .from(evaluations)
+        .where(and(eq(evaluations.repository, repository), eq(evaluations.pullRequest, pullRequest), eq(evaluations.headSha, headSha)))
+        .orderBy(desc(evaluations.id))
+        .limit(1);
+      return row ?? null;
+    },
+    async setCheckRun(evaluationId, checkRunId, conclusion) {
+      await exec.db().update(evaluations).set({ checkRunId, conclusion }).where(eq(evaluations.id, evaluationId));
+    },
+    async approvalsFor(evaluationId) {
+      return exec.db().select().from(approvals).where(eq(approvals.evaluationId, evaluationId)).orderBy(approvals.id);
+    },
+    observeHead,
+    currentHead,
+    async isStale(repository, pullRequest, headSha, headUpdatedAt) {
+      const current = headUpdatedAt
+        ? await observeHead(repository, pullRequest, headSha, headUpdatedAt)
+        : await currentHead(repository, pullRequest);
+      return current !== null && current.headSha !== headSha;
+    },
+  };
+}
+
+// --------------------------------------------------------------------------------------- review requests
+
+export interface ReviewRequestsRepository {
+  /** Which of `reviewers` (logins or `@org/team`, any case) were already requested on this PR. Same spelling as given. */
+  alreadyRequested(repository: string, pullRequest: number, reviewers: readonly string[]): Promise<Set<string>>;
+  /**
+   * Records requests and returns the reviewers that were NOT recorded before (same spelling as given).
+   * Calling it before the GitHub request and requesting only the returned ones makes "once per owner" race-free.
+   */
+  record(repository: string, pullRequest: number, reviewers: readonly string[], headSha?: string): Promise<string[]>;
+}
+
+const reviewerKey = (reviewer: string): string => reviewer.trim().toLowerCase();
+
+function createReviewRequests(exec: Executor): ReviewRequestsRepository {
+  return {
+    async alreadyRequested(repository, pullRequest, reviewers) {
+      if (reviewers.length === 0) return new Set();
+      const keys = [...new Set(reviewers.map(reviewerKey))];
+      const rows = await exec
+        .db()
+        .select({ reviewer: reviewRequests.reviewer })
+        .from(reviewRequests)
+        .where(and(eq(reviewRequests.repository, repository), eq(reviewRequests.pullRequest, pullRequest), inArray(reviewRequests.reviewer, keys)));
+      const found = new Set(rows.map((r) => r.reviewer));
+      return new Set(reviewers.filter((r) => found.has(reviewerKey(r))));
+    },
+    async record(repository, pullRequest, reviewers, headSha) {
+      if (reviewers.length === 0) return [];
+      const keys = [...new Set(reviewers.map(reviewerKey))];
+      const inserted = await exec
+        .db()
+        .insert(reviewRequests)
+        .values(keys.map((reviewer) => ({ repository, pullRequest, reviewer, headSha: headSha ?? null })))
+        .onConflictDoNothing()
+        .returning({ reviewer: reviewRequests.reviewer });
+      const fresh = new Set(inserted.map((r) => r.reviewer));
+      const out: string[] = [];
+      for (const r of reviewers) {
+        const key = reviewerKey(r);
+        if (fresh.has(key)) {
+          out.push(r);
+          fresh.delete(key);
+        }
+      }
+      return out;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- telemetry
+
+export interface TelemetryDiscrepancyInput {
+  kind: string;
+  path?: string | null | undefined;
+  detail?: string | null | undefined;
+}
+
+export interface TelemetryRunInput {
+  repository: string;
+  pullRequest: number;
+  headSha: string;
+  workflowRunId: number;
+  workflowPath?: string | null | undefined;
+  artifactId?: number | null | undefined;
+  format: string;
+  accepted: boolean;
+  reasons?: string[] | undefined;
+  agent?: string | null | undefined;
+  model?: string | null | undefined;
+  counts?: Record<string, unknown> | undefined;
+  /** The normalized trace AFTER redaction (invariant 7). */
+  trace?: unknown;
+  discrepancies?: TelemetryDiscrepancyInput[] | undefined;
+}
+
+export interface TelemetryRepository {
+  /**
+   * Records a telemetry run and its discrepancies together. Idempotent per (repository, PR, workflow run):
+   * a second call returns the first row with `created: false` and writes nothing.
+   */
+  record(input: TelemetryRunInput): Promise<{ run: TelemetryRun; created: boolean }>;
+  latestFor(repository: string, pullRequest: number, headSha?: string): Promise<TelemetryRun | null>;
+  discrepanciesFor(runId: number): Promise<TelemetryDiscrepancy[]>;
+}
+
+function createTelemetry(exec: Executor): TelemetryRepository {
+  return {
+    async record(input) {
+      return exec.inTx(async (db) => {
+        const [created] = await db
+          .insert(telemetryRuns)
+          .values({
+            repository: input.repository,
+            pullRequest: input.pullRequest,
+            headSha: input.headSha,
+            workflowRunId: input.workflowRunId,
+            workflowPath: input.workflowPath ?? null,
+            artifactId: input.artifactId ?? null,
+            format: input.format,
+            accepted: input.accepted,
+            reasons: input.reasons ?? [],
+            agent: input.agent ?? null,
+            model: input.model ?? null,
+            counts: input.counts ?? {},
+            trace: input.trace ?? null,
+          })
+          .onConflictDoNothing()
+          .returning();
+        if (!created) {
+          const [existing] = await db
+            .select()
+            .from(telemetryRuns)
+            .where(
+              and(
+                eq(telemetryRuns.repository, input.repository),
+                eq(telemetryRuns.pullRequest, input.pullRequest),
+                eq(telemetryRuns.workflowRunId, input.workflowRunId),
+              ),
+            );
+          if (!existing) throw new Error("telemetry_runs conflict without an existing row");
+          return { run: existing, created: false };
+        }
+        if (input.discrepancies && input.discrepancies.length > 0) {
+          await db.insert(telemetryDiscrepancies).values(
+            input.discrepancies.map((d) => ({ telemetryRunId: created.id, kind: d.kind, path: d.path ?? null, detail: d.detail ?? null })),
+          );
+        }
+        return { run: created, created: true };
+      });
+    },
+    async latestFor(repository, pullRequest, headSha) {
+      const conditions = [eq(telemetryRuns.repository, repository), eq(telemetryRuns.pullRequest, pullRequest)];
+      if (headSha !== undefined) conditions.push(eq(telemetryRuns.headSha, headSha));
+      const [row] = await exec
+        .db()
+        .select()
+        .from(telemetryRuns)
+        .where(and(...conditions))
+        .orderBy(desc(telemetryRuns.id))
+        .limit(1);
+      return row ?? null;
+    },
+    async discrepanciesFor(runId) {
+      return exec.db().select().from(telemetryDiscrepancies).where(eq(telemetryDiscrepancies.telemetryRunId, runId)).orderBy(telemetryDiscrepancies.id);
+    },
+  };
+}
+
+export interface Repositories {
+  deliveries: DeliveriesRepository;
+  installations: InstallationsRepository;
+  repositories: RepositoriesRepository;
+  evaluations: EvaluationsRepository;
+  reviewRequests: ReviewRequestsRepository;
+  telemetry: TelemetryRepository;
+}
+
+export function createAllRepositories(exec: Executor): Repositories {
+  return {
+    deliveries: createDeliveries(exec),
+    installations: createInstallations(exec),
+    repositories: createRepositories(exec),
+    evaluations: createEvaluations(exec),
+    reviewRequests: createReviewRequests(exec),
+    telemetry: createTelemetry(exec),
+  };
+}

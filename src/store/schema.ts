@@ -1,0 +1,223 @@
+/**
+ * The database schema. drizzle-kit reads this file to generate `migrations/` (never edit those by hand);
+ * the audit log's append-only trigger lives in a custom migration because drizzle-kit cannot express it.
+ */
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  bigserial,
+  boolean,
+  char,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+
+const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
+
+/** GitHub App installations we have heard from. The id is GitHub's installation id. */
+export const installations = pgTable("installations", {
+  id: bigint("id", { mode: "number" }).primaryKey(),
+  accountLogin: text("account_login").notNull(),
+  accountType: text("account_type"),
+  createdAt: createdAt(),
+  updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  suspendedAt: timestamp("suspended_at", { withTimezone: true, mode: "date" }),
+  deletedAt: timestamp("deleted_at", { withTimezone: true, mode: "date" }),
+});
+
+/** Repositories seen in events. The id is GitHub's repository id (stable across renames). */
+export const repositories = pgTable(
+  "repositories",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey(),
+    installationId: bigint("installation_id", { mode: "number" }),
+    fullName: text("full_name").notNull(),
+    private: boolean("private"),
+    firstSeenAt: timestamp("first_seen_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [index("repositories_full_name_idx").on(t.fullName)],
+);
+
+/**
+ * One row per webhook delivery (X-GitHub-Delivery). The unique index is what makes a redelivery a no-op
+ * (invariant 9): the second insert of the same GUID for the same installation finds the first.
+ */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    guid: text("guid").notNull(),
+    /** 0 when the event carries no installation (e.g. a ping from the App's own settings page). */
+    installationId: bigint("installation_id", { mode: "number" }).notNull().default(0),
+    event: text("event").notNull(),
+    action: text("action"),
+    receivedAt: timestamp("received_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    attempts: integer("attempts").notNull().default(1),
+    outcome: text("outcome", { enum: ["pending", "processed", "skipped", "failed"] }).notNull().default("pending"),
+    error: text("error"),
+    finishedAt: timestamp("finished_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [
+    uniqueIndex("webhook_deliveries_installation_guid_uq").on(t.installationId, t.guid),
+    check("webhook_deliveries_outcome_ck", sql`${t.outcome} in ('pending', 'processed', 'skipped', 'failed')`),
+  ],
+);
+
+/**
+ * The newest head SHA observed for each pull request, ordered by the PR's `updated_at` from the event.
+ * Only moves forward, so an event processed late cannot publish a decision for an older head (invariant 9).
+ */
+export const pullRequestHeads = pgTable(
+  "pull_request_heads",
+  {
+    repository: text("repository").notNull(),
+    pullRequest: integer("pull_request").notNull(),
+    headSha: text("head_sha").notNull(),
+    headUpdatedAt: timestamp("head_updated_at", { withTimezone: true, mode: "date" }).notNull(),
+    observedAt: timestamp("observed_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ name: "pull_request_heads_pk", columns: [t.repository, t.pullRequest] })],
+);
+
+/** One policy evaluation of one pull request head: the inputs it used and what it decided. */
+export const evaluations = pgTable(
+  "evaluations",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    repository: text("repository").notNull(),
+    pullRequest: integer("pull_request").notNull(),
+    headSha: text("head_sha").notNull(),
+    baseRef: text("base_ref").notNull(),
+    baseSha: text("base_sha").notNull(),
+    /** Where the policy came from, e.g. `.github/agent-gate.yml`, `org:.github`, `default`. */
+    policySource: text("policy_source").notNull(),
+    policyCommit: text("policy_commit"),
+    codeownersPath: text("codeowners_path"),
+    codeownersCommit: text("codeowners_commit"),
+    /** sha256 (hex) of the canonical JSON of every input the engine saw. */
+    inputsDigest: char("inputs_digest", { length: 64 }).notNull(),
+    risk: text("risk").notNull(),
+    findings: jsonb("findings").notNull(),
+    requirements: jsonb("requirements").notNull(),
+    decision: text("decision").notNull(),
+    /** The check run conclusion published (success, action_required, failure, ...). */
+    conclusion: text("conclusion"),
+    checkRunId: bigint("check_run_id", { mode: "number" }),
+    deliveryId: text("delivery_id"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("evaluations_pr_idx").on(t.repository, t.pullRequest, t.id),
+    index("evaluations_head_idx").on(t.repository, t.headSha),
+  ],
+);
+
+/** Each review the engine considered for an evaluation, and whether (and why not) it counted. */
+export const approvals = pgTable(
+  "approvals",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    evaluationId: bigint("evaluation_id", { mode: "number" })
+      .notNull()
+      .references(() => evaluations.id),
+    reviewer: text("reviewer").notNull(),
+    state: text("state").notNull(),
+    commitId: text("commit_id"),
+    counted: boolean("counted").notNull(),
+    reason: text("reason"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("approvals_evaluation_idx").on(t.evaluationId)],
+);
+
+/** Review requests the App made, so each owner is requested once per PR (no noise on re-runs). */
+export const reviewRequests = pgTable(
+  "review_requests",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    repository: text("repository").notNull(),
+    pullRequest: integer("pull_request").notNull(),
+    /** Lower-cased login, or `@org/team` for a team. GitHub names are case-insensitive. */
+    reviewer: text("reviewer").notNull(),
+    headSha: text("head_sha"),
+    requestedAt: timestamp("requested_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("review_requests_pr_reviewer_uq").on(t.repository, t.pullRequest, t.reviewer)],
+);
+
+/** A telemetry bundle found for a pull request, accepted or not, with its redacted trace. */
+export const telemetryRuns = pgTable(
+  "telemetry_runs",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    repository: text("repository").notNull(),
+    pullRequest: integer("pull_request").notNull(),
+    headSha: text("head_sha").notNull(),
+    workflowRunId: bigint("workflow_run_id", { mode: "number" }).notNull(),
+    workflowPath: text("workflow_path"),
+    artifactId: bigint("artifact_id", { mode: "number" }),
+    format: text("format").notNull(),
+    accepted: boolean("accepted").notNull(),
+    reasons: jsonb("reasons").notNull().default(sql`'[]'::jsonb`),
+    agent: text("agent"),
+    model: text("model"),
+    /** Counts the rationale shows: commands, files, network allowed/blocked, tokens, duration. */
+    counts: jsonb("counts").notNull().default(sql`'{}'::jsonb`),
+    /** The normalized trace AFTER redaction. Never store an unredacted trace. */
+    trace: jsonb("trace"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("telemetry_runs_pr_run_uq").on(t.repository, t.pullRequest, t.workflowRunId),
+    index("telemetry_runs_head_idx").on(t.repository, t.headSha),
+  ],
+);
+
+/** Differences between what the agent reported and what the diff shows (files changed but not reported, ...). */
+export const telemetryDiscrepancies = pgTable(
+  "telemetry_discrepancies",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    telemetryRunId: bigint("telemetry_run_id", { mode: "number" })
+      .notNull()
+      .references(() => telemetryRuns.id),
+    kind: text("kind").notNull(),
+    path: text("path"),
+    detail: text("detail"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("telemetry_discrepancies_run_idx").on(t.telemetryRunId)],
+);
+
+/**
+ * The append-only, hash-chained audit log (invariant 8). `payload` is the canonical JSON text exactly as
+ * hashed (text, not jsonb: jsonb would reorder keys and normalise numbers, changing the bytes).
+ * hash = sha256(prev_hash || canonical({createdAt, deliveryId, kind, payload, pullRequest, repository})).
+ * A trigger (custom migration) refuses UPDATE, DELETE and TRUNCATE; UNIQUE(prev_hash) refuses a fork.
+ */
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date", precision: 3 }).notNull(),
+    kind: text("kind").notNull(),
+    repository: text("repository"),
+    pullRequest: integer("pull_request"),
+    deliveryId: text("delivery_id"),
+    payload: text("payload").notNull(),
+    prevHash: char("prev_hash", { length: 64 }).notNull().unique("audit_log_prev_hash_uq"),
+    hash: char("hash", { length: 64 }).notNull().unique("audit_log_hash_uq"),
+  },
+  (t) => [
+    index("audit_log_repository_idx").on(t.repository, t.id),
+    index("audit_log_created_at_idx").on(t.createdAt),
+  ],
+);

@@ -1,0 +1,321 @@
+/**
+ * The database factory: postgres.js when a DATABASE_URL is given, embedded PGlite otherwise (a data directory,
+ * default `.data/`, or `memory://`). Both run the same `migrations/` and the same repositories.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import { sql } from "drizzle-orm";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import { createAuditRepository, type AuditRepository } from "./audit.js";
+import { describeConnectionError, describeDatabaseUrl, StoreUnavailableError, StoreUsageError } from "./errors.js";
+import { LOCK_NAMESPACE, queryRows, type Db, type Executor } from "./executor.js";
+import { createAllRepositories, type Repositories } from "./repositories.js";
+import * as schema from "./schema.js";
+
+export const MEMORY_DATA_DIR = "memory://";
+export const DEFAULT_DATA_DIR = ".data/";
+
+export interface StoreOptions {
+  /** postgres://… When set (and non-empty), Postgres is used; otherwise PGlite. */
+  databaseUrl?: string | undefined;
+  /** PGlite data directory (default `.data/`), or `memory://` for a throw-away in-memory database. */
+  dataDir?: string | undefined;
+  /** Operator-facing one-line messages (which database, migrations applied). */
+  log?: ((msg: string) => void) | undefined;
+  /**
+   * Apply pending migrations while opening (default: true for `memory://`, false otherwise; the App passes true
+   * at start-up). On Postgres this uses `migrate()`'s single connection before the pool opens.
+   */
+  migrate?: boolean | undefined;
+  /** Postgres pool size (default 10). */
+  maxConnections?: number | undefined;
+  /** Seconds to wait for a Postgres connection (default 10). */
+  connectTimeoutSeconds?: number | undefined;
+  /** Where the migrations are (default: the package's `migrations/`). */
+  migrationsFolder?: string | undefined;
+}
+
+export interface PingResult {
+  ok: boolean;
+  driver: "postgres" | "pglite";
+  error?: string;
+}
+
+/** The repositories bound to one transaction (what `transaction` and `withPullRequestLock` hand you). */
+export interface StoreTx extends Repositories {
+  readonly audit: AuditRepository;
+  /** The drizzle transaction, for anything the repositories do not cover. */
+  readonly db: Db;
+}
+
+export interface Store extends Repositories {
+  readonly driver: "postgres" | "pglite";
+  readonly audit: AuditRepository;
+  /** The drizzle database, for anything the repositories do not cover. */
+  readonly db: Db;
+  /**
+   * Runs `fn` in one database transaction: everything written through `tx` commits together or not at all.
+   * Inside `fn` use only `tx`; calling the top-level store there throws StoreUsageError (on PGlite, with its
+   * single connection, it would deadlock; on Postgres it would silently escape the transaction).
+   */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /**
+   * `transaction`, serialised per pull request across every process on this database
+   * (pg_advisory_xact_lock on the PR's key; also an in-process queue). Two events for one PR run one after
+   * the other; the second sees what the first committed. Check `tx.evaluations.isStale(...)` before publishing.
+   */
+  withPullRequestLock<T>(repository: string, pullRequest: number, fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /** For /healthz: never throws. */
+  ping(): Promise<PingResult>;
+  /** Closes the pool or the PGlite instance. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** `DATABASE_URL` and `AGENT_GATE_DATA_DIR` from the environment, as StoreOptions. */
+export function storeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<StoreOptions, "databaseUrl" | "dataDir"> {
+  return {
+    databaseUrl: env.DATABASE_URL?.trim() ? env.DATABASE_URL.trim() : undefined,
+    dataDir: env.AGENT_GATE_DATA_DIR?.trim() ? env.AGENT_GATE_DATA_DIR.trim() : DEFAULT_DATA_DIR,
+  };
+}
+
+/** The package's migrations folder, found from this file whether it runs from src/ or dist/. */
+export function defaultMigrationsFolder(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = path.join(dir, "migrations");
+    if (existsSync(path.join(candidate, "meta", "_journal.json"))) return candidate;
+    dir = path.dirname(dir);
+  }
+  throw new Error("cannot find the migrations/ folder next to the agent-gate package");
+}
+
+function usesPostgres(options: StoreOptions): options is StoreOptions & { databaseUrl: string } {
+  return typeof options.databaseUrl === "string" && options.databaseUrl.trim() !== "";
+}
+
+function pgliteTarget(dataDir: string): string {
+  return dataDir === MEMORY_DATA_DIR ? "pglite:memory" : `pglite:${dataDir}`;
+}
+
+function connectPostgres(url: string, options: StoreOptions, max: number): postgres.Sql {
+  return postgres(url, {
+    max,
+    connect_timeout: options.connectTimeoutSeconds ?? 10,
+    // Notices such as "schema already exists, skipping" are noise for operators.
+    onnotice: () => {},
+    connection: { application_name: "agent-gate" },
+  });
+}
+
+async function probePostgres(client: postgres.Sql, url: string): Promise<void> {
+  try {
+    await client`select 1`;
+  } catch (error) {
+    await client.end({ timeout: 1 }).catch(() => {});
+    const target = describeDatabaseUrl(url);
+    throw new StoreUnavailableError(`cannot use Postgres at ${target}: ${describeConnectionError(error)}`, target, { cause: error });
+  }
+}
+
+async function openPglite(dataDir: string): Promise<PGlite> {
+  try {
+    if (dataDir === MEMORY_DATA_DIR) return await PGlite.create();
+    mkdirSync(dataDir, { recursive: true });
+    return await PGlite.create(dataDir);
+  } catch (error) {
+    const target = pgliteTarget(dataDir);
+    throw new StoreUnavailableError(`cannot open the embedded database in ${dataDir}: ${describeConnectionError(error)}`, target, { cause: error });
+  }
+}
+
+async function appliedMigrationCount(db: Db): Promise<number> {
+  const [exists] = await queryRows<{ t: string | null }>(db, sql`select to_regclass('drizzle.__drizzle_migrations')::text as t`);
+  if (!exists?.t) return 0;
+  const [row] = await queryRows<{ n: number | string }>(db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+  return Number(row?.n ?? 0);
+}
+
+/**
+ * Applies pending migrations with a single connection, then closes it. Safe to run from several processes at
+ * once on Postgres (a session advisory lock serialises them). Returns how many migrations were applied.
+ * @throws {StoreUnavailableError} when the database cannot be reached.
+ */
+export async function migrate(options: StoreOptions): Promise<{ applied: number; driver: "postgres" | "pglite" }> {
+  const migrationsFolder = options.migrationsFolder ?? defaultMigrationsFolder();
+  if (usesPostgres(options)) {
+    const client = connectPostgres(options.databaseUrl, options, 1);
+    await probePostgres(client, options.databaseUrl);
+    try {
+      const db = drizzlePostgres(client, { schema }) as unknown as Db;
+      await client.unsafe(`select pg_advisory_lock(${LOCK_NAMESPACE.migrations}, 0)`);
+      try {
+        const before = await appliedMigrationCount(db);
+        await migratePostgres(drizzlePostgres(client, { schema }), { migrationsFolder });
+        const applied = (await appliedMigrationCount(db)) - before;
+        options.log?.(`database ${describeDatabaseUrl(options.databaseUrl)}: ${applied} migration(s) applied`);
+        return { applied, driver: "postgres" };
+      } finally {
+        await client.unsafe(`select pg_advisory_unlock(${LOCK_NAMESPACE.migrations}, 0)`).catch(() => {});
+      }
+    } finally {
+      await client.end({ timeout: 5 });
+    }
+  }
+  const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
+  const client = await openPglite(dataDir);
+  try {
+    return { applied: await migrateOpenPglite(client, migrationsFolder, dataDir, options.log), driver: "pglite" };
+  } finally {
+    await client.close();
+  }
+}
+
+async function migrateOpenPglite(client: PGlite, migrationsFolder: string, dataDir: string, log: StoreOptions["log"]): Promise<number> {
+  const drizzleDb = drizzlePglite(client, { schema });
+  const db = drizzleDb as unknown as Db;
+  const before = await appliedMigrationCount(db);
+  await migratePglite(drizzleDb, { migrationsFolder });
+  const applied = (await appliedMigrationCount(db)) - before;
+  log?.(`embedded database ${pgliteTarget(dataDir)}: ${applied} migration(s) applied`);
+  return applied;
+}
+
+/** Serialises async work per key inside this process. */
+class KeyedQueue {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    const tail = previous.then(() => mine);
+    this.tails.set(key, tail);
+    await previous;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
+  }
+}
+
+/** The advisory-lock key of a pull request. GitHub names are case-insensitive. */
+export function pullRequestLockKey(repository: string, pullRequest: number): string {
+  return `${repository.toLowerCase()}#${pullRequest}`;
+}
+
+/**
+ * Opens the store. With `databaseUrl` it connects to Postgres (and fails fast with StoreUnavailableError if it
+ * cannot); otherwise it opens PGlite in `dataDir`.
+ * @throws {StoreUnavailableError}
+ */
+export async function openStore(options: StoreOptions = {}): Promise<Store> {
+  const migrationsFolder = options.migrationsFolder ?? (options.migrate || options.dataDir === MEMORY_DATA_DIR ? defaultMigrationsFolder() : undefined);
+  let db: Db;
+  let driver: "postgres" | "pglite";
+  let closeClient: () => Promise<void>;
+
+  if (usesPostgres(options)) {
+    if (options.migrate) await migrate({ ...options, migrationsFolder });
+    const client = connectPostgres(options.databaseUrl, options, options.maxConnections ?? 10);
+    await probePostgres(client, options.databaseUrl);
+    db = drizzlePostgres(client, { schema }) as unknown as Db;
+    driver = "postgres";
+    closeClient = () => client.end({ timeout: 5 });
+    options.log?.(`database: Postgres at ${describeDatabaseUrl(options.databaseUrl)}`);
+  } else {
+    const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
+    const client = await openPglite(dataDir);
+    const shouldMigrate = options.migrate ?? dataDir === MEMORY_DATA_DIR;
+    if (shouldMigrate && migrationsFolder) {
+      try {
+        await migrateOpenPglite(client, migrationsFolder, dataDir, options.log);
+      } catch (error) {
+        await client.close().catch(() => {});
+        throw error;
+      }
+    }
+    db = drizzlePglite(client, { schema }) as unknown as Db;
+    driver = "pglite";
+    closeClient = () => client.close();
+    options.log?.(`database: embedded PGlite (${pgliteTarget(dataDir)})`);
+  }
+
+  const insideTransaction = new AsyncLocalStorage<true>();
+  const prLocks = new KeyedQueue();
+  let closed: Promise<void> | undefined;
+
+  const topLevel: Executor = {
+    db() {
+      if (insideTransaction.getStore()) {
+        throw new StoreUsageError("inside store.transaction()/withPullRequestLock() use the tx argument, not the store");
+      }
+      if (closed) throw new StoreUsageError("the store is closed");
+      return db;
+    },
+    inTx(fn) {
+      return topLevel.db().transaction((tx) => fn(tx as unknown as Db));
+    },
+  };
+
+  function bind(exec: Executor): Repositories & { audit: AuditRepository } {
+    return { ...createAllRepositories(exec), audit: createAuditRepository(exec) };
+  }
+
+  function txStore(tx: Db): StoreTx {
+    const exec: Executor = { db: () => tx, inTx: (fn) => fn(tx) };
+    return { ...bind(exec), db: tx };
+  }
+
+  async function transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return topLevel.db().transaction((tx) => insideTransaction.run(true, () => fn(txStore(tx as unknown as Db))));
+  }
+
+  const store: Store = {
+    ...bind(topLevel),
+    driver,
+    db,
+    transaction,
+    withPullRequestLock(repository, pullRequest, fn) {
+      if (!Number.isInteger(pullRequest) || pullRequest < 1) throw new TypeError("pullRequest must be a positive integer");
+      const key = pullRequestLockKey(repository, pullRequest);
+      return prLocks.run(key, () =>
+        transaction(async (tx) => {
+          await tx.db.execute(sql`select pg_advisory_xact_lock(${sql.raw(String(LOCK_NAMESPACE.pullRequest))}, hashtext(${key}))`);
+          return fn(tx);
+        }),
+      );
+    },
+    async ping() {
+      try {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("no answer within 5 s")), 5000);
+          timer.unref();
+        });
+        try {
+          await Promise.race([db.execute(sql`select 1`), timeout]);
+        } finally {
+          clearTimeout(timer);
+        }
+        return { ok: true, driver };
+      } catch (error) {
+        return { ok: false, driver, error: describeConnectionError(error) };
+      }
+    },
+    close() {
+      closed ??= closeClient();
+      return closed;
+    },
+  };
+  return store;
+}

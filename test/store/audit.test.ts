@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { auditHash, canonicalize, CanonicalizeError, GENESIS_HASH, inputsDigest, sha256Hex } from "../../src/store/index.js";
+import { openTestStore, rawSql, TEST_DRIVERS, type TestStoreContext } from "../helpers/db.js";
+
+describe("canonicalize (RFC 8785)", () => {
+  it("sorts keys by UTF-16 code units and drops whitespace", () => {
+    expect(canonicalize({ b: 1, a: { d: [true, null, "x"], c: -0 }, "\u00e9": 1, Z: 2 })).toBe(
+      '{"Z":2,"a":{"c":0,"d":[true,null,"x"]},"b":1,"é":1}',
+    );
+  });
+  it("serialises numbers like ECMAScript and omits undefined members", () => {
+    expect(canonicalize({ n: 1e21, f: 0.1, u: undefined, arr: [undefined] })).toBe('{"arr":[null],"f":0.1,"n":1e+21}');
+  });
+  it("refuses values JSON cannot represent", () => {
+    expect(() => canonicalize({ x: Number.NaN })).toThrow(CanonicalizeError);
+    expect(() => canonicalize({ x: 1n })).toThrow(CanonicalizeError);
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(() => canonicalize(cyclic)).toThrow(/circular/);
+  });
+  it("gives the same digest for the same inputs in any key order", () => {
+    expect(inputsDigest({ a: 1, b: [1, 2] })).toBe(inputsDigest({ b: [1, 2], a: 1 }));
+    expect(inputsDigest({ a: 1 })).toBe(sha256Hex('{"a":1}'));
+  });
+});
+
+describe.each(TEST_DRIVERS)("audit log on %s", (driver) => {
+  let ctx: TestStoreContext;
+  beforeAll(async () => {
+    ctx = await openTestStore(driver);
+  });
+  afterAll(async () => {
+    await ctx?.cleanup();
+  });
+
+  it("chains entries: the first links to 64 zeros, each next to the previous hash, hashes recomputable", async () => {
+    const { store } = ctx;
+    const a = await store.audit.append({ kind: "evaluation_decided", repository: "octo/repo", pullRequest: 7, deliveryId: "d-1", payload: { risk: "high", z: 1, a: 2 } });
+    const b = await store.audit.append({ kind: "label_set", repository: "octo/repo", pullRequest: 7, payload: { label: "agent-risk:high" } });
+    expect(a.prevHash).toBe(GENESIS_HASH);
+    expect(b.prevHash).toBe(a.hash);
+    expect(a.payload).toBe('{"a":2,"risk":"high","z":1}');
+    expect(auditHash(a.prevHash, a)).toBe(a.hash);
+    // kind, repository, PR and time are part of the hashed material, not only the payload.
+    expect(auditHash(a.prevHash, { ...a, kind: "label_set" })).not.toBe(a.hash);
+    expect(auditHash(a.prevHash, { ...a, pullRequest: 8 })).not.toBe(a.hash);
+    expect(auditHash(a.prevHash, { ...a, createdAt: new Date(a.createdAt.getTime() + 1) })).not.toBe(a.hash);
+    expect(await store.audit.verify()).toEqual({ ok: true, count: 2, headHash: b.hash });
+  });
+
+  it("refuses unknown kinds and non-JSON payloads without writing anything", async () => {
+    const before = await ctx.store.audit.head();
+    await expect(ctx.store.audit.append({ kind: "nope" as never, payload: {} })).rejects.toThrow(/unknown audit kind/);
+    await expect(ctx.store.audit.append({ kind: "label_set", payload: { x: Number.POSITIVE_INFINITY } })).rejects.toThrow(CanonicalizeError);
+    expect(await ctx.store.audit.head()).toEqual(before);
+  });
+
+  it("invariant 8 (append-only): the database refuses UPDATE, DELETE and TRUNCATE on audit_log", async () => {
+    const { store } = ctx;
+    await store.audit.append({ kind: "check_published", repository: "octo/repo", pullRequest: 7, payload: { conclusion: "success" } });
+    await expect(rawSql(store, `update audit_log set payload = '{"conclusion":"failure"}'`)).rejects.toThrow();
+    await expect(rawSql(store, "delete from audit_log")).rejects.toThrow();
+    await expect(rawSql(store, "truncate audit_log")).rejects.toThrow();
+    const result = await store.audit.verify();
+    expect(result.ok).toBe(true);
+    expect(result.count).toBe(3);
+  });
+
+  it("appends commit or roll back with the caller's transaction", async () => {
+    const { store } = ctx;
+    const before = await store.audit.head();
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.evaluations.record(evaluation("octo/repo", 99, "aaa"));
+        await tx.audit.append({ kind: "evaluation_decided", repository: "octo/repo", pullRequest: 99, payload: { decision: "x" } });
+        throw new Error("crash after the audit entry");
+      }),
+    ).rejects.toThrow(/crash/);
+    expect(await store.audit.head()).toEqual(before);
+    expect(await store.evaluations.latestFor("octo/repo", 99)).toBeNull();
+
+    await store.transaction(async (tx) => {
+      const e = await tx.evaluations.record(evaluation("octo/repo", 99, "aaa"));
+      await tx.audit.append({ kind: "evaluation_decided", repository: "octo/repo", pullRequest: 99, payload: { evaluationId: e.id } });
+    });
+    expect((await store.audit.head()).count).toBe(before.count + 1);
+    expect(await store.audit.verify()).toMatchObject({ ok: true, count: before.count + 1 });
+  });
+
+  it("using the top-level store inside a transaction is refused (it would deadlock PGlite)", async () => {
+    await expect(ctx.store.transaction(async () => ctx.store.audit.head())).rejects.toThrow(/use the tx argument/);
+  });
+
+  it("invariant 8 (tamper-evident): a row altered with the trigger disabled is caught by verify, naming the entry", async () => {
+    const { store } = ctx;
+    const target = await store.audit.append({ kind: "approval_counted", repository: "octo/repo", pullRequest: 7, payload: { reviewer: "alice" } });
+    await store.audit.append({ kind: "approval_refused", repository: "octo/repo", pullRequest: 7, payload: { reviewer: "mallory" } });
+    await rawSql(store, "alter table audit_log disable trigger audit_log_no_update_delete");
+    await rawSql(store, `update audit_log set payload = '{"reviewer":"mallory"}' where id = ${target.id}`);
+    await rawSql(store, "alter table audit_log enable trigger audit_log_no_update_delete");
+    const result = await store.audit.verify({ batchSize: 2 });
+    expect(result).toEqual({ ok: false, count: expect.any(Number), brokenAt: { id: target.id, reason: "hash mismatch" } });
+  });
+});
+
+describe.each(TEST_DRIVERS)("audit log on %s: deletions and rewritten hashes", (driver) => {
+  let ctx: TestStoreContext;
+  beforeAll(async () => {
+    ctx = await openTestStore(driver);
+  });
+  afterAll(async () => {
+    await ctx?.cleanup();
+  });
+
+  it("invariant 8 (tamper-evident): a deleted entry, and a rewritten entry with a recomputed hash, break the link at the next entry", async () => {
+    const { store } = ctx;
+    const entries = [];
+    for (let i = 0; i < 6; i++) entries.push(await store.audit.append({ kind: "label_set", repository: "o/r", pullRequest: i + 1, payload: { i } }));
+    await rawSql(store, "alter table audit_log disable trigger audit_log_no_update_delete");
+    await rawSql(store, `delete from audit_log where id = ${entries[1]!.id}`);
+    expect(await store.audit.verify()).toEqual({ ok: false, count: 1, brokenAt: { id: entries[2]!.id, reason: "prev_hash does not link" } });
+
+    // An attacker who rewrites entry 4 AND recomputes its hash still breaks entry 5's link.
+    const forged = { ...entries[3]!, payload: '{"i":333}' };
+    const forgedHash = auditHash(forged.prevHash, forged);
+    await rawSql(store, `insert into audit_log (id, created_at, kind, repository, pull_request, payload, prev_hash, hash) values (${entries[1]!.id}, now(), 'label_set', null, null, '{}', '${entries[0]!.hash}', '${entries[1]!.hash}')`);
+    await rawSql(store, `update audit_log set payload = '${forged.payload}', hash = '${forgedHash}' where id = ${entries[3]!.id}`);
+    await rawSql(store, "alter table audit_log enable trigger audit_log_no_update_delete");
+    const result = await store.audit.verify();
+    expect(result.ok).toBe(false);
+    // The re-inserted entry 2 has the right links but not the right content.
+    expect(result).toMatchObject({ brokenAt: { id: entries[1]!.id, reason: "hash mismatch" } });
+  });
+});
+
+function evaluation(repository: string, pullRequest: number, headSha: string) {
+  return {
+    repository,
+    pullRequest,
+    headSha,
+    baseRef: "main",
+    baseSha: "b".repeat(40),
+    policySource: ".github/agent-gate.yml",
+    policyCommit: "c".repeat(40),
+    inputsDigest: inputsDigest({ headSha }),
+    risk: "high",
+    findings: [{ rule: "payments", level: "high", paths: ["services/payments/a.ts"], message: "payments" }],
+    requirements: [],
+    decision: "action_required",
+  };
+}

@@ -1,0 +1,180 @@
+import { spawnSync } from "node:child_process";
+import { Writable } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Command } from "commander";
+import { registerAuditCommands, registerMigrateCommand, type CliIo } from "../../src/cli/commands/audit.js";
+import { openStore } from "../../src/store/index.js";
+import { createPostgresDatabase, rawSql, tempDataDir, type PostgresTestDatabase } from "../helpers/db.js";
+
+interface CliRun {
+  code: number | undefined;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(...args: string[]): Promise<CliRun> {
+  let stdout = "";
+  let stderr = "";
+  let code: number | undefined;
+  const io: CliIo = {
+    stdout: new Writable({
+      write(chunk: Buffer | string, _enc, cb) {
+        stdout += chunk.toString();
+        cb();
+      },
+    }),
+    stderr: {
+      write(chunk: string | Uint8Array) {
+        stderr += chunk.toString();
+        return true;
+      },
+    },
+    setExitCode: (c) => {
+      code = c;
+    },
+  };
+  const program = new Command("agent-gate").exitOverride();
+  registerAuditCommands(program, io);
+  registerMigrateCommand(program, io);
+  await program.parseAsync(args, { from: "user" });
+  return { code, stdout, stderr };
+}
+
+const savedEnv = { DATABASE_URL: process.env.DATABASE_URL, AGENT_GATE_DATA_DIR: process.env.AGENT_GATE_DATA_DIR };
+beforeAll(() => {
+  delete process.env.DATABASE_URL;
+  delete process.env.AGENT_GATE_DATA_DIR;
+});
+afterAll(() => {
+  for (const [k, v] of Object.entries(savedEnv)) if (v !== undefined) process.env[k] = v;
+});
+
+describe("agent-gate migrate / audit against Postgres", () => {
+  let database: PostgresTestDatabase;
+  beforeAll(async () => {
+    database = await createPostgresDatabase();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it("migrate applies the schema once, then reports nothing to do", async () => {
+    const first = await cli("migrate", "--database-url", database.url);
+    expect(first).toMatchObject({ code: 0, stderr: "" });
+    expect(first.stdout).toContain("2 migration(s) applied");
+    expect((await cli("migrate", "--database-url", database.url)).stdout).toContain("0 migration(s) applied");
+  });
+
+  it("audit verify exits 0 with the count when intact, and audit export streams the entries", async () => {
+    const store = await openStore({ databaseUrl: database.url });
+    try {
+      await store.audit.append({ kind: "evaluation_decided", repository: "octo/a", pullRequest: 1, payload: { risk: "low" } });
+      await store.audit.append({ kind: "label_set", repository: "octo/b", pullRequest: 2, payload: { label: "agent-risk:low" } });
+      await store.audit.append({ kind: "delivery_duplicate", deliveryId: "guid-1", payload: { event: "pull_request" } });
+    } finally {
+      await store.close();
+    }
+    const verify = await cli("audit", "verify", "--database-url", database.url);
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toMatch(/^audit log intact: 3 entries, head [0-9a-f]{64}\n$/);
+
+    const jsonl = await cli("audit", "export", "--database-url", database.url, "--repo", "octo/b");
+    expect(jsonl.code).toBe(0);
+    const lines = jsonl.stdout.trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([expect.objectContaining({ id: 2, kind: "label_set", repository: "octo/b", pullRequest: 2, payload: { label: "agent-risk:low" } })]);
+
+    const csv = await cli("audit", "export", "--database-url", database.url, "--format", "csv", "--since", "2000-01-01");
+    expect(csv.code).toBe(0);
+    expect(csv.stdout.split("\n")[0]).toBe("id,created_at,kind,repository,pull_request,delivery_id,payload,prev_hash,hash");
+    expect(csv.stdout.trimEnd().split("\n")).toHaveLength(4);
+    expect(csv.stdout).toContain('"{""risk"":""low""}"');
+
+    const future = await cli("audit", "export", "--database-url", database.url, "--since", "2999-01-01");
+    expect(future).toMatchObject({ code: 0, stdout: "" });
+  });
+
+  it("invariant 8: audit verify exits 1 naming the first broken entry", async () => {
+    const store = await openStore({ databaseUrl: database.url });
+    try {
+      await rawSql(store, "alter table audit_log disable trigger audit_log_no_update_delete");
+      await rawSql(store, `update audit_log set repository = 'octo/other' where id = 2`);
+      await rawSql(store, "alter table audit_log enable trigger audit_log_no_update_delete");
+    } finally {
+      await store.close();
+    }
+    const verify = await cli("audit", "verify", "--database-url", database.url);
+    expect(verify.code).toBe(1);
+    expect(verify.stdout).toBe("audit log BROKEN at entry 2: hash mismatch (1 entry before it verified)\n");
+  });
+
+  it("bad arguments are one line and exit 2", async () => {
+    const since = await cli("audit", "export", "--database-url", database.url, "--since", "yesterday-ish");
+    expect(since).toMatchObject({ code: 2, stdout: "" });
+    expect(since.stderr).toMatch(/^agent-gate: invalid --since "yesterday-ish".*\n$/);
+    const repo = await cli("audit", "export", "--database-url", database.url, "--repo", "not a repo");
+    expect(repo.code).toBe(2);
+    expect(repo.stderr.split("\n").filter(Boolean)).toHaveLength(1);
+  });
+});
+
+describe("agent-gate audit with an unusable database", () => {
+  it("an unreachable DATABASE_URL gives one line naming host:port and the reason, exit 2", async () => {
+    const run = await cli("audit", "verify", "--database-url", "postgres://agent:s3cret@127.0.0.1:1/agent_gate");
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe("agent-gate: cannot use Postgres at 127.0.0.1:1/agent_gate: connection refused (ECONNREFUSED)\n");
+    expect(run.stderr).not.toContain("s3cret");
+  });
+
+  it("DATABASE_URL from the environment is used when no flag is given", async () => {
+    process.env.DATABASE_URL = "postgres://127.0.0.1:1/from_env";
+    try {
+      const run = await cli("migrate");
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain("127.0.0.1:1/from_env");
+    } finally {
+      delete process.env.DATABASE_URL;
+    }
+  });
+
+  it("a missing PGlite data directory is reported, not created", async () => {
+    const tmp = tempDataDir();
+    try {
+      const run = await cli("audit", "export", "--data-dir", `${tmp.dir}/nope`);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/^agent-gate: no database: .*nope does not exist/);
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it("as a real process: one line on stderr, no stack trace, exit 2", () => {
+    const result = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "test/store/fixtures/audit-cli.ts", "audit", "verify", "--database-url", "postgres://127.0.0.1:1/x"],
+      { encoding: "utf8", env: { ...process.env, DATABASE_URL: "" }, timeout: 60_000 },
+    );
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toBe("agent-gate: cannot use Postgres at 127.0.0.1:1/x: connection refused (ECONNREFUSED)\n");
+  });
+});
+
+describe("agent-gate migrate / audit on PGlite", () => {
+  it("migrate creates the data directory; verify and export read it", async () => {
+    const tmp = tempDataDir();
+    const dataDir = `${tmp.dir}/data`;
+    try {
+      expect((await cli("migrate", "--data-dir", dataDir)).stdout).toContain("2 migration(s) applied");
+      const store = await openStore({ dataDir });
+      await store.audit.append({ kind: "policy_invalid", repository: "octo/a", pullRequest: 3, payload: { file: ".github/agent-gate.yml", line: 4 } });
+      await store.close();
+      const verify = await cli("audit", "verify", "--data-dir", dataDir);
+      expect(verify.code).toBe(0);
+      expect(verify.stdout).toContain("intact: 1 entries");
+      const exported = await cli("audit", "export", "--data-dir", dataDir);
+      expect(JSON.parse(exported.stdout)).toMatchObject({ kind: "policy_invalid", payload: { file: ".github/agent-gate.yml", line: 4 } });
+    } finally {
+      tmp.remove();
+    }
+  });
+});
