@@ -1,0 +1,137 @@
+/**
+ * `npm start`: the App server.
+ *
+ * - Without APP_ID and a private key, Probot's setup mode: the page at `/` registers a new GitHub App from
+ *   app.yml (the manifest flow), writes the credentials to `.env`, and asks for a restart.
+ * - With them, Probot's server on PORT (default 3000): the webhook path (WEBHOOK_PATH, default
+ *   /api/github/webhooks), `GET /healthz`, `GET /ping`, Probot's structured (pino) logs.
+ *
+ * GitHub Enterprise Server: GHE_HOST (and GHE_PROTOCOL) set the API base URL, as everywhere in Probot.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { parseEnv } from "node:util";
+import { getPrivateKey } from "@probot/get-private-key";
+import { getTransformStream } from "@probot/pino";
+import { pino } from "pino";
+import type { Logger } from "pino";
+import { Probot, ProbotOctokit, Server, run } from "probot";
+import { createAgentGate } from "./index.js";
+import type { AgentGateOptions } from "./index.js";
+import type { HealthProbe } from "./health.js";
+
+export interface StartOptions {
+  /** Defaults to process.env (plus `.env` in the working directory, as Probot does). */
+  env?: NodeJS.ProcessEnv | undefined;
+  /** Overrides PORT; 0 picks a free port (serving the App; setup mode needs a real port). */
+  port?: number | undefined;
+  host?: string | undefined;
+  log?: Logger | undefined;
+  health?: HealthProbe[] | undefined;
+  app?: Omit<AgentGateOptions, "health"> | undefined;
+}
+
+export interface RunningServer {
+  /** "app" when serving webhooks, "setup" when serving Probot's App registration page. */
+  mode: "app" | "setup";
+  server: Server;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** The API base URL from Probot's standard settings; never hard-coded elsewhere. */
+export function githubApiBaseUrl(env: NodeJS.ProcessEnv): string | undefined {
+  return env.GHE_HOST ? `${env.GHE_PROTOCOL || "https"}://${env.GHE_HOST}/api/v3` : undefined;
+}
+
+/** Like Probot's own `.env` handling: values already in the environment win. */
+function loadDotEnv(env: NodeJS.ProcessEnv): void {
+  const path = ".env";
+  if (!existsSync(path)) return;
+  for (const [key, value] of Object.entries(parseEnv(readFileSync(path, "utf8")))) {
+    if (env[key] === undefined) env[key] = value;
+  }
+}
+
+async function createLogger(env: NodeJS.ProcessEnv): Promise<Logger> {
+  const level = env.LOG_LEVEL || "info";
+  const logFormat = env.LOG_FORMAT === "json" || env.LOG_FORMAT === "pretty" ? env.LOG_FORMAT : env.NODE_ENV === "production" ? "json" : "pretty";
+  const transform = await getTransformStream({ logFormat, logLevelInString: env.LOG_LEVEL_IN_STRING === "true", sentryDsn: env.SENTRY_DSN });
+  // SonicBoom is a writable stream; its typings do not say so.
+  transform.pipe(pino.destination(1) as unknown as NodeJS.WritableStream);
+  return pino({ level, name: "probot", messageKey: env.LOG_MESSAGE_KEY || "msg" }, transform);
+}
+
+/**
+ * Octokit with Probot's throttling and retry plugins on, tuned for webhook work: 5xx and network errors retry
+ * twice with backoff (1 s, 4 s); primary rate limits wait and retry twice (Probot's default); secondary rate
+ * limits retry once after GitHub's Retry-After instead of Probot's default of giving up.
+ */
+export const AgentGateOctokit: typeof ProbotOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => {
+  const throttle = (options.throttle ?? {}) as Record<string, unknown>;
+  return {
+    ...options,
+    retry: { retries: 2, ...(options.retry as object | undefined) },
+    throttle: {
+      ...throttle,
+      onSecondaryRateLimit: (retryAfter: number, request: { method: string; url: string; request: { retryCount: number } }, octokit: { log: Logger }) => {
+        octokit.log.warn({ retryAfter, request: `${request.method} ${request.url}` }, "secondary rate limit hit");
+        return request.request.retryCount < 1;
+      },
+    },
+  };
+});
+
+/**
+ * Starts the server and returns once it listens.
+ * @throws when the port is taken or the private key is unreadable.
+ */
+export async function start(options: StartOptions = {}): Promise<RunningServer> {
+  const env = options.env ?? process.env;
+  if (options.env === undefined) loadDotEnv(env);
+  const log = options.log ?? (await createLogger(env));
+  const appId = Number(env.APP_ID);
+  const privateKey = getPrivateKey({ env }) ?? undefined;
+  const appFn = createAgentGate({ ...options.app, health: options.health });
+
+  if (!Number.isInteger(appId) || appId <= 0 || !privateKey) {
+    log.info("APP_ID or the private key is missing: serving Probot's setup page, which registers the App from app.yml");
+    // Probot's setup mode reads PORT itself (and cannot listen on port 0).
+    const setupEnv = options.port ? { ...env, PORT: String(options.port) } : env;
+    const server = await run(appFn, { env: setupEnv, log });
+    return { mode: "setup", server, port: server.port, stop: () => server.stop() };
+  }
+
+  const port = options.port ?? (Number(env.PORT) || 3000);
+  const baseUrl = githubApiBaseUrl(env);
+  const server = new Server({
+    host: options.host ?? env.HOST,
+    // Probot's Server treats a numeric 0 as "unset" (3000); the string "0" still asks the OS for a free port.
+    port: (port === 0 ? "0" : port) as number,
+    webhookPath: env.WEBHOOK_PATH,
+    webhookProxy: env.WEBHOOK_PROXY_URL,
+    log,
+    Probot: Probot.defaults({
+      appId,
+      privateKey,
+      secret: env.WEBHOOK_SECRET,
+      log,
+      Octokit: AgentGateOctokit,
+      ...(baseUrl ? { baseUrl } : {}),
+    }),
+  });
+  await server.load(appFn);
+  await server.start();
+  log.info({ port: server.port, webhookPath: env.WEBHOOK_PATH || "/api/github/webhooks", githubApi: baseUrl ?? "github.com" }, "Agent Gate is listening");
+  return { mode: "app", server, port: server.port, stop: () => server.stop() };
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isMain) {
+  const running = await start();
+  const stop = async () => {
+    await running.stop();
+    process.exit(0);
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}

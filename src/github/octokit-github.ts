@@ -1,0 +1,373 @@
+/**
+ * The one implementation of GitHubPort, over a Probot (Octokit) client.
+ *
+ * Everything GitHub returns is narrowed field by field here: a payload that lacks a field becomes a clear
+ * GitHubApiError or a safe default, never an `undefined` deep inside the engine.
+ */
+import type { ProbotOctokit } from "probot";
+import type { ChangedFile, Review, ReviewState } from "../policy/types.js";
+import type { ConditionalCache } from "./cache.js";
+import { LruConditionalCache } from "./cache.js";
+import { GitHubApiError, toGitHubApiError } from "./errors.js";
+import type {
+  Actor,
+  CheckRunInput,
+  CheckRunRef,
+  FileListing,
+  GitHubCodeownersError,
+  GitHubPort,
+  LabelInfo,
+  PullRequestInfo,
+  RepoRef,
+  RequiredCheck,
+  ReviewerRequest,
+} from "./port.js";
+
+export type Octokit = InstanceType<typeof ProbotOctokit>;
+
+/** GitHub lists at most 3,000 files of a pull request. */
+export const MAX_LISTED_FILES = 3_000;
+/** Check run summary and text limit. */
+export const CHECK_TEXT_LIMIT = 65_535;
+const REVIEW_STATES = new Set<ReviewState>(["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"]);
+
+export interface OctokitGitHubOptions {
+  /** Scopes the conditional cache: one installation never sees another's cached bodies. */
+  installationId?: number | undefined;
+  cache?: ConditionalCache | undefined;
+}
+
+type Params = Record<string, unknown>;
+
+export class OctokitGitHub implements GitHubPort {
+  readonly #octokit: Octokit;
+  readonly #cache: ConditionalCache;
+  readonly #scope: string;
+
+  constructor(octokit: Octokit, options: OctokitGitHubOptions = {}) {
+    this.#octokit = octokit;
+    this.#cache = options.cache ?? new LruConditionalCache();
+    this.#scope = options.installationId === undefined ? "app" : `installation:${options.installationId}`;
+  }
+
+  async getPullRequest(repo: RepoRef, number: number): Promise<PullRequestInfo> {
+    const data = await this.#conditional("GET /repos/{owner}/{repo}/pulls/{pull_number}", { ...repo, pull_number: number });
+    if (data === null) throw notFound(`GET /repos/${repo.owner}/${repo.repo}/pulls/${number}`);
+    return toPullRequestInfo(data);
+  }
+
+  async listPullRequestsForCommit(repo: RepoRef, sha: string): Promise<number[]> {
+    const numbers: number[] = [];
+    for await (const page of this.#pages("GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls", { ...repo, commit_sha: sha, per_page: 100 })) {
+      for (const item of page) {
+        const pr = record(item);
+        if (pr.state === "open" && typeof pr.number === "number") numbers.push(pr.number);
+      }
+    }
+    return numbers;
+  }
+
+  async getFileText(repo: RepoRef, path: string, ref?: string): Promise<string | null> {
+    const params: Params = { ...repo, path, mediaType: { format: "raw" } };
+    if (ref !== undefined) params.ref = ref;
+    const data = await this.#conditional("GET /repos/{owner}/{repo}/contents/{path}", params, { missingIsNull: true });
+    if (typeof data === "string") return data;
+    if (data instanceof ArrayBuffer) return new TextDecoder().decode(data);
+    if (data instanceof Uint8Array) return new TextDecoder().decode(data);
+    // A directory listing (JSON array) or no body: not a file we can read.
+    return null;
+  }
+
+  async listPullRequestFiles(repo: RepoRef, number: number, options: { limit?: number } = {}): Promise<FileListing> {
+    const limit = Math.min(options.limit ?? MAX_LISTED_FILES, MAX_LISTED_FILES);
+    const files: ChangedFile[] = [];
+    for await (const page of this.#pages("GET /repos/{owner}/{repo}/pulls/{pull_number}/files", { ...repo, pull_number: number, per_page: 100 })) {
+      for (const item of page) {
+        files.push(toChangedFile(item));
+        // At the limit we stop: GitHub would list no more anyway, and the PR cannot be fully evaluated.
+        if (files.length >= limit) return { files, truncated: true };
+      }
+    }
+    return { files, truncated: false };
+  }
+
+  async listReviews(repo: RepoRef, number: number): Promise<Review[]> {
+    const reviews: Review[] = [];
+    for await (const page of this.#pages("GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews", { ...repo, pull_number: number, per_page: 100 })) {
+      for (const item of page) reviews.push(toReview(item));
+    }
+    return reviews;
+  }
+
+  async listTeamMembers(org: string, teamSlug: string): Promise<string[]> {
+    const members: string[] = [];
+    try {
+      for await (const page of this.#pages("GET /orgs/{org}/teams/{team_slug}/members", { org, team_slug: teamSlug, per_page: 100 })) {
+        for (const item of page) {
+          const login = record(item).login;
+          if (typeof login === "string") members.push(login);
+        }
+      }
+    } catch (error) {
+      if (error instanceof GitHubApiError && error.status === 404) return [];
+      throw error;
+    }
+    return members;
+  }
+
+  async addLabels(repo: RepoRef, number: number, labels: string[]): Promise<LabelInfo[]> {
+    const response = await this.#call(`POST /repos/${repo.owner}/${repo.repo}/issues/${number}/labels`, () =>
+      this.#octokit.request("POST /repos/{owner}/{repo}/issues/{issue_number}/labels", { ...repo, issue_number: number, labels }),
+    );
+    return array(response.data).map(toLabel);
+  }
+
+  async removeLabel(repo: RepoRef, number: number, label: string): Promise<void> {
+    try {
+      await this.#octokit.request("DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}", { ...repo, issue_number: number, name: label });
+    } catch (error) {
+      if (statusOf(error) === 404) return; // already gone: the outcome we wanted
+      throw toGitHubApiError(error, `DELETE /repos/${repo.owner}/${repo.repo}/issues/${number}/labels/${label}`);
+    }
+  }
+
+  async updateLabel(repo: RepoRef, name: string, update: { color: string; description?: string | undefined }): Promise<void> {
+    await this.#call(`PATCH /repos/${repo.owner}/${repo.repo}/labels/${name}`, () =>
+      this.#octokit.request("PATCH /repos/{owner}/{repo}/labels/{name}", {
+        ...repo,
+        name,
+        color: update.color,
+        ...(update.description === undefined ? {} : { description: update.description }),
+      }),
+    );
+  }
+
+  async createCheckRun(repo: RepoRef, input: CheckRunInput): Promise<CheckRunRef> {
+    const response = await this.#call(`POST /repos/${repo.owner}/${repo.repo}/check-runs`, () =>
+      this.#octokit.request("POST /repos/{owner}/{repo}/check-runs", {
+        ...repo,
+        name: input.name,
+        head_sha: input.headSha,
+        status: "completed",
+        conclusion: input.conclusion,
+        completed_at: new Date().toISOString(),
+        ...(input.externalId === undefined ? {} : { external_id: input.externalId }),
+        ...(input.detailsUrl === undefined ? {} : { details_url: input.detailsUrl }),
+        output: {
+          title: clamp(input.title, 1_000),
+          summary: clamp(input.summary, CHECK_TEXT_LIMIT),
+          ...(input.text === undefined ? {} : { text: clamp(input.text, CHECK_TEXT_LIMIT) }),
+        },
+      }),
+    );
+    const data = record(response.data);
+    return { id: typeof data.id === "number" ? data.id : 0, url: typeof data.html_url === "string" ? data.html_url : null };
+  }
+
+  async requestReviewers(repo: RepoRef, number: number, request: ReviewerRequest): Promise<void> {
+    await this.#call(`POST /repos/${repo.owner}/${repo.repo}/pulls/${number}/requested_reviewers`, () =>
+      this.#octokit.request("POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers", {
+        ...repo,
+        pull_number: number,
+        reviewers: request.users,
+        team_reviewers: request.teams,
+      }),
+    );
+  }
+
+  async getRulesetRequiredChecks(repo: RepoRef, branch: string): Promise<RequiredCheck[]> {
+    const data = await this.#conditional("GET /repos/{owner}/{repo}/rules/branches/{branch}", { ...repo, branch, per_page: 100 }, { missingIsNull: true });
+    const checks: RequiredCheck[] = [];
+    for (const rule of array(data)) {
+      const r = record(rule);
+      if (r.type !== "required_status_checks") continue;
+      for (const check of array(record(r.parameters).required_status_checks)) {
+        const c = record(check);
+        if (typeof c.context !== "string") continue;
+        checks.push({ context: c.context, appId: typeof c.integration_id === "number" ? c.integration_id : null, source: "ruleset" });
+      }
+    }
+    return checks;
+  }
+
+  async getBranchProtectionRequiredChecks(repo: RepoRef, branch: string): Promise<RequiredCheck[] | null> {
+    const data = await this.#conditional("GET /repos/{owner}/{repo}/branches/{branch}", { ...repo, branch }, { missingIsNull: true });
+    if (data === null) return null;
+    const required = record(record(record(data).protection).required_status_checks);
+    const checks: RequiredCheck[] = [];
+    const seen = new Set<string>();
+    for (const check of array(required.checks)) {
+      const c = record(check);
+      if (typeof c.context !== "string") continue;
+      seen.add(c.context);
+      checks.push({ context: c.context, appId: typeof c.app_id === "number" ? c.app_id : null, source: "branch-protection" });
+    }
+    // `contexts` is the older list; entries not already in `checks` carry no source restriction we can see.
+    for (const context of array(required.contexts)) {
+      if (typeof context === "string" && !seen.has(context)) checks.push({ context, appId: null, source: "branch-protection" });
+    }
+    return checks;
+  }
+
+  async getCodeownersErrors(repo: RepoRef, ref: string): Promise<GitHubCodeownersError[] | null> {
+    try {
+      const response = await this.#octokit.request("GET /repos/{owner}/{repo}/codeowners/errors", { ...repo, ref });
+      return array(record(response.data).errors).map((item) => {
+        const e = record(item);
+        return {
+          line: typeof e.line === "number" ? e.line : 0,
+          column: typeof e.column === "number" ? e.column : 0,
+          kind: typeof e.kind === "string" ? e.kind : "Error",
+          message: typeof e.message === "string" ? e.message : String(e.kind ?? "invalid line"),
+          path: typeof e.path === "string" ? e.path : "CODEOWNERS",
+        };
+      });
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 404 || status === 422) return null;
+      throw toGitHubApiError(error, `GET /repos/${repo.owner}/${repo.repo}/codeowners/errors`);
+    }
+  }
+
+  /**
+   * A GET with `If-None-Match` when we hold an ETag; a 304 returns the cached body.
+   * @throws {GitHubApiError}
+   */
+  async #conditional(route: string, params: Params, options: { missingIsNull?: boolean } = {}): Promise<unknown> {
+    const endpoint = this.#octokit.request.endpoint(route, params);
+    const key = `${this.#scope} ${endpoint.method} ${endpoint.url} ${String(endpoint.headers.accept ?? "")}`;
+    const cached = await this.#cache.get(key);
+    try {
+      const headers = cached ? { "if-none-match": cached.etag } : {};
+      const response = await this.#octokit.request(route, { ...params, headers });
+      const etag = response.headers.etag;
+      if (typeof etag === "string" && etag.length > 0) await this.#cache.set(key, { etag, data: response.data });
+      return response.data;
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 304 && cached) return cached.data;
+      if (status === 404 && options.missingIsNull) return null;
+      throw toGitHubApiError(error, `${endpoint.method} ${endpoint.url}`);
+    }
+  }
+
+  /** Every page of a list endpoint, following GitHub's `Link` header. */
+  async *#pages(route: string, params: Params): AsyncGenerator<unknown[]> {
+    try {
+      for await (const response of this.#octokit.paginate.iterator(route, params)) {
+        yield array(response.data);
+      }
+    } catch (error) {
+      throw toGitHubApiError(error, `GET ${route}`);
+    }
+  }
+
+  async #call<T>(request: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw toGitHubApiError(error, request);
+    }
+  }
+}
+
+function statusOf(error: unknown): number | null {
+  if (typeof error !== "object" || error === null) return null;
+  const status = (error as { status?: unknown }).status;
+  return typeof status === "number" ? status : null;
+}
+
+function notFound(request: string): GitHubApiError {
+  return new GitHubApiError(`${request} answered 404: Not Found`, { status: 404, requestId: null, request });
+}
+
+function record(value: unknown): Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+function array(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function str(value: unknown, fallback = ""): string {
+  return typeof value === "string" ? value : fallback;
+}
+
+function num(value: unknown): number {
+  return typeof value === "number" && Number.isFinite(value) ? value : 0;
+}
+
+function clamp(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  const note = "\n\n… cut here: GitHub shows at most 65,535 characters.";
+  return text.slice(0, limit - note.length) + note;
+}
+
+function toActor(value: unknown): Actor {
+  const user = record(value);
+  const type = user.type === "Bot" || user.type === "Organization" ? user.type : "User";
+  // A deleted account shows up as null; GitHub renders it as "ghost".
+  return { login: str(user.login, "ghost"), type };
+}
+
+function toLabel(value: unknown): LabelInfo {
+  const label = record(value);
+  return { name: str(label.name), color: str(label.color).toLowerCase() };
+}
+
+export function toPullRequestInfo(value: unknown): PullRequestInfo {
+  const pr = record(value);
+  const head = record(pr.head);
+  const base = record(pr.base);
+  const headSha = str(head.sha);
+  const baseRef = str(base.ref);
+  if (typeof pr.number !== "number" || !/^[0-9a-f]{40}$/i.test(headSha) || baseRef === "") {
+    throw new GitHubApiError("pull request payload lacks number, head SHA or base branch", { status: null, requestId: null, request: "pull request" });
+  }
+  return {
+    number: pr.number,
+    state: pr.state === "closed" ? "closed" : "open",
+    draft: pr.draft === true,
+    merged: pr.merged === true,
+    author: toActor(pr.user),
+    headSha,
+    headRef: str(head.ref),
+    headRepo: typeof record(head.repo).full_name === "string" ? str(record(head.repo).full_name) : null,
+    baseRef,
+    baseSha: str(base.sha),
+    body: str(pr.body),
+    labels: array(pr.labels).map(toLabel),
+    requestedReviewers: array(pr.requested_reviewers).map((u) => str(record(u).login)).filter((l) => l !== ""),
+    requestedTeams: array(pr.requested_teams).map((t) => str(record(t).slug)).filter((s) => s !== ""),
+    changedFiles: typeof pr.changed_files === "number" ? pr.changed_files : undefined,
+    updatedAt: typeof pr.updated_at === "string" ? pr.updated_at : undefined,
+  };
+}
+
+function toChangedFile(value: unknown): ChangedFile {
+  const f = record(value);
+  return {
+    filename: str(f.filename),
+    status: str(f.status, "unknown"),
+    previous_filename: typeof f.previous_filename === "string" ? f.previous_filename : undefined,
+    additions: num(f.additions),
+    deletions: num(f.deletions),
+    changes: num(f.changes),
+    patch: typeof f.patch === "string" ? f.patch : undefined,
+  };
+}
+
+function toReview(value: unknown): Review {
+  const r = record(value);
+  const user = toActor(r.user);
+  const state = str(r.state).toUpperCase() as ReviewState;
+  return {
+    id: typeof r.id === "number" ? r.id : undefined,
+    reviewer: user.login,
+    reviewerType: user.type,
+    // An unknown state is treated as a comment: it can never count as an approval.
+    state: REVIEW_STATES.has(state) ? state : "COMMENTED",
+    commitId: str(r.commit_id),
+    submittedAt: str(r.submitted_at),
+  };
+}

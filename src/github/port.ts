@@ -1,0 +1,186 @@
+/**
+ * The GitHub port: everything the services need from GitHub, as plain data.
+ *
+ * Services talk to this interface only; `OctokitGitHub` is the one implementation. Keeping the surface small
+ * (one method per request the App makes) is what lets the tests pin the request count of every event.
+ */
+import type { ChangedFile, Review } from "../policy/types.js";
+
+export interface RepoRef {
+  owner: string;
+  repo: string;
+}
+
+export interface Actor {
+  login: string;
+  type: "User" | "Bot" | "Organization";
+}
+
+export interface LabelInfo {
+  name: string;
+  /** Six hex digits without `#`, as GitHub returns it. */
+  color: string;
+}
+
+/** The pull request facts the App reads, from a webhook payload or `GET /pulls/{number}`. */
+export interface PullRequestInfo {
+  number: number;
+  state: "open" | "closed";
+  draft: boolean;
+  merged: boolean;
+  author: Actor;
+  headSha: string;
+  headRef: string;
+  /** `owner/name` of the head repository; differs from the base for forks, null when the fork was deleted. */
+  headRepo: string | null;
+  baseRef: string;
+  baseSha: string;
+  body: string;
+  labels: LabelInfo[];
+  /** Logins with an outstanding review request. */
+  requestedReviewers: string[];
+  /** Slugs (without the org) of teams with an outstanding review request. */
+  requestedTeams: string[];
+  /** GitHub's own count of changed files; absent in some payloads. */
+  changedFiles?: number | undefined;
+  /** `updated_at`: orders two observations of the PR (invariant 9). */
+  updatedAt?: string | undefined;
+}
+
+export interface FileListing {
+  files: ChangedFile[];
+  /** True when the listing stopped at the limit: the PR has at least that many files and cannot be fully read. */
+  truncated: boolean;
+}
+
+export interface CheckRunInput {
+  name: string;
+  headSha: string;
+  conclusion: "success" | "action_required" | "failure" | "neutral";
+  title: string;
+  /** Markdown, at most 65,535 characters (the adapter cuts longer text and says so). */
+  summary: string;
+  text?: string | undefined;
+  /** Ties the check run to our evaluation record (e.g. `pr:<number>`), shown to no one. */
+  externalId?: string | undefined;
+  detailsUrl?: string | undefined;
+}
+
+export interface CheckRunRef {
+  id: number;
+  url: string | null;
+}
+
+/** A status check a branch requires. `appId` null means any source may report it. */
+export interface RequiredCheck {
+  context: string;
+  appId: number | null;
+  source: "ruleset" | "branch-protection";
+}
+
+/** One line GitHub's own CODEOWNERS validator rejected. */
+export interface GitHubCodeownersError {
+  line: number;
+  column: number;
+  kind: string;
+  message: string;
+  path: string;
+}
+
+export interface ReviewerRequest {
+  users: string[];
+  /** Team slugs of the repository's organisation, without `org/`. */
+  teams: string[];
+}
+
+export interface GitHubPort {
+  /**
+   * `GET /repos/{owner}/{repo}/pulls/{number}`.
+   * @throws {GitHubApiError} on any API failure, including 404.
+   */
+  getPullRequest(repo: RepoRef, number: number): Promise<PullRequestInfo>;
+
+  /**
+   * Open pull requests whose head is `sha` (`GET /repos/{owner}/{repo}/commits/{sha}/pulls`), for check re-runs
+   * on forks where the check payload lists none.
+   * @throws {GitHubApiError}
+   */
+  listPullRequestsForCommit(repo: RepoRef, sha: string): Promise<number[]>;
+
+  /**
+   * A file's text at `ref` (a commit SHA, branch, or undefined for the default branch), with a conditional request.
+   * Returns null when the file does not exist (404) or the path is not a file.
+   * @throws {GitHubApiError} on any other failure.
+   */
+  getFileText(repo: RepoRef, path: string, ref?: string): Promise<string | null>;
+
+  /**
+   * All changed files, 100 a page, stopping at `limit` (default and maximum 3,000, GitHub's own listing limit).
+   * @throws {GitHubApiError}
+   */
+  listPullRequestFiles(repo: RepoRef, number: number, options?: { limit?: number }): Promise<FileListing>;
+
+  /**
+   * All reviews, every page, oldest first.
+   * @throws {GitHubApiError}
+   */
+  listReviews(repo: RepoRef, number: number): Promise<Review[]>;
+
+  /**
+   * Every member of `org/teamSlug`, child teams included (as GitHub counts them for code ownership), all pages.
+   * A team GitHub does not show us (404) has no members we could count.
+   * @throws {GitHubApiError} on failures other than 404.
+   */
+  listTeamMembers(org: string, teamSlug: string): Promise<string[]>;
+
+  /**
+   * Adds labels to the PR; returns the PR's labels afterwards, with colours.
+   * @throws {GitHubApiError}
+   */
+  addLabels(repo: RepoRef, number: number, labels: string[]): Promise<LabelInfo[]>;
+
+  /**
+   * Removes one label from the PR; a label that is already gone is not an error.
+   * @throws {GitHubApiError}
+   */
+  removeLabel(repo: RepoRef, number: number, label: string): Promise<void>;
+
+  /**
+   * Sets a repository label's colour and description.
+   * @throws {GitHubApiError}
+   */
+  updateLabel(repo: RepoRef, name: string, update: { color: string; description?: string | undefined }): Promise<void>;
+
+  /**
+   * Creates a completed check run.
+   * @throws {GitHubApiError}
+   */
+  createCheckRun(repo: RepoRef, input: CheckRunInput): Promise<CheckRunRef>;
+
+  /**
+   * `POST /repos/{owner}/{repo}/pulls/{number}/requested_reviewers`.
+   * @throws {GitHubApiError} (422 when GitHub refuses a reviewer, e.g. not a collaborator).
+   */
+  requestReviewers(repo: RepoRef, number: number, request: ReviewerRequest): Promise<void>;
+
+  /**
+   * Required status checks from the rulesets active on `branch` (`GET /repos/{o}/{r}/rules/branches/{branch}`,
+   * metadata read is enough), with a conditional request.
+   * @throws {GitHubApiError}
+   */
+  getRulesetRequiredChecks(repo: RepoRef, branch: string): Promise<RequiredCheck[]>;
+
+  /**
+   * Required status checks of classic branch protection, from the protection summary of
+   * `GET /repos/{o}/{r}/branches/{branch}` (contents read is enough; no administration permission).
+   * Null when the branch does not exist.
+   * @throws {GitHubApiError}
+   */
+  getBranchProtectionRequiredChecks(repo: RepoRef, branch: string): Promise<RequiredCheck[] | null>;
+
+  /**
+   * GitHub's own CODEOWNERS validation at `ref`; null when there is no CODEOWNERS file or GitHub cannot answer.
+   * @throws {GitHubApiError} on failures other than 404/422.
+   */
+  getCodeownersErrors(repo: RepoRef, ref: string): Promise<GitHubCodeownersError[] | null>;
+}

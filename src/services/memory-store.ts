@@ -1,0 +1,114 @@
+/**
+ * The in-process GateStore: enough for one App process and for tests. It forgets on restart, which is why the
+ * services also derive "already requested" from GitHub itself (requested reviewers and reviews survive restarts).
+ */
+import type { DecisionRecord, Enforcement, EnforcementCache, GateStore, PullRequestKey, PullRequestScope } from "./types.js";
+
+const MAX_ENTRIES = 10_000;
+
+function keyOf(key: PullRequestKey): string {
+  return `${key.installationId ?? "-"}/${key.owner}/${key.repo}#${key.number}`.toLowerCase();
+}
+
+/** Drops the oldest entries of a Map used as a bounded memory. */
+function bound<K, V>(map: Map<K, V>, max = MAX_ENTRIES): void {
+  while (map.size > max) {
+    const oldest = map.keys().next();
+    if (oldest.done) break;
+    map.delete(oldest.value);
+  }
+}
+
+export class MemoryGateStore implements GateStore {
+  readonly #deliveries = new Map<string, string>();
+  readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #requested = new Map<string, Set<string>>();
+  readonly #triggeredBy = new Map<string, string>();
+  readonly #heads = new Map<string, { headSha: string; at: number }>();
+  /** The decisions recorded, newest last (bounded); tests and the lead's store wiring read them. */
+  readonly decisions: DecisionRecord[] = [];
+
+  async withPullRequestLock<T>(key: PullRequestKey, fn: (scope: PullRequestScope) => Promise<T>): Promise<T> {
+    const k = keyOf(key);
+    const previous = this.#locks.get(k) ?? Promise.resolve();
+    const body = () => fn(this.scope(key));
+    // Chain on the previous holder whether it succeeded or not; our own failure must not poison the chain.
+    const run = previous.then(body, body);
+    const tail = run.catch(() => undefined);
+    this.#locks.set(k, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.#locks.get(k) === tail) this.#locks.delete(k);
+    }
+  }
+
+  /** The PR-bound view; also for tests that prepare state (e.g. a review request made before a restart). */
+  scope(key: PullRequestKey): PullRequestScope {
+    const k = keyOf(key);
+    return {
+      isDeliveryDone: async (deliveryId) => this.#deliveries.has(deliveryId),
+      markDeliveryDone: async (deliveryId, outcome) => {
+        this.#deliveries.set(deliveryId, outcome);
+        bound(this.#deliveries);
+      },
+      isStale: async (headSha, headUpdatedAt) => {
+        const at = headUpdatedAt?.getTime();
+        const seen = this.#heads.get(k);
+        // A tie goes to the caller: it passes what GitHub just answered, which is the authority on the head.
+        if (at !== undefined && !Number.isNaN(at) && (!seen || seen.at <= at)) {
+          this.#heads.set(k, { headSha, at });
+          bound(this.#heads);
+          return false;
+        }
+        return seen !== undefined && seen.headSha !== headSha;
+      },
+      requestedOwners: async () => this.#requested.get(k) ?? new Set(),
+      recordReviewRequests: async (owners) => {
+        const set = this.#requested.get(k) ?? new Set<string>();
+        for (const owner of owners) set.add(owner.toLowerCase());
+        this.#requested.set(k, set);
+        bound(this.#requested);
+      },
+      firstTriggeredBy: async (seen) => {
+        const first = this.#triggeredBy.get(k);
+        if (first !== undefined) return first;
+        if (seen !== undefined) {
+          this.#triggeredBy.set(k, seen);
+          bound(this.#triggeredBy);
+        }
+        return seen;
+      },
+      recordDecision: async (record) => {
+        this.decisions.push(record);
+        if (this.decisions.length > 1_000) this.decisions.splice(0, this.decisions.length - 1_000);
+      },
+    };
+  }
+}
+
+/** Branch enforcement answers kept for `ttlMs` (default 10 minutes): rules change rarely, events come often. */
+export class TtlEnforcementCache implements EnforcementCache {
+  readonly #ttlMs: number;
+  readonly #entries = new Map<string, { value: Enforcement; at: number }>();
+
+  constructor(ttlMs = 10 * 60_000) {
+    this.#ttlMs = ttlMs;
+  }
+
+  get(key: string, now: number): Enforcement | undefined {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (now - entry.at > this.#ttlMs) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  set(key: string, value: Enforcement, now: number): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, { value, at: now });
+    bound(this.#entries, 5_000);
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Check-run text for the case the policy engine does not render: an evaluation GitHub did not let us finish. Everything that comes from outside (error messages, file names) is fenced or escaped.
+ */
+import { isGitHubApiError } from "../github/errors.js";
+
+export const CHECK_NAME_PREFIX = "Agent Gate: approval";
+
+/** Invariant 10: the base branch is part of the name, so a check for `main` cannot satisfy `release`. */
+export function approvalCheckName(baseRef: string): string {
+  return `${CHECK_NAME_PREFIX} (${baseRef})`;
+}
+
+/** A fenced block that no backtick run inside `text` can close early. */
+export function fence(text: string): string {
+  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const ticks = "`".repeat(longest + 1);
+  return `${ticks}text\n${text}\n${ticks}`;
+}
+
+/** Inline code for names we did not write (paths, logins). */
+export function code(text: string): string {
+  const clean = text.replace(/[\r\n]+/g, " ");
+  return clean.includes("`") ? `\`\` ${clean} \`\`` : `\`${clean}\``;
+}
+
+export function couldNotEvaluateSummary(error: unknown, deliveryId: string | undefined, notes: string[] = []): { title: string; summary: string } {
+  const details: string[] = [];
+  let title = "Could not evaluate this pull request";
+  if (isGitHubApiError(error)) {
+    title = `Could not evaluate: GitHub answered ${error.status ?? "no response"}`;
+    details.push(`Request: ${error.request}`, `Status: ${error.status ?? "no response"}`);
+    if (error.requestId) details.push(`GitHub request id: ${error.requestId}`);
+    details.push(`Message: ${error.message}`);
+  } else {
+    details.push(`Error: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (deliveryId) details.push(`Webhook delivery: ${deliveryId}`);
+  const summary = [
+    "## Could not evaluate",
+    "",
+    "Agent Gate could not read everything it needs from GitHub, so it cannot say this pull request may merge. This check fails until an evaluation completes (fail closed).",
+    "",
+    "Re-run this check, or push a new commit, to evaluate again.",
+    "",
+    fence(details.join("\n")),
+    ...notesBlock(notes),
+  ].join("\n");
+  return { title, summary };
+}
+
+export function notesBlock(notes: string[]): string[] {
+  if (notes.length === 0) return [];
+  return ["", "### Notes", "", ...notes.map((n) => `- ${n}`)];
+}

@@ -1,0 +1,55 @@
+/**
+ * Reading what an evaluation needs from GitHub. Invariant 1: the policy and CODEOWNERS come from the base branch
+ * at the base commit recorded in the event, never from the PR head.
+ */
+import type { GitHubPort, RepoRef } from "../github/port.js";
+import { CODEOWNERS_LOCATIONS, loadCodeowners } from "../policy/codeowners.js";
+import type { Codeowners, CodeownersLocation } from "../policy/codeowners.js";
+import { POLICY_PATH, defaultPolicy, parsePolicy } from "../policy/config.js";
+import type { PolicyError, ResolvedPolicy } from "../policy/config.js";
+
+export type PolicyLoad =
+  | { ok: true; policy: ResolvedPolicy; source: { source: string; ref: string } }
+  | { ok: false; errors: PolicyError[]; source: { source: string; ref: string } };
+
+/** The org-wide default lives in the owner's `.github` repository, on its default branch. */
+export const ORG_POLICY_REPO = ".github";
+
+/**
+ * The repository's policy at `baseSha`; else the organisation's default; else the recommended preset.
+ * @throws {GitHubApiError} when GitHub cannot say whether a policy exists (anything but 404).
+ */
+export async function loadPolicy(github: GitHubPort, repo: RepoRef, baseSha: string): Promise<PolicyLoad> {
+  const own = await github.getFileText(repo, POLICY_PATH, baseSha);
+  if (own !== null) return parsed(own, POLICY_PATH, { source: POLICY_PATH, ref: baseSha });
+  if (repo.repo.toLowerCase() !== ORG_POLICY_REPO) {
+    // Not installed on the .github repository answers 404 too: then the preset applies.
+    const org = await github.getFileText({ owner: repo.owner, repo: ORG_POLICY_REPO }, POLICY_PATH);
+    if (org !== null) {
+      const file = `${repo.owner}/${ORG_POLICY_REPO}:${POLICY_PATH}`;
+      return parsed(org, file, { source: file, ref: "default branch" });
+    }
+  }
+  return { ok: true, policy: defaultPolicy(), source: { source: "recommended preset (no policy file)", ref: baseSha } };
+}
+
+function parsed(text: string, file: string, source: { source: string; ref: string }): PolicyLoad {
+  const result = parsePolicy(text, file);
+  return result.ok ? { ok: true, policy: result.policy, source } : { ok: false, errors: result.errors, source };
+}
+
+/**
+ * CODEOWNERS at `sha`, from the first of GitHub's three locations that exists (GitHub's own order), so the common
+ * `.github/CODEOWNERS` costs one request.
+ * @throws {GitHubApiError}
+ */
+export async function loadCodeownersAt(github: GitHubPort, repo: RepoRef, sha: string): Promise<Codeowners> {
+  for (const location of CODEOWNERS_LOCATIONS) {
+    const text = await github.getFileText(repo, location, sha);
+    if (text !== null) {
+      const files: Partial<Record<CodeownersLocation, string>> = { [location]: text };
+      return loadCodeowners(files);
+    }
+  }
+  return loadCodeowners({});
+}

@@ -1,0 +1,123 @@
+/**
+ * What the services need from the outside world, as interfaces: GitHub (the port), a logger, a clock, and a
+ * `GateStore` — the seam where Postgres plugs in (delivery dedup, per-PR lock, review-request memory, audit and
+ * evaluation records). `MemoryGateStore` is the default until then.
+ */
+import type { GitHubPort, RepoRef } from "../github/port.js";
+import type { Conclusion, Decision, RiskLevel } from "../policy/types.js";
+
+/** The subset of pino's Logger the services use, so tests can pass anything that logs. */
+export interface Log {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface PullRequestKey extends RepoRef {
+  number: number;
+  /** The App installation; part of the key because one App serves many organisations. */
+  installationId?: number | undefined;
+}
+
+/** What the store keeps of a published decision (audit entry + evaluation record). */
+export interface DecisionRecord {
+  key: PullRequestKey;
+  deliveryId: string | undefined;
+  event: string;
+  headSha: string;
+  baseRef: string;
+  baseSha: string;
+  checkName: string;
+  checkRunId: number | null;
+  conclusion: Conclusion;
+  /** null when there is no decision to record: invalid policy, or GitHub could not be read. */
+  risk: RiskLevel | null;
+  decision: Decision | null;
+  /** Why the check is what it is when there is no decision (the failure summary's first line). */
+  reason: string;
+  policy: { source: string; ref: string };
+  evaluatedAt: Date;
+}
+
+/**
+ * Everything the App must remember between events. All of it is per pull request and used only while that PR's
+ * lock is held, so a database implementation can bind every call to the lock's transaction.
+ */
+export interface GateStore {
+  /**
+   * Runs `fn` while no other evaluation of the same pull request runs (a Postgres advisory lock later), so two
+   * events cannot publish out of order. `scope` is valid only inside `fn`.
+   */
+  withPullRequestLock<T>(key: PullRequestKey, fn: (scope: PullRequestScope) => Promise<T>): Promise<T>;
+}
+
+/** The store, bound to one pull request and to the lock held on it. */
+export interface PullRequestScope {
+  /** True when this `X-GitHub-Delivery` was already handled to the end: a redelivery changes nothing twice. */
+  isDeliveryDone(deliveryId: string): Promise<boolean>;
+  /** Marks the delivery handled. Called only after its outcome was published (or deliberately skipped). */
+  markDeliveryDone(deliveryId: string, outcome: string): Promise<void>;
+  /**
+   * Records that GitHub showed `headSha` as the head at `headUpdatedAt`, and says whether a newer head was
+   * already seen for this PR (then a decision for `headSha` is stale and must not be published: invariant 9).
+   */
+  isStale(headSha: string, headUpdatedAt: Date | undefined): Promise<boolean>;
+  /** Owners (as written, e.g. `@org/team`, `@user`; lower case) this App already asked to review. */
+  requestedOwners(): Promise<ReadonlySet<string>>;
+  recordReviewRequests(owners: string[]): Promise<void>;
+  /**
+   * The human who triggered the agent run, as first seen for this PR. Later edits of the PR body cannot change
+   * it, so the triggering user cannot remove their name and then approve their own agent's work.
+   */
+  firstTriggeredBy(seen: string | undefined): Promise<string | undefined>;
+  /** One published decision: the audit log entry and the evaluation record. */
+  recordDecision(record: DecisionRecord): Promise<void>;
+}
+
+export interface ServiceDeps {
+  github: GitHubPort;
+  log: Log;
+  store: GateStore;
+  clock: () => Date;
+  /** This App's id: a required check pinned to it is enforced; pinned to another source is not ours. */
+  appId: number | null;
+  /** Remembers whether a branch requires our check, to spare two requests per event. */
+  enforcement: EnforcementCache;
+}
+
+export type EnforcementState =
+  /** Required, and only this App can satisfy it. */
+  | "enforced"
+  /** Required, but any App or workflow may report a check of that name. */
+  | "any-source"
+  /** Required from another App: our check cannot satisfy it. */
+  | "other-source"
+  | "not-required"
+  /** GitHub would not say. */
+  | "unknown";
+
+export interface Enforcement {
+  state: EnforcementState;
+  via: Array<"ruleset" | "branch-protection">;
+}
+
+export interface EnforcementCache {
+  get(key: string, now: number): Enforcement | undefined;
+  set(key: string, value: Enforcement, now: number): void;
+}
+
+export type EvaluationOutcome =
+  | { kind: "skipped"; reason: string }
+  /** The PR moved on (new head or base) while we evaluated; the newer event publishes. */
+  | { kind: "superseded"; reason: string }
+  | {
+      kind: "published";
+      conclusion: Conclusion;
+      risk: RiskLevel | null;
+      checkName: string;
+      checkRunId: number | null;
+      labels: { added: string[]; removed: string[] };
+      reviewRequested: string[];
+      enforcement: EnforcementState;
+    };

@@ -1,0 +1,570 @@
+/**
+ * The App end to end: real webhook payloads in, every GitHub request answered by nock, the request count of
+ * each scenario pinned as a regression guard (DESIGN.md "the cost floor").
+ */
+import nock from "nock";
+import { Probot } from "probot";
+import { createAgentGate } from "../../src/app/index.js";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { MemoryGateStore } from "../../src/services/memory-store.js";
+import {
+  APP_ID,
+  BASE_SHA,
+  HEAD_SHA,
+  TestOctokit,
+  captureLog,
+  testPrivateKey,
+  NEW_HEAD_SHA,
+  OWNER,
+  PR_NUMBER,
+  REPO,
+  api,
+  nockAddLabels,
+  nockBranchProtection,
+  nockCodeowners,
+  nockCodeownersErrors,
+  nockCreateCheckRun,
+  nockFile,
+  nockGetPull,
+  nockListFiles,
+  nockOrgPolicyFile,
+  nockPolicyFile,
+  nockRemoveLabel,
+  nockRequestReviewers,
+  nockReviews,
+  nockRulesetChecks,
+  nockTeamMembers,
+  nockUpdateLabel,
+  fixture,
+  requests,
+  reviewEvent,
+  shapePullRequest,
+} from "../helpers/github.js";
+import { CODEOWNERS, POLICY_YML, agentPullRequest, createApp, nockEvaluation } from "./scenario.js";
+
+const DOCS = [{ filename: "docs/guide.md", patch: "@@ -1 +1 @@\n-old\n+new words" }];
+const MIGRATION = [{ filename: "db/migrations/0042_add_accounts.sql", status: "added", patch: "@@ -0,0 +1 @@\n+CREATE TABLE accounts (id int);" }];
+
+beforeEach(() => requests.reset());
+afterEach(() => {
+  // Clean before asserting: a failed expectation must not leak interceptors into the next test.
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  expect(pending).toEqual([]);
+});
+
+/** Pins the cost of a scenario; prints the requests when it changes. */
+function expectRequests(total: number, counted = total): void {
+  expect({ total: requests.total, counted: requests.counted, requests: requests.describe() }).toEqual({ total, counted, requests: requests.describe() });
+}
+
+describe("pull_request events", () => {
+  it("a docs-only agent PR is low risk and passes (8 requests cold)", async () => {
+    const { probot } = await createApp();
+    const event = agentPullRequest(DOCS);
+    const check = nockEvaluation(event, { files: DOCS });
+    const labels = nockAddLabels([], { addedColor: "0e8a16" });
+    await probot.receive({ id: "d-docs", ...event });
+
+    expect(check.body).toMatchObject({ name: "Agent Gate: approval (master)", head_sha: HEAD_SHA, status: "completed", conclusion: "success" });
+    expect(check.body.output.title).toMatch(/^Low risk/);
+    // Enforced by a ruleset pinned to this App: no warning.
+    expect(check.body.output.summary).not.toMatch(/Not enforced/);
+    expect(labels.captured.body).toEqual({ labels: ["agent-risk:low"] });
+    // policy, CODEOWNERS, files, reviews, rulesets, PR re-read, check run, label
+    expectRequests(8);
+  });
+
+  it("creates a missing risk label with its colour: GitHub's grey on-the-fly label is recoloured once", async () => {
+    const { probot } = await createApp();
+    const event = agentPullRequest(DOCS);
+    nockEvaluation(event, { files: DOCS });
+    nockAddLabels([], { addedColor: "ededed" });
+    const update = nockUpdateLabel("agent-risk:low");
+    await probot.receive({ id: "d-label", ...event });
+    expect(update.captured.body).toMatchObject({ color: "0e8a16" });
+    expectRequests(9);
+  });
+
+  it("with warm ETags the next event costs fewer requests: policy and CODEOWNERS answer 304 (6 requests, 4 counted)", async () => {
+    const { probot } = await createApp();
+    const opened = agentPullRequest(DOCS);
+    nockEvaluation(opened, { files: DOCS, etags: true });
+    nockAddLabels([], { addedColor: "0e8a16" });
+    await probot.receive({ id: "d-warm-1", ...opened });
+    expectRequests(8);
+
+    requests.reset();
+    const pushed = agentPullRequest(DOCS, { action: "synchronize", headSha: NEW_HEAD_SHA, labels: ["agent-risk:low"] });
+    nockPolicyFile(null, { etag: '"policy-v1"', notModified: true });
+    nockCodeowners(null, { etag: '"codeowners-v1"', notModified: true });
+    nockListFiles(DOCS);
+    nockReviews([]);
+    nockGetPull(pushed.payload.pull_request);
+    const check = nockCreateCheckRun().captured;
+    await probot.receive({ id: "d-warm-2", ...pushed });
+    expect(check.body).toMatchObject({ head_sha: NEW_HEAD_SHA, conclusion: "success" });
+    // The rulesets answer is remembered for 10 minutes and the label is already on the PR.
+    expectRequests(6, 4);
+  });
+
+  it("a PR adding a migration is high risk, action_required, and asks the owning team once", async () => {
+    const { probot } = await createApp();
+    const event = agentPullRequest(MIGRATION);
+    const check = nockEvaluation(event, { files: MIGRATION });
+    nockAddLabels([], { addedColor: "d93f0b" });
+    const review = nockRequestReviewers();
+    await probot.receive({ id: "d-mig", ...event });
+
+    expect(check.body.conclusion).toBe("action_required");
+    expect(check.body.output.title).toMatch(/^High risk: waiting on @Codertocat\/db-team/);
+    expect(check.body.output.summary).toContain("db/migrations/0042\\_add\\_accounts.sql");
+    expect(review.captured.body).toEqual({ reviewers: [], team_reviewers: ["db-team"] });
+    expectRequests(9);
+
+    // The same PR again (e.g. reopened): the team was asked already, so no second request.
+    requests.reset();
+    const again = agentPullRequest(MIGRATION, { action: "reopened", labels: ["agent-risk:high"] });
+    const second = nockEvaluation(again, { files: MIGRATION, rulesetRequires: null });
+    await probot.receive({ id: "d-mig-2", ...again });
+    expect(second.body.conclusion).toBe("action_required");
+    // The branch's rulesets are remembered too.
+    expectRequests(6);
+  });
+
+  it("invariant 1 (base-branch policy): a PR that edits CODEOWNERS to drop its owner is judged by the base CODEOWNERS, critical", async () => {
+    const { probot } = await createApp();
+    const files = [{ filename: ".github/CODEOWNERS", patch: "@@ -5,1 +5,0 @@\n-/.github/             @Codertocat/security" }];
+    const event = agentPullRequest(files);
+    const check = nockEvaluation(event, { files });
+    // The proposed version is read from the head only to validate it; the decision never uses it.
+    nockCodeowners("*  @Codertocat/maintainers\n[bad line\n", { ref: HEAD_SHA });
+    nockCodeownersErrors(HEAD_SHA, [{ line: 2, message: "Invalid pattern" }]);
+    nockAddLabels([], { addedColor: "b60205" });
+    const review = nockRequestReviewers();
+    await probot.receive({ id: "d-inv1", ...event });
+
+    expect(check.body.conclusion).toBe("action_required");
+    expect(check.body.output.title).toMatch(/^Critical risk: waiting on @Codertocat\/security/);
+    const summary: string = check.body.output.summary;
+    expect(summary).toContain("gate-control");
+    expect(summary).toContain("This pull request changes `.github/CODEOWNERS`");
+    expect(summary).toContain("GitHub's own CODEOWNERS check of the proposed file reports");
+    expect(summary).toContain(".github/CODEOWNERS:2: Unknown owner: Invalid pattern");
+    expect(review.captured.body).toEqual({ reviewers: [], team_reviewers: ["security"] });
+    expectRequests(11);
+  });
+
+  it("invariant 1 (base-branch policy): a PR that breaks the policy file is judged by the base policy and told what is wrong", async () => {
+    const { probot } = await createApp();
+    const files = [{ filename: ".github/agent-gate.yml", patch: "@@ -1 +1 @@\n-scope: agents\n+scope: everyone" }];
+    const event = agentPullRequest(files);
+    const check = nockEvaluation(event, { files });
+    nockPolicyFile("agents:\n  labels: [agent]\nscope: everyone\n", { ref: HEAD_SHA });
+    nockAddLabels([], { addedColor: "b60205" });
+    nockRequestReviewers();
+    await probot.receive({ id: "d-inv1b", ...event });
+    expect(check.body.conclusion).toBe("action_required");
+    expect(check.body.output.summary).toContain("the proposed policy is **invalid**");
+    expect(check.body.output.summary).toContain(".github/agent-gate.yml:3: scope:");
+    expectRequests(10);
+  });
+
+  it("invariant 2 (both paths): a sensitive file renamed out of its protected folder still needs its owner", async () => {
+    const { probot } = await createApp();
+    const files = [{ filename: "lib/charge.ts", previous_filename: "services/payments/charge.ts", status: "renamed", additions: 0, deletions: 0, patch: null }];
+    const event = agentPullRequest(files);
+    const check = nockEvaluation(event, { files });
+    nockAddLabels([], { addedColor: "d93f0b" });
+    const review = nockRequestReviewers();
+    await probot.receive({ id: "d-inv2", ...event });
+    expect(check.body.conclusion).toBe("action_required");
+    expect(check.body.output.title).toContain("@Codertocat/payments");
+    expect(review.captured.body?.team_reviewers).toContain("payments");
+    expectRequests(9);
+  });
+
+  it("invariant 2 / 5: a PR of 3,000 files fails without reading 30 pages", async () => {
+    const { probot } = await createApp();
+    const event = agentPullRequest([], { changedFiles: 3_000 });
+    nockPolicyFile(POLICY_YML);
+    nockCodeowners(CODEOWNERS);
+    nockReviews([]);
+    nockRulesetChecks("master", [{ context: "Agent Gate: approval (master)" }]);
+    nockGetPull(event.payload.pull_request);
+    const check = nockCreateCheckRun().captured;
+    nockAddLabels([], { addedColor: "b60205" });
+    await probot.receive({ id: "d-3000", ...event });
+    expect(check.body.conclusion).toBe("failure");
+    expect(check.body.output.title).toMatch(/cannot be fully evaluated/);
+    expectRequests(7);
+  });
+
+  it("invariant 5 (fail closed): an invalid policy fails the check, naming file and line", async () => {
+    const { probot } = await createApp();
+    const event = agentPullRequest(DOCS);
+    nockPolicyFile("agents:\n  labels: [agent]\napprovals:\n  count: { high: zero }\n");
+    nockRulesetChecks("master", [{ context: "Agent Gate: approval (master)" }]);
+    nockGetPull(event.payload.pull_request);
+    const check = nockCreateCheckRun().captured;
+    await probot.receive({ id: "d-invalid", ...event });
+    expect(check.body.conclusion).toBe("failure");
+    expect(check.body.output.title).toMatch(/^Invalid policy: \.github\/agent-gate\.yml:4: approvals\.count\.high/);
+    expect(check.body.output.summary).toContain("The policy file is invalid");
+    // No labels and no review requests on a policy we cannot read.
+    expect(requests.writes.map((w) => w.path)).toEqual([`/repos/${OWNER}/${REPO}/check-runs`]);
+    expectRequests(4);
+  });
+
+  it("invariant 5 (fail closed): a GitHub 500 during evaluation never gives success; the delivery is logged and fails", async () => {
+    const { probot, lines } = await createApp();
+    const event = agentPullRequest(DOCS);
+    nockPolicyFile(POLICY_YML);
+    nockCodeowners(CODEOWNERS);
+    api().get(`/repos/${OWNER}/${REPO}/pulls/${PR_NUMBER}/files`).query({ per_page: "100" }).reply(500, { message: "Server Error" }, { "x-github-request-id": "F00D:1" });
+    nockReviews([]);
+    const check = nockCreateCheckRun().captured;
+    await expect(probot.receive({ id: "d-500", ...event })).rejects.toThrow(/500/);
+    expect(check.body.conclusion).toBe("failure");
+    expect(check.body.output.title).toBe("Could not evaluate: GitHub answered 500");
+    expect(check.body.output.summary).toContain("F00D:1");
+    expect(check.body.output.summary).toContain("d-500");
+    const logged = lines.find((l) => l.msg === "evaluation failed");
+    expect(logged).toMatchObject({ deliveryId: "d-500", err: { status: 500, requestId: "F00D:1" } });
+    expectRequests(5);
+  });
+
+  it("a non-agent PR is skipped with a logged reason and no writes (1 request)", async () => {
+    const { probot, lines } = await createApp();
+    const event = agentPullRequest(DOCS, { author: "octo-human", authorType: "User", headRef: "feature/typo" });
+    nockPolicyFile(POLICY_YML);
+    await probot.receive({ id: "d-human", ...event });
+    expect(requests.writes).toEqual([]);
+    expect(lines.some((l) => /skipped: not in scope: not an agent pull request/.test(l.msg))).toBe(true);
+    expectRequests(1);
+  });
+
+  it("scope: all evaluates a human PR too", async () => {
+    const { probot } = await createApp();
+    const event = agentPullRequest(DOCS, { author: "octo-human", authorType: "User", headRef: "feature/typo" });
+    const check = nockEvaluation(event, { files: DOCS, policy: `${POLICY_YML}\n`.replace("scope: agents", "scope: all") });
+    nockAddLabels([], { addedColor: "0e8a16" });
+    await probot.receive({ id: "d-all", ...event });
+    expect(check.body.conclusion).toBe("success");
+    expectRequests(8);
+  });
+
+  it("invariant 10: the check name carries the base branch, and an unenforced branch is reported plainly", async () => {
+    const { probot } = await createApp();
+    const event = agentPullRequest(DOCS, { baseRef: "release" });
+    const check = nockEvaluation(event, { files: DOCS, rulesetRequires: [] });
+    nockBranchProtection("release", null);
+    nockAddLabels([], { addedColor: "0e8a16" });
+    await probot.receive({ id: "d-inv10", ...event });
+    expect(check.body.name).toBe("Agent Gate: approval (release)");
+    expect(check.body.output.summary).toContain("**Not enforced.** The branch `release` does not require `Agent Gate: approval (release)`");
+    expect(check.body.output.summary).toContain("The gate is not enforced until an admin requires this check from the Agent Gate App");
+    expectRequests(9);
+  });
+
+  it("invariant 10: a required check that any workflow could report is called out", async () => {
+    const { probot } = await createApp();
+    const event = agentPullRequest(DOCS);
+    const check = nockEvaluation(event, { files: DOCS, rulesetRequires: [] });
+    nockBranchProtection("master", [{ context: "Agent Gate: approval (master)", appId: null }]);
+    nockAddLabels([], { addedColor: "0e8a16" });
+    await probot.receive({ id: "d-inv10b", ...event });
+    expect(check.body.output.summary).toContain("accepts it from any source");
+    expectRequests(9);
+  });
+
+  it("removes a stale risk label and touches no other label", async () => {
+    const { probot } = await createApp();
+    const event = agentPullRequest(DOCS, { action: "synchronize", labels: ["bug", "agent-risk:high"] });
+    nockEvaluation(event, { files: DOCS });
+    const added = nockAddLabels(["bug", "agent-risk:high"], { addedColor: "0e8a16" });
+    nockRemoveLabel("agent-risk:high");
+    await probot.receive({ id: "d-stale", ...event });
+    expect(added.captured.body).toEqual({ labels: ["agent-risk:low"] });
+    expect(requests.writes.map((w) => `${w.method} ${decodeURIComponent(w.path)}`)).toEqual([
+      `POST /repos/${OWNER}/${REPO}/check-runs`,
+      `POST /repos/${OWNER}/${REPO}/issues/${PR_NUMBER}/labels`,
+      `DELETE /repos/${OWNER}/${REPO}/issues/${PR_NUMBER}/labels/agent-risk:high`,
+    ]);
+    expectRequests(9);
+  });
+
+  it("falls back to the organisation's .github policy when the repository has none", async () => {
+    const { probot } = await createApp();
+    const event = agentPullRequest(DOCS, { author: "octo-human", authorType: "User", headRef: "feature/x" });
+    const check = nockEvaluation(event, { files: DOCS, policy: null });
+    nockOrgPolicyFile("scope: all\n");
+    nockAddLabels([], { addedColor: "0e8a16" });
+    await probot.receive({ id: "d-org", ...event });
+    // The human PR is in scope only because the organisation's policy says scope: all.
+    expect(check.body.conclusion).toBe("success");
+    expect(check.body.output.summary).toContain(`${OWNER}/.github:.github/agent-gate.yml`);
+    expectRequests(9);
+  });
+
+  it("without any policy file the recommended preset applies", async () => {
+    const { probot } = await createApp();
+    const event = agentPullRequest(MIGRATION, { author: "github-actions[bot]", headRef: "codex/fix" });
+    const check = nockEvaluation(event, { files: MIGRATION, policy: null });
+    nockOrgPolicyFile(null);
+    nockAddLabels([], { addedColor: "d93f0b" });
+    nockRequestReviewers();
+    await probot.receive({ id: "d-preset", ...event });
+    expect(check.body.conclusion).toBe("action_required");
+    expect(check.body.output.summary).toContain("recommended preset");
+    expectRequests(10);
+  });
+
+  it("pull_request.edited re-evaluates only when the base branch changed", async () => {
+    const { probot, lines } = await createApp();
+    const titleOnly = agentPullRequest(DOCS, { action: "edited" });
+    titleOnly.payload.changes = { title: { from: "old" } };
+    await probot.receive({ id: "d-edit-1", ...titleOnly });
+    expect(requests.total).toBe(0);
+    expect(lines.some((l) => /base branch did not change/.test(l.msg))).toBe(true);
+
+    const rebased = agentPullRequest(DOCS, { action: "edited", baseRef: "develop" });
+    rebased.payload.changes = { base: { ref: { from: "master" }, sha: { from: "0".repeat(40) } } };
+    const check = nockEvaluation(rebased, { files: DOCS, baseRef: "develop" });
+    nockAddLabels([], { addedColor: "0e8a16" });
+    await probot.receive({ id: "d-edit-2", ...rebased });
+    expect(check.body.name).toBe("Agent Gate: approval (develop)");
+    expectRequests(8);
+  });
+
+  it("labeled: our own risk labels never re-trigger; a non-agent label is skipped after reading the policy", async () => {
+    const { probot } = await createApp();
+    const ours = agentPullRequest(DOCS, { action: "labeled" });
+    ours.payload.label = { name: "agent-risk:low", color: "0e8a16" };
+    await probot.receive({ id: "d-lab-1", ...ours });
+    expect(requests.total).toBe(0);
+
+    const other = agentPullRequest(DOCS, { action: "labeled", labels: ["bug"] });
+    other.payload.label = { name: "bug", color: "d73a4a" };
+    nockPolicyFile(POLICY_YML);
+    await probot.receive({ id: "d-lab-2", ...other });
+    expect(requests.writes).toEqual([]);
+    expectRequests(1);
+  });
+
+  it("labeled with the agent label brings a human-branch PR into the gate", async () => {
+    const { probot } = await createApp();
+    const event = agentPullRequest(DOCS, { action: "labeled", author: "octo-human", authorType: "User", headRef: "feature/x", labels: ["agent"] });
+    event.payload.label = { name: "agent", color: "ededed" };
+    const check = nockEvaluation(event, { files: DOCS });
+    nockAddLabels(["agent"], { addedColor: "0e8a16" });
+    await probot.receive({ id: "d-lab-3", ...event });
+    expect(check.body.conclusion).toBe("success");
+    expectRequests(8);
+  });
+
+  it("invariant 9 (idempotent): a redelivered webhook changes nothing twice", async () => {
+    const { probot } = await createApp();
+    const event = agentPullRequest(DOCS);
+    nockEvaluation(event, { files: DOCS });
+    nockAddLabels([], { addedColor: "0e8a16" });
+    await probot.receive({ id: "d-same", ...event });
+    requests.reset();
+    await probot.receive({ id: "d-same", ...event });
+    expect(requests.total).toBe(0);
+  });
+
+  it("invariant 9 (idempotent): a decision for a head that is no longer current is not published", async () => {
+    const { probot, lines } = await createApp();
+    const event = agentPullRequest(DOCS);
+    const moved = shapePullRequest(fixture("pull_request.opened").pull_request, { headSha: NEW_HEAD_SHA, changedFiles: 1 });
+    nockPolicyFile(POLICY_YML);
+    nockCodeowners(CODEOWNERS);
+    nockListFiles(DOCS);
+    nockReviews([]);
+    nockRulesetChecks("master", [{ context: "Agent Gate: approval (master)" }]);
+    nockGetPull(moved);
+    await probot.receive({ id: "d-stale-head", ...event });
+    expect(requests.writes).toEqual([]);
+    expect(lines.some((l) => l.msg === "not publishing a stale decision")).toBe(true);
+    expectRequests(6);
+  });
+
+  it("a draft is evaluated but nobody is asked to review until it is ready", async () => {
+    const { probot } = await createApp();
+    const event = agentPullRequest(MIGRATION, { draft: true });
+    const check = nockEvaluation(event, { files: MIGRATION });
+    nockAddLabels([], { addedColor: "d93f0b" });
+    await probot.receive({ id: "d-draft", ...event });
+    expect(check.body.conclusion).toBe("action_required");
+    expect(requests.writes.some((w) => w.path.endsWith("/requested_reviewers"))).toBe(false);
+    expectRequests(8);
+  });
+});
+
+describe("drafts", () => {
+  it("ready_for_review asks the code owners the draft did not", async () => {
+    const { probot } = await createApp();
+    const event = agentPullRequest(MIGRATION, { action: "ready_for_review", labels: ["agent-risk:high"] });
+    nockEvaluation(event, { files: MIGRATION });
+    const review = nockRequestReviewers();
+    await probot.receive({ id: "d-ready", ...event });
+    expect(review.captured.body).toEqual({ reviewers: [], team_reviewers: ["db-team"] });
+    expectRequests(8);
+  });
+});
+
+describe("GitHub Enterprise Server", () => {
+  it("sends every request to the configured API base URL", async () => {
+    const { log } = captureLog();
+    const probot = new Probot({ appId: APP_ID, privateKey: testPrivateKey(), log, Octokit: TestOctokit, baseUrl: "https://ghe.example.com/api/v3" });
+    await probot.load(createAgentGate({ appId: APP_ID }));
+    const ghe = nock("https://ghe.example.com/api/v3");
+    ghe.post("/app/installations/1/access_tokens").reply(201, { token: "ghs_test", expires_at: "2099-01-01T00:00:00Z" });
+    ghe
+      .get(`/repos/${OWNER}/${REPO}/contents/.github%2Fagent-gate.yml`)
+      .query({ ref: BASE_SHA })
+      .reply(200, POLICY_YML, { "content-type": "text/plain; charset=utf-8" });
+    const event = agentPullRequest(DOCS, { author: "octo-human", authorType: "User", headRef: "feature/x" });
+    await probot.receive({ id: "d-ghes", ...event });
+    // Reaching here with no pending mock means the policy was read from ghe.example.com, not api.github.com.
+  });
+});
+
+describe("pull_request_review events", () => {
+  it("that team's member approves on the head SHA: success", async () => {
+    const { probot } = await createApp();
+    const event = reviewEvent({ reviewer: "dba-alice", changedFiles: 1, labels: ["agent-risk:high"], requestedTeams: [] });
+    const check = nockEvaluation(event, { files: MIGRATION, reviews: [{ reviewer: "dba-alice" }] });
+    nockTeamMembers("db-team", ["dba-alice", "dba-bob"]);
+    await probot.receive({ id: "d-approve", ...event });
+    expect(check.body.conclusion).toBe("success");
+    expect(check.body.output.title).toBe("High risk: approved by @dba-alice");
+    // policy, CODEOWNERS, files, reviews, team members, rulesets, PR re-read, check run
+    expectRequests(8);
+  });
+
+  it("warm: the approval that follows the opened PR costs 7 requests, 5 counted", async () => {
+    const { probot } = await createApp();
+    const opened = agentPullRequest(MIGRATION);
+    nockEvaluation(opened, { files: MIGRATION, etags: true });
+    nockAddLabels([], { addedColor: "d93f0b" });
+    nockRequestReviewers();
+    await probot.receive({ id: "d-w1", ...opened });
+
+    requests.reset();
+    const approve = reviewEvent({ reviewer: "dba-alice", changedFiles: 1, labels: ["agent-risk:high"] });
+    nockPolicyFile(null, { etag: '"policy-v1"', notModified: true });
+    nockCodeowners(null, { etag: '"codeowners-v1"', notModified: true });
+    nockListFiles(MIGRATION);
+    nockReviews([{ reviewer: "dba-alice" }]);
+    nockTeamMembers("db-team", ["dba-alice"]);
+    nockGetPull(approve.payload.pull_request);
+    const check = nockCreateCheckRun().captured;
+    await probot.receive({ id: "d-w2", ...approve });
+    expect(check.body.conclusion).toBe("success");
+    expectRequests(7, 5);
+  });
+
+  it("invariant 3 (approvals bind to a commit): the agent pushes again and the PR waits again", async () => {
+    const store = new MemoryGateStore();
+    await store.scope({ owner: OWNER, repo: REPO, number: PR_NUMBER, installationId: 1 }).recordReviewRequests(["@Codertocat/db-team"]);
+    const { probot } = await createApp({ store });
+    const event = agentPullRequest(MIGRATION, { action: "synchronize", headSha: NEW_HEAD_SHA, labels: ["agent-risk:high"] });
+    const check = nockEvaluation(event, { files: MIGRATION, reviews: [{ reviewer: "dba-alice", commitId: HEAD_SHA }] });
+    await probot.receive({ id: "d-push", ...event });
+    expect(check.body).toMatchObject({ head_sha: NEW_HEAD_SHA, conclusion: "action_required" });
+    expect(check.body.output.summary).toContain(`not on the head ${NEW_HEAD_SHA.slice(0, 7)}`);
+    // The stale approval costs no membership lookup, and the team asked before is not asked again.
+    expectRequests(7);
+  });
+
+  it("invariant 4 (nobody approves their own agent): author, agent, bot and the triggering user do not count", async () => {
+    const { probot } = await createApp();
+    const body = "Agent run 17.\n\n<!-- agent-gate: triggered-by=@carol run=17 -->";
+    const event = reviewEvent({ reviewer: "carol", body, changedFiles: 1, labels: ["agent-risk:high"], requestedTeams: ["db-team"] });
+    const reviews = [
+      { reviewer: "agent-gate-runner[bot]", type: "Bot" as const },
+      { reviewer: "codex-agent" },
+      { reviewer: "renovate[bot]", type: "Bot" as const },
+      { reviewer: "carol" },
+    ];
+    const check = nockEvaluation(event, { files: MIGRATION, reviews });
+    await probot.receive({ id: "d-self", ...event });
+    expect(check.body.conclusion).toBe("action_required");
+    const summary: string = check.body.output.summary;
+    expect(summary).toContain("carol triggered the agent run");
+    expect(summary).toContain("codex-agent is an agent identity");
+    expect(summary).toContain("renovate\\[bot\\] is a bot");
+    expect(summary).toContain("agent-gate-runner\\[bot\\] is the pull request's author");
+    // None of them costs a team-membership lookup; the team is already requested on GitHub.
+    expectRequests(7);
+  });
+
+  it("a comment-only review is skipped without a request", async () => {
+    const { probot, lines } = await createApp();
+    const event = reviewEvent({ reviewer: "dba-alice", state: "commented" });
+    await probot.receive({ id: "d-comment", ...event });
+    expect(requests.total).toBe(0);
+    expect(lines.some((l) => /a comment changes no approval/.test(l.msg))).toBe(true);
+  });
+
+  it("a dismissed approval puts the PR back to waiting (7 requests cold)", async () => {
+    const { probot } = await createApp();
+    const event = reviewEvent({ reviewer: "dba-alice", reviewAction: "dismissed", changedFiles: 1, labels: ["agent-risk:high"], requestedTeams: ["db-team"] });
+    const check = nockEvaluation(event, { files: MIGRATION, reviews: [{ reviewer: "dba-alice", state: "DISMISSED" }] });
+    await probot.receive({ id: "d-dismiss", ...event });
+    expect(check.body.conclusion).toBe("action_required");
+    expectRequests(7);
+  });
+});
+
+describe("check re-runs", () => {
+  it("check_run.rerequested on our check re-evaluates the PR of that commit", async () => {
+    const { probot } = await createApp();
+    const payload = fixture("check_run.rerequested");
+    payload.repository.owner.login = OWNER;
+    payload.repository.name = REPO;
+    payload.repository.full_name = `${OWNER}/${REPO}`;
+    payload.check_run.name = "Agent Gate: approval (master)";
+    payload.check_run.head_sha = HEAD_SHA;
+    payload.check_run.pull_requests = [{ number: PR_NUMBER, head: { ref: "agent/run-1", sha: HEAD_SHA }, base: { ref: "master", sha: "0" } }];
+    const pr = agentPullRequest(DOCS).payload.pull_request;
+    nockGetPull(pr);
+    const check = nockEvaluation({ payload: { pull_request: pr } }, { files: DOCS });
+    nockAddLabels([], { addedColor: "0e8a16" });
+    await probot.receive({ id: "d-rerun", name: "check_run", payload });
+    expect(check.body).toMatchObject({ conclusion: "success", head_sha: HEAD_SHA });
+    // The PR read first (the check payload has no PR details), then a normal evaluation.
+    expectRequests(9);
+  });
+
+  it("check_run.rerequested on another check is ignored", async () => {
+    const { probot } = await createApp();
+    const payload = fixture("check_run.rerequested");
+    await probot.receive({ id: "d-rerun-other", name: "check_run", payload });
+    expect(requests.total).toBe(0);
+  });
+
+  it("check_suite.rerequested finds a fork PR through its head commit", async () => {
+    const { probot } = await createApp();
+    const payload = fixture("check_suite.rerequested");
+    payload.check_suite.app.id = APP_ID;
+    payload.check_suite.head_sha = HEAD_SHA;
+    payload.check_suite.pull_requests = [];
+    payload.installation.id = 1;
+    payload.repository.owner.login = OWNER;
+    payload.repository.name = REPO;
+    const pr = agentPullRequest(DOCS).payload.pull_request;
+    api().get(`/repos/${OWNER}/${REPO}/commits/${HEAD_SHA}/pulls`).query({ per_page: "100" }).reply(200, [{ number: PR_NUMBER, state: "open" }]);
+    nockGetPull(pr);
+    const check = nockEvaluation({ payload: { pull_request: pr } }, { files: DOCS });
+    nockAddLabels([], { addedColor: "0e8a16" });
+    await probot.receive({ id: "d-suite", name: "check_suite", payload });
+    expect(check.body.conclusion).toBe("success");
+    expectRequests(10);
+  });
+});
+
+// Keep the unused helper imports honest: these scenarios read a file at the head through nockFile.
+void nockFile;

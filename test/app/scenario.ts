@@ -1,0 +1,97 @@
+/**
+ * Shared set-up for the App scenarios: a Probot instance with the App loaded, the policy and CODEOWNERS of the
+ * base branch, and a helper that answers the reads every in-scope evaluation makes.
+ */
+import { Probot } from "probot";
+import { createAgentGate } from "../../src/app/index.js";
+import type { AgentGateOptions } from "../../src/app/index.js";
+import { MemoryGateStore } from "../../src/services/memory-store.js";
+import {
+  APP_ID,
+  HEAD_SHA,
+  TestOctokit,
+  captureLog,
+  nockAccessToken,
+  nockCodeowners,
+  nockCreateCheckRun,
+  nockGetPull,
+  nockListFiles,
+  nockPolicyFile,
+  nockReviews,
+  nockRulesetChecks,
+  pullRequestEvent,
+  testPrivateKey,
+} from "../helpers/github.js";
+import type { Captured, FileSpec, LogLine, PullRequestScenario, ReviewSpec } from "../helpers/github.js";
+
+export const POLICY_YML = `# Agent Gate policy of the test repository
+agents:
+  authors: ["agent-gate-runner[bot]", "codex-agent"]
+  branches: ["agent/**"]
+  labels: ["agent"]
+scope: agents
+risk:
+  rules:
+    - id: payments
+      paths: ["services/payments/**"]
+      level: high
+      reason: money moves here
+approvals:
+  codeowners: { from: high }
+`;
+
+export const CODEOWNERS = `# base branch CODEOWNERS
+*                     @Codertocat/maintainers
+/docs/                @Codertocat/docs
+/db/                  @Codertocat/db-team
+/services/payments/   @Codertocat/payments
+/.github/             @Codertocat/security
+`;
+
+export interface TestApp {
+  probot: Probot;
+  store: MemoryGateStore;
+  lines: LogLine[];
+}
+
+export async function createApp(options: AgentGateOptions = {}): Promise<TestApp> {
+  const { log, lines } = captureLog();
+  const probot = new Probot({ appId: APP_ID, privateKey: testPrivateKey(), log, Octokit: TestOctokit });
+  const store = (options.store as MemoryGateStore | undefined) ?? new MemoryGateStore();
+  await probot.load(createAgentGate({ appId: APP_ID, ...options, store }));
+  nockAccessToken();
+  return { probot, store, lines };
+}
+
+export interface ReadsOptions {
+  files: FileSpec[];
+  reviews?: ReviewSpec[];
+  policy?: string | null;
+  codeowners?: string | null;
+  /** The PR as GitHub returns it right before publishing (defaults to the event's PR). */
+  current?: any;
+  /** Checks the base branch's rulesets require; default: our check, pinned to this App. null: not asked (cached). */
+  rulesetRequires?: Array<{ context: string; integrationId?: number | null }> | null;
+  baseRef?: string;
+  etags?: boolean;
+}
+
+/** Answers the reads of one in-scope evaluation and its check run; returns the captured check run. */
+export function nockEvaluation(event: { payload: any }, options: ReadsOptions): Captured {
+  const pr = event.payload.pull_request;
+  const baseRef = options.baseRef ?? pr.base.ref;
+  nockPolicyFile(options.policy === undefined ? POLICY_YML : options.policy, options.etags ? { etag: '"policy-v1"' } : {});
+  nockCodeowners(options.codeowners === undefined ? CODEOWNERS : options.codeowners, options.etags ? { etag: '"codeowners-v1"' } : {});
+  nockListFiles(options.files);
+  nockReviews(options.reviews ?? []);
+  if (options.rulesetRequires !== null) nockRulesetChecks(baseRef, options.rulesetRequires ?? [{ context: `Agent Gate: approval (${baseRef})` }]);
+  nockGetPull(options.current ?? pr);
+  return nockCreateCheckRun().captured;
+}
+
+/** A pull_request event whose `changed_files` matches the files the test lists. */
+export function agentPullRequest(files: FileSpec[], s: PullRequestScenario = {}): { name: "pull_request"; payload: any } {
+  return pullRequestEvent({ changedFiles: files.length, ...s });
+}
+
+export { HEAD_SHA };

@@ -1,0 +1,118 @@
+import { createHmac } from "node:crypto";
+import { createServer } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { start } from "../../src/app/server.js";
+import type { RunningServer } from "../../src/app/server.js";
+import type { HealthProbe } from "../../src/app/health.js";
+import { APP_ID, captureLog, testPrivateKey } from "../helpers/github.js";
+
+const SECRET = "test-webhook-secret";
+let running: RunningServer | undefined;
+
+afterEach(async () => {
+  await running?.stop();
+  running = undefined;
+});
+
+async function startApp(health?: HealthProbe[]) {
+  const { log, lines } = captureLog("info");
+  running = await start({
+    env: { APP_ID: String(APP_ID), PRIVATE_KEY: testPrivateKey(), WEBHOOK_SECRET: SECRET },
+    port: 0,
+    host: "127.0.0.1",
+    log,
+    health,
+  });
+  return { base: `http://127.0.0.1:${running.port}`, lines };
+}
+
+function sign(body: string, secret = SECRET): string {
+  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+}
+
+function webhookHeaders(body: string, signature = sign(body)): Record<string, string> {
+  return {
+    "content-type": "application/json",
+    "x-github-event": "pull_request",
+    "x-github-delivery": "11111111-2222-3333-4444-555555555555",
+    "x-hub-signature-256": signature,
+  };
+}
+
+describe("the App server (npm start)", () => {
+  it("listens on a free port and answers GET /healthz with the version", async () => {
+    const { base } = await startApp();
+    expect(running?.mode).toBe("app");
+    expect(running?.port).toBeGreaterThan(0);
+    const response = await fetch(`${base}/healthz`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("application/json");
+    expect(await response.json()).toEqual({ status: "ok", version: "0.1.0", checks: {} });
+  });
+
+  it("reports a failing health probe (the database seam) as 503", async () => {
+    const { base } = await startApp([{ name: "database", check: async () => ({ ok: false, detail: "connection refused" }) }]);
+    const response = await fetch(`${base}/healthz`);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ status: "degraded", checks: { database: { ok: false, detail: "connection refused" } } });
+  });
+
+  it("refuses a webhook with a bad signature with 400 and logs it", async () => {
+    const { base, lines } = await startApp();
+    const body = JSON.stringify({ action: "opened" });
+    const response = await fetch(`${base}/api/github/webhooks`, { method: "POST", headers: webhookHeaders(body, sign(body, "wrong secret")), body });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toMatch(/signature does not match/);
+    expect(lines.some((l) => l.level >= 50 && /signature does not match|Webhook secret/.test(JSON.stringify(l)))).toBe(true);
+  });
+
+  it("refuses a malformed body with 400 and logs it", async () => {
+    const { base, lines } = await startApp();
+    const body = "{ not json";
+    const response = await fetch(`${base}/api/github/webhooks`, { method: "POST", headers: webhookHeaders(body), body });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toMatch(/Invalid JSON/);
+    expect(lines.some((l) => l.level >= 50 && /Invalid JSON/.test(JSON.stringify(l)))).toBe(true);
+  });
+
+  it("refuses a webhook without GitHub's headers with 400", async () => {
+    const { base } = await startApp();
+    const response = await fetch(`${base}/api/github/webhooks`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    expect(response.status).toBe(400);
+  });
+
+  it("without credentials serves Probot's setup page, which registers the App from app.yml", async () => {
+    const port = await freePort();
+    const { log } = captureLog("info");
+    // No smee.io channel from a test: the setup flow would otherwise try to create one.
+    const previous = process.env.NO_SMEE_SETUP;
+    process.env.NO_SMEE_SETUP = "true";
+    try {
+      running = await start({ env: { PORT: String(port), HOST: "127.0.0.1" }, log });
+    } finally {
+      if (previous === undefined) delete process.env.NO_SMEE_SETUP;
+      else process.env.NO_SMEE_SETUP = previous;
+    }
+    expect(running.mode).toBe("setup");
+    const response = await fetch(`http://127.0.0.1:${port}/probot`);
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    // The manifest posted to GitHub carries app.yml's name and least-privilege permissions.
+    expect(html).toContain("Agent Gate");
+    expect(html).toMatch(/default_permissions/);
+    expect(html).toMatch(/members(&quot;|")\s*:\s*(&quot;|")read/);
+    expect(html).not.toMatch(/administration/);
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}

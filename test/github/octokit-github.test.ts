@@ -1,0 +1,219 @@
+import nock from "nock";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { GitHubApiError, LruConditionalCache, OctokitGitHub } from "../../src/github/index.js";
+import type { Octokit } from "../../src/github/index.js";
+import { API, OWNER, REPO, REPO_PATH, TestOctokit, api, nockBranchProtection, nockListFiles, nockRulesetChecks, nockTeamMembers, requests } from "../helpers/github.js";
+
+const repo = { owner: OWNER, repo: REPO };
+
+function octokit(): Octokit {
+  return new TestOctokit({ auth: { token: "ghs_test" } }) as Octokit;
+}
+
+beforeEach(() => requests.reset());
+afterEach(() => {
+  // Clean before asserting: a failed expectation must not leak interceptors into the next test.
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  expect(pending).toEqual([]);
+});
+
+describe("OctokitGitHub pagination", () => {
+  it("follows the Link header through every page of files", async () => {
+    const files = Array.from({ length: 250 }, (_, i) => ({ filename: `src/f${i}.ts` }));
+    nockListFiles(files);
+    const listing = await new OctokitGitHub(octokit()).listPullRequestFiles(repo, 2);
+    expect(listing.truncated).toBe(false);
+    expect(listing.files).toHaveLength(250);
+    expect(listing.files[249]?.filename).toBe("src/f249.ts");
+    expect(requests.total).toBe(3);
+  });
+
+  it("reads every page of reviews and maps GitHub's fields", async () => {
+    const path = `${REPO_PATH}/pulls/2/reviews`;
+    const review = (login: string, state: string, type = "User") => ({ id: 1, user: { login, type }, state, commit_id: "a".repeat(40), submitted_at: "2026-01-01T00:00:00Z" });
+    api()
+      .get(path)
+      .query({ per_page: "100" })
+      .reply(200, [review("alice", "APPROVED")], { link: `<${API}${path}?per_page=100&page=2>; rel="next"` })
+      .get(path)
+      .query({ per_page: "100", page: "2" })
+      .reply(200, [review("ci[bot]", "APPROVED", "Bot"), { id: 3, user: null, state: "SOMETHING_NEW", commit_id: "b".repeat(40), submitted_at: "" }]);
+    const reviews = await new OctokitGitHub(octokit()).listReviews(repo, 2);
+    expect(reviews.map((r) => [r.reviewer, r.reviewerType, r.state])).toEqual([
+      ["alice", "User", "APPROVED"],
+      ["ci[bot]", "Bot", "APPROVED"],
+      // A deleted user and a state we do not know: never an approval.
+      ["ghost", "User", "COMMENTED"],
+    ]);
+  });
+
+  it("invariant 2: stops at GitHub's 3,000-file listing limit and reports the listing as truncated", async () => {
+    const files = Array.from({ length: 3_000 }, (_, i) => ({ filename: `gen/${i}.txt` }));
+    nockListFiles(files);
+    // A 31st page would exist on GitHub's side only in a broken world; the adapter must not ask for it.
+    const listing = await new OctokitGitHub(octokit()).listPullRequestFiles(repo, 2);
+    expect(listing.truncated).toBe(true);
+    expect(listing.files).toHaveLength(3_000);
+    expect(requests.total).toBe(30);
+  });
+
+  it("honours a smaller limit and stops reading pages once it is reached", async () => {
+    nockListFiles(Array.from({ length: 100 }, (_, i) => ({ filename: `a/${i}` })));
+    const listing = await new OctokitGitHub(octokit()).listPullRequestFiles(repo, 2, { limit: 50 });
+    expect(listing).toMatchObject({ truncated: true });
+    expect(listing.files).toHaveLength(50);
+  });
+});
+
+describe("OctokitGitHub conditional requests", () => {
+  const path = `${REPO_PATH}/contents/${encodeURIComponent(".github/agent-gate.yml")}`;
+
+  it("reuses the cached body when GitHub answers 304 to the stored ETag", async () => {
+    const cache = new LruConditionalCache();
+    api()
+      .get(path)
+      .query({ ref: "main" })
+      .reply(200, "scope: all\n", { etag: 'W/"v1"', "content-type": "application/vnd.github.raw; charset=utf-8" });
+    api().get(path).query({ ref: "main" }).matchHeader("if-none-match", 'W/"v1"').reply(304, "");
+    const github = new OctokitGitHub(octokit(), { installationId: 1, cache });
+    expect(await github.getFileText(repo, ".github/agent-gate.yml", "main")).toBe("scope: all\n");
+    expect(await github.getFileText(repo, ".github/agent-gate.yml", "main")).toBe("scope: all\n");
+    expect(requests.requests.map((r) => r.status)).toEqual([200, 304]);
+    expect(requests.counted).toBe(1);
+  });
+
+  it("never serves one installation's cached body to another", async () => {
+    const cache = new LruConditionalCache();
+    api().get(path).query({ ref: "main" }).reply(200, "a", { etag: '"x"', "content-type": "text/plain" });
+    api()
+      .get(path)
+      .query({ ref: "main" })
+      .reply(function () {
+        // The second installation must ask without If-None-Match.
+        return [this.req.headers["if-none-match"] === undefined ? 200 : 500, "b", { "content-type": "text/plain" }];
+      });
+    expect(await new OctokitGitHub(octokit(), { installationId: 1, cache }).getFileText(repo, ".github/agent-gate.yml", "main")).toBe("a");
+    expect(await new OctokitGitHub(octokit(), { installationId: 2, cache }).getFileText(repo, ".github/agent-gate.yml", "main")).toBe("b");
+  });
+
+  it("answers null for a missing file and for a directory", async () => {
+    api().get(path).query({ ref: "main" }).reply(404, { message: "Not Found" });
+    api()
+      .get(`${REPO_PATH}/contents/docs`)
+      .query({ ref: "main" })
+      .reply(200, [{ name: "a.md", type: "file" }]);
+    const github = new OctokitGitHub(octokit());
+    expect(await github.getFileText(repo, ".github/agent-gate.yml", "main")).toBeNull();
+    expect(await github.getFileText(repo, "docs", "main")).toBeNull();
+  });
+
+  it("evicts the least recently used entry", () => {
+    const cache = new LruConditionalCache(2);
+    cache.set("a", { etag: "1", data: 1 });
+    cache.set("b", { etag: "2", data: 2 });
+    cache.get("a");
+    cache.set("c", { etag: "3", data: 3 });
+    expect(cache.get("b")).toBeUndefined();
+    expect(cache.get("a")?.data).toBe(1);
+    expect(cache.size).toBe(2);
+  });
+});
+
+describe("OctokitGitHub errors", () => {
+  it("wraps a 500 in GitHubApiError keeping status, request id and cause", async () => {
+    api().get(`${REPO_PATH}/pulls/2`).reply(500, { message: "Server Error" }, { "x-github-request-id": "ABCD:1234" });
+    const error = await new OctokitGitHub(octokit()).getPullRequest(repo, 2).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GitHubApiError);
+    const e = error as GitHubApiError;
+    expect(e.status).toBe(500);
+    expect(e.requestId).toBe("ABCD:1234");
+    expect(e.request).toBe(`GET ${API}${REPO_PATH}/pulls/2`);
+    expect(e.message).toContain("Server Error");
+    expect((e.cause as { status?: number }).status).toBe(500);
+    expect(e.toLog()).toMatchObject({ status: 500, requestId: "ABCD:1234" });
+  });
+
+  it("keeps the cause of a network failure (Octokit reports it as a 500)", async () => {
+    nock(API).get(`${REPO_PATH}/pulls/2/reviews`).query(true).replyWithError("socket hang up");
+    const error = await new OctokitGitHub(octokit()).listReviews(repo, 2).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GitHubApiError);
+    expect((error as GitHubApiError).status).toBe(500);
+    expect((error as GitHubApiError).message).toContain("socket hang up");
+    expect((error as GitHubApiError).cause).toBeInstanceOf(Error);
+  });
+
+  it("rejects a pull request payload without a head SHA instead of guessing", async () => {
+    api().get(`${REPO_PATH}/pulls/2`).reply(200, { number: 2, head: {}, base: { ref: "main" } });
+    await expect(new OctokitGitHub(octokit()).getPullRequest(repo, 2)).rejects.toThrow(/head SHA/);
+  });
+
+  it("treats a label that is already gone and a team we cannot see as outcomes, not errors", async () => {
+    api().delete(`${REPO_PATH}/issues/2/labels/${encodeURIComponent("agent-risk:low")}`).reply(404, { message: "Label does not exist" });
+    nockTeamMembers("ghost-team", null);
+    const github = new OctokitGitHub(octokit());
+    await expect(github.removeLabel(repo, 2, "agent-risk:low")).resolves.toBeUndefined();
+    expect(await github.listTeamMembers(OWNER, "ghost-team")).toEqual([]);
+  });
+
+  it("reads every page of a team's members and fails on a refused permission", async () => {
+    const path = `/orgs/${OWNER}/teams/db/members`;
+    api()
+      .get(path)
+      .query({ per_page: "100" })
+      .reply(200, [{ login: "a" }], { link: `<${API}${path}?per_page=100&page=2>; rel="next"` })
+      .get(path)
+      .query({ per_page: "100", page: "2" })
+      .reply(200, [{ login: "b" }]);
+    api().get(`/orgs/${OWNER}/teams/secret/members`).query({ per_page: "100" }).reply(403, { message: "Resource not accessible by integration" });
+    const github = new OctokitGitHub(octokit());
+    expect(await github.listTeamMembers(OWNER, "db")).toEqual(["a", "b"]);
+    await expect(github.listTeamMembers(OWNER, "secret")).rejects.toMatchObject({ name: "GitHubApiError", status: 403 });
+  });
+
+  it("throws GitHubApiError when a write is refused", async () => {
+    api().post(`${REPO_PATH}/pulls/2/requested_reviewers`).reply(422, { message: "Reviews may only be requested from collaborators." });
+    const error = await new OctokitGitHub(octokit()).requestReviewers(repo, 2, { users: ["x"], teams: [] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GitHubApiError);
+    expect((error as GitHubApiError).status).toBe(422);
+  });
+});
+
+describe("OctokitGitHub reads of branch requirements and writes", () => {
+  it("reads required checks from rulesets and from the classic protection summary", async () => {
+    nockRulesetChecks("main", [{ context: "Agent Gate: approval (main)", integrationId: 9 }, { context: "ci", integrationId: null }]);
+    nockBranchProtection("main", [{ context: "lint", appId: null }]);
+    const github = new OctokitGitHub(octokit());
+    expect(await github.getRulesetRequiredChecks(repo, "main")).toEqual([
+      { context: "Agent Gate: approval (main)", appId: 9, source: "ruleset" },
+      { context: "ci", appId: null, source: "ruleset" },
+    ]);
+    expect(await github.getBranchProtectionRequiredChecks(repo, "main")).toEqual([{ context: "lint", appId: null, source: "branch-protection" }]);
+  });
+
+  it("cuts a check summary at GitHub's 65,535-character limit and says so", async () => {
+    let sent: any;
+    api()
+      .post(`${REPO_PATH}/check-runs`, (body: any) => {
+        sent = body;
+        return true;
+      })
+      .reply(201, { id: 5, html_url: "https://github.com/x" });
+    const ref = await new OctokitGitHub(octokit()).createCheckRun(repo, {
+      name: "Agent Gate: approval (main)",
+      headSha: "a".repeat(40),
+      conclusion: "success",
+      title: "ok",
+      summary: "x".repeat(70_000),
+    });
+    expect(ref).toEqual({ id: 5, url: "https://github.com/x" });
+    expect(sent.output.summary.length).toBe(65_535);
+    expect(sent.output.summary).toMatch(/cut here/);
+    expect(sent).toMatchObject({ status: "completed", conclusion: "success", head_sha: "a".repeat(40) });
+  });
+
+  it("answers null when GitHub has no CODEOWNERS to validate", async () => {
+    api().get(`${REPO_PATH}/codeowners/errors`).query({ ref: "abc" }).reply(404, { message: "Not Found" });
+    expect(await new OctokitGitHub(octokit()).getCodeownersErrors(repo, "abc")).toBeNull();
+  });
+});

@@ -1,0 +1,243 @@
+/**
+ * The services against a fake GitHubPort: the seams the store will plug into (dedup, lock, memory), and the
+ * pieces of logic that do not need HTTP to be tested.
+ */
+import { describe, expect, it } from "vitest";
+import { GitHubApiError } from "../../src/github/errors.js";
+import type { CheckRunInput, FileListing, GitHubPort, LabelInfo, PullRequestInfo, RepoRef, RequiredCheck } from "../../src/github/port.js";
+import type { ChangedFile, Review } from "../../src/policy/types.js";
+import { evaluatePullRequest, triggeredByFromBody } from "../../src/services/evaluate-pull-request.js";
+import { classifyRequiredChecks, enforcementNote } from "../../src/services/enforcement.js";
+import { MemoryGateStore, TtlEnforcementCache } from "../../src/services/memory-store.js";
+import { fence } from "../../src/services/render.js";
+import type { Log, ServiceDeps } from "../../src/services/types.js";
+
+const repo: RepoRef = { owner: "acme", repo: "app" };
+const HEAD = "a".repeat(40);
+const BASE = "b".repeat(40);
+
+function pull(overrides: Partial<PullRequestInfo> = {}): PullRequestInfo {
+  return {
+    number: 7,
+    state: "open",
+    draft: false,
+    merged: false,
+    author: { login: "github-actions[bot]", type: "Bot" },
+    headSha: HEAD,
+    headRef: "agent/1",
+    headRepo: "acme/app",
+    baseRef: "main",
+    baseSha: BASE,
+    body: "",
+    labels: [],
+    requestedReviewers: [],
+    requestedTeams: [],
+    changedFiles: 1,
+    ...overrides,
+  };
+}
+
+/** A GitHub that answers from memory and records what was written. */
+class FakeGitHub implements GitHubPort {
+  files: ChangedFile[] = [{ filename: "docs/a.md", status: "modified", additions: 1, deletions: 0, changes: 1, patch: "@@ -1 +1 @@\n-a\n+b" }];
+  reviews: Review[] = [];
+  current: PullRequestInfo = pull();
+  texts = new Map<string, string>();
+  checks: CheckRunInput[] = [];
+  calls: string[] = [];
+  failOn: string | null = null;
+  /** Resolves when the test lets the file listing finish, to interleave two evaluations. */
+  gate: Promise<void> | null = null;
+
+  #call(name: string): void {
+    this.calls.push(name);
+    if (this.failOn === name) throw new GitHubApiError(`${name} answered 502`, { status: 502, requestId: "R1", request: name });
+  }
+  async getPullRequest(): Promise<PullRequestInfo> {
+    this.#call("getPullRequest");
+    return this.current;
+  }
+  async listPullRequestsForCommit(): Promise<number[]> {
+    return [7];
+  }
+  async getFileText(_repo: RepoRef, path: string, ref?: string): Promise<string | null> {
+    this.#call(`getFileText ${path}@${ref ?? "default"}`);
+    return this.texts.get(`${path}@${ref ?? "default"}`) ?? null;
+  }
+  async listPullRequestFiles(): Promise<FileListing> {
+    this.#call("listPullRequestFiles");
+    if (this.gate) await this.gate;
+    return { files: this.files, truncated: false };
+  }
+  async listReviews(): Promise<Review[]> {
+    this.#call("listReviews");
+    return this.reviews;
+  }
+  async listTeamMembers(): Promise<string[]> {
+    this.#call("listTeamMembers");
+    return [];
+  }
+  async addLabels(_r: RepoRef, _n: number, labels: string[]): Promise<LabelInfo[]> {
+    this.#call("addLabels");
+    return labels.map((name) => ({ name, color: "0e8a16" }));
+  }
+  async removeLabel(): Promise<void> {
+    this.#call("removeLabel");
+  }
+  async updateLabel(): Promise<void> {
+    this.#call("updateLabel");
+  }
+  async createCheckRun(_r: RepoRef, input: CheckRunInput) {
+    this.#call("createCheckRun");
+    this.checks.push(input);
+    return { id: this.checks.length, url: null };
+  }
+  async requestReviewers(): Promise<void> {
+    this.#call("requestReviewers");
+  }
+  async getRulesetRequiredChecks(): Promise<RequiredCheck[]> {
+    this.#call("getRulesetRequiredChecks");
+    return [{ context: "Agent Gate: approval (main)", appId: 1, source: "ruleset" }];
+  }
+  async getBranchProtectionRequiredChecks(): Promise<RequiredCheck[] | null> {
+    return null;
+  }
+  async getCodeownersErrors() {
+    return null;
+  }
+}
+
+const silent: Log = { debug() {}, info() {}, warn() {}, error() {} };
+
+function deps(github: FakeGitHub, store = new MemoryGateStore()): ServiceDeps {
+  return { github, log: silent, store, clock: () => new Date("2026-01-01T00:00:00Z"), appId: 1, enforcement: new TtlEnforcementCache() };
+}
+
+describe("evaluatePullRequest (services with a fake GitHub)", () => {
+  it("publishes a decision and records it for the audit log", async () => {
+    const github = new FakeGitHub();
+    const store = new MemoryGateStore();
+    const outcome = await evaluatePullRequest(deps(github, store), { repo, number: 7, pull: pull(), deliveryId: "d1", event: "pull_request.opened" });
+    expect(outcome).toMatchObject({ kind: "published", conclusion: "success", risk: "low", enforcement: "enforced" });
+    expect(store.decisions).toHaveLength(1);
+    expect(store.decisions[0]).toMatchObject({ deliveryId: "d1", headSha: HEAD, baseSha: BASE, conclusion: "success", checkName: "Agent Gate: approval (main)" });
+  });
+
+  it("invariant 9 (idempotent): a failed delivery is not marked done, so its redelivery runs again", async () => {
+    const github = new FakeGitHub();
+    const store = new MemoryGateStore();
+    github.failOn = "listReviews";
+    await expect(evaluatePullRequest(deps(github, store), { repo, number: 7, pull: pull(), deliveryId: "d2", event: "e" })).rejects.toThrow(/502/);
+    // The failing check was still published: never success (invariant 5).
+    expect(github.checks.map((c) => c.conclusion)).toEqual(["failure"]);
+    github.failOn = null;
+    const again = await evaluatePullRequest(deps(github, store), { repo, number: 7, pull: pull(), deliveryId: "d2", event: "e" });
+    expect(again.kind).toBe("published");
+    const third = await evaluatePullRequest(deps(github, store), { repo, number: 7, pull: pull(), deliveryId: "d2", event: "e" });
+    expect(third).toEqual({ kind: "skipped", reason: "delivery already handled" });
+  });
+
+  it("invariant 9 (idempotent): two copies of one delivery arriving together publish once", async () => {
+    const github = new FakeGitHub();
+    const d = deps(github);
+    const target = { repo, number: 7, pull: pull(), deliveryId: "d3", event: "e" };
+    const [a, b] = await Promise.all([evaluatePullRequest(d, target), evaluatePullRequest(d, target)]);
+    expect([a.kind, b.kind].sort()).toEqual(["published", "skipped"]);
+    expect(github.checks).toHaveLength(1);
+  });
+
+  it("invariant 9 (idempotent): evaluations of one PR do not interleave, so the later event publishes last", async () => {
+    const github = new FakeGitHub();
+    const d = deps(github);
+    let release!: () => void;
+    github.gate = new Promise((resolve) => (release = resolve));
+    const first = evaluatePullRequest(d, { repo, number: 7, pull: pull(), deliveryId: "e1", event: "first" });
+    await new Promise((r) => setTimeout(r, 10));
+    const second = evaluatePullRequest(d, { repo, number: 7, pull: pull(), deliveryId: "e2", event: "second" });
+    await new Promise((r) => setTimeout(r, 10));
+    // The second evaluation has not started reading while the first holds the lock.
+    expect(github.calls.filter((c) => c === "listPullRequestFiles")).toHaveLength(1);
+    release();
+    await Promise.all([first, second]);
+    expect(github.calls.filter((c) => c === "listPullRequestFiles")).toHaveLength(2);
+    expect(github.checks).toHaveLength(2);
+  });
+
+  it("invariant 9 (idempotent): does not publish when the head moved while evaluating", async () => {
+    const github = new FakeGitHub();
+    github.current = pull({ headSha: "c".repeat(40) });
+    const outcome = await evaluatePullRequest(deps(github), { repo, number: 7, pull: pull(), event: "e" });
+    expect(outcome.kind).toBe("superseded");
+    expect(github.checks).toEqual([]);
+  });
+
+  it("invariant 4: the triggering user named in the body is remembered; editing the body later cannot drop it", async () => {
+    const store = new MemoryGateStore();
+    const scope = store.scope({ ...repo, number: 7, installationId: undefined });
+    expect(await scope.firstTriggeredBy(triggeredByFromBody("<!-- agent-gate: triggered-by=@carol -->"))).toBe("carol");
+    expect(await scope.firstTriggeredBy(undefined)).toBe("carol");
+    expect(await scope.firstTriggeredBy("mallory")).toBe("carol");
+  });
+
+  it("invariant 9 (idempotent): a head older than one already seen is not published, even if GitHub still lists it", async () => {
+    const github = new FakeGitHub();
+    const store = new MemoryGateStore();
+    const scope = store.scope({ ...repo, number: 7, installationId: undefined });
+    // An event for a newer head was seen (say by another replica) before this evaluation re-read the PR.
+    expect(await scope.isStale("c".repeat(40), new Date("2026-01-01T12:00:00Z"))).toBe(false);
+    github.current = pull({ updatedAt: "2026-01-01T11:00:00Z" });
+    const outcome = await evaluatePullRequest(deps(github, store), { repo, number: 7, pull: pull({ updatedAt: "2026-01-01T11:00:00Z" }), event: "e" });
+    expect(outcome.kind).toBe("superseded");
+    expect(github.checks).toEqual([]);
+  });
+
+  it("does not publish for a closed pull request, and reads no policy", async () => {
+    const github = new FakeGitHub();
+    const outcome = await evaluatePullRequest(deps(github), { repo, number: 7, pull: pull({ state: "closed" }), event: "e" });
+    expect(outcome).toEqual({ kind: "skipped", reason: "the pull request is closed" });
+    expect(github.calls).toEqual([]);
+  });
+});
+
+describe("triggeredByFromBody", () => {
+  it.each([
+    ["<!-- agent-gate: triggered-by=@carol run=17 -->", "carol"],
+    ["<!--agent-gate: run=3 triggered-by: dave-x -->", "dave-x"],
+    ["Task done.\n\nTriggered-by: @erin\n", "erin"],
+    ["mentions @carol but no marker", undefined],
+    ["<!-- someone-else: triggered-by=@carol -->", undefined],
+  ])("%j -> %j", (body, login) => {
+    expect(triggeredByFromBody(body)).toBe(login);
+  });
+});
+
+describe("branch enforcement (invariant 10)", () => {
+  const name = "Agent Gate: approval (main)";
+  it("is enforced only when the required check is pinned to this App", () => {
+    expect(classifyRequiredChecks([{ context: name, appId: 1, source: "ruleset" }], name, 1).state).toBe("enforced");
+    expect(classifyRequiredChecks([{ context: name, appId: null, source: "branch-protection" }], name, 1).state).toBe("any-source");
+    expect(classifyRequiredChecks([{ context: name, appId: 99, source: "ruleset" }], name, 1).state).toBe("other-source");
+    expect(classifyRequiredChecks([{ context: "Agent Gate: approval (release)", appId: 1, source: "ruleset" }], name, 1).state).toBe("not-required");
+  });
+
+  it("says nothing when enforced and says plainly when not", () => {
+    expect(enforcementNote({ state: "enforced", via: ["ruleset"] }, name, "main")).toBeNull();
+    expect(enforcementNote({ state: "not-required", via: [] }, name, "main")).toMatch(/not enforced until an admin requires this check/);
+  });
+
+  it("remembers an answer for its time to live only", () => {
+    const cache = new TtlEnforcementCache(1_000);
+    cache.set("k", { state: "enforced", via: [] }, 0);
+    expect(cache.get("k", 999)?.state).toBe("enforced");
+    expect(cache.get("k", 1_001)).toBeUndefined();
+  });
+});
+
+describe("fence", () => {
+  it("cannot be closed early by backticks in the text", () => {
+    const text = "evil ```\n# heading";
+    const block = fence(text);
+    expect(block.startsWith("````text\n")).toBe(true);
+    expect(block.endsWith("\n````")).toBe(true);
+  });
+});
