@@ -1,0 +1,177 @@
+/**
+ * The action's inputs (action.yml) and the workflow context it reads from the runner's environment,
+ * both validated with zod at the edge.
+ */
+import os from "node:os";
+import { z } from "zod";
+import { AllowlistError, parseAllowedDomains, type DomainRule } from "./hosts.js";
+
+export const AGENTS = ["codex", "claude-code", "command"] as const;
+export type AgentKind = (typeof AGENTS)[number];
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+// A ref component git accepts and GitHub shows sensibly; the run id is appended.
+const BRANCH_PREFIX = /^(?!.*\.\.)(?!.*\/\/)(?!\/)[A-Za-z0-9._/-]*$/;
+
+export const actionInputsSchema = z
+  .object({
+    /** The task given to the agent. */
+    prompt: z.string().trim().min(1, "prompt is required"),
+    /** Which agent to run. */
+    agent: z.enum(AGENTS, { error: () => `agent must be one of ${AGENTS.join(", ")}` }),
+    /** For agent: command — a bash command line; the prompt is in $AGENT_GATE_PROMPT. */
+    command: z.string().trim(),
+    /** Hosts the agent may reach through the proxy: one per line, `*.example.com` for subdomains, optional `:port`. */
+    allowedDomains: z.string().transform((text, ctx): DomainRule[] => {
+      try {
+        return parseAllowedDomains(text);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: err instanceof AllowlistError ? err.message : String(err) });
+        return z.NEVER;
+      }
+    }),
+    /** block: refuse and firewall everything else; audit: allow everything, log it all. */
+    network: z.enum(["block", "audit"], { error: () => "network must be block or audit" }),
+    branchPrefix: z.string().trim().regex(BRANCH_PREFIX, "branch-prefix must be a valid git ref prefix such as agent/"),
+    /** The branch the pull request targets; empty = the branch the workflow ran on. */
+    base: z.string().trim(),
+    /** Used by the action only (push, pull request, artifact); never given to the agent. */
+    githubToken: z.string().trim().min(1, "github-token is required"),
+    /** Names of environment variables handed to the agent (e.g. OPENAI_API_KEY). */
+    agentEnv: z.string().transform((text, ctx) => {
+      const names = text.split(/[\s,]+/).filter(Boolean);
+      for (const name of names) {
+        if (!ENV_NAME.test(name)) ctx.addIssue({ code: "custom", message: `agent-env: "${name}" is not an environment variable name` });
+        const why = forbiddenAgentEnv(name);
+        if (why) ctx.addIssue({ code: "custom", message: `agent-env: ${name} cannot be handed to the agent (${why})` });
+      }
+      return [...new Set(names)];
+    }),
+    timeoutMinutes: z.coerce.number().int("timeout-minutes must be a whole number").min(1).max(360),
+  })
+  .superRefine((inputs, ctx) => {
+    if (inputs.agent === "command" && inputs.command === "") {
+      ctx.addIssue({ code: "custom", path: ["command"], message: "command is required when agent is command" });
+    }
+  });
+export type ActionInputs = z.infer<typeof actionInputsSchema>;
+
+/** Why a variable may never reach the agent even when listed in agent-env, or null. */
+export function forbiddenAgentEnv(name: string): string | null {
+  const upper = name.toUpperCase();
+  if (upper === "GITHUB_TOKEN" || upper === "GH_TOKEN" || upper === "GITHUB_PAT") return "the workflow's GitHub token stays with the action";
+  if (upper.startsWith("ACTIONS_")) return "runner credentials";
+  if (upper.startsWith("INPUT_")) return "action inputs include the GitHub token";
+  if (["GITHUB_ENV", "GITHUB_OUTPUT", "GITHUB_PATH", "GITHUB_STATE", "GITHUB_STEP_SUMMARY"].includes(upper)) return "writing to it would change later workflow steps";
+  if (/^(HTTPS?|ALL|NO)_PROXY$/.test(upper) || upper === "NODE_USE_ENV_PROXY") return "the egress proxy settings are set by the action";
+  if (["HOME", "USER", "LOGNAME"].includes(upper) || upper.startsWith("AGENT_GATE_")) return "set by the action";
+  return null;
+}
+
+const INPUT_NAMES = {
+  prompt: "prompt",
+  agent: "agent",
+  command: "command",
+  allowedDomains: "allowed-domains",
+  network: "network",
+  branchPrefix: "branch-prefix",
+  base: "base",
+  githubToken: "github-token",
+  agentEnv: "agent-env",
+  timeoutMinutes: "timeout-minutes",
+} as const;
+
+const DEFAULTS: Partial<Record<keyof typeof INPUT_NAMES, string>> = {
+  agent: "codex",
+  network: "block",
+  branchPrefix: "agent/",
+  timeoutMinutes: "60",
+};
+
+export class InputError extends Error {
+  override name = "InputError";
+}
+
+function formatIssues(error: z.ZodError, names: Record<string, string>): string {
+  return error.issues.map((i) => `${names[String(i.path[0])] ?? i.path.join(".")}: ${i.message}`.replace(/^(\S+): \1: /, "$1: ")).join("\n");
+}
+
+/**
+ * Reads and validates the inputs. `getInput` follows @actions/core (`INPUT_<NAME>`, trimmed, "" when unset).
+ * @throws InputError listing every invalid input.
+ */
+export function readInputs(getInput: (name: string) => string): ActionInputs {
+  const raw = Object.fromEntries(
+    Object.entries(INPUT_NAMES).map(([key, name]) => {
+      const value = getInput(name);
+      return [key, value === "" ? (DEFAULTS[key as keyof typeof INPUT_NAMES] ?? "") : value];
+    }),
+  );
+  const parsed = actionInputsSchema.safeParse(raw);
+  if (!parsed.success) throw new InputError(`Invalid inputs:\n${formatIssues(parsed.error, INPUT_NAMES)}`);
+  return parsed.data;
+}
+
+const contextSchema = z.object({
+  GITHUB_REPOSITORY: z.string().regex(/^[^/\s]+\/[^/\s]+$/, "expected owner/name"),
+  GITHUB_RUN_ID: z.coerce.number().int().positive(),
+  GITHUB_RUN_ATTEMPT: z.coerce.number().int().positive().default(1),
+  GITHUB_SERVER_URL: z.string().url().default("https://github.com"),
+  GITHUB_API_URL: z.string().url().default("https://api.github.com"),
+  GITHUB_WORKFLOW_REF: z.string().min(1),
+  GITHUB_WORKSPACE: z.string().min(1),
+  RUNNER_TEMP: z.string().min(1).optional(),
+  GITHUB_ACTOR: z.string().min(1).default("unknown"),
+  GITHUB_TRIGGERING_ACTOR: z.string().min(1).optional(),
+  GITHUB_REF: z.string().optional(),
+  GITHUB_REF_NAME: z.string().optional(),
+});
+
+export interface RunContext {
+  owner: string;
+  repo: string;
+  repository: string;
+  runId: number;
+  runAttempt: number;
+  serverUrl: string;
+  apiUrl: string;
+  /** `.github/workflows/agent.yml`, from GITHUB_WORKFLOW_REF. */
+  workflowPath: string;
+  workspace: string;
+  tempDir: string;
+  triggeredBy: string;
+  /** The branch the workflow ran on, when it ran on a branch. */
+  refBranch: string | null;
+  runUrl: string;
+}
+
+/** @throws InputError when the runner's environment lacks what a workflow run always has. */
+export function readContext(env: NodeJS.ProcessEnv): RunContext {
+  const parsed = contextSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== "")));
+  if (!parsed.success) {
+    throw new InputError(`Not running in a GitHub Actions workflow run:\n${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("\n")}`);
+  }
+  const e = parsed.data;
+  const [owner = "", repo = ""] = e.GITHUB_REPOSITORY.split("/");
+  // owner/repo/.github/workflows/agent.yml@refs/heads/main
+  const refless = e.GITHUB_WORKFLOW_REF.replace(/@[^@]*$/, "");
+  const workflowPath = refless.startsWith(`${e.GITHUB_REPOSITORY}/`) ? refless.slice(e.GITHUB_REPOSITORY.length + 1) : refless.split("/").slice(2).join("/") || refless;
+  const serverUrl = e.GITHUB_SERVER_URL.replace(/\/+$/, "");
+  const refBranch = e.GITHUB_REF?.startsWith("refs/heads/") ? e.GITHUB_REF.slice("refs/heads/".length) : null;
+  return {
+    owner,
+    repo,
+    repository: e.GITHUB_REPOSITORY,
+    runId: e.GITHUB_RUN_ID,
+    runAttempt: e.GITHUB_RUN_ATTEMPT,
+    serverUrl,
+    apiUrl: e.GITHUB_API_URL.replace(/\/+$/, ""),
+    workflowPath,
+    workspace: e.GITHUB_WORKSPACE,
+    tempDir: e.RUNNER_TEMP ?? os.tmpdir(),
+    triggeredBy: e.GITHUB_TRIGGERING_ACTOR ?? e.GITHUB_ACTOR,
+    refBranch,
+    runUrl: `${serverUrl}/${e.GITHUB_REPOSITORY}/actions/runs/${e.GITHUB_RUN_ID}`,
+  };
+}

