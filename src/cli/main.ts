@@ -1,8 +1,12 @@
 import { realpathSync } from "node:fs";
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Writable } from "node:stream";
 import { Command, CommanderError } from "commander";
+import { registerAuditCommands, registerMigrateCommand } from "./commands/audit.js";
+import type { CliIo as StreamingIo } from "./commands/audit.js";
 import { registerEvaluateCommand } from "./commands/evaluate.js";
+import { registerTelemetryCommands } from "./commands/telemetry.js";
 import { registerValidateCommand } from "./commands/validate.js";
 import { CliError, EXIT_USAGE } from "./errors.js";
 import { processIO } from "./io.js";
@@ -34,7 +38,31 @@ export function buildProgram(io: CliIO = processIO): Command {
     .showHelpAfterError(false);
   registerEvaluateCommand(program, io, setExit);
   registerValidateCommand(program, io, setExit);
+  registerTelemetryCommands(program);
+  const streaming = streamingIo(io);
+  registerAuditCommands(program, streaming);
+  registerMigrateCommand(program, streaming);
   return program;
+}
+
+/**
+ * The audit commands stream (millions of rows), so they write to a stream rather than line by line: the real
+ * stdout when running for real, an adapter over the test's `CliIO` otherwise. Their exit code goes through
+ * `setExit` like every other command's.
+ */
+function streamingIo(io: CliIO): StreamingIo {
+  const forward = (write: (text: string) => void) =>
+    new Writable({
+      write(chunk: Buffer | string, _encoding, done) {
+        write(chunk.toString());
+        done();
+      },
+    });
+  return {
+    stdout: io === processIO ? process.stdout : forward((text) => io.stdout(text.replace(/\n$/, ""))),
+    stderr: io === processIO ? process.stderr : { write: (text: string | Uint8Array) => (io.stderr(String(text).replace(/\n$/, "")), true) },
+    setExitCode: setExit,
+  };
 }
 
 /**
