@@ -74,7 +74,11 @@ export function renderPullRequestBody(input: { prompt: string; agent: string; ru
   const longestTicks = Math.max(2, ...[...input.prompt.matchAll(/`+/g)].map((m) => m[0].length));
   const fence = "`".repeat(longestTicks + 1);
   const prompt = input.prompt.length > 4_000 ? `${input.prompt.slice(0, 4_000)}\n… (truncated)` : input.prompt;
+  // The App reads the first triggered-by marker to keep the triggering user from approving their own agent's
+  // work; it goes first so nothing in the prompt below can come before it.
+  const login = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/.test(input.triggeredBy) ? input.triggeredBy : "unknown";
   return [
+    `<!-- agent-gate: triggered-by=@${login} -->`,
     `Opened by Agent Gate for a ${code(input.agent)} run started by ${code(input.triggeredBy)}. The agent ran unprivileged, without the workflow's token, behind the egress allowlist; the action made this commit.`,
     "",
     "**Task**",
