@@ -78,22 +78,42 @@ export class OctokitGitHub implements GitHubPort {
     return null;
   }
 
-  async listPullRequestFiles(repo: RepoRef, number: number, options: { limit?: number } = {}): Promise<FileListing> {
+  async listPullRequestFiles(repo: RepoRef, number: number, options: { limit?: number; headSha?: string; baseSha?: string } = {}): Promise<FileListing> {
     const limit = Math.min(options.limit ?? MAX_LISTED_FILES, MAX_LISTED_FILES);
+    const memoKey =
+      options.headSha && options.baseSha ? `${this.#scope} files ${repo.owner}/${repo.repo}#${number} ${options.baseSha}...${options.headSha} limit=${limit}` : null;
+    if (memoKey) {
+      const memo = await this.#cache.get(memoKey);
+      if (memo && isFileListing(memo.data)) return { files: memo.data.files.map((f) => ({ ...f })), truncated: memo.data.truncated };
+    }
     const files: ChangedFile[] = [];
-    for await (const page of this.#pages("GET /repos/{owner}/{repo}/pulls/{pull_number}/files", { ...repo, pull_number: number, per_page: 100 })) {
+    // Each file's contents_url names the commit GitHub listed; a listing of another head is never remembered.
+    let ofHead = true;
+    let truncated = false;
+    let patchChars = 0;
+    pages: for await (const page of this.#pages("GET /repos/{owner}/{repo}/pulls/{pull_number}/files", { ...repo, pull_number: number, per_page: 100 })) {
       for (const item of page) {
-        files.push(toChangedFile(item));
+        const file = toChangedFile(item);
+        files.push(file);
+        patchChars += file.patch?.length ?? 0;
+        if (options.headSha && !listedAt(item, options.headSha)) ofHead = false;
         // At the limit we stop: GitHub would list no more anyway, and the PR cannot be fully evaluated.
-        if (files.length >= limit) return { files, truncated: true };
+        if (files.length >= limit) {
+          truncated = true;
+          break pages;
+        }
       }
     }
-    return { files, truncated: false };
+    // Huge diffs are not kept: the memo is for the common PR, and the cache must stay small in memory.
+    if (memoKey && ofHead && patchChars <= MAX_MEMO_PATCH_CHARS) {
+      await this.#cache.set(memoKey, { etag: "", data: { files: files.map((f) => ({ ...f })), truncated } satisfies FileListing });
+    }
+    return { files, truncated };
   }
 
   async listReviews(repo: RepoRef, number: number): Promise<Review[]> {
     const reviews: Review[] = [];
-    for await (const page of this.#pages("GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews", { ...repo, pull_number: number, per_page: 100 })) {
+    for await (const page of this.#conditionalPages("GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews", { ...repo, pull_number: number, per_page: 100 })) {
       for (const item of page) reviews.push(toReview(item));
     }
     return reviews;
@@ -102,7 +122,7 @@ export class OctokitGitHub implements GitHubPort {
   async listTeamMembers(org: string, teamSlug: string): Promise<string[]> {
     const members: string[] = [];
     try {
-      for await (const page of this.#pages("GET /orgs/{org}/teams/{team_slug}/members", { org, team_slug: teamSlug, per_page: 100 })) {
+      for await (const page of this.#conditionalPages("GET /orgs/{org}/teams/{team_slug}/members", { org, team_slug: teamSlug, per_page: 100 })) {
         for (const item of page) {
           const login = record(item).login;
           if (typeof login === "string") members.push(login);
@@ -251,6 +271,32 @@ export class OctokitGitHub implements GitHubPort {
     }
   }
 
+  /**
+   * Every page of a list endpoint, each a conditional request: the cache keeps a page's items and the URL of the
+   * next page, so an unchanged list costs one 304 a page and nothing against the rate limit.
+   * @throws {GitHubApiError}
+   */
+  async *#conditionalPages(route: string, params: Params): AsyncGenerator<unknown[]> {
+    let url: string | null = this.#octokit.request.endpoint(route, params).url;
+    while (url !== null) {
+      const key: string = `${this.#scope} GET ${url} pages`;
+      const cached = await this.#cache.get(key);
+      const page = cached && isCachedPage(cached.data) ? cached.data : undefined;
+      let next: CachedPage;
+      try {
+        const response = await this.#octokit.request(`GET ${url}`, { headers: page && cached ? { "if-none-match": cached.etag } : {} });
+        next = { items: array(response.data), next: nextLink(response.headers.link) };
+        const etag = response.headers.etag;
+        if (typeof etag === "string" && etag.length > 0) await this.#cache.set(key, { etag, data: next });
+      } catch (error) {
+        if (statusOf(error) !== 304 || !page) throw toGitHubApiError(error, `GET ${url}`);
+        next = page;
+      }
+      yield next.items;
+      url = next.next;
+    }
+  }
+
   /** Every page of a list endpoint, following GitHub's `Link` header. */
   async *#pages(route: string, params: Params): AsyncGenerator<unknown[]> {
     try {
@@ -269,6 +315,40 @@ export class OctokitGitHub implements GitHubPort {
       throw toGitHubApiError(error, request);
     }
   }
+}
+
+/** A listing whose patches exceed this many characters is not remembered (see listPullRequestFiles). */
+const MAX_MEMO_PATCH_CHARS = 512 * 1024;
+
+interface CachedPage {
+  items: unknown[];
+  next: string | null;
+}
+
+function isCachedPage(value: unknown): value is CachedPage {
+  const v = record(value);
+  return Array.isArray(v.items) && (v.next === null || typeof v.next === "string");
+}
+
+function isFileListing(value: unknown): value is FileListing {
+  const v = record(value);
+  return Array.isArray(v.files) && typeof v.truncated === "boolean";
+}
+
+function nextLink(link: unknown): string | null {
+  if (typeof link !== "string") return null;
+  return /<([^>]+)>;\s*rel="next"/.exec(link)?.[1] ?? null;
+}
+
+/**
+ * Whether GitHub listed this file at `headSha`: its contents_url carries `?ref=<commit>`. A removed file has no
+ * content at the head, and a fake without the URL says nothing; neither counts against the listing.
+ */
+function listedAt(item: unknown, headSha: string): boolean {
+  const f = record(item);
+  if (f.status === "removed" || typeof f.contents_url !== "string" || f.contents_url === "") return true;
+  const ref = /[?&]ref=([0-9a-f]{40})\b/i.exec(f.contents_url)?.[1];
+  return ref === undefined || ref.toLowerCase() === headSha.toLowerCase();
 }
 
 function statusOf(error: unknown): number | null {

@@ -116,18 +116,21 @@ export interface GitHubPort {
 
   /**
    * All changed files, 100 a page, stopping at `limit` (default and maximum 3,000, GitHub's own listing limit).
+   * With `headSha` and `baseSha` (the commits the caller evaluates), the listing is remembered for that pair: the
+   * diff between two fixed commits never changes, so a later event on the same head (a review) costs no request.
    * @throws {GitHubApiError}
    */
-  listPullRequestFiles(repo: RepoRef, number: number, options?: { limit?: number }): Promise<FileListing>;
+  listPullRequestFiles(repo: RepoRef, number: number, options?: { limit?: number; headSha?: string; baseSha?: string }): Promise<FileListing>;
 
   /**
-   * All reviews, every page, oldest first.
+   * All reviews, every page, oldest first; conditional (a push or label event re-reads them for a 304).
    * @throws {GitHubApiError}
    */
   listReviews(repo: RepoRef, number: number): Promise<Review[]>;
 
   /**
-   * Every member of `org/teamSlug`, child teams included (as GitHub counts them for code ownership), all pages.
+   * Every member of `org/teamSlug`, child teams included (as GitHub counts them for code ownership), all pages,
+   * conditional: an unchanged team answers 304, which GitHub does not count.
    * A team GitHub does not show us (404) has no members we could count.
    * @throws {GitHubApiError} on failures other than 404.
    */

@@ -144,7 +144,7 @@ async function run(deps: ServiceDeps, scope: PullRequestScope, target: Evaluatio
     const [codeowners, listing, reviews] = await allReads([
       loadCodeownersAt(github, repo, pr.baseSha),
       // GitHub already told us the PR is at the listing limit: reading 30 pages would not change the outcome.
-      truncatedUpFront ? Promise.resolve({ files: [] as ChangedFile[], truncated: true }) : github.listPullRequestFiles(repo, pr.number, { limit: FILE_LIMIT }),
+      truncatedUpFront ? Promise.resolve({ files: [] as ChangedFile[], truncated: true }) : github.listPullRequestFiles(repo, pr.number, { limit: FILE_LIMIT, headSha: pr.headSha, baseSha: pr.baseSha }),
       github.listReviews(repo, pr.number),
     ]);
     const truncated = listing.truncated || truncatedUpFront;

@@ -53,6 +53,42 @@ afterEach(() => {
   expect(pending).toEqual([]);
 });
 
+/**
+ * `GET pulls/{n}/reviews` with an ETag. `ifNoneMatch` makes the interceptor require the ETag the App should send;
+ * `reviews: null` answers 304 (the list did not change).
+ */
+function nockReviewsConditional(reviews: Array<{ reviewer: string; state?: string }> | null, options: { etag: string; ifNoneMatch?: string }): void {
+  const interceptor = api().get(`/repos/${OWNER}/${REPO}/pulls/${PR_NUMBER}/reviews`).query({ per_page: "100" });
+  const conditioned = options.ifNoneMatch ? interceptor.matchHeader("if-none-match", options.ifNoneMatch) : interceptor;
+  if (reviews === null) {
+    conditioned.reply(304, "");
+    return;
+  }
+  const body = reviews.map((r, i) => ({
+    id: 500 + i,
+    user: { login: r.reviewer, id: 9000 + i, type: "User" },
+    state: r.state ?? "APPROVED",
+    commit_id: HEAD_SHA,
+    submitted_at: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
+  }));
+  conditioned.reply(200, body, { etag: options.etag });
+}
+
+/** `GET /orgs/{org}/teams/{team}/members` with an ETag; `members: null` answers 304. */
+function nockTeamMembersConditional(team: string, members: string[] | null, options: { etag: string; ifNoneMatch?: string; notModified?: boolean }): void {
+  const interceptor = api().get(`/orgs/${OWNER}/teams/${team}/members`).query({ per_page: "100" });
+  if (options.notModified || members === null) {
+    interceptor.matchHeader("if-none-match", options.etag).reply(304, "");
+    return;
+  }
+  const conditioned = options.ifNoneMatch ? interceptor.matchHeader("if-none-match", options.ifNoneMatch) : interceptor;
+  conditioned.reply(
+    200,
+    members.map((login, i) => ({ login, id: 100 + i, type: "User" })),
+    { etag: options.etag },
+  );
+}
+
 /** Pins the cost of a scenario; prints the requests when it changes. */
 function expectRequests(total: number, counted = total): void {
   expect({ total: requests.total, counted: requests.counted, requests: requests.describe() }).toEqual({ total, counted, requests: requests.describe() });
@@ -86,10 +122,16 @@ describe("pull_request events", () => {
     expectRequests(9);
   });
 
-  it("with warm ETags the next event costs fewer requests: policy and CODEOWNERS answer 304 (6 requests, 4 counted)", async () => {
+  it("with warm ETags a push costs 3 counted requests: policy, CODEOWNERS and the unchanged reviews answer 304", async () => {
     const { probot } = await createApp();
     const opened = agentPullRequest(DOCS);
-    nockEvaluation(opened, { files: DOCS, etags: true });
+    nockPolicyFile(POLICY_YML, { etag: '"policy-v1"' });
+    nockCodeowners(CODEOWNERS, { etag: '"codeowners-v1"' });
+    nockListFiles(DOCS);
+    nockReviewsConditional([], { etag: '"reviews-v0"' });
+    nockRulesetChecks("master", [{ context: "Agent Gate: approval (master)" }]);
+    nockGetPull(opened.payload.pull_request);
+    nockCreateCheckRun();
     nockAddLabels([], { addedColor: "0e8a16" });
     await probot.receive({ id: "d-warm-1", ...opened });
     expectRequests(8);
@@ -98,14 +140,15 @@ describe("pull_request events", () => {
     const pushed = agentPullRequest(DOCS, { action: "synchronize", headSha: NEW_HEAD_SHA, labels: ["agent-risk:low"] });
     nockPolicyFile(null, { etag: '"policy-v1"', notModified: true });
     nockCodeowners(null, { etag: '"codeowners-v1"', notModified: true });
+    // A new head: its files are listed again (the memo is per head and base commit).
     nockListFiles(DOCS);
-    nockReviews([]);
+    nockReviewsConditional(null, { etag: '"reviews-v0"', ifNoneMatch: '"reviews-v0"' });
     nockGetPull(pushed.payload.pull_request);
     const check = nockCreateCheckRun().captured;
     await probot.receive({ id: "d-warm-2", ...pushed });
     expect(check.body).toMatchObject({ head_sha: NEW_HEAD_SHA, conclusion: "success" });
     // The rulesets answer is remembered for 10 minutes and the label is already on the PR.
-    expectRequests(6, 4);
+    expectRequests(6, 3);
   });
 
   it("a PR adding a migration is high risk, action_required, and asks the owning team once", async () => {
@@ -125,11 +168,15 @@ describe("pull_request events", () => {
     // The same PR again (e.g. reopened): the team was asked already, so no second request.
     requests.reset();
     const again = agentPullRequest(MIGRATION, { action: "reopened", labels: ["agent-risk:high"] });
-    const second = nockEvaluation(again, { files: MIGRATION, rulesetRequires: null });
+    nockPolicyFile(POLICY_YML);
+    nockCodeowners(CODEOWNERS);
+    nockReviews([]);
+    nockGetPull(again.payload.pull_request);
+    const second = nockCreateCheckRun().captured;
     await probot.receive({ id: "d-mig-2", ...again });
     expect(second.body.conclusion).toBe("action_required");
-    // The branch's rulesets are remembered too.
-    expectRequests(6);
+    // The branch's rulesets are remembered, and so are the files of this head and base (no files request).
+    expectRequests(5);
   });
 
   it("invariant 1 (base-branch policy): a PR that edits CODEOWNERS to drop its owner is judged by the base CODEOWNERS, critical", async () => {
@@ -444,26 +491,66 @@ describe("pull_request_review events", () => {
     expectRequests(8);
   });
 
-  it("warm: the approval that follows the opened PR costs 7 requests, 5 counted", async () => {
+  it("warm: reviews after the opened PR cost 4 counted requests, then 3 once the team list is cached", async () => {
     const { probot } = await createApp();
     const opened = agentPullRequest(MIGRATION);
-    nockEvaluation(opened, { files: MIGRATION, etags: true });
+    nockPolicyFile(POLICY_YML, { etag: '"policy-v1"' });
+    nockCodeowners(CODEOWNERS, { etag: '"codeowners-v1"' });
+    nockListFiles(MIGRATION);
+    nockReviewsConditional([], { etag: '"reviews-v0"' });
+    nockRulesetChecks("master", [{ context: "Agent Gate: approval (master)" }]);
+    nockGetPull(opened.payload.pull_request);
+    nockCreateCheckRun();
     nockAddLabels([], { addedColor: "d93f0b" });
     nockRequestReviewers();
     await probot.receive({ id: "d-w1", ...opened });
+    expectRequests(9);
 
+    // The first approval: the files of this head are remembered, the team list is read once (with its ETag).
     requests.reset();
     const approve = reviewEvent({ reviewer: "dba-alice", changedFiles: 1, labels: ["agent-risk:high"] });
     nockPolicyFile(null, { etag: '"policy-v1"', notModified: true });
     nockCodeowners(null, { etag: '"codeowners-v1"', notModified: true });
-    nockListFiles(MIGRATION);
-    nockReviews([{ reviewer: "dba-alice" }]);
-    nockTeamMembers("db-team", ["dba-alice"]);
+    nockReviewsConditional([{ reviewer: "dba-alice" }], { etag: '"reviews-v1"', ifNoneMatch: '"reviews-v0"' });
+    nockTeamMembersConditional("db-team", ["dba-alice", "dba-bob"], { etag: '"team-v1"' });
     nockGetPull(approve.payload.pull_request);
-    const check = nockCreateCheckRun().captured;
+    const first = nockCreateCheckRun().captured;
     await probot.receive({ id: "d-w2", ...approve });
-    expect(check.body.conclusion).toBe("success");
-    expectRequests(7, 5);
+    expect(first.body.conclusion).toBe("success");
+    expectRequests(6, 4);
+
+    // A second approval: the team answers 304 too. Counted: the reviews, the PR re-read, the check run.
+    requests.reset();
+    const again = reviewEvent({ reviewer: "dba-bob", changedFiles: 1, labels: ["agent-risk:high"] });
+    nockPolicyFile(null, { etag: '"policy-v1"', notModified: true });
+    nockCodeowners(null, { etag: '"codeowners-v1"', notModified: true });
+    nockReviewsConditional([{ reviewer: "dba-alice" }, { reviewer: "dba-bob" }], { etag: '"reviews-v2"', ifNoneMatch: '"reviews-v1"' });
+    nockTeamMembersConditional("db-team", null, { etag: '"team-v1"', notModified: true });
+    nockGetPull(again.payload.pull_request);
+    const second = nockCreateCheckRun().captured;
+    await probot.receive({ id: "d-w3", ...again });
+    expect(second.body.conclusion).toBe("success");
+    expect(second.body.output.summary).toContain("dba-bob");
+    expectRequests(6, 3);
+  });
+
+  it("a cached team list is re-read, not trusted, when GitHub says it changed", async () => {
+    const { probot } = await createApp();
+    const approve = reviewEvent({ reviewer: "dba-alice", changedFiles: 1, labels: ["agent-risk:high"], requestedTeams: [] });
+    nockEvaluation(approve, { files: MIGRATION, reviews: [{ reviewer: "dba-alice" }] });
+    nockTeamMembersConditional("db-team", ["dba-alice"], { etag: '"team-v1"' });
+    await probot.receive({ id: "d-t1", ...approve });
+
+    // dba-alice left the team: GitHub answers 200 with the new list to our old ETag, and her approval stops counting.
+    const again = reviewEvent({ reviewer: "dba-alice", reviewAction: "edited", changedFiles: 1, labels: ["agent-risk:high"], requestedTeams: ["db-team"] });
+    nockPolicyFile(POLICY_YML);
+    nockCodeowners(CODEOWNERS);
+    nockReviews([{ reviewer: "dba-alice" }]);
+    nockTeamMembersConditional("db-team", ["dba-bob"], { etag: '"team-v2"', ifNoneMatch: '"team-v1"' });
+    nockGetPull(again.payload.pull_request);
+    const check = nockCreateCheckRun().captured;
+    await probot.receive({ id: "d-t2", ...again });
+    expect(check.body.conclusion).toBe("action_required");
   });
 
   it("invariant 3 (approvals bind to a commit): the agent pushes again and the PR waits again", async () => {

@@ -108,6 +108,59 @@ describe("OctokitGitHub conditional requests", () => {
     expect(await github.getFileText(repo, "docs", "main")).toBeNull();
   });
 
+  it("remembers a PR's files per head and base commit: the same pair costs no request, another head is listed", async () => {
+    const cache = new LruConditionalCache();
+    const head = "a".repeat(40);
+    const base = "b".repeat(40);
+    nockListFiles([{ filename: "src/a.ts" }]);
+    const first = await new OctokitGitHub(octokit(), { installationId: 1, cache }).listPullRequestFiles(repo, 2, { headSha: head, baseSha: base });
+    const again = await new OctokitGitHub(octokit(), { installationId: 1, cache }).listPullRequestFiles(repo, 2, { headSha: head, baseSha: base });
+    expect(again).toEqual(first);
+    expect(requests.total).toBe(1);
+    // A caller editing the returned list does not edit the memo.
+    again.files.push({ filename: "x", status: "added", additions: 0, deletions: 0, changes: 0 });
+    nockListFiles([{ filename: "src/b.ts" }]);
+    const pushed = await new OctokitGitHub(octokit(), { installationId: 1, cache }).listPullRequestFiles(repo, 2, { headSha: "c".repeat(40), baseSha: base });
+    expect(pushed.files.map((f) => f.filename)).toEqual(["src/b.ts"]);
+    expect((await new OctokitGitHub(octokit(), { installationId: 1, cache }).listPullRequestFiles(repo, 2, { headSha: head, baseSha: base })).files).toHaveLength(1);
+    expect(requests.total).toBe(2);
+  });
+
+  it("never remembers a listing GitHub made at another commit (the head moved while we read)", async () => {
+    const cache = new LruConditionalCache();
+    const head = "a".repeat(40);
+    const moved = "d".repeat(40);
+    const entry = { sha: "1".repeat(40), filename: "src/a.ts", status: "modified", additions: 1, deletions: 0, changes: 1, patch: "@@ -1 +1 @@\n-a\n+b" };
+    const listAt = (sha: string) => [{ ...entry, contents_url: `${API}${REPO_PATH}/contents/src/a.ts?ref=${sha}` }];
+    api().get(`${REPO_PATH}/pulls/2/files`).query({ per_page: "100" }).reply(200, listAt(moved));
+    api().get(`${REPO_PATH}/pulls/2/files`).query({ per_page: "100" }).reply(200, listAt(head));
+    const github = () => new OctokitGitHub(octokit(), { installationId: 1, cache });
+    await github().listPullRequestFiles(repo, 2, { headSha: head, baseSha: "b".repeat(40) });
+    await github().listPullRequestFiles(repo, 2, { headSha: head, baseSha: "b".repeat(40) });
+    await github().listPullRequestFiles(repo, 2, { headSha: head, baseSha: "b".repeat(40) });
+    // The first listing named another commit and was not kept; the second was.
+    expect(requests.total).toBe(2);
+  });
+
+  it("reads every page of a list conditionally: an unchanged list costs one 304 a page and nothing counted", async () => {
+    const cache = new LruConditionalCache();
+    const path = `/orgs/${OWNER}/teams/db/members`;
+    const next = { link: `<${API}${path}?per_page=100&page=2>; rel="next"` };
+    api().get(path).query({ per_page: "100" }).reply(200, [{ login: "a" }], { etag: '"p1"', ...next });
+    api().get(path).query({ per_page: "100", page: "2" }).reply(200, [{ login: "b" }], { etag: '"p2"' });
+    api().get(path).query({ per_page: "100" }).matchHeader("if-none-match", '"p1"').reply(304, "");
+    api().get(path).query({ per_page: "100", page: "2" }).matchHeader("if-none-match", '"p2"').reply(304, "");
+    // Page 2 changed: GitHub answers 200 to the old ETag and the new member counts.
+    api().get(path).query({ per_page: "100" }).matchHeader("if-none-match", '"p1"').reply(304, "");
+    api().get(path).query({ per_page: "100", page: "2" }).matchHeader("if-none-match", '"p2"').reply(200, [{ login: "c" }], { etag: '"p2b"' });
+    const github = () => new OctokitGitHub(octokit(), { installationId: 1, cache });
+    expect(await github().listTeamMembers(OWNER, "db")).toEqual(["a", "b"]);
+    expect(await github().listTeamMembers(OWNER, "db")).toEqual(["a", "b"]);
+    expect(await github().listTeamMembers(OWNER, "db")).toEqual(["a", "c"]);
+    expect(requests.requests.map((r) => r.status)).toEqual([200, 200, 304, 304, 304, 200]);
+    expect(requests.counted).toBe(3);
+  });
+
   it("evicts the least recently used entry", () => {
     const cache = new LruConditionalCache(2);
     cache.set("a", { etag: "1", data: 1 });
