@@ -1,6 +1,6 @@
 /**
  * `GET /healthz`: 200 with the version while every probe is fine, 503 otherwise. Probes are the seam for the
- * database status (the store adds one); each answers within its own timeout so a stuck database cannot hang
+ * database status (`databaseProbe`, added by the server); each answers within its own timeout so a stuck database cannot hang
  * the load balancer's check.
  */
 import { readFileSync } from "node:fs";
@@ -9,6 +9,17 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 export interface HealthProbe {
   name: string;
   check(): Promise<{ ok: boolean; detail?: string }>;
+}
+
+/** The `database` probe: the store's `ping()` (which never throws), with the driver in the detail. */
+export function databaseProbe(store: { ping(): Promise<{ ok: boolean; driver: string; error?: string | undefined }> }): HealthProbe {
+  return {
+    name: "database",
+    async check() {
+      const result = await store.ping();
+      return result.ok ? { ok: true, detail: result.driver } : { ok: false, detail: `${result.driver}: ${result.error ?? "unavailable"}` };
+    },
+  };
 }
 
 const PROBE_TIMEOUT_MS = 2_000;

@@ -21,7 +21,7 @@ export interface AgentGateOptions {
   appId?: number | undefined;
   /** Where ETags and bodies of conditional requests live (default: an in-memory LRU). */
   cache?: ConditionalCache | undefined;
-  /** Dedup, locks, review-request memory, audit records (default: in memory; Postgres later). */
+  /** Dedup, locks, review-request memory, audit records (default: in memory; `npm start` passes the database's). */
   store?: GateStore | undefined;
   enforcement?: EnforcementCache | undefined;
   clock?: (() => Date) | undefined;

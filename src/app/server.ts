@@ -7,6 +7,10 @@
  *   /api/github/webhooks), `GET /healthz`, `GET /ping`, Probot's structured (pino) logs.
  *
  * GitHub Enterprise Server: GHE_HOST (and GHE_PROTOCOL) set the API base URL, as everywhere in Probot.
+ *
+ * Storage (app mode): Postgres at DATABASE_URL when set, else embedded PGlite in AGENT_GATE_DATA_DIR (default
+ * `.data/`). Pending migrations are applied before the server listens; an unreachable database stops start-up
+ * with one line on stderr and exit code 1. `/healthz` reports the database.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { parseEnv } from "node:util";
@@ -15,8 +19,11 @@ import { getTransformStream } from "@probot/pino";
 import { pino } from "pino";
 import type { Logger } from "pino";
 import { Probot, ProbotOctokit, Server, run } from "probot";
+import { DatabaseGateStore, StoreUnavailableError, openStore, storeOptionsFromEnv } from "../store/index.js";
+import type { Store, StoreOptions } from "../store/index.js";
 import { createAgentGate } from "./index.js";
 import type { AgentGateOptions } from "./index.js";
+import { databaseProbe } from "./health.js";
 import type { HealthProbe } from "./health.js";
 
 export interface StartOptions {
@@ -27,6 +34,8 @@ export interface StartOptions {
   host?: string | undefined;
   log?: Logger | undefined;
   health?: HealthProbe[] | undefined;
+  /** Overrides DATABASE_URL / AGENT_GATE_DATA_DIR from `env`. Ignored when `app.store` is given (the caller's storage). */
+  storage?: Pick<StoreOptions, "databaseUrl" | "dataDir" | "maxConnections" | "connectTimeoutSeconds"> | undefined;
   app?: Omit<AgentGateOptions, "health"> | undefined;
 }
 
@@ -35,6 +44,8 @@ export interface RunningServer {
   mode: "app" | "setup";
   server: Server;
   port: number;
+  /** The database the App records to (app mode, unless the caller passed its own `app.store`). */
+  store?: Store | undefined;
   stop(): Promise<void>;
 }
 
@@ -91,9 +102,10 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
   const log = options.log ?? (await createLogger(env));
   const appId = Number(env.APP_ID);
   const privateKey = getPrivateKey({ env }) ?? undefined;
-  const appFn = createAgentGate({ ...options.app, health: options.health });
 
   if (!Number.isInteger(appId) || appId <= 0 || !privateKey) {
+    // Setup mode handles no webhooks, so it opens no database.
+    const appFn = createAgentGate({ ...options.app, health: options.health });
     log.info("APP_ID or the private key is missing: serving Probot's setup page, which registers the App from app.yml");
     // Probot's setup mode reads PORT itself (and cannot listen on port 0).
     const setupEnv = options.port ? { ...env, PORT: String(options.port) } : env;
@@ -101,6 +113,22 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
     return { mode: "setup", server, port: server.port, stop: () => server.stop() };
   }
 
+  // Before listening: a database we cannot use must stop start-up, not fail every delivery later.
+  const store = options.app?.store
+    ? undefined
+    : await openStore({ ...storeOptionsFromEnv(env), ...options.storage, migrate: true, log: (msg) => log.info(msg) });
+  try {
+    return await startApp(options, env, log, appId, privateKey, store);
+  } catch (error) {
+    await store?.close();
+    throw error;
+  }
+}
+
+async function startApp(options: StartOptions, env: NodeJS.ProcessEnv, log: Logger, appId: number, privateKey: string, store: Store | undefined): Promise<RunningServer> {
+  const gateStore = store ? new DatabaseGateStore(store, { onRecordError: (err) => log.error({ err }, "could not record a failed evaluation in the database") }) : options.app?.store;
+  const health = [...(store ? [databaseProbe(store)] : []), ...(options.health ?? [])];
+  const appFn = createAgentGate({ ...options.app, store: gateStore, health });
   const port = options.port ?? (Number(env.PORT) || 3000);
   const baseUrl = githubApiBaseUrl(env);
   const server = new Server({
@@ -122,12 +150,29 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
   await server.load(appFn);
   await server.start();
   log.info({ port: server.port, webhookPath: env.WEBHOOK_PATH || "/api/github/webhooks", githubApi: baseUrl ?? "github.com" }, "Agent Gate is listening");
-  return { mode: "app", server, port: server.port, stop: () => server.stop() };
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      try {
+        await server.stop();
+      } finally {
+        await store?.close();
+      }
+    })());
+  return { mode: "app", server, port: server.port, store, stop };
 }
 
 const isMain = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
 if (isMain) {
-  const running = await start();
+  let running: RunningServer;
+  try {
+    running = await start();
+  } catch (error) {
+    if (!(error instanceof StoreUnavailableError)) throw error;
+    // One line an operator can act on; the stack would only bury it.
+    process.stderr.write(`agent-gate: ${error.message}\n`);
+    process.exit(1);
+  }
   const stop = async () => {
     await running.stop();
     process.exit(0);

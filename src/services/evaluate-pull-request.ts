@@ -25,6 +25,7 @@ import { buildRequirements, ineligibleReason, latestReviews, teamsToResolve } fr
 import { evaluate, policyErrorDecision } from "../policy/decision.js";
 import { RISK_LABEL_COLORS, RISK_LABEL_DESCRIPTIONS, renderDecisionMarkdown } from "../policy/render.js";
 import { assessRisk } from "../policy/risk.js";
+import { inputsDigest } from "../store/canonical.js";
 import type { ChangedFile, Decision, PullRequestFacts, Review, TeamMembership } from "../policy/types.js";
 import { enforcementNote, readEnforcement } from "./enforcement.js";
 import { approvalCheckName, code, couldNotEvaluateSummary, fence } from "./render.js";
@@ -62,7 +63,7 @@ export async function evaluatePullRequest(deps: ServiceDeps, target: EvaluationT
   const log = childLog(deps, target);
   // Dedup inside the lock: two copies of one delivery arriving together cannot both pass the check.
   return deps.store.withPullRequestLock(key, async (scope) => {
-    if (target.deliveryId && (await scope.isDeliveryDone(target.deliveryId))) {
+    if (target.deliveryId && (await scope.isDeliveryDone(target.deliveryId, target.event))) {
       log.info({ deliveryId: target.deliveryId }, "skipped: this delivery was already handled (redelivery)");
       return { kind: "skipped", reason: "delivery already handled" };
     }
@@ -190,6 +191,18 @@ async function run(deps: ServiceDeps, scope: PullRequestScope, target: Evaluatio
       decision,
       reason: decision.title,
       policy: decision.policy,
+      // The policy and CODEOWNERS are named by source and commit: their content is fixed by those.
+      inputsDigest: inputsDigest({
+        policy: decision.policy,
+        codeowners: { path: decision.codeowners.path, ref: pr.baseSha },
+        pr: facts,
+        files: listing.files,
+        truncated,
+        reviews,
+        teams,
+      }),
+      reviews,
+      labels,
     });
     return { kind: "published", conclusion: decision.conclusion, risk: decision.risk, checkName, checkRunId: check.id, labels, reviewRequested, enforcement: enforcement.state };
   } catch (error) {

@@ -1,10 +1,10 @@
 /**
  * What the services need from the outside world, as interfaces: GitHub (the port), a logger, a clock, and a
- * `GateStore` — the seam where Postgres plugs in (delivery dedup, per-PR lock, review-request memory, audit and
- * evaluation records). `MemoryGateStore` is the default until then.
+ * `GateStore` — the seam where the database plugs in (delivery dedup, per-PR lock, review-request memory, audit and
+ * evaluation records): `DatabaseGateStore` (src/store/gate-store.ts) in the App, `MemoryGateStore` in tests.
  */
 import type { GitHubPort, RepoRef } from "../github/port.js";
-import type { Conclusion, Decision, RiskLevel } from "../policy/types.js";
+import type { Conclusion, Decision, Review, RiskLevel } from "../policy/types.js";
 
 /** The subset of pino's Logger the services use, so tests can pass anything that logs. */
 export interface Log {
@@ -38,6 +38,12 @@ export interface DecisionRecord {
   reason: string;
   policy: { source: string; ref: string };
   evaluatedAt: Date;
+  /** sha256 of the canonical JSON of what the engine read (see `inputsDigest`); absent when nothing was evaluated. */
+  inputsDigest?: string | undefined;
+  /** The reviews the engine considered, so the store can say which approvals counted and why others did not. */
+  reviews?: Review[] | undefined;
+  /** The risk labels this evaluation added and removed. */
+  labels?: { added: string[]; removed: string[] } | undefined;
 }
 
 /**
@@ -55,7 +61,7 @@ export interface GateStore {
 /** The store, bound to one pull request and to the lock held on it. */
 export interface PullRequestScope {
   /** True when this `X-GitHub-Delivery` was already handled to the end: a redelivery changes nothing twice. */
-  isDeliveryDone(deliveryId: string): Promise<boolean>;
+  isDeliveryDone(deliveryId: string, event?: string): Promise<boolean>;
   /** Marks the delivery handled. Called only after its outcome was published (or deliberately skipped). */
   markDeliveryDone(deliveryId: string, outcome: string): Promise<void>;
   /**

@@ -10,6 +10,7 @@
  *   });
  *   await store.deliveries.finish(guid, installationId, "processed");        // or "failed" + error (then answer 5xx)
  * Inside a transaction callback use only `tx` (the store throws StoreUsageError otherwise).
+ * The App itself goes through `DatabaseGateStore` (gate-store.ts), the services' `GateStore` seam over this flow.
  */
 export { openStore, migrate, storeOptionsFromEnv, defaultMigrationsFolder, pullRequestLockKey, MEMORY_DATA_DIR, DEFAULT_DATA_DIR } from "./store.js";
 export type { Store, StoreTx, StoreOptions, PingResult } from "./store.js";
@@ -19,3 +20,5 @@ export type { AuditKind, AuditAppend, AuditEntry, AuditExportFilter, AuditVerify
 export { canonicalize, inputsDigest, sha256Hex, CanonicalizeError } from "./canonical.js";
 export type * from "./repositories.js";
 export type { Db } from "./executor.js";
+export { DatabaseGateStore, approvalsOf, repositoryName } from "./gate-store.js";
+export type { DatabaseGateStoreOptions } from "./gate-store.js";

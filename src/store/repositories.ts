@@ -9,6 +9,7 @@ import {
   evaluations,
   installations,
   pullRequestHeads,
+  pullRequestTriggers,
   repositories,
   reviewRequests,
   telemetryDiscrepancies,
@@ -211,8 +212,10 @@ export interface EvaluationsRepository {
   setCheckRun(evaluationId: number, checkRunId: number, conclusion: string): Promise<void>;
   approvalsFor(evaluationId: number): Promise<Approval[]>;
   /**
-   * Remembers the head a webhook payload showed, ordered by the PR's `updated_at` from that payload. Only moves
-   * forward: an older observation never replaces a newer one (ties keep the first). Returns the newest known head.
+   * Remembers the head GitHub showed, ordered by the PR's `updated_at` as GitHub reported it. Only moves forward:
+   * an older observation never replaces a newer one. A tie goes to the caller (the latest observation wins), as
+   * in the App's in-memory store: the caller passes what GitHub just answered, which is the authority on the head.
+   * Returns the newest known head.
    */
   observeHead(repository: string, pullRequest: number, headSha: string, headUpdatedAt: Date): Promise<HeadObservation>;
   /** The newest head observed for a PR, or null. */
@@ -235,7 +238,7 @@ function createEvaluations(exec: Executor): EvaluationsRepository {
         .onConflictDoUpdate({
           target: [pullRequestHeads.repository, pullRequestHeads.pullRequest],
           set: { headSha, headUpdatedAt, observedAt: sql`now()` },
-          setWhere: sql`${pullRequestHeads.headUpdatedAt} < excluded.head_updated_at`,
+          setWhere: sql`${pullRequestHeads.headUpdatedAt} <= excluded.head_updated_at`,
         });
       const [row] = await db
         .select({ headSha: pullRequestHeads.headSha, headUpdatedAt: pullRequestHeads.headUpdatedAt })
@@ -343,6 +346,8 @@ export interface ReviewRequestsRepository {
    * Calling it before the GitHub request and requesting only the returned ones makes "once per owner" race-free.
    */
   record(repository: string, pullRequest: number, reviewers: readonly string[], headSha?: string): Promise<string[]>;
+  /** Every reviewer requested on this PR so far (lower case, as stored). */
+  listFor(repository: string, pullRequest: number): Promise<string[]>;
 }
 
 const reviewerKey = (reviewer: string): string => reviewer.trim().toLowerCase();
@@ -379,6 +384,42 @@ function createReviewRequests(exec: Executor): ReviewRequestsRepository {
         }
       }
       return out;
+    },
+    async listFor(repository, pullRequest) {
+      const rows = await exec
+        .db()
+        .select({ reviewer: reviewRequests.reviewer })
+        .from(reviewRequests)
+        .where(and(eq(reviewRequests.repository, repository), eq(reviewRequests.pullRequest, pullRequest)))
+        .orderBy(reviewRequests.id);
+      return rows.map((r) => r.reviewer);
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------------------ triggered by
+
+export interface TriggersRepository {
+  /**
+   * The human who triggered the agent run of this PR, as first recorded. When none is recorded yet and `seen`
+   * is given, records `seen` and returns it; a later, different `seen` never replaces the first (invariant 4).
+   */
+  firstTriggeredBy(repository: string, pullRequest: number, seen: string | undefined): Promise<string | undefined>;
+}
+
+function createTriggers(exec: Executor): TriggersRepository {
+  return {
+    async firstTriggeredBy(repository, pullRequest, seen) {
+      return exec.inTx(async (db) => {
+        if (seen !== undefined && seen !== "") {
+          await db.insert(pullRequestTriggers).values({ repository, pullRequest, triggeredBy: seen }).onConflictDoNothing();
+        }
+        const [row] = await db
+          .select({ triggeredBy: pullRequestTriggers.triggeredBy })
+          .from(pullRequestTriggers)
+          .where(and(eq(pullRequestTriggers.repository, repository), eq(pullRequestTriggers.pullRequest, pullRequest)));
+        return row?.triggeredBy ?? (seen === "" ? undefined : seen);
+      });
     },
   };
 }
@@ -488,6 +529,7 @@ export interface Repositories {
   repositories: RepositoriesRepository;
   evaluations: EvaluationsRepository;
   reviewRequests: ReviewRequestsRepository;
+  triggers: TriggersRepository;
   telemetry: TelemetryRepository;
 }
 
@@ -498,6 +540,7 @@ export function createAllRepositories(exec: Executor): Repositories {
     repositories: createRepositories(exec),
     evaluations: createEvaluations(exec),
     reviewRequests: createReviewRequests(exec),
+    triggers: createTriggers(exec),
     telemetry: createTelemetry(exec),
   };
 }

@@ -87,6 +87,23 @@ export const pullRequestHeads = pgTable(
   (t) => [primaryKey({ name: "pull_request_heads_pk", columns: [t.repository, t.pullRequest] })],
 );
 
+/**
+ * The human who triggered the agent run, as first seen for a pull request. Written once, never updated: a later
+ * edit of the PR body cannot remove the name and so let that person approve their own agent's work (invariant 4),
+ * and it must survive restarts, which is why it lives here and not in the App's memory.
+ */
+export const pullRequestTriggers = pgTable(
+  "pull_request_triggers",
+  {
+    repository: text("repository").notNull(),
+    pullRequest: integer("pull_request").notNull(),
+    /** The GitHub login as the PR body names it (without `@`). */
+    triggeredBy: text("triggered_by").notNull(),
+    firstSeenAt: timestamp("first_seen_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ name: "pull_request_triggers_pk", columns: [t.repository, t.pullRequest] })],
+);
+
 /** One policy evaluation of one pull request head: the inputs it used and what it decided. */
 export const evaluations = pgTable(
   "evaluations",

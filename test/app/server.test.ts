@@ -22,6 +22,8 @@ async function startApp(health?: HealthProbe[]) {
     host: "127.0.0.1",
     log,
     health,
+    // A throw-away embedded database: these tests are about the server, not storage (see store-integration.test.ts).
+    storage: { dataDir: "memory://" },
   });
   return { base: `http://127.0.0.1:${running.port}`, lines };
 }
@@ -47,7 +49,7 @@ describe("the App server (npm start)", () => {
     const response = await fetch(`${base}/healthz`);
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toBe("application/json");
-    expect(await response.json()).toEqual({ status: "ok", version: "0.1.0", checks: {} });
+    expect(await response.json()).toEqual({ status: "ok", version: "0.1.0", checks: { database: { ok: true, detail: "pglite" } } });
   });
 
   it("reports a failing health probe (the database seam) as 503", async () => {

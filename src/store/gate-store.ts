@@ -1,0 +1,249 @@
+/**
+ * The App's `GateStore` on the database (Postgres or PGlite): what `MemoryGateStore` keeps in memory, kept in
+ * the store's tables so that it survives restarts and is shared by every App process on one database.
+ *
+ * - `withPullRequestLock` is one database transaction holding the PR's advisory lock (`store.withPullRequestLock`):
+ *   two App processes evaluating one PR run one after the other, and the second sees the head the first observed.
+ * - Everything an evaluation writes (delivery row, head, review requests, triggered-by, evaluation and approvals,
+ *   audit entries) commits together when the evaluation ends, or not at all.
+ * - Audit entries are buffered and appended right before the commit: appending takes the chain's global lock
+ *   until the commit, so taking it last keeps other pull requests' evaluations from waiting on GitHub calls.
+ * - When an evaluation fails, its transaction rolls back; the delivery is then recorded as `failed` (it can be
+ *   redelivered and will run again), with any "could not evaluate" check that was published, in a new transaction.
+ */
+import { latestReviews } from "../policy/approvals.js";
+import type { DecisionRecord, GateStore, PullRequestKey, PullRequestScope } from "../services/types.js";
+import type { AuditAppend } from "./audit.js";
+import { inputsDigest } from "./canonical.js";
+import type { ApprovalInput, DeliveryOutcome } from "./repositories.js";
+import type { Store, StoreTx } from "./store.js";
+
+export interface DatabaseGateStoreOptions {
+  /** Told when even the failure of an evaluation could not be recorded (the database is probably gone). */
+  onRecordError?: ((error: unknown) => void) | undefined;
+}
+
+/** `owner/repo`, as GitHub spells it in payloads: the form the audit log and `audit export --repo` use. */
+export function repositoryName(key: PullRequestKey): string {
+  return `${key.owner}/${key.repo}`;
+}
+
+/** `pull_request.opened` -> event `pull_request`, action `opened`. */
+function splitEvent(event: string | undefined): { event: string; action: string | null } {
+  if (!event) return { event: "unknown", action: null };
+  const dot = event.indexOf(".");
+  if (dot < 0) return { event, action: null };
+  const action = event.slice(dot + 1);
+  return { event: event.slice(0, dot), action: action === "" ? null : action };
+}
+
+/** The service's outcome kinds (published, superseded, skipped) as the deliveries table's outcomes. */
+function deliveryOutcome(outcome: string): DeliveryOutcome {
+  if (outcome === "published") return "processed";
+  if (outcome === "failed") return "failed";
+  // Superseded: handled on purpose without publishing (the newer event publishes). Skipped: out of scope.
+  return "skipped";
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return (text.split("\n")[0] ?? "").slice(0, 500);
+}
+
+/** Which approvals counted (and towards which requirement) and why the others did not. */
+export function approvalsOf(record: DecisionRecord): ApprovalInput[] {
+  const decision = record.decision;
+  if (!decision || !record.reviews) return [];
+  const countedFor = new Map<string, string[]>();
+  for (const requirement of decision.approval.requirements) {
+    for (const login of requirement.approvedBy) {
+      const list = countedFor.get(login.toLowerCase()) ?? [];
+      const paths = requirement.paths.length > 3 ? `${requirement.paths.slice(0, 3).join(", ")}, …` : requirement.paths.join(", ");
+      list.push(`${requirement.id} (${paths})`);
+      countedFor.set(login.toLowerCase(), list);
+    }
+  }
+  const ignored = new Map(decision.ignoredReviews.map((i) => [i.reviewer.toLowerCase(), i.reason]));
+  return latestReviews(record.reviews)
+    .filter((r) => r.state === "APPROVED")
+    .map((r) => {
+      const counted = countedFor.get(r.reviewer.toLowerCase());
+      const reason = counted
+        ? `counts as a code owner for ${counted.join("; ")}`
+        : (ignored.get(r.reviewer.toLowerCase()) ?? (decision.approval.required ? "not an owner of any path that needs approval" : "no approval is required"));
+      return { reviewer: r.reviewer, state: r.state, commitId: r.commitId || null, counted: counted !== undefined, reason };
+    });
+}
+
+/** What one `withPullRequestLock` call has seen and must write; survives a rollback so a failure can be recorded. */
+class Session {
+  readonly repository: string;
+  delivery: { guid: string; installationId: number | null; event: string; action: string | null } | undefined;
+  headSha: string | undefined;
+  /** Decisions published on GitHub during this call (replayed after a rollback: they did happen). */
+  readonly decisions: DecisionRecord[] = [];
+  audit: AuditAppend[] = [];
+
+  constructor(readonly key: PullRequestKey) {
+    this.repository = repositoryName(key);
+  }
+
+  entry(kind: AuditAppend["kind"], payload: unknown, deliveryId?: string | null): void {
+    this.audit.push({ kind, repository: this.repository, pullRequest: this.key.number, deliveryId: deliveryId ?? this.delivery?.guid ?? null, payload });
+  }
+
+  async flush(tx: StoreTx): Promise<void> {
+    const entries = this.audit;
+    this.audit = [];
+    for (const entry of entries) await tx.audit.append(entry);
+  }
+
+  /** The evaluation row, its approvals, and the audit entries of one published decision. */
+  async writeDecision(tx: StoreTx, record: DecisionRecord): Promise<void> {
+    const decision = record.decision;
+    const deliveryId = record.deliveryId ?? null;
+    let evaluationId: number | null = null;
+    const approvals = approvalsOf(record);
+    if (decision) {
+      const risk = record.risk ?? decision.risk;
+      const row = await tx.evaluations.record({
+        repository: this.repository,
+        pullRequest: this.key.number,
+        headSha: record.headSha,
+        baseRef: record.baseRef,
+        baseSha: record.baseSha,
+        policySource: record.policy.source,
+        policyCommit: record.policy.ref,
+        codeownersPath: decision.codeowners.path,
+        codeownersCommit: decision.codeowners.path ? record.baseSha : null,
+        // Without the service's digest (invalid policy), the digest of what that decision rested on.
+        inputsDigest: record.inputsDigest ?? inputsDigest({ policy: record.policy, headSha: record.headSha, baseSha: record.baseSha, policyErrors: decision.policyErrors ?? [] }),
+        risk,
+        findings: decision.findings,
+        requirements: decision.approval.requirements,
+        decision: decision.title,
+        conclusion: record.conclusion,
+        checkRunId: record.checkRunId,
+        deliveryId,
+        approvals,
+      });
+      evaluationId = row.id;
+      if (decision.policyErrors && decision.policyErrors.length > 0) {
+        this.entry("policy_invalid", { headSha: record.headSha, baseSha: record.baseSha, policy: record.policy, errors: decision.policyErrors }, deliveryId);
+      }
+      this.entry(
+        "evaluation_decided",
+        {
+          evaluationId,
+          event: record.event,
+          headSha: record.headSha,
+          baseRef: record.baseRef,
+          baseSha: record.baseSha,
+          policy: record.policy,
+          codeowners: decision.codeowners.path,
+          inputsDigest: record.inputsDigest ?? null,
+          risk,
+          conclusion: record.conclusion,
+          title: decision.title,
+          checkRunId: record.checkRunId,
+        },
+        deliveryId,
+      );
+    }
+    this.entry(
+      "check_published",
+      { evaluationId, checkName: record.checkName, checkRunId: record.checkRunId, headSha: record.headSha, conclusion: record.conclusion, title: record.reason },
+      deliveryId,
+    );
+    if (record.labels && (record.labels.added.length > 0 || record.labels.removed.length > 0)) {
+      this.entry("label_set", { evaluationId, headSha: record.headSha, added: record.labels.added, removed: record.labels.removed }, deliveryId);
+    }
+    for (const approval of approvals) {
+      this.entry(
+        approval.counted ? "approval_counted" : "approval_refused",
+        { evaluationId, reviewer: approval.reviewer, commitId: approval.commitId ?? null, headSha: record.headSha, reason: approval.reason ?? null },
+        deliveryId,
+      );
+    }
+  }
+
+  scope(tx: StoreTx): PullRequestScope {
+    const { repository } = this;
+    const number = this.key.number;
+    const installationId = this.key.installationId ?? null;
+    return {
+      isDeliveryDone: async (deliveryId, event) => {
+        const { event: name, action } = splitEvent(event);
+        // Set before the write: if the write itself fails, the failure path still knows which delivery it was.
+        this.delivery = { guid: deliveryId, installationId, event: name, action };
+        if ((await tx.deliveries.begin(this.delivery)) === "new") return false;
+        const previous = await tx.deliveries.get(deliveryId, installationId);
+        this.entry("delivery_duplicate", { event: name, action, previousOutcome: previous?.outcome ?? null, firstReceivedAt: previous?.receivedAt.toISOString() ?? null }, deliveryId);
+        // Not ours to finish: the row belongs to the attempt that handled it.
+        this.delivery = undefined;
+        return true;
+      },
+      markDeliveryDone: async (deliveryId, outcome) => {
+        await tx.deliveries.finish(deliveryId, installationId, deliveryOutcome(outcome));
+      },
+      isStale: async (headSha, headUpdatedAt) => {
+        this.headSha = headSha;
+        return tx.evaluations.isStale(repository, number, headSha, headUpdatedAt);
+      },
+      requestedOwners: async () => new Set(await tx.reviewRequests.listFor(repository, number)),
+      recordReviewRequests: async (owners) => {
+        const added = await tx.reviewRequests.record(repository, number, owners, this.headSha);
+        if (added.length > 0) this.entry("review_requested", { owners: added, headSha: this.headSha ?? null });
+      },
+      firstTriggeredBy: (seen) => tx.triggers.firstTriggeredBy(repository, number, seen),
+      recordDecision: async (record) => {
+        this.decisions.push(record);
+        await this.writeDecision(tx, record);
+      },
+    };
+  }
+}
+
+export class DatabaseGateStore implements GateStore {
+  readonly #onRecordError: ((error: unknown) => void) | undefined;
+
+  constructor(
+    readonly store: Store,
+    options: DatabaseGateStoreOptions = {},
+  ) {
+    this.#onRecordError = options.onRecordError;
+  }
+
+  async withPullRequestLock<T>(key: PullRequestKey, fn: (scope: PullRequestScope) => Promise<T>): Promise<T> {
+    const session = new Session(key);
+    try {
+      return await this.store.withPullRequestLock(session.repository, key.number, async (tx) => {
+        const result = await fn(session.scope(tx));
+        await session.flush(tx);
+        return result;
+      });
+    } catch (error) {
+      await this.#recordFailure(session, error);
+      throw error;
+    }
+  }
+
+  /** After a rollback: the delivery as `failed` (so a redelivery runs again) and the decisions GitHub did get. */
+  async #recordFailure(session: Session, error: unknown): Promise<void> {
+    const delivery = session.delivery;
+    if (!delivery && session.decisions.length === 0) return;
+    try {
+      await this.store.transaction(async (tx) => {
+        if (delivery && (await tx.deliveries.begin(delivery)) === "new") {
+          await tx.deliveries.finish(delivery.guid, delivery.installationId, "failed", firstLine(error));
+        }
+        const replay = new Session(session.key);
+        replay.delivery = delivery;
+        for (const record of session.decisions) await replay.writeDecision(tx, record);
+        await replay.flush(tx);
+      });
+    } catch (recordError) {
+      this.#onRecordError?.(recordError);
+    }
+  }
+}
