@@ -12,6 +12,11 @@ import { evaluatePullRequest } from "../services/evaluate-pull-request.js";
 import { MemoryGateStore, TtlEnforcementCache } from "../services/memory-store.js";
 import { CHECK_NAME_PREFIX } from "../services/render.js";
 import { evaluateCommit } from "../services/rerun.js";
+import { ingestTelemetry } from "../services/ingest-telemetry.js";
+import type { TelemetryLimits, TelemetryTarget } from "../services/ingest-telemetry.js";
+import { MemoryTelemetryStore } from "../services/telemetry-memory-store.js";
+import type { TelemetryStore } from "../services/telemetry-types.js";
+import { OctokitTelemetryGitHub } from "../github/artifacts.js";
 import type { EnforcementCache, GateStore, Log, ServiceDeps } from "../services/types.js";
 import { healthHandler } from "./health.js";
 import type { HealthProbe } from "./health.js";
@@ -27,6 +32,10 @@ export interface AgentGateOptions {
   clock?: (() => Date) | undefined;
   /** Extra health probes for `GET /healthz` (e.g. the database). */
   health?: HealthProbe[] | undefined;
+  /** Telemetry outcomes and their audit entries (default: in memory; `DatabaseTelemetryStore` with a database). */
+  telemetry?: TelemetryStore | undefined;
+  /** Download and unzip limits of telemetry artifacts (default: DEFAULT_TELEMETRY_LIMITS). */
+  telemetryLimits?: Partial<TelemetryLimits> | undefined;
 }
 
 /** The default agent label is recognised without reading the policy; our own risk labels never re-trigger. */
@@ -40,6 +49,7 @@ export function createAgentGate(options: AgentGateOptions = {}): ApplicationFunc
     const store = options.store ?? new MemoryGateStore();
     const enforcement = options.enforcement ?? new TtlEnforcementCache();
     const clock = options.clock ?? (() => new Date());
+    const telemetry = options.telemetry ?? new MemoryTelemetryStore();
 
     if (appOptions && typeof appOptions.addHandler === "function") {
       try {
@@ -58,6 +68,7 @@ export function createAgentGate(options: AgentGateOptions = {}): ApplicationFunc
         clock,
         appId,
         enforcement,
+        telemetry,
       };
     };
 
@@ -125,10 +136,41 @@ export function createAgentGate(options: AgentGateOptions = {}): ApplicationFunc
       });
     });
 
-    // Subscribed already (app.yml) so installations need no new consent when telemetry ingestion lands.
     app.on("workflow_run", async (context) => {
-      context.log.debug({ deliveryId: context.id }, "skipped workflow_run: telemetry ingestion is not enabled");
+      if (context.payload.action !== "completed") {
+        context.log.debug({ deliveryId: context.id }, `skipped workflow_run.${context.payload.action}: telemetry is read when the run has completed`);
+        return;
+      }
+      // Which workflows count, and whether this run's telemetry is accepted, is the service's call (invariant 7).
+      await ingestTelemetry(
+        { ...deps(context), artifacts: new OctokitTelemetryGitHub(context.octokit as Octokit), telemetry, limits: options.telemetryLimits },
+        workflowRunTarget(context),
+      );
     });
+  };
+}
+
+/** The workflow_run payload as plain facts; a missing field becomes a value provenance will reject. */
+function workflowRunTarget(context: Context<"workflow_run">): TelemetryTarget {
+  const payload = context.payload;
+  const run = payload.workflow_run;
+  const headRepo = (run as { head_repository?: { full_name?: string } | null }).head_repository?.full_name;
+  return {
+    repo: repoOf(context),
+    installationId: installationOf(context),
+    defaultBranch: payload.repository.default_branch,
+    run: {
+      id: run.id,
+      path: run.path ?? "",
+      headSha: run.head_sha,
+      headBranch: run.head_branch ?? "",
+      repositoryFullName: run.repository?.full_name ?? "",
+      headRepositoryFullName: typeof headRepo === "string" ? headRepo : undefined,
+      pullRequests: (run.pull_requests ?? []).flatMap((p) => (p && typeof p.number === "number" ? [{ number: p.number, headSha: p.head?.sha ?? "" }] : [])),
+      conclusion: run.conclusion ?? null,
+    },
+    deliveryId: context.id,
+    event: "workflow_run.completed",
   };
 }
 

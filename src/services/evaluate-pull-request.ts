@@ -30,6 +30,7 @@ import type { ChangedFile, Decision, PullRequestFacts, Review, TeamMembership } 
 import { enforcementNote, readEnforcement } from "./enforcement.js";
 import { approvalCheckName, code, couldNotEvaluateSummary, fence } from "./render.js";
 import { loadCodeownersAt, loadPolicy } from "./snapshot.js";
+import { applyTelemetryRequirement } from "./telemetry-gate.js";
 import type { Enforcement, EvaluationOutcome, PullRequestKey, PullRequestScope, ServiceDeps } from "./types.js";
 
 /** GitHub's listing limit: a PR at or over it cannot be fully read (invariant 2). */
@@ -151,7 +152,7 @@ async function run(deps: ServiceDeps, scope: PullRequestScope, target: Evaluatio
     const truncated = listing.truncated || truncatedUpFront;
     const teams = await resolveTeams(deps, { policy, codeowners, files: listing.files, pr: facts, truncated, reviews });
 
-    const decision = evaluate({
+    const evaluated = evaluate({
       policy,
       policySource: policyLoad.source,
       codeowners,
@@ -161,6 +162,8 @@ async function run(deps: ServiceDeps, scope: PullRequestScope, target: Evaluatio
       teams,
       truncated,
     });
+    // telemetry.required: without accepted telemetry for this head, the check waits (DESIGN.md invariant 7).
+    const { decision, note: telemetryNote } = await applyTelemetryRequirement(deps, repo, pr, policy, evaluated);
 
     const gateNotes = await validateProposedGateFiles(deps, repo, pr, listing.files);
     const enforcement = await readEnforcement(deps, repo, target.installationId, pr.baseRef, checkName);
@@ -168,7 +171,7 @@ async function run(deps: ServiceDeps, scope: PullRequestScope, target: Evaluatio
     const fresh = await github.getPullRequest(repo, pr.number);
     if (!sameTarget(fresh, pr) || (await scope.isStale(fresh.headSha, dateOf(fresh.updatedAt)))) return superseded(log, pr, fresh);
 
-    const notes = [...noteList(enforcementNote(enforcement, checkName, pr.baseRef)), ...gateNotes];
+    const notes = [...noteList(enforcementNote(enforcement, checkName, pr.baseRef), telemetryNote), ...gateNotes];
     const check = await github.createCheckRun(repo, {
       name: checkName,
       headSha: pr.headSha,

@@ -5,6 +5,7 @@
  */
 import type { GitHubPort, RepoRef } from "../github/port.js";
 import type { Conclusion, Decision, Review, RiskLevel } from "../policy/types.js";
+import type { TelemetryStore } from "./telemetry-types.js";
 
 /** The subset of pino's Logger the services use, so tests can pass anything that logs. */
 export interface Log {
@@ -90,6 +91,8 @@ export interface ServiceDeps {
   appId: number | null;
   /** Remembers whether a branch requires our check, to spare two requests per event. */
   enforcement: EnforcementCache;
+  /** Accepted telemetry per PR head (telemetry.required). Absent: nothing is ever accepted, so required telemetry blocks. */
+  telemetry?: TelemetryStore | undefined;
 }
 
 export type EnforcementState =

@@ -1,0 +1,427 @@
+/**
+ * Telemetry ingestion (invariant 7): a completed workflow run → its telemetry artifact → provenance → the
+ * "Agent Gate: rationale" check run, the store and the audit log → (telemetry.required) a re-evaluation.
+ *
+ * Order and why:
+ * 1. The default branch's policy first (one conditional read): most workflow runs are CI, not agents, and cost
+ *    nothing more. A run is a candidate when its workflow is in that policy's `telemetry.workflows`, or when it
+ *    uploaded an artifact named like our bundle (a spoof attempt worth an audit entry). Others are skipped quietly.
+ * 2. Run-level provenance (this repository, not a fork) before any download.
+ * 3. The artifact is downloaded within a size cap and parsed within unzip limits (pure code does the parsing).
+ * 4. The pull request: the one the bundle names, or (plain Codex / Claude Code transcript, no manifest) the open
+ *    PR whose head is the run's head commit. Its BASE commit's policy decides which workflows count.
+ * 5. checkProvenance (pure) decides. Rejections are stored and audited with their reasons and logged; nothing is
+ *    published. Accepted telemetry is cross-checked against the PR's files, published, stored and audited.
+ */
+import { isGitHubApiError } from "../github/errors.js";
+import { ArtifactTooLargeError } from "../github/artifacts.js";
+import type { ArtifactInfo, TelemetryGitHub } from "../github/artifacts.js";
+import type { PullRequestInfo, RepoRef } from "../github/port.js";
+import {
+  BUNDLE_ARTIFACT_NAME,
+  DEFAULT_ARTIFACT_LIMITS,
+  RATIONALE_CHECK_NAME,
+  TelemetryError,
+  batchAnnotations,
+  buildAnnotations,
+  checkProvenance,
+  crossCheck,
+  normalizeWorkflowPath,
+  parseTelemetryArtifact,
+  redactTrace,
+  renderRationaleMarkdown,
+} from "../telemetry/index.js";
+import type { ArtifactLimits, CrossCheckResult, ParsedArtifact, ProvenanceRun, Trace } from "../telemetry/index.js";
+import { evaluatePullRequest } from "./evaluate-pull-request.js";
+import { loadPolicy } from "./snapshot.js";
+import type { TelemetryAuditEntry, TelemetryDiscrepancyRecord, TelemetryOutcomeRecord, TelemetryStore } from "./telemetry-types.js";
+import type { EvaluationOutcome, Log, ServiceDeps } from "./types.js";
+
+/** The workflow run of a `workflow_run` event, as plain facts. */
+export interface WorkflowRunFacts {
+  id: number;
+  /** workflow_run.path, e.g. `.github/workflows/agent.yml`. */
+  path: string;
+  headSha: string;
+  headBranch: string;
+  /** workflow_run.repository.full_name. */
+  repositoryFullName: string;
+  /** workflow_run.head_repository.full_name (a fork's name for runs triggered from a fork). */
+  headRepositoryFullName: string | undefined;
+  /** workflow_run.pull_requests: PRs of this repository whose head is the run's head (empty for forks). */
+  pullRequests: Array<{ number: number; headSha: string }>;
+  conclusion: string | null;
+}
+
+export interface TelemetryTarget {
+  repo: RepoRef;
+  installationId?: number | undefined;
+  /** The repository's default branch: whose policy says which workflows to look at. */
+  defaultBranch: string;
+  run: WorkflowRunFacts;
+  deliveryId?: string | undefined;
+  event: string;
+}
+
+export interface TelemetryLimits {
+  /** Compressed bytes downloaded per artifact (default 64 MiB). */
+  maxDownloadBytes: number;
+  /** Unzip limits (entries, uncompressed bytes). */
+  artifact: ArtifactLimits;
+  /** Artifacts tried per run when none carries the bundle's name (default 3). */
+  maxCandidates: number;
+}
+
+export const DEFAULT_TELEMETRY_LIMITS: TelemetryLimits = {
+  maxDownloadBytes: 64 * 1024 * 1024,
+  artifact: DEFAULT_ARTIFACT_LIMITS,
+  maxCandidates: 3,
+};
+
+export interface TelemetryDeps extends ServiceDeps {
+  artifacts: TelemetryGitHub;
+  telemetry: TelemetryStore;
+  limits?: Partial<TelemetryLimits> | undefined;
+}
+
+export type TelemetryIngestOutcome =
+  | { kind: "skipped"; reason: string }
+  | { kind: "rejected"; reasons: string[]; pullRequest: number | null }
+  | {
+      kind: "accepted";
+      pullRequest: number;
+      headSha: string;
+      checkRunId: number;
+      annotations: number;
+      discrepancies: TelemetryDiscrepancyRecord[];
+      reevaluation: EvaluationOutcome | null;
+    };
+
+/** Audit payloads list at most this many paths per discrepancy kind; the count is always complete. */
+const AUDIT_PATHS = 200;
+
+/**
+ * Ingests the telemetry of one completed workflow run.
+ * @throws {GitHubApiError} when GitHub fails (the delivery can then be redelivered); a bad artifact is a rejection, not an error.
+ */
+export async function ingestTelemetry(deps: TelemetryDeps, target: TelemetryTarget): Promise<TelemetryIngestOutcome> {
+  const log = childLog(deps.log, target);
+  const limits: TelemetryLimits = { ...DEFAULT_TELEMETRY_LIMITS, ...deps.limits };
+  const { github, artifacts } = deps;
+  const { repo, run } = target;
+  const repoFull = `${repo.owner}/${repo.repo}`;
+  const workflow = normalizeWorkflowPath(run.path, run.repositoryFullName);
+  const facts = { workflowRunId: run.id, workflowPath: workflow };
+
+  // 1. Which workflows the default branch lists. Invalid or empty: telemetry is not configured, nothing to do.
+  const prefilter = await loadPolicy(github, repo, target.defaultBranch);
+  if (!prefilter.ok) return skip(log, `the policy on ${target.defaultBranch} is invalid, so no telemetry workflow is known`, "warn");
+  const listed = new Set(prefilter.policy.telemetry.workflows.map((w) => normalizeWorkflowPath(w, repoFull)));
+  if (listed.size === 0) return skip(log, `telemetry.workflows is empty on ${target.defaultBranch}`, "debug");
+  const sameRepoRun = sameName(run.repositoryFullName, repoFull);
+
+  if (!listed.has(workflow)) {
+    // Listing artifacts of another repository's run through this repository's endpoint would mean nothing.
+    if (!sameRepoRun) return skip(log, `workflow ${workflow} is not in telemetry.workflows`, "debug");
+    const list = await artifacts.listRunArtifacts(repo, run.id);
+    const bundle = list.find((a) => a.name === BUNDLE_ARTIFACT_NAME);
+    if (!bundle) return skip(log, `workflow ${workflow} is not in telemetry.workflows`, "debug");
+    return reject(deps, log, target, {
+      ...facts,
+      artifactId: bundle.id,
+      pullRequest: firstPayloadPull(run),
+      headSha: run.headSha,
+      reasons: [`workflow ${workflow} uploaded a telemetry bundle but is not in telemetry.workflows (${[...listed].join(", ")})`],
+    });
+  }
+
+  // 2. Run-level provenance, before downloading anything.
+  const runReasons: string[] = [];
+  if (!sameRepoRun) runReasons.push(`the workflow run belongs to ${run.repositoryFullName}, not ${repoFull}`);
+  if (run.headRepositoryFullName !== undefined && !sameName(run.headRepositoryFullName, repoFull)) {
+    runReasons.push(`the workflow run was triggered from a fork (${run.headRepositoryFullName})`);
+  }
+  if (runReasons.length > 0) return reject(deps, log, target, { ...facts, artifactId: null, pullRequest: null, headSha: run.headSha, reasons: runReasons });
+
+  // 3. The artifact.
+  const list = (await artifacts.listRunArtifacts(repo, run.id)).filter((a) => a.workflowRunId === null || a.workflowRunId === run.id);
+  const parsed = await downloadAndParse(deps, repo, list, limits);
+  if (!parsed.ok) {
+    return reject(deps, log, target, { ...facts, artifactId: parsed.artifactId, pullRequest: firstPayloadPull(run), headSha: run.headSha, reasons: parsed.reasons });
+  }
+  const { artifact, result } = parsed;
+  const manifest = result.manifest;
+
+  // 4. The pull request, and the policy of its base commit.
+  const number = manifest ? (manifest.pullRequest?.number ?? null) : await pullOfRun(deps, repo, run);
+  const pr = number === null ? null : await getPullOrNull(deps, repo, number);
+  const judgedHead = pr?.headSha ?? manifest?.headSha ?? run.headSha;
+  const base = { ...facts, artifactId: artifact.id, format: result.format, trace: result.trace };
+  if (pr && (await deps.telemetry.alreadyRecorded(repoFull, pr.number, run.id))) {
+    return skip(log, `telemetry of workflow run ${run.id} for #${pr.number} is already recorded (redelivery)`);
+  }
+  let allowed: string[] = [];
+  let required = false;
+  const policyReasons: string[] = [];
+  if (pr) {
+    const basePolicy = await loadPolicy(github, repo, pr.baseSha);
+    if (basePolicy.ok) {
+      allowed = basePolicy.policy.telemetry.workflows;
+      required = basePolicy.policy.telemetry.required;
+    } else policyReasons.push(`the policy of the base commit ${pr.baseSha.slice(0, 12)} is invalid, so no telemetry workflow is allowed`);
+  }
+
+  // 5. Provenance (pure).
+  const provenanceRun: ProvenanceRun = {
+    repositoryFullName: run.repositoryFullName,
+    workflowPath: run.path,
+    headSha: run.headSha,
+    headBranch: run.headBranch,
+    id: run.id,
+    ...(run.headRepositoryFullName === undefined ? {} : { headRepositoryFullName: run.headRepositoryFullName }),
+  };
+  const verdict = checkProvenance({
+    manifest,
+    run: provenanceRun,
+    pullRequest: pr
+      ? {
+          number: pr.number,
+          state: pr.state,
+          headSha: pr.headSha,
+          headRef: pr.headRef,
+          baseRepositoryFullName: repoFull,
+          headRepositoryFullName: pr.headRepo ?? "(a deleted fork)",
+          baseRef: pr.baseRef,
+        }
+      : null,
+    repositoryFullName: repoFull,
+    allowedWorkflows: allowed,
+  });
+  if (!verdict.accepted || policyReasons.length > 0) {
+    const reasons = [...policyReasons, ...(verdict.accepted ? [] : verdict.reasons)];
+    return reject(deps, log, target, { ...base, pullRequest: pr?.number ?? number, headSha: judgedHead, reasons });
+  }
+  if (!pr) throw new Error("provenance accepted telemetry without a pull request");
+
+  // Accepted: cross-check against the PR's files, publish, store, audit.
+  const trace = redactTrace(result.trace);
+  const listing = await github.listPullRequestFiles(repo, pr.number);
+  const cc: CrossCheckResult = crossCheck(trace, listing.files);
+  const rendered = renderRationaleMarkdown(trace, { crossCheck: cc });
+  const notes: string[] = [];
+  if (listing.truncated) notes.push("_The pull request has more files than GitHub lists (3,000); the cross-check covers the listed ones only._");
+  const summary = notes.length > 0 ? `${rendered.summary}\n\n${notes.join("\n\n")}` : rendered.summary;
+  const annotations = buildAnnotations(trace, listing.files);
+  const batches = batchAnnotations(annotations);
+  const discrepancies: TelemetryDiscrepancyRecord[] = [
+    ...cc.unreported.map((path) => ({ kind: "unreported" as const, path })),
+    ...cc.notInPullRequest.map((path) => ({ kind: "not_in_pull_request" as const, path })),
+  ];
+  const blocked = trace.steps.filter((s) => s.kind === "network" && !s.allowed).length;
+  const check = await artifacts.createRationaleCheck(repo, {
+    name: RATIONALE_CHECK_NAME,
+    headSha: pr.headSha,
+    // Informational, never a gate: neutral draws the eye to discrepancies and blocked connections.
+    conclusion: discrepancies.length > 0 || blocked > 0 ? "neutral" : "success",
+    title: rendered.title,
+    summary,
+    text: rendered.text,
+    annotations: batches[0] ?? [],
+    externalId: `pr:${pr.number}:run:${run.id}`,
+  });
+  for (const batch of batches.slice(1)) {
+    await artifacts.addCheckRunAnnotations(repo, check.id, { title: rendered.title, summary, annotations: batch });
+  }
+  log.info({ pr: pr.number, headSha: pr.headSha, checkRunId: check.id, annotations: annotations.length, discrepancies: discrepancies.length }, "accepted telemetry: published the rationale check");
+
+  const counts = countsOf(trace, cc);
+  const audit: TelemetryAuditEntry[] = [
+    {
+      kind: "telemetry_accepted",
+      payload: { ...facts, artifactId: artifact.id, headSha: pr.headSha, format: result.format, agent: trace.run.agent, model: trace.run.model, checkRunId: check.id, counts },
+    },
+  ];
+  for (const [kind, paths] of [
+    ["unreported", cc.unreported],
+    ["not_in_pull_request", cc.notInPullRequest],
+  ] as const) {
+    if (paths.length === 0) continue;
+    audit.push({ kind: "telemetry_discrepancy", payload: { ...facts, headSha: pr.headSha, kind, count: paths.length, paths: paths.slice(0, AUDIT_PATHS), incomplete: cc.incomplete } });
+  }
+  await deps.telemetry.record({
+    ...base,
+    repository: repoFull,
+    pullRequest: pr.number,
+    headSha: pr.headSha,
+    accepted: true,
+    reasons: [],
+    agent: trace.run.agent,
+    model: trace.run.model,
+    counts,
+    trace,
+    discrepancies: discrepancies.slice(0, 5_000),
+    audit,
+    deliveryId: target.deliveryId,
+  });
+
+  // The approval check waits on telemetry only when the policy requires it: only then can it change.
+  let reevaluation: EvaluationOutcome | null = null;
+  if (required) {
+    reevaluation = await evaluatePullRequest(deps, {
+      repo,
+      installationId: target.installationId,
+      number: pr.number,
+      deliveryId: target.deliveryId ? `${target.deliveryId}#telemetry` : undefined,
+      event: target.event,
+      onlyIfHeadSha: pr.headSha,
+    });
+  }
+  return { kind: "accepted", pullRequest: pr.number, headSha: pr.headSha, checkRunId: check.id, annotations: annotations.length, discrepancies, reevaluation };
+}
+
+type ParseResult =
+  | { ok: true; artifact: ArtifactInfo; result: ParsedArtifact }
+  | { ok: false; artifactId: number | null; reasons: string[] };
+
+/**
+ * Our bundle's artifact when the run has one; otherwise (an agent not using our action) up to `maxCandidates`
+ * artifacts, the first that parses as telemetry winning. Expired and oversized artifacts are not downloaded.
+ */
+async function downloadAndParse(deps: TelemetryDeps, repo: RepoRef, list: ArtifactInfo[], limits: TelemetryLimits): Promise<ParseResult> {
+  const named = list.filter((a) => a.name === BUNDLE_ARTIFACT_NAME);
+  const candidates = (named.length > 0 ? named : list).slice(0, limits.maxCandidates);
+  if (candidates.length === 0) return { ok: false, artifactId: null, reasons: ["the workflow run uploaded no artifact"] };
+  const reasons: string[] = [];
+  for (const artifact of candidates) {
+    const label = `artifact ${JSON.stringify(artifact.name)} (${artifact.id})`;
+    if (artifact.expired) {
+      reasons.push(`${label} has expired`);
+      continue;
+    }
+    if (artifact.sizeInBytes > limits.maxDownloadBytes) {
+      reasons.push(`${label} is ${artifact.sizeInBytes} bytes, over the ${limits.maxDownloadBytes}-byte limit`);
+      continue;
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = await deps.artifacts.downloadArtifact(repo, artifact.id, limits.maxDownloadBytes);
+    } catch (error) {
+      if (error instanceof ArtifactTooLargeError) {
+        reasons.push(`${label}: ${error.message}`);
+        continue;
+      }
+      throw error;
+    }
+    try {
+      return { ok: true, artifact, result: parseTelemetryArtifact(bytes, limits.artifact) };
+    } catch (error) {
+      if (!(error instanceof TelemetryError)) throw error;
+      reasons.push(`${label}: ${error.message}`);
+    }
+  }
+  return { ok: false, artifactId: candidates.length === 1 ? (candidates[0]?.id ?? null) : null, reasons };
+}
+
+/** A plain transcript names no PR: the open PR whose head is the run's head commit (payload first, then a lookup). */
+async function pullOfRun(deps: ServiceDeps, repo: RepoRef, run: WorkflowRunFacts): Promise<number | null> {
+  const fromPayload = run.pullRequests.find((p) => p.headSha.toLowerCase() === run.headSha.toLowerCase());
+  if (fromPayload) return fromPayload.number;
+  const numbers = await deps.github.listPullRequestsForCommit(repo, run.headSha);
+  return numbers[0] ?? null;
+}
+
+async function getPullOrNull(deps: ServiceDeps, repo: RepoRef, number: number): Promise<PullRequestInfo | null> {
+  try {
+    return await deps.github.getPullRequest(repo, number);
+  } catch (error) {
+    if (isGitHubApiError(error) && error.status === 404) return null;
+    throw error;
+  }
+}
+
+function firstPayloadPull(run: WorkflowRunFacts): number | null {
+  return run.pullRequests.find((p) => p.headSha.toLowerCase() === run.headSha.toLowerCase())?.number ?? null;
+}
+
+interface Rejection {
+  workflowRunId: number;
+  workflowPath: string;
+  artifactId: number | null;
+  pullRequest: number | null;
+  headSha: string;
+  reasons: string[];
+  format?: string;
+  trace?: Trace;
+}
+
+async function reject(deps: TelemetryDeps, log: Log, target: TelemetryTarget, r: Rejection): Promise<TelemetryIngestOutcome> {
+  const repository = `${target.repo.owner}/${target.repo.repo}`;
+  // The rejection's own reasons go to the operator's log: that is how a maintainer learns why no rationale appeared.
+  log.warn({ workflowRunId: r.workflowRunId, workflowPath: r.workflowPath, pullRequest: r.pullRequest, reasons: r.reasons }, `rejected telemetry: ${r.reasons.join("; ")}`);
+  const trace = r.trace ? redactTrace(r.trace) : null;
+  const record: TelemetryOutcomeRecord = {
+    repository,
+    pullRequest: r.pullRequest,
+    headSha: r.headSha,
+    workflowRunId: r.workflowRunId,
+    workflowPath: r.workflowPath,
+    artifactId: r.artifactId,
+    format: r.format ?? "unknown",
+    accepted: false,
+    reasons: r.reasons,
+    agent: trace?.run.agent ?? null,
+    model: trace?.run.model ?? null,
+    counts: trace ? countsOf(trace) : {},
+    // A rejected trace is kept (redacted) for whoever investigates; it is never rendered.
+    trace,
+    discrepancies: [],
+    audit: [
+      {
+        kind: "telemetry_rejected",
+        payload: { workflowRunId: r.workflowRunId, workflowPath: r.workflowPath, artifactId: r.artifactId, headSha: r.headSha, format: r.format ?? "unknown", reasons: r.reasons },
+      },
+    ],
+    deliveryId: target.deliveryId,
+  };
+  await deps.telemetry.record(record);
+  return { kind: "rejected", reasons: r.reasons, pullRequest: r.pullRequest };
+}
+
+function countsOf(trace: Trace, cc?: CrossCheckResult): Record<string, unknown> {
+  const u = trace.run.usage;
+  const network = trace.steps.filter((s) => s.kind === "network");
+  return {
+    events: trace.stats.events,
+    steps: trace.stats.byKind,
+    filesReported: trace.files.paths.length,
+    networkAllowed: network.filter((n) => n.kind === "network" && n.allowed).length,
+    networkBlocked: network.filter((n) => n.kind === "network" && !n.allowed).length,
+    inputTokens: u.inputTokens,
+    outputTokens: u.outputTokens,
+    costUsd: u.costUsd,
+    startedAt: trace.run.startedAt,
+    endedAt: trace.run.endedAt,
+    durationMs: trace.run.durationMs,
+    ...(cc ? { unreported: cc.unreported.length, notInPullRequest: cc.notInPullRequest.length } : {}),
+  };
+}
+
+function sameName(a: string | undefined, b: string): boolean {
+  return a !== undefined && a.toLowerCase() === b.toLowerCase();
+}
+
+/** Most workflow runs are CI, not agents: their skips log at debug so they do not drown the App's log. */
+function skip(log: Log, reason: string, level: "debug" | "info" | "warn" = "info"): TelemetryIngestOutcome {
+  log[level]({ reason }, `skipped telemetry: ${reason}`);
+  return { kind: "skipped", reason };
+}
+
+function childLog(base: Log, target: TelemetryTarget): Log {
+  const fields = { repository: `${target.repo.owner}/${target.repo.repo}`, workflowRunId: target.run.id, event: target.event, deliveryId: target.deliveryId };
+  return {
+    debug: (obj, msg) => base.debug({ ...fields, ...obj }, msg),
+    info: (obj, msg) => base.info({ ...fields, ...obj }, msg),
+    warn: (obj, msg) => base.warn({ ...fields, ...obj }, msg),
+    error: (obj, msg) => base.error({ ...fields, ...obj }, msg),
+  };
+}
