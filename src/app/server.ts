@@ -21,6 +21,7 @@ import type { Logger } from "pino";
 import { Probot, ProbotOctokit, Server, run } from "probot";
 import { DatabaseGateStore, StoreUnavailableError, openStore, storeOptionsFromEnv } from "../store/index.js";
 import type { Store, StoreOptions } from "../store/index.js";
+import { DatabaseTelemetryStore } from "../store/telemetry-store.js";
 import { createAgentGate } from "./index.js";
 import type { AgentGateOptions } from "./index.js";
 import { databaseProbe } from "./health.js";
@@ -128,7 +129,9 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
 async function startApp(options: StartOptions, env: NodeJS.ProcessEnv, log: Logger, appId: number, privateKey: string, store: Store | undefined): Promise<RunningServer> {
   const gateStore = store ? new DatabaseGateStore(store, { onRecordError: (err) => log.error({ err }, "could not record a failed evaluation in the database") }) : options.app?.store;
   const health = [...(store ? [databaseProbe(store)] : []), ...(options.health ?? [])];
-  const appFn = createAgentGate({ ...options.app, store: gateStore, health });
+  // Telemetry outcomes and their audit entries go to the same database as the decisions.
+  const telemetry = store ? new DatabaseTelemetryStore(store) : options.app?.telemetry;
+  const appFn = createAgentGate({ ...options.app, store: gateStore, health, telemetry });
   const port = options.port ?? (Number(env.PORT) || 3000);
   const baseUrl = githubApiBaseUrl(env);
   const server = new Server({
