@@ -1,0 +1,298 @@
+/**
+ * A fake GitHub REST API on node:http for the benchmarks: the endpoints the App calls, real ETag semantics
+ * (`If-None-Match` with the current ETag answers 304, which GitHub does not count against the rate limit), 100
+ * files a page with `Link` headers, and a log of every request with its status.
+ *
+ * Pull requests are built from a real webhook example (test/fixtures/github), so the API answers and the webhook
+ * payloads the benchmark sends have GitHub's shape.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { ROOT } from "./util.js";
+
+export interface FakeFile {
+  filename: string;
+  status: string;
+  patch?: string;
+  additions: number;
+  deletions: number;
+}
+
+export interface FakeReview {
+  login: string;
+  state: "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "DISMISSED";
+  commitId: string;
+}
+
+export interface FakePull {
+  owner: string;
+  repo: string;
+  number: number;
+  author: string;
+  headRef: string;
+  headSha: string;
+  baseRef: string;
+  baseSha: string;
+  files: FakeFile[];
+  reviews: FakeReview[];
+  labels: string[];
+  requestedTeams: string[];
+  requestedUsers: string[];
+  updatedAt: number;
+}
+
+export interface FakeRequest {
+  method: string;
+  path: string;
+  status: number;
+}
+
+export interface FakeRepoContent {
+  /** path -> text at any ref (the benchmark never changes the base branch). */
+  files: Record<string, string>;
+  /** Checks the branch's rulesets require from `appId`. */
+  requiredChecks: string[];
+}
+
+const EXAMPLE = JSON.parse(readFileSync(join(ROOT, "test/fixtures/github/pull_request.opened.json"), "utf8")) as Record<string, any>;
+
+/** The repository and installation parts of a webhook payload. */
+export function repositoryPayload(owner: string, repo: string, installationId: number): { repository: any; installation: any; sender: any } {
+  const repository = structuredClone(EXAMPLE.repository);
+  repository.name = repo;
+  repository.full_name = `${owner}/${repo}`;
+  repository.owner.login = owner;
+  repository.owner.type = "Organization";
+  return { repository, installation: { id: installationId, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ==" }, sender: structuredClone(EXAMPLE.sender) };
+}
+
+/** The pull request as GitHub's API and webhooks show it. */
+export function pullJson(p: FakePull): any {
+  const pr = structuredClone(EXAMPLE.pull_request);
+  pr.number = p.number;
+  pr.state = "open";
+  pr.draft = false;
+  pr.merged = false;
+  pr.user.login = p.author;
+  pr.user.type = p.author.endsWith("[bot]") ? "Bot" : "User";
+  pr.head.ref = p.headRef;
+  pr.head.sha = p.headSha;
+  pr.head.repo.full_name = `${p.owner}/${p.repo}`;
+  pr.base.ref = p.baseRef;
+  pr.base.sha = p.baseSha;
+  pr.base.repo.full_name = `${p.owner}/${p.repo}`;
+  pr.body = "Automated change by an agent.";
+  pr.updated_at = new Date(p.updatedAt).toISOString();
+  pr.labels = p.labels.map((name, i) => ({ id: 1000 + i, node_id: `L${i}`, url: "", name, color: "0e8a16", default: false, description: null }));
+  pr.changed_files = p.files.length;
+  pr.requested_reviewers = p.requestedUsers.map((login) => ({ ...pr.user, login, type: "User" }));
+  pr.requested_teams = p.requestedTeams.map((slug) => ({ id: 1, node_id: "T", name: slug, slug, privacy: "closed", permission: "pull" }));
+  return pr;
+}
+
+export class FakeGitHub {
+  readonly requests: FakeRequest[] = [];
+  readonly pulls = new Map<string, FakePull>();
+  readonly teams = new Map<string, string[]>();
+  readonly checkRuns: Array<{ repo: string; headSha: string; conclusion: string; externalId: string | undefined }> = [];
+  /** Repository label -> colour; a label not listed is created grey by "add labels", as GitHub does. */
+  readonly labelColors = new Map<string, string>();
+  #server: Server | undefined;
+  #checkRunId = 0;
+
+  constructor(
+    readonly content: FakeRepoContent,
+    readonly appId: number,
+  ) {}
+
+  key(owner: string, repo: string, number: number): string {
+    return `${owner}/${repo}#${number}`.toLowerCase();
+  }
+
+  addPull(p: FakePull): FakePull {
+    this.pulls.set(this.key(p.owner, p.repo, p.number), p);
+    return p;
+  }
+
+  pull(owner: string, repo: string, number: number): FakePull | undefined {
+    return this.pulls.get(this.key(owner, repo, number));
+  }
+
+  resetLog(): void {
+    this.requests.length = 0;
+  }
+
+  async start(): Promise<string> {
+    this.#server = createServer((req, res) => {
+      let body = "";
+      req.setEncoding("utf8");
+      req.on("data", (c: string) => (body += c));
+      req.on("end", () => {
+        try {
+          this.#handle(req, res, body);
+        } catch (error) {
+          this.#send(req, res, 500, { message: String(error) });
+        }
+      });
+    });
+    this.#server.keepAliveTimeout = 30_000;
+    await new Promise<void>((resolve) => this.#server!.listen(0, "127.0.0.1", resolve));
+    return `127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.#server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  #send(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    const url = new URL(req.url ?? "/", "http://x");
+    const text = typeof body === "string" ? body : JSON.stringify(body);
+    let code = status;
+    const extra: Record<string, string> = { ...headers };
+    if (req.method === "GET" && status === 200) {
+      const etag = `W/"${createHash("sha1").update(text).digest("hex")}"`;
+      extra.etag = etag;
+      if (req.headers["if-none-match"] === etag) code = 304;
+    }
+    this.requests.push({ method: req.method ?? "GET", path: url.pathname.replace(/^\/api\/v3/, "") + url.search, status: code });
+    res.writeHead(code, { "content-type": typeof body === "string" ? "text/plain; charset=utf-8" : "application/json; charset=utf-8", ...extra });
+    res.end(code === 304 ? undefined : text);
+  }
+
+  #handle(req: IncomingMessage, res: ServerResponse, raw: string): void {
+    const url = new URL(req.url ?? "/", "http://x");
+    const path = decodeURIComponent(url.pathname.replace(/^\/api\/v3/, ""));
+    const method = req.method ?? "GET";
+    const body = raw ? (JSON.parse(raw) as Record<string, any>) : {};
+    let m: RegExpExecArray | null;
+
+    if (method === "POST" && /^\/app\/installations\/\d+\/access_tokens$/.test(path)) {
+      return this.#send(req, res, 201, { token: "ghs_bench", expires_at: new Date(Date.now() + 3_600_000).toISOString(), permissions: {} });
+    }
+    if (method === "GET" && (m = /^\/repos\/([^/]+)\/([^/]+)\/contents\/(.+)$/.exec(path))) {
+      const text = this.content.files[m[3]!];
+      return text === undefined ? this.#send(req, res, 404, { message: "Not Found" }) : this.#send(req, res, 200, text);
+    }
+    if ((m = /^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)(\/.*)?$/.exec(path))) {
+      const pull = this.pull(m[1]!, m[2]!, Number(m[3]));
+      if (!pull) return this.#send(req, res, 404, { message: "Not Found" });
+      const rest = m[4] ?? "";
+      if (method === "GET" && rest === "") return this.#send(req, res, 200, pullJson(pull));
+      if (method === "GET" && rest === "/files") return this.#page(req, res, url, pull.files.map((f, i) => fileJson(pull, f, i)));
+      if (method === "GET" && rest === "/reviews") {
+        return this.#page(req, res, url, pull.reviews.map((r, i) => ({ id: 500 + i, user: { login: r.login, id: 9000 + i, type: "User" }, body: "", state: r.state, commit_id: r.commitId, submitted_at: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString() })));
+      }
+      if (method === "POST" && rest === "/requested_reviewers") {
+        pull.requestedUsers.push(...((body.reviewers as string[] | undefined) ?? []));
+        pull.requestedTeams.push(...((body.team_reviewers as string[] | undefined) ?? []));
+        pull.updatedAt += 1;
+        return this.#send(req, res, 201, pullJson(pull));
+      }
+    }
+    if ((m = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/labels(?:\/(.+))?$/.exec(path))) {
+      const pull = this.pull(m[1]!, m[2]!, Number(m[3]));
+      if (!pull) return this.#send(req, res, 404, { message: "Not Found" });
+      if (method === "POST") {
+        for (const name of (body.labels as string[] | undefined) ?? []) {
+          if (!pull.labels.includes(name)) pull.labels.push(name);
+          if (!this.labelColors.has(name)) this.labelColors.set(name, "ededed");
+        }
+        pull.updatedAt += 1;
+        return this.#send(req, res, 200, pull.labels.map((name) => ({ name, color: this.labelColors.get(name) ?? "ededed" })));
+      }
+      if (method === "DELETE" && m[4]) {
+        pull.labels = pull.labels.filter((l) => l !== m![4]);
+        pull.updatedAt += 1;
+        return this.#send(req, res, 200, []);
+      }
+    }
+    if (method === "PATCH" && (m = /^\/repos\/([^/]+)\/([^/]+)\/labels\/(.+)$/.exec(path))) {
+      this.labelColors.set(m[3]!, String(body.color));
+      return this.#send(req, res, 200, { name: m[3], color: body.color });
+    }
+    if (method === "POST" && (m = /^\/repos\/([^/]+)\/([^/]+)\/check-runs$/.exec(path))) {
+      const id = ++this.#checkRunId;
+      this.checkRuns.push({ repo: `${m[1]}/${m[2]}`, headSha: String(body.head_sha), conclusion: String(body.conclusion), externalId: body.external_id as string | undefined });
+      return this.#send(req, res, 201, { id, html_url: `https://github.com/${m[1]}/${m[2]}/runs/${id}` });
+    }
+    if (method === "GET" && (m = /^\/repos\/([^/]+)\/([^/]+)\/rules\/branches\/(.+)$/.exec(path))) {
+      const rules =
+        this.content.requiredChecks.length === 0
+          ? []
+          : [{ type: "required_status_checks", ruleset_source_type: "Repository", ruleset_source: `${m[1]}/${m[2]}`, ruleset_id: 7, parameters: { strict_required_status_checks_policy: false, required_status_checks: this.content.requiredChecks.map((context) => ({ context: `${context} (${m![3]})`, integration_id: this.appId })) } }];
+      return this.#send(req, res, 200, rules);
+    }
+    if (method === "GET" && (m = /^\/repos\/([^/]+)\/([^/]+)\/branches\/(.+)$/.exec(path))) {
+      return this.#send(req, res, 200, { name: m[3], protected: false, protection: { enabled: false, required_status_checks: { contexts: [], checks: [] } } });
+    }
+    if (method === "GET" && /^\/repos\/([^/]+)\/([^/]+)\/codeowners\/errors$/.test(path)) return this.#send(req, res, 200, { errors: [] });
+    if (method === "GET" && (m = /^\/orgs\/([^/]+)\/teams\/([^/]+)\/members$/.exec(path))) {
+      const members = this.teams.get(`${m[1]}/${m[2]}`.toLowerCase());
+      if (!members) return this.#send(req, res, 404, { message: "Not Found" });
+      return this.#page(req, res, url, members.map((login, i) => ({ login, id: 100 + i, type: "User" })));
+    }
+    return this.#send(req, res, 404, { message: `fake GitHub has no ${method} ${path}` });
+  }
+
+  /** One page of a list, 100 (or per_page) items, with GitHub's Link header. */
+  #page(req: IncomingMessage, res: ServerResponse, url: URL, items: unknown[]): void {
+    const perPage = Math.min(100, Number(url.searchParams.get("per_page") ?? 30));
+    const page = Number(url.searchParams.get("page") ?? 1);
+    const slice = items.slice((page - 1) * perPage, page * perPage);
+    const headers: Record<string, string> = {};
+    if (page * perPage < items.length) {
+      const next = new URL(url.toString());
+      next.searchParams.set("page", String(page + 1));
+      headers.link = `<http://${req.headers.host}${next.pathname}${next.search}>; rel="next"`;
+    }
+    this.#send(req, res, 200, slice, headers);
+  }
+}
+
+function fileJson(p: FakePull, f: FakeFile, i: number): Record<string, unknown> {
+  const url = `https://api.github.com/repos/${p.owner}/${p.repo}/contents/${f.filename}?ref=${p.headSha}`;
+  return {
+    sha: (i + 1).toString(16).padStart(40, "0"),
+    filename: f.filename,
+    status: f.status,
+    additions: f.additions,
+    deletions: f.deletions,
+    changes: f.additions + f.deletions,
+    blob_url: `https://github.com/${p.owner}/${p.repo}/blob/${p.headSha}/${f.filename}`,
+    raw_url: `https://github.com/${p.owner}/${p.repo}/raw/${p.headSha}/${f.filename}`,
+    contents_url: url,
+    ...(f.patch === undefined ? {} : { patch: f.patch }),
+  };
+}
+
+/** Summarises a request log: total, counted (not 304), 304s, writes, and `METHOD route ×n` groups. */
+export function summarise(requests: FakeRequest[]): { total: number; counted: number; notModified: number; writes: number; detail: string } {
+  const groups = new Map<string, number>();
+  for (const r of requests) {
+    const route = r.path
+      .replace(/\?.*$/, "")
+      .replace(/^\/repos\/[^/]+\/[^/]+/, "")
+      .replace(/\/contents\/.+/, "/contents")
+      .replace(/\/pulls\/\d+/, "/pulls/N")
+      .replace(/\/issues\/\d+/, "/issues/N")
+      .replace(/\/labels\/.+/, "/labels/X")
+      .replace(/\/teams\/[^/]+/, "/teams/T")
+      .replace(/\/branches\/.+/, "/branches/B");
+    const key = `${r.method} ${route}${r.status === 304 ? " (304)" : ""}`;
+    groups.set(key, (groups.get(key) ?? 0) + 1);
+  }
+  return {
+    total: requests.length,
+    counted: requests.filter((r) => r.status !== 304).length,
+    notModified: requests.filter((r) => r.status === 304).length,
+    writes: requests.filter((r) => r.method !== "GET").length,
+    detail: [...groups].map(([k, n]) => (n > 1 ? `${k} ×${n}` : k)).join("; "),
+  };
+}

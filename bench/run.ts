@@ -1,0 +1,106 @@
+/**
+ * `npm run bench`: every benchmark of issue 7, measured side by side in one run on the machine at hand, printed
+ * and written to docs/benchmarks.md with a line describing the machine.
+ *
+ *   npm run bench                      full sizes; writes docs/benchmarks.md
+ *   npm run bench -- --smoke           tiny sizes, seconds; prints only (CI proves the benchmarks still run)
+ *   npm run bench -- --only engine,requests,throughput,telemetry
+ *   npm run bench -- --out FILE --json FILE
+ *
+ * Benchmarks are not tests: nothing here asserts a timing. Targets are shown beside the figures.
+ */
+import { writeFileSync } from "node:fs";
+import { cpus, totalmem, type as osType, release } from "node:os";
+import { join } from "node:path";
+import { benchCodeowners } from "./codeowners.js";
+import { benchEngine } from "./engine.js";
+import { benchRequests } from "./requests.js";
+import { benchTelemetry } from "./telemetry.js";
+import { ROOT } from "./util.js";
+
+const SECTIONS = ["engine", "requests", "throughput", "telemetry"] as const;
+type Section = (typeof SECTIONS)[number];
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i === -1 ? undefined : process.argv[i + 1];
+}
+
+const smoke = process.argv.includes("--smoke");
+const only = new Set((arg("--only")?.split(",") ?? SECTIONS) as Section[]);
+const outFile = arg("--out") ?? (smoke ? undefined : join(ROOT, "docs/benchmarks.md"));
+const jsonFile = arg("--json");
+
+const sizes = smoke
+  ? { rules: 200, files: 100, naiveSample: 50, runs: 3, realRepos: 1, requestSizes: [5], deliveries: 20, telemetryMb: [1, 2] }
+  : { rules: 5_000, files: 3_000, naiveSample: 300, runs: 25, realRepos: Number.POSITIVE_INFINITY, requestSizes: [50, 500, 3_000], deliveries: 2_000, telemetryMb: [5, 50, 200] };
+
+function machine(): string {
+  const cpu = cpus();
+  const model = cpu[0]?.model.replace(/\s+/g, " ").trim() ?? "unknown CPU";
+  return `${model}, ${cpu.length} cores, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, ${osType()} ${release()}, Node ${process.version}`;
+}
+
+const results: Record<string, unknown> = { smoke, machine: machine() };
+const parts: string[] = [
+  "# Benchmarks",
+  "",
+  "Written by `npm run bench` (bench/run.ts); every figure below comes from one run on one machine, measured side by side, so the ratios hold even where the absolute times do not. " +
+    "Benchmarks are not tests: CI only runs `npm run bench -- --smoke` (tiny sizes) to prove they still work.",
+  "",
+  `Machine: ${machine()}. Run ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC${smoke ? " (smoke sizes)" : ""}.`,
+  "",
+];
+
+const started = performance.now();
+const step = (name: string) => console.error(`[bench] ${name} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+
+if (only.has("engine")) {
+  step("engine: ownership lookups");
+  const co = await benchCodeowners({ rules: sizes.rules, paths: sizes.files, naiveSample: sizes.naiveSample, runs: sizes.runs, realRepos: sizes.realRepos });
+  step("engine: the whole evaluation");
+  const engine = await benchEngine({ rules: sizes.rules, files: sizes.files, runs: sizes.runs });
+  results.engine = { codeowners: { medianMs: co.medianMs, vsNaive: co.vsNaive, vsNpm: co.vsNpm, realRows: co.realRows }, evaluation: engine.result };
+  parts.push(
+    "## 1. Engine",
+    "",
+    `Headline: ownership lookups **${co.vsNaive.toFixed(0)}x faster** than a naive last-match-wins loop of \`ignore\` matchers (target: at least 20x: ${co.vsNaive >= 20 ? "met" : "**missed**"}), ` +
+      `${co.vsNpm.toFixed(0)}x faster than the \`codeowners\` npm package; the whole evaluation of ${sizes.files.toLocaleString("en")} files takes ` +
+      `${engine.result.evaluateMs.median.toFixed(1)} ms median (target: under 20 ms: ${engine.result.evaluateMs.median < 20 ? "met" : "**missed**"}).`,
+    "",
+    co.markdown.split("\n### 1c")[0]!.trim(),
+    "",
+    engine.markdown,
+    "",
+    `### 1c${co.markdown.split("\n### 1c")[1] ?? ""}`.trim(),
+    "",
+  );
+}
+
+if (only.has("requests")) {
+  step("requests per event");
+  const req = await benchRequests({ sizes: sizes.requestSizes });
+  results.requests = req.rows;
+  parts.push(req.markdown, "");
+}
+
+if (only.has("throughput")) {
+  step("webhook throughput");
+  const { benchThroughput } = await import("./throughput.js");
+  const tp = await benchThroughput({ deliveries: sizes.deliveries });
+  results.throughput = tp.result;
+  parts.push(tp.markdown, "");
+}
+
+if (only.has("telemetry")) {
+  step("telemetry");
+  const tel = await benchTelemetry(sizes.telemetryMb);
+  results.telemetry = tel.rows;
+  parts.push(tel.markdown, "");
+}
+
+step("done");
+const markdown = parts.join("\n").replace(/\n{3,}/g, "\n\n");
+console.log(markdown);
+if (outFile) writeFileSync(outFile, markdown);
+if (jsonFile) writeFileSync(jsonFile, JSON.stringify(results, null, 2));

@@ -1,0 +1,100 @@
+/**
+ * The benchmarks still run: `npm run bench -- --smoke` (tiny sizes, seconds) in a child process, asserting on the
+ * tables it prints and the results it writes, never on a timing, and proving smoke mode leaves
+ * docs/benchmarks.md alone.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const ROOT = join(import.meta.dirname, "../..");
+const DOC = join(ROOT, "docs/benchmarks.md");
+
+/** The data rows of the first markdown table after `heading`. */
+function tableRows(markdown: string, heading: string): string[][] {
+  const start = markdown.indexOf(heading);
+  if (start === -1) throw new Error(`no section ${heading}`);
+  const lines = markdown.slice(start).split("\n");
+  const first = lines.findIndex((l) => l.startsWith("|"));
+  const rows: string[][] = [];
+  for (const line of lines.slice(first + 2)) {
+    if (!line.startsWith("|")) break;
+    rows.push(line.slice(1, -1).split(" | ").map((c) => c.trim()));
+  }
+  return rows;
+}
+
+describe("npm run bench -- --smoke", () => {
+  let dir: string;
+  let stdout: string;
+  let results: any;
+  let docBefore: string | null;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "agent-gate-bench-smoke-"));
+    docBefore = existsSync(DOC) ? readFileSync(DOC, "utf8") : null;
+    const json = join(dir, "results.json");
+    const run = spawnSync(process.execPath, ["--import", "tsx", "bench/run.ts", "--smoke", "--json", json], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+    if (run.status !== 0) throw new Error(`bench failed (${run.status}):\n${run.stderr}`);
+    stdout = run.stdout;
+    results = JSON.parse(readFileSync(json, "utf8"));
+  }, 150_000);
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("prints every section with a line describing the machine", () => {
+    for (const heading of ["# Benchmarks", "## 1. Engine", "### 1a.", "### 1b.", "### 1c.", "## 2. GitHub requests per event", "## 3. Webhook throughput", "## 4. Telemetry"]) {
+      expect(stdout).toContain(heading);
+    }
+    expect(stdout).toMatch(/^Machine: .+ cores, .+ RAM, .+ Node v\d+/m);
+    expect(results.smoke).toBe(true);
+  });
+
+  it("measures our matcher, the naive ignore loop and the codeowners package side by side", () => {
+    const rows = tableRows(stdout, "### 1a.");
+    expect(rows.map((r) => r[0])).toEqual([
+      expect.stringContaining("agent-gate"),
+      expect.stringContaining("naive last-match-wins loop"),
+      expect.stringContaining("`codeowners` npm package"),
+    ]);
+    for (const r of rows) expect(Number(r[1])).toBeGreaterThan(0);
+    expect(results.engine.codeowners.vsNaive).toBeGreaterThan(0);
+    expect(tableRows(stdout, "### 1b.").map((r) => r[0])).toEqual(["parse the CODEOWNERS", "evaluate (src/policy `evaluate`)", "parse + evaluate"]);
+    expect(results.engine.evaluation.files).toBe(100);
+    expect(results.engine.evaluation.peakRss).toBeGreaterThan(0);
+  });
+
+  it("counts the GitHub requests of every event, cold and warm, with the 304s apart", () => {
+    const rows: Array<{ event: string; cache: string; total: number; counted: number; notModified: number }> = results.requests;
+    expect(rows.map((r) => `${r.event} ${r.cache}`)).toEqual([
+      "pull_request.opened cold",
+      "pull_request.opened warm",
+      "pull_request.synchronize cold",
+      "pull_request.synchronize warm",
+      "pull_request_review.submitted cold",
+      "pull_request_review.submitted warm",
+      "pull_request_review.submitted warm",
+    ]);
+    for (const r of rows) {
+      expect(r.total).toBe(r.counted + r.notModified);
+      expect(r.counted).toBeGreaterThan(0);
+    }
+    // Cold means nothing cached: no request can be answered 304.
+    expect(rows.filter((r) => r.cache === "cold").every((r) => r.notModified === 0)).toBe(true);
+    expect(rows.filter((r) => r.cache === "warm").every((r) => r.notModified > 0)).toBe(true);
+    expect(tableRows(stdout, "## 2. GitHub requests")).toHaveLength(rows.length);
+  });
+
+  it("streams each telemetry size in its own process and never prints a secret", () => {
+    const rows = tableRows(stdout, "## 4. Telemetry");
+    expect(rows.map((r) => r[0])).toEqual(["1 MB", "2 MB"]);
+    expect(rows.every((r) => r[8] === "none (redacted)")).toBe(true);
+    expect(results.telemetry.every((r: { lines: number; events: number; peakRss: number }) => r.events === r.lines && r.peakRss > 0)).toBe(true);
+  });
+
+  it("leaves docs/benchmarks.md alone in smoke mode", () => {
+    expect(existsSync(DOC) ? readFileSync(DOC, "utf8") : null).toBe(docBefore);
+  });
+});
