@@ -203,9 +203,16 @@ export async function ingestTelemetry(deps: TelemetryDeps, target: TelemetryTarg
   }
   if (!pr) throw new Error("provenance accepted telemetry without a pull request");
 
+  const listing = await github.listPullRequestFiles(repo, pr.number);
+  // A run on the PR's own head ran the workflow file as the PR has it: when the PR changes that file, the
+  // workflow itself could have written whatever transcript it liked.
+  if (run.headSha === pr.headSha && changesFile(listing.files, workflow)) {
+    const reasons = [`the pull request changes ${workflow}, the workflow that produced this telemetry, so its run cannot vouch for it`];
+    return reject(deps, log, target, { ...base, pullRequest: pr.number, headSha: judgedHead, reasons });
+  }
+
   // Accepted: cross-check against the PR's files, publish, store, audit.
   const trace = redactTrace(result.trace);
-  const listing = await github.listPullRequestFiles(repo, pr.number);
   const cc: CrossCheckResult = crossCheck(trace, listing.files);
   const rendered = renderRationaleMarkdown(trace, { crossCheck: cc });
   const notes: string[] = [];
@@ -408,6 +415,10 @@ function countsOf(trace: Trace, cc?: CrossCheckResult): Record<string, unknown> 
 
 function sameName(a: string | undefined, b: string): boolean {
   return a !== undefined && a.toLowerCase() === b.toLowerCase();
+}
+
+function changesFile(files: ReadonlyArray<{ filename: string; previous_filename?: string | undefined }>, path: string): boolean {
+  return files.some((f) => f.filename === path || f.previous_filename === path);
 }
 
 /** Most workflow runs are CI, not agents: their skips log at debug so they do not drown the App's log. */

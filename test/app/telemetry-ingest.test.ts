@@ -331,6 +331,20 @@ describe("workflow_run.completed: a plain transcript from an agent not using our
     expect(telemetry.audit.map((a) => a.kind)).toEqual(["telemetry_rejected"]);
     expect(rejections(lines)[0]!.msg).toMatch(/the workflow run is of commit 3{40}, but the pull request's head is ec26c3e/);
   });
+
+  it("invariant 7 (provenance): a transcript from a run of the PR's own head is rejected when the PR changes that workflow", async () => {
+    const { probot, telemetry, lines, policy } = await app();
+    const zip = transcriptZip("codex.jsonl", telemetryFixture("codex.jsonl"));
+    nockUpToDownload(policy, zip, { name: "codex-transcript" });
+    nockGetPull(pullRequestJson());
+    nockPolicyFile(policy);
+    nockListFiles([{ filename: "src/api/client.ts" }, { filename: WORKFLOW, patch: "@@ -1 +1 @@\n-run: codex\n+run: cat forged.jsonl" }]);
+    await probot.receive({ id: "d-tel-codex-forged", ...workflowRunEvent({ headSha: HEAD_SHA, headBranch: "agent/run-1", pullRequests: [{ number: PR_NUMBER, headSha: HEAD_SHA }] }) });
+    expect(requests.writes).toEqual([]);
+    expect(telemetry.runs).toEqual([expect.objectContaining({ accepted: false, pullRequest: PR_NUMBER })]);
+    expect(telemetry.audit.map((a) => a.kind)).toEqual(["telemetry_rejected"]);
+    expect(rejections(lines)[0]!.msg).toContain(`the pull request changes ${WORKFLOW}, the workflow that produced this telemetry`);
+  });
 });
 
 describe("telemetry.required", () => {
