@@ -1,5 +1,6 @@
 /**
- * Real CODEOWNERS files and file lists from public repositories (../shared/data/codeowners, see its README):
+ * Real CODEOWNERS files and file lists from public repositories (test/fixtures/codeowners/real, a copy of the
+ * team's shared/data/codeowners so the test runs wherever the repository is cloned; see its README):
  * every path is matched by our indexed matcher and by an independent reference — a plain last-match-wins loop
  * over one `ignore` (gitignore) matcher per line, with GitHub's documented deviations applied — and the two must
  * agree on every file.
@@ -10,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { parseCodeowners } from "../../src/policy/codeowners.js";
 import { referenceOwners, referenceRules } from "../fixtures/codeowners/reference.js";
 
-const DATA = process.env.CODEOWNERS_DATA ?? join(import.meta.dirname, "../../../shared/data/codeowners");
+const DATA = process.env.CODEOWNERS_DATA ?? join(import.meta.dirname, "../fixtures/codeowners/real");
 const repos = existsSync(DATA)
   ? readdirSync(DATA, { withFileTypes: true })
       .filter((d) => d.isDirectory() && existsSync(join(DATA, d.name, "CODEOWNERS")))
@@ -59,7 +60,7 @@ const HAND_CHECKED: Record<string, Array<[string, string[] | null, number | null
   ],
 };
 
-describe.skipIf(repos.length === 0)("real CODEOWNERS files", () => {
+describe("real CODEOWNERS files", () => {
   it("covers every repository in the data folder with hand checks", () => {
     expect(repos.length).toBeGreaterThanOrEqual(7);
     expect(repos.filter((r) => !HAND_CHECKED[r])).toEqual([]);
