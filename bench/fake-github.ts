@@ -162,6 +162,8 @@ export class FakeGitHub {
       if (req.headers["if-none-match"] === etag) code = 304;
     }
     this.requests.push({ method: req.method ?? "GET", path: url.pathname.replace(/^\/api\/v3/, "") + url.search, status: code });
+    // FAKE_GITHUB_TRACE=1 prints each request with a timestamp (how the write spacing in section 3 was seen).
+    if (process.env.FAKE_GITHUB_TRACE) console.error(`${(performance.now() / 1000).toFixed(3)} ${req.method} ${url.pathname} ${code}`);
     res.writeHead(code, { "content-type": typeof body === "string" ? "text/plain; charset=utf-8" : "application/json; charset=utf-8", ...extra });
     res.end(code === 304 ? undefined : text);
   }

@@ -1,4 +1,264 @@
-/** Webhook throughput (section 3): being built. */
-export async function benchThroughput(options: { deliveries: number }): Promise<{ markdown: string; result: unknown }> {
-  return { markdown: `## 3. Webhook throughput\n\nPending: ${options.deliveries} deliveries against the running server are not measured yet.`, result: null };
+/**
+ * Webhook throughput: a burst of signed deliveries over HTTP to the real server (`src/app/server.ts` in a child
+ * process, as `npm start` runs it) with a fresh Postgres database, against the fake GitHub API in this process.
+ * Afterwards the database is checked: every delivery recorded once, one evaluation per delivery, none twice.
+ *
+ * Each pull request gets `opened`, then (after the answer) an approving review; a tenth of the deliveries are
+ * redeliveries of earlier ones (same `X-GitHub-Delivery`), half sent while the original is still running.
+ */
+import { spawn } from "node:child_process";
+import { createHmac, randomBytes, randomUUID } from "node:crypto";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import postgres from "postgres";
+import { fakeGitHub, newPull, privateKey, pullRequestEvent, review, reviewEvent, APP_ID } from "./requests.js";
+import type { Delivery } from "./requests.js";
+import { ROOT, ms, peakRss, quantile, table } from "./util.js";
+
+const PG_ADMIN_URL = process.env.AGENT_GATE_BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const SECRET = "bench-webhook-secret";
+
+export interface ThroughputOptions {
+  deliveries: number;
+  /** Deliveries in flight at once. */
+  concurrency?: number;
+}
+
+export interface ThroughputResult {
+  deliveries: number;
+  unique: number;
+  pullRequests: number;
+  concurrency: number;
+  /** Until every delivery was finished in the database. */
+  seconds: number;
+  perSecond: number;
+  /** Until every HTTP request was answered (200, or 202 after the middleware's 9 s). */
+  answeredSeconds: number;
+  latencyMs: { p50: number; p99: number; max: number };
+  statuses: Record<string, number>;
+  serverPeakRss: number | null;
+  githubRequests: number;
+  checkRuns: number;
+  db: { deliveries: number; processed: number; evaluations: number; distinctEvaluated: number; missing: number; duplicated: number } | null;
+  dbError?: string;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function waitForHealth(url: string, child: { exitCode: number | null }, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the server did not answer ${url} within ${timeoutMs} ms`);
+}
+
+export async function benchThroughput(options: ThroughputOptions): Promise<{ markdown: string; result: ThroughputResult }> {
+  const concurrency = options.concurrency ?? 256;
+  const fake = fakeGitHub();
+  const host = await fake.start();
+  const dbName = `agent_gate_bench_${randomBytes(6).toString("hex")}`;
+  const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${dbName}"`);
+  const dbUrl = new URL(PG_ADMIN_URL);
+  dbUrl.pathname = `/${dbName}`;
+  const port = await freePort();
+  let stderr = "";
+  const server = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/app/server.ts")], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      APP_ID: String(APP_ID),
+      PRIVATE_KEY: privateKey(),
+      WEBHOOK_SECRET: SECRET,
+      GHE_HOST: host,
+      GHE_PROTOCOL: "http",
+      DATABASE_URL: dbUrl.toString(),
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "warn",
+      LOG_FORMAT: "json",
+      NODE_ENV: "production",
+    },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  server.stderr.setEncoding("utf8");
+  server.stderr.on("data", (c: string) => (stderr = (stderr + c).slice(-4_000)));
+
+  const latencies: number[] = [];
+  const statuses: Record<string, number> = {};
+  const uniqueIds = new Set<string>();
+  let sent = 0;
+  let result: ThroughputResult | undefined;
+  try {
+    await waitForHealth(`http://127.0.0.1:${port}/healthz`, server);
+    const url = `http://127.0.0.1:${port}/api/github/webhooks`;
+    const send = async (id: string, event: Delivery): Promise<void> => {
+      const body = JSON.stringify(event.payload);
+      const signature = `sha256=${createHmac("sha256", SECRET).update(body).digest("hex")}`;
+      sent++;
+      const t0 = performance.now();
+      let status = "error";
+      try {
+        const response = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-github-event": String(event.name), "x-github-delivery": id, "x-hub-signature-256": signature, "user-agent": "GitHub-Hookshot/bench" },
+          body,
+        });
+        await response.arrayBuffer();
+        status = String(response.status);
+      } finally {
+        latencies.push(performance.now() - t0);
+        statuses[status] = (statuses[status] ?? 0) + 1;
+      }
+    };
+
+    // 45% of the deliveries are PRs' opened events, 45% their reviews, 10% redeliveries.
+    const pullRequests = Math.max(1, Math.floor((options.deliveries * 0.9) / 2));
+    const redeliveries = options.deliveries - pullRequests * 2;
+    const chains: Array<() => Promise<void>> = [];
+    for (let i = 0; i < pullRequests; i++) {
+      chains.push(async () => {
+        // Each PR in its own installation: see the note in the table (Octokit spaces one installation's writes 1 s apart).
+        const p = newPull(fake, i + 1, 3, { repo: `service-${i % 50}` });
+        const opened = pullRequestEvent(p, "opened");
+        opened.payload.installation.id = 10_000 + i;
+        const openedId = randomUUID();
+        uniqueIds.add(openedId);
+        const concurrentDuplicate = 2 * i < redeliveries;
+        await Promise.all([send(openedId, opened), concurrentDuplicate ? send(openedId, opened) : Promise.resolve()]);
+        review(p, "dba-alice");
+        const approval = reviewEvent(p, "dba-alice");
+        approval.payload.installation.id = 10_000 + i;
+        const reviewId = randomUUID();
+        uniqueIds.add(reviewId);
+        await send(reviewId, approval);
+        if (2 * i + 1 < redeliveries) await send(reviewId, approval);
+      });
+    }
+    const started = performance.now();
+    let nextChain = 0;
+    const workers = Array.from({ length: Math.min(concurrency, chains.length) }, async () => {
+      while (nextChain < chains.length) await chains[nextChain++]!();
+    });
+    await Promise.all(workers);
+    const answered = (performance.now() - started) / 1000;
+
+    // The webhook middleware answers 202 "still processing" after 9 s; the decisions are counted once the
+    // database has finished every delivery (or a generous deadline passes).
+    let db: ThroughputResult["db"] = null;
+    let dbError: string | undefined;
+    const sql = postgres(dbUrl.toString(), { max: 1, onnotice: () => {} });
+    let seconds = answered;
+    try {
+      const deadline = Date.now() + 120_000 + uniqueIds.size * 2_000;
+      for (;;) {
+        const [p] = await sql<Array<{ done: number }>>`select count(*) filter (where outcome <> 'pending')::int as done from webhook_deliveries`;
+        if (p!.done >= uniqueIds.size || Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      seconds = (performance.now() - started) / 1000;
+      const rows = await sql<Array<{ guid: string; outcome: string }>>`select guid, outcome from webhook_deliveries`;
+      const outcome = new Map(rows.map((r) => [r.guid, r.outcome]));
+      const [e] = await sql<Array<{ n: number; distinct: number }>>`select count(*)::int as n, count(distinct delivery_id)::int as distinct from evaluations`;
+      const evaluated = new Set((await sql<Array<{ delivery_id: string }>>`select delivery_id from evaluations`).map((r) => r.delivery_id));
+      // Lost: a delivery never recorded, failed, still pending, or "processed" without its evaluation.
+      const missing = [...uniqueIds].filter((id) => {
+        const o = outcome.get(id);
+        return o === undefined || o === "pending" || o === "failed" || (o === "processed" && !evaluated.has(id));
+      }).length;
+      db = {
+        deliveries: rows.length,
+        processed: rows.filter((r) => r.outcome === "processed").length,
+        evaluations: e!.n,
+        distinctEvaluated: e!.distinct,
+        missing,
+        duplicated: e!.n - e!.distinct,
+      };
+    } catch (error) {
+      dbError = error instanceof Error ? error.message : String(error);
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+    const serverPeak = server.pid === undefined ? null : peakRss(server.pid);
+    result = {
+      deliveries: sent,
+      unique: uniqueIds.size,
+      pullRequests,
+      concurrency,
+      seconds,
+      perSecond: sent / seconds,
+      answeredSeconds: answered,
+      latencyMs: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: Math.max(...latencies) },
+      statuses,
+      serverPeakRss: serverPeak,
+      githubRequests: fake.requests.length,
+      checkRuns: fake.checkRuns.length,
+      db,
+      ...(dbError ? { dbError } : {}),
+    };
+  } catch (error) {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\nserver stderr:\n${stderr}`);
+  } finally {
+    server.kill("SIGTERM");
+    await new Promise((r) => (server.exitCode !== null ? r(null) : server.once("exit", r)));
+    await fake.stop();
+    await admin.unsafe(`drop database if exists "${dbName}" with (force)`).catch(() => undefined);
+    await admin.end({ timeout: 5 });
+  }
+
+  const r = result;
+  const target = r.perSecond >= 200 ? "met" : "**missed**";
+  const dbLine = r.db
+    ? `Database afterwards: ${r.db.deliveries} delivery rows for ${r.unique} distinct deliveries (${r.db.processed} published, the rest superseded or skipped on purpose), ${r.db.evaluations} evaluations for ${r.db.distinctEvaluated} distinct deliveries: ` +
+      `**${r.db.missing} lost, ${r.db.duplicated} duplicated**; the fake GitHub received ${r.checkRuns} check runs.`
+    : `Database check pending: ${r.dbError ?? "no database"}.`;
+  const markdown = [
+    "## 3. Webhook throughput",
+    "",
+    `A burst of ${r.deliveries.toLocaleString("en")} signed deliveries (HMAC-SHA256, as GitHub signs them) over HTTP to \`src/app/server.ts\` (\`npm start\`) in a child process, ` +
+      `with a fresh Postgres database and the fake GitHub API; ${r.concurrency} deliveries in flight at most. ${r.pullRequests.toLocaleString("en")} pull requests each get \`opened\`, ` +
+      `then an approving review once \`opened\` is answered; ${r.deliveries - r.unique} deliveries are redeliveries (same \`X-GitHub-Delivery\`), half of them sent while the original runs. ` +
+      "Each pull request is in its own installation. Octokit's throttling plugin (on in the server, as Probot configures it) spaces content-creating requests 1 s apart (GitHub's secondary-limit guidance); " +
+      "in this server the spacing applies across installations too (check runs of three different installations were created exactly 1.0 s apart in a trace), " +
+      `so the whole process publishes about one write a second: that, not the App's own work, sets the rate below. At that rate a burst of 2,000 deliveries (about 2,700 writes) would take about ${Math.round((2_000 * 1.35) / 60)} minutes.`,
+    "",
+    table(
+      ["deliveries", "seconds (all decided)", "deliveries/s", "target", "HTTP p50 ms", "HTTP p99 ms", "max ms", "server peak RSS MiB", "HTTP statuses", "GitHub requests"],
+      ["r", "r", "r", "l", "r", "r", "r", "r", "l", "r"],
+      [
+        [
+          r.deliveries.toLocaleString("en"),
+          r.seconds.toFixed(1),
+          r.perSecond.toFixed(1),
+          `≥ 200/s: ${target}`,
+          ms(r.latencyMs.p50),
+          ms(r.latencyMs.p99),
+          ms(r.latencyMs.max),
+          r.serverPeakRss === null ? "n/a" : (r.serverPeakRss / 1024 / 1024).toFixed(0),
+          Object.entries(r.statuses)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join(", "),
+          r.githubRequests.toLocaleString("en"),
+        ],
+      ],
+    ),
+    "",
+    dbLine,
+  ].join("\n");
+  return { markdown, result: r };
 }

@@ -94,6 +94,17 @@ describe("npm run bench -- --smoke", () => {
     expect(results.telemetry.every((r: { lines: number; events: number; peakRss: number }) => r.events === r.lines && r.peakRss > 0)).toBe(true);
   });
 
+  it("sends signed deliveries to the running server and finds every decision in the database once", () => {
+    const rows = tableRows(stdout, "## 3. Webhook throughput");
+    expect(rows).toHaveLength(1);
+    const tp = results.throughput;
+    expect(tp.deliveries).toBe(4);
+    expect(tp.db).toMatchObject({ missing: 0, duplicated: 0 });
+    expect(tp.db.deliveries).toBe(tp.unique);
+    expect(tp.checkRuns).toBe(tp.db.evaluations);
+    expect(tp.serverPeakRss).toBeGreaterThan(0);
+  });
+
   it("leaves docs/benchmarks.md alone in smoke mode", () => {
     expect(existsSync(DOC) ? readFileSync(DOC, "utf8") : null).toBe(docBefore);
   });
