@@ -19,7 +19,9 @@ import { parseCodeowners } from "../src/policy/codeowners.js";
 const RULES = 5_000;
 const PATHS = 3_000;
 const NAIVE_SAMPLE = 300;
-const DATA = process.env.CODEOWNERS_DATA ?? join(import.meta.dirname, "../../shared/data/codeowners");
+const SHARED_DATA = join(import.meta.dirname, "../../shared/data/codeowners");
+/** The shared data set when it sits beside the repository, else the copy kept in the test fixtures. */
+const DATA = process.env.CODEOWNERS_DATA ?? (existsSync(SHARED_DATA) ? SHARED_DATA : join(import.meta.dirname, "../test/fixtures/codeowners/real"));
 
 /** Deterministic PRNG (mulberry32) so every run benchmarks the same file. */
 function rng(seed: number): () => number {
@@ -238,7 +240,7 @@ function realTable(o: Required<CodeownersBenchOptions>): { markdown: string; row
   return {
     rows: rows.length,
     markdown: [
-      "### 1c. Real CODEOWNERS files against their repositories' full file lists (shared/data/codeowners)",
+      "### 1c. Real CODEOWNERS files against their repositories' full file lists (shared/data/codeowners, copied in test/fixtures/codeowners/real)",
       "",
       "| repository | rules | files | parse ms (median) | match all files ms (median) | p99 | pattern tests per path | files with owners |",
       "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",

@@ -63,6 +63,9 @@ describe("npm run bench -- --smoke", () => {
     expect(results.engine.codeowners.vsNaive).toBeGreaterThan(0);
     expect(tableRows(stdout, "### 1b.").map((r) => r[0])).toEqual(["parse the CODEOWNERS", "evaluate (src/policy `evaluate`)", "parse + evaluate"]);
     expect(results.engine.evaluation.files).toBe(100);
+    // Smoke mode runs the first real repository only (the data is kept in test/fixtures/codeowners/real).
+    expect(tableRows(stdout, "### 1c.")).toHaveLength(1);
+    expect(results.engine.codeowners.realRows).toBe(1);
     expect(results.engine.evaluation.peakRss).toBeGreaterThan(0);
   });
 
