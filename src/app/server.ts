@@ -77,14 +77,23 @@ async function createLogger(env: NodeJS.ProcessEnv): Promise<Logger> {
  * Octokit with Probot's throttling and retry plugins on, tuned for webhook work: 5xx and network errors retry
  * twice with backoff (1 s, 4 s); primary rate limits wait and retry twice (Probot's default); secondary rate
  * limits retry once after GitHub's Retry-After instead of Probot's default of giving up.
+ *
+ * The throttling plugin keys its limiters (one write a second, 10 requests at once) by `throttle.id`, and
+ * defaults it to "no-id". Probot sets the id to the installation only in `app.auth(id)`; the Octokit a webhook
+ * handler gets (`context.octokit`, built by octokit-auth-probot's "event-octokit" strategy from the App's own
+ * options) has none, so every installation in the process shared one write limiter: 1 write a second for the
+ * whole App. Keying by the installation, as `app.auth(id)` does (same key, so both share one limiter), restores
+ * GitHub's guidance as it is meant: one write a second per installation.
  */
 export const AgentGateOctokit: typeof ProbotOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => {
   const throttle = (options.throttle ?? {}) as Record<string, unknown>;
+  const installationId = (options.auth as { installationId?: unknown } | undefined)?.installationId;
   return {
     ...options,
     retry: { retries: 2, ...(options.retry as object | undefined) },
     throttle: {
       ...throttle,
+      ...(throttle.id === undefined && (typeof installationId === "number" || typeof installationId === "string") ? { id: String(installationId) } : {}),
       onSecondaryRateLimit: (retryAfter: number, request: { method: string; url: string; request: { retryCount: number } }, octokit: { log: Logger }) => {
         octokit.log.warn({ retryAfter, request: `${request.method} ${request.url}` }, "secondary rate limit hit");
         return request.request.retryCount < 1;
