@@ -1,3 +1,4 @@
+import { bestLiterals, escapeRegExp, requiredLiterals } from "./literals.js";
 import type { PatchLine } from "./patch.js";
 
 /**
@@ -32,6 +33,25 @@ const SECRET_PATTERNS: ReadonlyArray<{ kind: string; re: RegExp }> = [
 
 const ASSIGNMENT_RE =
   /(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credential|auth[_-]?key)s?[A-Za-z0-9_.-]{0,30}["'`]?\s{0,5}(?::=|=>|:|=)\s{0,5}(["'`]?)([^\s"'`,;)]{12,256})/gi;
+// Most added lines hold none of the literals the patterns need (`AIza`, `PRIVATE KEY`, `://`, `token`): one regex
+// of those literals rules them out, and a whole diff without any needs no line-by-line look at all.
+function literalsOf(re: RegExp): string[] | null {
+  return re.flags.includes("u") ? null : bestLiterals(requiredLiterals(re.source), 2);
+}
+const SECRET_CHECKS = SECRET_PATTERNS.map((p) => ({ ...p, literals: literalsOf(p.re) }));
+const ASSIGNMENT_LITERALS = literalsOf(ASSIGNMENT_RE);
+const ALL_SECRET_LITERALS = [...SECRET_CHECKS.map((p) => p.literals), ASSIGNMENT_LITERALS];
+const SECRET_LITERALS = new RegExp(ALL_SECRET_LITERALS.flatMap((ls) => (ls ?? []).map(escapeRegExp)).join("|") || "(?!)", "i");
+const EVERY_SECRET_HAS_LITERALS = ALL_SECRET_LITERALS.every((ls) => ls !== null);
+
+/**
+ * False when no line of `text` (a patch, or any text holding the lines) can hold a secret `detectSecrets`
+ * reports, so the patch need not even be parsed; true means "look".
+ */
+export function mayHoldSecrets(text: string): boolean {
+  return !EVERY_SECRET_HAS_LITERALS || SECRET_LITERALS.test(text);
+}
+
 /** Unquoted values must look like a token, not code (`e.withCredentials??!1` in minified JavaScript). */
 const TOKEN_CHARS_RE = /^[A-Za-z0-9+/=_\-.~]{16,}$/;
 
@@ -67,13 +87,15 @@ export function detectSecrets(lines: readonly PatchLine[]): Hit[] {
     if (l.kind !== "add") continue;
     const text = l.text.length > 20_000 ? l.text.slice(0, 20_000) : l.text;
     let kind: string | null = null;
-    for (const p of SECRET_PATTERNS) {
+    const hasLiteral = SECRET_LITERALS.test(text);
+    for (const p of SECRET_CHECKS) {
+      if (p.literals && !hasLiteral) continue;
       if (p.re.test(text)) {
         kind = p.kind;
         break;
       }
     }
-    if (!kind) {
+    if (!kind && (hasLiteral || !ASSIGNMENT_LITERALS)) {
       ASSIGNMENT_RE.lastIndex = 0;
       for (let m = ASSIGNMENT_RE.exec(text); m; m = ASSIGNMENT_RE.exec(text)) {
         const quoted = (m[1] ?? "") !== "";
@@ -109,6 +131,11 @@ export function hostsIn(text: string): string[] {
     if (HOSTNAME_RE.test(host)) out.push(host);
   }
   return out;
+}
+
+/** False when no line of `text` names a URL, so `detectNewHosts` would find nothing there. */
+export function mayHoldHosts(text: string): boolean {
+  return text.includes("://");
 }
 
 /**

@@ -19,28 +19,35 @@ export function parsePatch(patch: string): PatchLine[] {
   let oldLine = 0;
   let newLine = 0;
   let hunk = -1;
-  for (const raw of patch.split("\n")) {
-    const text = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-    if (text.startsWith("@@")) {
-      const m = HUNK_RE.exec(text);
+  // Walks the lines by index rather than `split`: a large pull request has tens of thousands of patch lines, and
+  // the intermediate array and strings are garbage the evaluation otherwise pays for.
+  let start = 0;
+  while (start <= patch.length) {
+    let end = patch.indexOf("\n", start);
+    if (end === -1) end = patch.length;
+    const next = end + 1;
+    if (end > start && patch.charCodeAt(end - 1) === 13) end--; // "\r"
+    const c = patch.charCodeAt(start);
+    if (end - start >= 2 && c === 64 && patch.charCodeAt(start + 1) === 64) {
+      // "@@"
+      const m = HUNK_RE.exec(patch.slice(start, end));
       if (m) {
         oldLine = Number(m[1]);
         newLine = Number(m[2]);
         hunk++;
       }
-      continue;
+    } else if (hunk >= 0 && end > start) {
+      if (c === 43) {
+        out.push({ kind: "add", text: patch.slice(start + 1, end), line: newLine++, hunk });
+      } else if (c === 45) {
+        out.push({ kind: "del", text: patch.slice(start + 1, end), line: oldLine++, hunk });
+      } else if (c === 32) {
+        out.push({ kind: "ctx", text: patch.slice(start + 1, end), line: newLine++, hunk });
+        oldLine++;
+      }
+      // "\\ No newline at end of file" and anything else: skipped.
     }
-    if (hunk < 0) continue;
-    const c = text[0];
-    if (c === "+") {
-      out.push({ kind: "add", text: text.slice(1), line: newLine++, hunk });
-    } else if (c === "-") {
-      out.push({ kind: "del", text: text.slice(1), line: oldLine++, hunk });
-    } else if (c === " ") {
-      out.push({ kind: "ctx", text: text.slice(1), line: newLine++, hunk });
-      oldLine++;
-    }
-    // "\ No newline at end of file" and anything else: skipped.
+    start = next;
   }
   return out;
 }

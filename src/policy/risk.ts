@@ -1,7 +1,8 @@
 import type { Detector, ResolvedPolicy, ResolvedRule } from "./config.js";
-import { detectNewHosts, detectScriptChanges, detectSecrets } from "./detectors.js";
+import { detectNewHosts, detectScriptChanges, detectSecrets, mayHoldHosts, mayHoldSecrets } from "./detectors.js";
 import type { Hit } from "./detectors.js";
 import { globMatcher } from "./globs.js";
+import type { Matcher } from "./globs.js";
 import { parsePatch } from "./patch.js";
 import type { PatchLine } from "./patch.js";
 import { EVALUATION_INCOMPLETE_ID } from "./preset.js";
@@ -54,34 +55,45 @@ function lacksPatch(file: ChangedFile): boolean {
 interface FileView {
   file: ChangedFile;
   names: string[];
-  lines(): PatchLine[];
-  hits: Map<Detector, Hit[]>;
+  /** `names` lowercased once for every rule's globs (they match case-insensitively). */
+  lowerNames: string[];
+  /** The parsed patch, once a content detector asks for it. */
+  lines?: PatchLine[];
+  /** Detector results, once asked for; several rules can use the same detector. */
+  hits?: Map<Detector, Hit[]>;
 }
 
-function runDetector(detector: Detector, view: FileView): Hit[] {
-  const cached = view.hits.get(detector);
+/** Shared by every file a detector finds nothing in: thousands of files, one allocation. */
+const NO_HITS: readonly Hit[] = Object.freeze([]);
+
+function linesOf(view: FileView): PatchLine[] {
+  return (view.lines ??= view.file.patch ? parsePatch(view.file.patch) : []);
+}
+
+function runDetector(detector: Detector, view: FileView): readonly Hit[] {
+  const cached = view.hits?.get(detector);
   if (cached) return cached;
-  let hits: Hit[];
+  let hits: readonly Hit[];
   const mode = view.file.mode;
   switch (detector) {
     case "secrets":
-      hits = detectSecrets(view.lines());
+      // Most diffs hold nothing a detector looks for; those are never parsed.
+      hits = view.file.patch && mayHoldSecrets(view.file.patch) ? detectSecrets(linesOf(view)) : NO_HITS;
       break;
     case "external-hosts":
-      hits = detectNewHosts(view.lines());
+      hits = view.file.patch && mayHoldHosts(view.file.patch) ? detectNewHosts(linesOf(view)) : NO_HITS;
       break;
     case "package-scripts":
-      hits = detectScriptChanges(view.lines());
+      hits = detectScriptChanges(linesOf(view));
       break;
     case "new-symlink":
-      hits = mode?.new === "120000" && mode.old !== "120000" ? [{ line: 0, what: "a new symbolic link" }] : [];
-      break;
+      // Decided from the mode alone: cheaper to recompute than to cache.
+      return mode?.new === "120000" && mode.old !== "120000" ? [{ line: 0, what: "a new symbolic link" }] : NO_HITS;
     case "new-executable":
-      hits =
-        mode?.new === "100755" && mode.old !== "100755" && view.file.status !== "removed" ? [{ line: 0, what: "a new executable file" }] : [];
-      break;
+      return mode?.new === "100755" && mode.old !== "100755" && view.file.status !== "removed" ? [{ line: 0, what: "a new executable file" }] : NO_HITS;
   }
-  view.hits.set(detector, hits);
+  if (hits.length === 0) hits = NO_HITS;
+  (view.hits ??= new Map()).set(detector, hits);
   return hits;
 }
 
@@ -130,13 +142,8 @@ export function assessRisk(input: RiskInput): RiskResult {
     if ((file.status === "renamed" || file.status === "copied") && !file.previous_filename) {
       addIncomplete("a renamed or copied file has no previous path", [file.filename]);
     }
-    let parsed: PatchLine[] | undefined;
-    views.push({
-      file,
-      names: pathsOf(file),
-      lines: () => (parsed ??= file.patch ? parsePatch(file.patch) : []),
-      hits: new Map(),
-    });
+    const names = pathsOf(file);
+    views.push({ file, names, lowerNames: names.map((n) => n.toLowerCase()) });
   }
 
   let changedLines = 0;
@@ -173,16 +180,18 @@ function applyRule(
 ): Finding | null {
   const include = rule.paths ? globMatcher(rule.paths) : null;
   const exclude = rule.excludePaths ? globMatcher(rule.excludePaths) : null;
-  const paths: string[] = [];
+  // A Set keeps first-seen order, as the array did, without a linear search per file (a broad rule can match
+  // all 3,000 files of a large pull request).
+  const paths = new Set<string>();
   const locations: Array<{ path: string; line: number; what: string }> = [];
   let matchedFiles = 0;
 
   for (const view of views) {
     const { file } = view;
-    const names = view.names.filter((n) => (!include || include(n)) && !(exclude && exclude(n)));
-    if (names.length === 0) continue;
+    // The cheap conditions first: a status or binary test spares the globs of most files.
     if (rule.when?.status && !rule.when.status.includes(file.status as never)) continue;
     if (rule.when?.binary !== undefined && isBinary(file) !== rule.when.binary) continue;
+    if ((include || exclude) && !anyNameMatches(view, include, exclude)) continue;
     if (rule.detect) {
       if (CONTENT_DETECTORS.has(rule.detect) && lacksPatch(file)) {
         addIncomplete("a changed text file came without its diff, so its content could not be checked", [file.filename]);
@@ -194,14 +203,24 @@ function applyRule(
     }
     matchedFiles++;
     // A renamed file is listed under both paths whichever one matched: its owners on both sides must see it.
-    for (const n of view.names) if (!paths.includes(n)) paths.push(n);
+    for (const n of view.names) paths.add(n);
   }
   if (matchedFiles === 0) return null;
 
-  const finding: Finding = { rule: rule.id, level: rule.level, paths, message: message(rule, matchedFiles, locations, totals) };
+  const finding: Finding = { rule: rule.id, level: rule.level, paths: [...paths], message: message(rule, matchedFiles, locations, totals) };
   const located = locations.filter((l) => l.line > 0);
   if (located.length > 0) finding.locations = located.map((l) => ({ path: l.path, line: l.line }));
   return finding;
+}
+
+/** Whether one of the file's paths is included by the rule's globs and not excluded. */
+function anyNameMatches(view: FileView, include: Matcher | null, exclude: Matcher | null): boolean {
+  for (let i = 0; i < view.names.length; i++) {
+    const name = view.names[i]!;
+    const lower = view.lowerNames[i]!;
+    if ((!include || include(name, lower)) && !(exclude && exclude(name, lower))) return true;
+  }
+  return false;
 }
 
 function message(

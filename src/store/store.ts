@@ -78,11 +78,20 @@ export interface Store extends Repositories {
   close(): Promise<void>;
 }
 
-/** `DATABASE_URL` and `AGENT_GATE_DATA_DIR` from the environment, as StoreOptions. */
-export function storeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<StoreOptions, "databaseUrl" | "dataDir"> {
+/**
+ * `DATABASE_URL`, `DATABASE_POOL_SIZE` and `AGENT_GATE_DATA_DIR` from the environment, as StoreOptions.
+ * @throws {TypeError} when DATABASE_POOL_SIZE is set but not a positive integer.
+ */
+export function storeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<StoreOptions, "databaseUrl" | "dataDir" | "maxConnections"> {
+  const pool = env.DATABASE_POOL_SIZE?.trim();
+  const maxConnections = pool ? Number(pool) : undefined;
+  if (maxConnections !== undefined && !(Number.isInteger(maxConnections) && maxConnections > 0)) {
+    throw new TypeError(`DATABASE_POOL_SIZE must be a positive integer, got "${pool}"`);
+  }
   return {
     databaseUrl: env.DATABASE_URL?.trim() ? env.DATABASE_URL.trim() : undefined,
     dataDir: env.AGENT_GATE_DATA_DIR?.trim() ? env.AGENT_GATE_DATA_DIR.trim() : DEFAULT_DATA_DIR,
+    maxConnections,
   };
 }
 
