@@ -1,7 +1,7 @@
 import { isBotLogin, sameLogin } from "./agents.js";
 import type { Codeowners } from "./codeowners.js";
 import type { ResolvedPolicy } from "./config.js";
-import { levelRank, maxLevel } from "./risk.js";
+import { levelRank } from "./risk.js";
 import type {
   ApprovalResult,
   Finding,
@@ -47,43 +47,70 @@ export interface BuildRequirementsInput {
 export function buildRequirements(input: BuildRequirementsInput): Requirement[] {
   const { policy, findings, codeowners } = input;
   const from = levelRank(policy.approvals.codeowners.from);
-  const perPath = new Map<string, { levels: RiskLevel[]; rules: Set<string> }>();
+  // Per path: its highest level and its rules in first-seen order (a path is in a handful of findings at most,
+  // so a plain array beats a Set; a large pull request has thousands of paths).
+  const perPath = new Map<string, { level: RiskLevel; rules: string[] }>();
   for (const f of findings) {
     if (levelRank(f.level) < from) continue;
     for (const p of f.paths) {
-      let entry = perPath.get(p);
-      if (!entry) perPath.set(p, (entry = { levels: [], rules: new Set() }));
-      entry.levels.push(f.level);
-      entry.rules.add(f.rule);
+      const entry = perPath.get(p);
+      if (!entry) {
+        perPath.set(p, { level: levelRank(f.level) > 0 ? f.level : "low", rules: [f.rule] });
+        continue;
+      }
+      if (levelRank(f.level) > levelRank(entry.level)) entry.level = f.level;
+      if (!entry.rules.includes(f.rule)) entry.rules.push(f.rule);
     }
   }
 
+  // Owners and their grouping key depend only on the CODEOWNERS line that matched: computed once per line
+  // (and recomputed should a line ever come back with other owners).
+  const byLine = new Map<number, { raw: readonly string[]; owners: string[]; key: string }>();
+  const ownersKey = (owners: string[]) => owners.map((o) => o.toLowerCase()).sort().join(" ");
+  let fallback: { owners: string[]; key: string } | undefined;
   const groups = new Map<string, Omit<Requirement, "id" | "satisfiable" | "reason">>();
   for (const [path, entry] of perPath) {
-    const level = maxLevel(entry.levels);
+    const level = entry.level;
     const match = codeowners.tooLarge ? null : codeowners.ownersOf(path);
-    let owners: string[];
+    let owners: { owners: string[]; key: string };
     let source: OwnerSource;
     let line: number | undefined;
     if (match && match.owners.length > 0) {
-      owners = dedupeOwners(match.owners);
+      let known = byLine.get(match.line);
+      if (!known || !sameList(known.raw, match.owners)) {
+        const deduped = dedupeOwners(match.owners);
+        byLine.set(match.line, (known = { raw: [...match.owners], owners: deduped, key: ownersKey(deduped) }));
+      }
+      owners = known;
       source = "codeowners";
       line = match.line;
     } else if (policy.approvals.fallback.length > 0) {
-      owners = dedupeOwners(policy.approvals.fallback);
+      if (!fallback) {
+        const deduped = dedupeOwners(policy.approvals.fallback);
+        fallback = { owners: deduped, key: ownersKey(deduped) };
+      }
+      owners = fallback;
       source = "fallback";
     } else {
-      owners = [];
+      owners = { owners: [], key: "" };
       source = "unowned";
     }
-    const key = `${source}\u0000${level}\u0000${owners.map((o) => o.toLowerCase()).sort().join(" ")}`;
+    const key = `${source}\u0000${level}\u0000${owners.key}`;
     const group = groups.get(key);
     if (group) {
       group.paths.push(path);
       for (const r of entry.rules) if (!group.rules.includes(r)) group.rules.push(r);
       if (group.codeownersLine !== line) group.codeownersLine = undefined;
     } else {
-      groups.set(key, { paths: [path], level, rules: [...entry.rules], owners, count: policy.approvals.count[level], source, codeownersLine: line });
+      groups.set(key, {
+        paths: [path],
+        level,
+        rules: [...entry.rules],
+        owners: [...owners.owners],
+        count: policy.approvals.count[level],
+        source,
+        codeownersLine: line,
+      });
     }
   }
 
@@ -98,6 +125,12 @@ export function buildRequirements(input: BuildRequirementsInput): Requirement[] 
     }
     return requirement;
   });
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function dedupeOwners(owners: readonly string[]): string[] {

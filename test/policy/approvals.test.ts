@@ -44,6 +44,27 @@ describe("requirements", () => {
     ]);
   });
 
+  it("paths under one CODEOWNERS line group by level, take the highest level per path, keep rules in order", () => {
+    const reqs = buildRequirements({
+      policy: policy("approvals:\n  codeowners: { from: medium }\n"),
+      findings: [
+        { rule: "many-files", level: "medium", paths: ["a/1", "a/2", "a/3"], message: "" },
+        { rule: "infrastructure", level: "high", paths: ["a/2"], message: "" },
+        { rule: "secret-file", level: "critical", paths: ["a/3", "b/1"], message: "" },
+        { rule: "large-change", level: "medium", paths: ["a/3"], message: "" },
+      ],
+      codeowners: codeowners("a/ @Ann @bob @ann\nb/ @ann @BOB\n"),
+    });
+    expect(reqs.map((r) => [r.level, r.paths, r.rules, r.owners, r.codeownersLine])).toEqual([
+      ["critical", ["a/3", "b/1"], ["many-files", "secret-file", "large-change"], ["@Ann", "@bob"], undefined],
+      ["high", ["a/2"], ["many-files", "infrastructure"], ["@Ann", "@bob"], 1],
+      ["medium", ["a/1"], ["many-files"], ["@Ann", "@bob"], 1],
+    ]);
+    // Requirements from the same line do not share one owners array.
+    reqs[1]!.owners.push("@eve");
+    expect(reqs[2]!.owners).toEqual(["@Ann", "@bob"]);
+  });
+
   it("count per level comes from the policy", () => {
     const d = decide({ p: policy("approvals:\n  count: { high: 2 }\n"), owners: "@alice @bob", reviews: [review("alice", "APPROVED")] });
     expect(d.approval.requirements[0]).toMatchObject({ count: 2, approvedBy: ["alice"], met: false, waitingOn: ["@bob"] });
