@@ -1,4 +1,4 @@
-import { bestLiterals, escapeRegExp, requiredLiterals } from "./literals.js";
+import { bestLiterals, literalTester, requiredLiterals } from "./literals.js";
 import type { PatchLine } from "./patch.js";
 
 /**
@@ -41,7 +41,10 @@ function literalsOf(re: RegExp): string[] | null {
 const SECRET_CHECKS = SECRET_PATTERNS.map((p) => ({ ...p, literals: literalsOf(p.re) }));
 const ASSIGNMENT_LITERALS = literalsOf(ASSIGNMENT_RE);
 const ALL_SECRET_LITERALS = [...SECRET_CHECKS.map((p) => p.literals), ASSIGNMENT_LITERALS];
-const SECRET_LITERALS = new RegExp(ALL_SECRET_LITERALS.flatMap((ls) => (ls ?? []).map(escapeRegExp)).join("|") || "(?!)", "i");
+const hasSecretLiteral = literalTester(
+  ALL_SECRET_LITERALS.flatMap((ls) => ls ?? []),
+  true,
+);
 const EVERY_SECRET_HAS_LITERALS = ALL_SECRET_LITERALS.every((ls) => ls !== null);
 
 /**
@@ -49,7 +52,7 @@ const EVERY_SECRET_HAS_LITERALS = ALL_SECRET_LITERALS.every((ls) => ls !== null)
  * reports, so the patch need not even be parsed; true means "look".
  */
 export function mayHoldSecrets(text: string): boolean {
-  return !EVERY_SECRET_HAS_LITERALS || SECRET_LITERALS.test(text);
+  return !EVERY_SECRET_HAS_LITERALS || hasSecretLiteral(text);
 }
 
 /** Unquoted values must look like a token, not code (`e.withCredentials??!1` in minified JavaScript). */
@@ -87,7 +90,7 @@ export function detectSecrets(lines: readonly PatchLine[]): Hit[] {
     if (l.kind !== "add") continue;
     const text = l.text.length > 20_000 ? l.text.slice(0, 20_000) : l.text;
     let kind: string | null = null;
-    const hasLiteral = SECRET_LITERALS.test(text);
+    const hasLiteral = hasSecretLiteral(text);
     for (const p of SECRET_CHECKS) {
       if (p.literals && !hasLiteral) continue;
       if (p.re.test(text)) {

@@ -9,7 +9,7 @@ import picomatch from "picomatch";
 import { describe, expect, it } from "vitest";
 import { detectNewHosts, detectSecrets, mayHoldHosts, mayHoldSecrets } from "../../src/policy/detectors.js";
 import { GLOB_OPTIONS, globMatcher } from "../../src/policy/globs.js";
-import { bestLiterals, requiredLiterals } from "../../src/policy/literals.js";
+import { bestLiterals, literalTester, requiredLiterals } from "../../src/policy/literals.js";
 import { parsePatch } from "../../src/policy/patch.js";
 import type { PatchLine } from "../../src/policy/patch.js";
 import { GATE_CONTROL_PATHS, RECOMMENDED_RULES } from "../../src/policy/preset.js";
@@ -235,5 +235,16 @@ describe("parsePatch", () => {
       "@@ -1 +1 @@\n+\u2028line separator\n+tab\there\n \n-",
     ];
     for (const p of patches) expect(parsePatch(p), JSON.stringify(p)).toEqual(referenceParsePatch(p));
+  });
+});
+
+describe("literalTester", () => {
+  it("finds any literal, case-insensitively when asked, in texts short and long", () => {
+    const t = literalTester(["gh", "github_pat_", "AKIA", "hooks.slack.com", "x|y"], true);
+    expect(["", "nothing here", "a".repeat(10_000)].map(t)).toEqual([false, false, false]);
+    expect(["GH", "xakiax", `${"z".repeat(5000)}Hooks.Slack.Com`, "a x|y b", "github_pat_1"].map(t)).toEqual([true, true, true, true, true]);
+    const exact = literalTester(["AKIA"], false);
+    expect([exact("AKIA1"), exact("akia1")]).toEqual([true, false]);
+    expect(literalTester([], true)("anything")).toBe(false);
   });
 });
