@@ -2,9 +2,16 @@
  * The App's `GateStore` on the database (Postgres or PGlite): what `MemoryGateStore` keeps in memory, kept in
  * the store's tables so that it survives restarts and is shared by every App process on one database.
  *
- * - `withPullRequestLock` is one database transaction holding the PR's advisory lock (`store.withPullRequestLock`):
- *   two App processes evaluating one PR run one after the other, and the second sees the head the first observed.
- * - Everything an evaluation writes (delivery row, head, review requests, triggered-by, evaluation and approvals,
+ * - `withPullRequestLock` holds the PR's advisory lock for the whole evaluation: two App processes evaluating one
+ *   PR run one after the other, and the second sees the head the first observed.
+ * - On Postgres the lock is a session-level one (`store.withPullRequestSessionLock`) and no connection is held
+ *   while the evaluation waits on GitHub (seconds: one write a second per installation): reads go to the pool,
+ *   writes are queued and committed in one short transaction at the end. Holding a pooled transaction for the
+ *   whole round trip capped the App at (pool size) evaluations in flight: about 40 deliveries/s with 60
+ *   connections in `npm run bench`. The head observation (`isStale`) is written at once: heads only move
+ *   forward, and the evaluation's second look must see its first.
+ * - On PGlite (one connection, one process) the evaluation is one transaction holding the lock, as before.
+ * - Everything else an evaluation writes (delivery row, review requests, triggered-by, evaluation and approvals,
  *   audit entries) commits together when the evaluation ends, or not at all.
  * - Audit entries are buffered and appended right before the commit: appending takes the chain's global lock
  *   until the commit, so taking it last keeps other pull requests' evaluations from waiting on GitHub calls.
@@ -75,6 +82,12 @@ export function approvalsOf(record: DecisionRecord): ApprovalInput[] {
     });
 }
 
+/**
+ * `deliveries.begin` takes a delivery again when its earlier attempt failed or was left pending this long (a
+ * crashed process): the same rule, decided here from a read because the row is written at the end.
+ */
+const STALE_PENDING_MS = 10 * 60 * 1000;
+
 /** What one `withPullRequestLock` call has seen and must write; survives a rollback so a failure can be recorded. */
 class Session {
   readonly repository: string;
@@ -83,6 +96,8 @@ class Session {
   /** Decisions published on GitHub during this call (replayed after a rollback: they did happen). */
   readonly decisions: DecisionRecord[] = [];
   audit: AuditAppend[] = [];
+  /** Writes queued by `bufferedScope`, in the order the evaluation made them. */
+  readonly ops: Array<(tx: StoreTx) => Promise<void>> = [];
 
   constructor(readonly key: PullRequestKey) {
     this.repository = repositoryName(key);
@@ -167,6 +182,74 @@ class Session {
     }
   }
 
+  /** Runs the queued writes and appends the audit entries, in one transaction. */
+  async commit(tx: StoreTx): Promise<void> {
+    for (const op of this.ops) await op(tx);
+    await this.flush(tx);
+  }
+
+  /**
+   * The scope outside a transaction (the PR's session lock is held): reads and the head observation go to the
+   * store at once, other writes are queued for `commit`. Reads that follow a queued write of the same call see it.
+   */
+  bufferedScope(store: Store): PullRequestScope {
+    const { repository } = this;
+    const number = this.key.number;
+    const installationId = this.key.installationId ?? null;
+    const pendingOwners: string[] = [];
+    let pendingTrigger: string | undefined;
+    return {
+      isDeliveryDone: async (deliveryId, event) => {
+        const { event: name, action } = splitEvent(event);
+        const delivery = { guid: deliveryId, installationId, event: name, action };
+        this.delivery = delivery;
+        const previous = await store.deliveries.get(deliveryId, installationId);
+        const takenAgain = previous !== null && (previous.outcome === "failed" || (previous.outcome === "pending" && previous.receivedAt.getTime() < Date.now() - STALE_PENDING_MS));
+        if (previous === null || takenAgain) {
+          this.ops.push(async (tx) => {
+            await tx.deliveries.begin(delivery);
+          });
+          return false;
+        }
+        this.entry("delivery_duplicate", { event: name, action, previousOutcome: previous.outcome, firstReceivedAt: previous.receivedAt.toISOString() }, deliveryId);
+        this.delivery = undefined;
+        return true;
+      },
+      markDeliveryDone: (deliveryId, outcome) => {
+        this.ops.push((tx) => tx.deliveries.finish(deliveryId, installationId, deliveryOutcome(outcome)));
+        return Promise.resolve();
+      },
+      isStale: async (headSha, headUpdatedAt) => {
+        this.headSha = headSha;
+        return store.evaluations.isStale(repository, number, headSha, headUpdatedAt);
+      },
+      requestedOwners: async () => new Set([...(await store.reviewRequests.listFor(repository, number)), ...pendingOwners]),
+      recordReviewRequests: (owners) => {
+        const headSha = this.headSha;
+        pendingOwners.push(...owners.map((o) => o.trim().toLowerCase()));
+        this.ops.push(async (tx) => {
+          const added = await tx.reviewRequests.record(repository, number, owners, headSha);
+          if (added.length > 0) this.entry("review_requested", { owners: added, headSha: headSha ?? null });
+        });
+        return Promise.resolve();
+      },
+      firstTriggeredBy: async (seen) => {
+        const recorded = (await store.triggers.firstTriggeredBy(repository, number, undefined)) ?? pendingTrigger;
+        if (recorded !== undefined || seen === undefined || seen === "") return recorded;
+        pendingTrigger = seen;
+        this.ops.push(async (tx) => {
+          await tx.triggers.firstTriggeredBy(repository, number, seen);
+        });
+        return seen;
+      },
+      recordDecision: (record) => {
+        this.decisions.push(record);
+        this.ops.push((tx) => this.writeDecision(tx, record));
+        return Promise.resolve();
+      },
+    };
+  }
+
   scope(tx: StoreTx): PullRequestScope {
     const { repository } = this;
     const number = this.key.number;
@@ -217,6 +300,17 @@ export class DatabaseGateStore implements GateStore {
   async withPullRequestLock<T>(key: PullRequestKey, fn: (scope: PullRequestScope) => Promise<T>): Promise<T> {
     const session = new Session(key);
     try {
+      if (this.store.driver === "postgres") {
+        return await this.store.withPullRequestSessionLock(session.repository, key.number, async (lock) => {
+          const result = await fn(session.bufferedScope(this.store));
+          await this.store.transaction(async (tx) => {
+            // Published under the lock; committed only if it is still ours (a lost connection releases it).
+            await lock.assertHeld();
+            await session.commit(tx);
+          });
+          return result;
+        });
+      }
       return await this.store.withPullRequestLock(session.repository, key.number, async (tx) => {
         const result = await fn(session.scope(tx));
         await session.flush(tx);

@@ -42,6 +42,75 @@ export interface StoreOptions {
   migrationsFolder?: string | undefined;
 }
 
+export interface HeldLock {
+  /** @throws when the lock is no longer held (its connection was lost, so Postgres released it). */
+  assertHeld(): Promise<void>;
+}
+
+/** Session-level advisory locks of one process: one reserved connection holds them all. */
+interface SessionLocks {
+  acquire(key: string): Promise<HeldLock & { release(): Promise<void> }>;
+  close(): Promise<void>;
+}
+
+/** PGlite is one process with one connection: the in-process queue is the whole lock. */
+const IN_PROCESS_ONLY: SessionLocks = {
+  acquire: () => Promise.resolve({ assertHeld: () => Promise.resolve(), release: () => Promise.resolve() }),
+  close: () => Promise.resolve(),
+};
+
+function postgresSessionLocks(client: postgres.Sql): SessionLocks {
+  const ns = LOCK_NAMESPACE.pullRequest;
+  let reserved: Promise<postgres.ReservedSql> | undefined;
+  const connection = () =>
+    (reserved ??= client.reserve().catch((error: unknown) => {
+      reserved = undefined;
+      throw error;
+    }));
+  // A failed statement on the lock connection means it may be gone (and its locks with it): reserve a new one.
+  const query = async <T extends postgres.Row>(text: string, key: string): Promise<T[]> => {
+    const current = connection();
+    const conn = await current;
+    try {
+      return (await conn.unsafe(text, [key])) as unknown as T[];
+    } catch (error) {
+      if (reserved === current) {
+        reserved = undefined;
+        conn.release();
+      }
+      throw error;
+    }
+  };
+  return {
+    async acquire(key) {
+      for (;;) {
+        const [row] = await query<{ ok: boolean }>(`select pg_try_advisory_lock(${ns}, hashtext($1)) as ok`, key);
+        if (row?.ok) break;
+        // Another process evaluates this pull request. Wait in Postgres's queue for it to finish, on a pooled
+        // connection for the wait only (the shared lock connection must not block), then try again.
+        await client.begin((tx) => tx.unsafe(`select pg_advisory_xact_lock(${ns}, hashtext($1))`, [key]));
+      }
+      return {
+        async assertHeld() {
+          const [row] = await query<{ held: boolean }>(
+            `select exists(select 1 from pg_locks where locktype = 'advisory' and pid = pg_backend_pid() and granted and classid = ${ns}::oid and objid = hashtext($1)::oid and objsubid = 2) as held`,
+            key,
+          );
+          if (!row?.held) throw new Error(`lost the advisory lock of ${key} (its database connection was closed)`);
+        },
+        async release() {
+          await query(`select pg_advisory_unlock(${ns}, hashtext($1))`, key).catch(() => {});
+        },
+      };
+    },
+    async close() {
+      const current = reserved;
+      reserved = undefined;
+      if (current) (await current.catch(() => undefined))?.release();
+    },
+  };
+}
+
 export interface PingResult {
   ok: boolean;
   driver: "postgres" | "pglite";
@@ -72,6 +141,15 @@ export interface Store extends Repositories {
    * the other; the second sees what the first committed. Check `tx.evaluations.isStale(...)` before publishing.
    */
   withPullRequestLock<T>(repository: string, pullRequest: number, fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /**
+   * Serialised per pull request like `withPullRequestLock` (the same lock key, so the two exclude each other),
+   * but without a transaction and without holding a pool connection while `fn` runs: on Postgres a session-level
+   * advisory lock, taken with pg_try_advisory_lock on the one connection each store reserves for its locks (while
+   * another process holds it, the caller waits in Postgres's lock queue on a pooled connection). `fn` writes
+   * through the store or its own short `transaction`, and calls `lock.assertHeld()` before committing: the lock
+   * goes when its connection does. PGlite: the in-process queue only.
+   */
+  withPullRequestSessionLock<T>(repository: string, pullRequest: number, fn: (lock: HeldLock) => Promise<T>): Promise<T>;
   /** For /healthz: never throws. */
   ping(): Promise<PingResult>;
   /** Closes the pool or the PGlite instance. Idempotent. */
@@ -232,6 +310,7 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
   let db: Db;
   let driver: "postgres" | "pglite";
   let closeClient: () => Promise<void>;
+  let sessionLocks = IN_PROCESS_ONLY;
 
   if (usesPostgres(options)) {
     if (options.migrate) await migrate({ ...options, migrationsFolder });
@@ -239,7 +318,12 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
     await probePostgres(client, options.databaseUrl);
     db = drizzlePostgres(client, { schema }) as unknown as Db;
     driver = "postgres";
-    closeClient = () => client.end({ timeout: 5 });
+    sessionLocks = postgresSessionLocks(client);
+    const locks = sessionLocks;
+    closeClient = async () => {
+      await locks.close();
+      await client.end({ timeout: 5 });
+    };
     options.log?.(`database: Postgres at ${describeDatabaseUrl(options.databaseUrl)}`);
   } else {
     const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
@@ -303,6 +387,19 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
           return fn(tx);
         }),
       );
+    },
+    withPullRequestSessionLock(repository, pullRequest, fn) {
+      if (!Number.isInteger(pullRequest) || pullRequest < 1) throw new TypeError("pullRequest must be a positive integer");
+      const key = pullRequestLockKey(repository, pullRequest);
+      return prLocks.run(key, async () => {
+        if (closed) throw new StoreUsageError("the store is closed");
+        const lock = await sessionLocks.acquire(key);
+        try {
+          return await fn(lock);
+        } finally {
+          await lock.release();
+        }
+      });
     },
     async ping() {
       try {
