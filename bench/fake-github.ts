@@ -49,6 +49,10 @@ export interface FakeRequest {
   method: string;
   path: string;
   status: number;
+  /** The installation whose token authenticated the request (each installation gets its own token). */
+  installation?: number | undefined;
+  /** performance.now() when the request arrived. */
+  at: number;
 }
 
 export interface FakeRepoContent {
@@ -161,7 +165,8 @@ export class FakeGitHub {
       extra.etag = etag;
       if (req.headers["if-none-match"] === etag) code = 304;
     }
-    this.requests.push({ method: req.method ?? "GET", path: url.pathname.replace(/^\/api\/v3/, "") + url.search, status: code });
+    const token = /^(?:token|bearer) ghs_bench_(\d+)$/i.exec(req.headers.authorization ?? "");
+    this.requests.push({ method: req.method ?? "GET", path: url.pathname.replace(/^\/api\/v3/, "") + url.search, status: code, installation: token ? Number(token[1]) : undefined, at: performance.now() });
     // FAKE_GITHUB_TRACE=1 prints each request with a timestamp (how the write spacing in section 3 was seen).
     if (process.env.FAKE_GITHUB_TRACE) console.error(`${(performance.now() / 1000).toFixed(3)} ${req.method} ${url.pathname} ${code}`);
     res.writeHead(code, { "content-type": typeof body === "string" ? "text/plain; charset=utf-8" : "application/json; charset=utf-8", ...extra });
@@ -175,8 +180,8 @@ export class FakeGitHub {
     const body = raw ? (JSON.parse(raw) as Record<string, any>) : {};
     let m: RegExpExecArray | null;
 
-    if (method === "POST" && /^\/app\/installations\/\d+\/access_tokens$/.test(path)) {
-      return this.#send(req, res, 201, { token: "ghs_bench", expires_at: new Date(Date.now() + 3_600_000).toISOString(), permissions: {} });
+    if (method === "POST" && (m = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path))) {
+      return this.#send(req, res, 201, { token: `ghs_bench_${m[1]}`, expires_at: new Date(Date.now() + 3_600_000).toISOString(), permissions: {} });
     }
     if (method === "GET" && (m = /^\/repos\/([^/]+)\/([^/]+)\/contents\/(.+)$/.exec(path))) {
       const text = this.content.files[m[3]!];

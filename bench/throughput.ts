@@ -5,8 +5,15 @@
  *
  * Each pull request gets `opened`, then (after the answer) an approving review; a tenth of the deliveries are
  * redeliveries of earlier ones (same `X-GitHub-Delivery`), half sent while the original is still running.
+ *
+ * How the pull requests are spread over installations decides the ceiling, not the App: Octokit's throttling
+ * (GitHub's secondary-rate-limit guidance) spaces one installation's content-creating requests 1 s apart, and a
+ * delivery makes about 1.35 writes, so one installation publishes at most ~0.7 deliveries a second whatever the
+ * App does. A burst of N deliveries a second is only possible spread over at least ~1.35 N installations, e.g. an
+ * App installed in many organisations; `prsPerInstallation` (default 1) sets the spread.
  */
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
@@ -23,6 +30,8 @@ export interface ThroughputOptions {
   deliveries: number;
   /** Deliveries in flight at once. */
   concurrency?: number;
+  /** Pull requests per installation (default 1: every pull request in its own installation). */
+  prsPerInstallation?: number;
 }
 
 export interface ThroughputResult {
@@ -38,10 +47,29 @@ export interface ThroughputResult {
   latencyMs: { p50: number; p99: number; max: number };
   statuses: Record<string, number>;
   serverPeakRss: number | null;
+  /** CPU seconds the server used from start-up to the end of the burst (Linux). */
+  serverCpuSeconds: number | null;
   githubRequests: number;
   checkRuns: number;
+  installations: number;
+  /** Content-creating requests GitHub received, and the most of them in any one second (all installations). */
+  writes: number;
+  peakWritesPerSecond: number;
+  /** The closest two writes of one installation arrived this far apart (the limiter spaces them 1 s). */
+  minWriteGapSeconds: number | null;
   db: { deliveries: number; processed: number; evaluations: number; distinctEvaluated: number; missing: number; duplicated: number } | null;
   dbError?: string;
+}
+
+/** CPU seconds (user + system) a Linux process has used so far; null elsewhere. */
+function cpuSeconds(pid: number): number | null {
+  try {
+    // Fields after the command name (which is in parentheses and may hold spaces): utime and stime are 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
 }
 
 async function freePort(): Promise<number> {
@@ -69,6 +97,8 @@ async function waitForHealth(url: string, child: { exitCode: number | null }, ti
 
 export async function benchThroughput(options: ThroughputOptions): Promise<{ markdown: string; result: ThroughputResult }> {
   const concurrency = options.concurrency ?? 256;
+  const prsPerInstallation = Math.max(1, Math.floor(options.prsPerInstallation ?? 1));
+  const installationOf = (i: number) => 10_000 + Math.floor(i / prsPerInstallation);
   const fake = fakeGitHub();
   const host = await fake.start();
   const dbName = `agent_gate_bench_${randomBytes(6).toString("hex")}`;
@@ -78,7 +108,9 @@ export async function benchThroughput(options: ThroughputOptions): Promise<{ mar
   dbUrl.pathname = `/${dbName}`;
   const port = await freePort();
   let stderr = "";
-  const server = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/app/server.ts")], {
+  // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server (NODE_OPTIONS refuses --cpu-prof).
+  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const server = spawn(process.execPath, [...nodeArgs, "--import", "tsx", join(ROOT, "src/app/server.ts")], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -133,17 +165,17 @@ export async function benchThroughput(options: ThroughputOptions): Promise<{ mar
     const chains: Array<() => Promise<void>> = [];
     for (let i = 0; i < pullRequests; i++) {
       chains.push(async () => {
-        // Each PR in its own installation: see the note in the table (Octokit spaces one installation's writes 1 s apart).
+        // Spread over installations: see the note above the table (one installation's writes are spaced 1 s apart).
         const p = newPull(fake, i + 1, 3, { repo: `service-${i % 50}` });
         const opened = pullRequestEvent(p, "opened");
-        opened.payload.installation.id = 10_000 + i;
+        opened.payload.installation.id = installationOf(i);
         const openedId = randomUUID();
         uniqueIds.add(openedId);
         const concurrentDuplicate = 2 * i < redeliveries;
         await Promise.all([send(openedId, opened), concurrentDuplicate ? send(openedId, opened) : Promise.resolve()]);
         review(p, "dba-alice");
         const approval = reviewEvent(p, "dba-alice");
-        approval.payload.installation.id = 10_000 + i;
+        approval.payload.installation.id = installationOf(i);
         const reviewId = randomUUID();
         uniqueIds.add(reviewId);
         await send(reviewId, approval);
@@ -195,6 +227,21 @@ export async function benchThroughput(options: ThroughputOptions): Promise<{ mar
       await sql.end({ timeout: 5 });
     }
     const serverPeak = server.pid === undefined ? null : peakRss(server.pid);
+    const serverCpu = server.pid === undefined ? null : cpuSeconds(server.pid);
+    const writes = fake.requests.filter((r) => r.method !== "GET" && !r.path.startsWith("/app/"));
+    const byInstallation = new Map<number, number[]>();
+    for (const w of writes) if (w.installation !== undefined) byInstallation.set(w.installation, [...(byInstallation.get(w.installation) ?? []), w.at]);
+    let minGap: number | null = null;
+    for (const times of byInstallation.values()) {
+      times.sort((a, b) => a - b);
+      for (let k = 1; k < times.length; k++) minGap = Math.min(minGap ?? Number.POSITIVE_INFINITY, times[k]! - times[k - 1]!);
+    }
+    const writeTimes = writes.map((w) => w.at).sort((a, b) => a - b);
+    let peakWrites = 0;
+    for (let lo = 0, hi = 0; hi < writeTimes.length; hi++) {
+      while (writeTimes[hi]! - writeTimes[lo]! >= 1000) lo++;
+      peakWrites = Math.max(peakWrites, hi - lo + 1);
+    }
     result = {
       deliveries: sent,
       unique: uniqueIds.size,
@@ -206,8 +253,13 @@ export async function benchThroughput(options: ThroughputOptions): Promise<{ mar
       latencyMs: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: Math.max(...latencies) },
       statuses,
       serverPeakRss: serverPeak,
+      serverCpuSeconds: serverCpu,
       githubRequests: fake.requests.length,
       checkRuns: fake.checkRuns.length,
+      installations: installationOf(pullRequests - 1) - installationOf(0) + 1,
+      writes: writes.length,
+      peakWritesPerSecond: peakWrites,
+      minWriteGapSeconds: minGap === null ? null : minGap / 1000,
       db,
       ...(dbError ? { dbError } : {}),
     };
@@ -233,9 +285,11 @@ export async function benchThroughput(options: ThroughputOptions): Promise<{ mar
     `A burst of ${r.deliveries.toLocaleString("en")} signed deliveries (HMAC-SHA256, as GitHub signs them) over HTTP to \`src/app/server.ts\` (\`npm start\`) in a child process, ` +
       `with a fresh Postgres database and the fake GitHub API; ${r.concurrency} deliveries in flight at most. ${r.pullRequests.toLocaleString("en")} pull requests each get \`opened\`, ` +
       `then an approving review once \`opened\` is answered; ${r.deliveries - r.unique} deliveries are redeliveries (same \`X-GitHub-Delivery\`), half of them sent while the original runs. ` +
-      "Each pull request is in its own installation. Octokit's throttling plugin (on in the server, as Probot configures it) spaces content-creating requests 1 s apart (GitHub's secondary-limit guidance); " +
-      "in this server the spacing applies across installations too (check runs of three different installations were created exactly 1.0 s apart in a trace), " +
-      `so the whole process publishes about one write a second: that, not the App's own work, sets the rate below. At that rate a burst of 2,000 deliveries (about 2,700 writes) would take about ${Math.round((2_000 * 1.35) / 60)} minutes.`,
+      `The ${r.pullRequests.toLocaleString("en")} pull requests are spread over ${r.installations.toLocaleString("en")} installation${r.installations === 1 ? "" : "s"} (${r.installations === r.pullRequests ? "one each" : `${(r.pullRequests / r.installations).toFixed(0)} each`}). ` +
+      "The spread sets the ceiling: Octokit's throttling plugin (on in the server, as Probot configures it) spaces one installation's content-creating requests 1 s apart, GitHub's secondary-rate-limit guidance, " +
+      `and a delivery made ${(r.writes / r.deliveries).toFixed(2)} writes, so one installation publishes at most ~${(r.deliveries / r.writes).toFixed(1)} deliveries a second whatever the App does; N deliveries a second need a burst spread over at least ~${(r.writes / r.deliveries).toFixed(2)} N installations (an App installed across many organisations). ` +
+      `Measured at the fake GitHub: ${r.writes.toLocaleString("en")} writes, up to ${r.peakWritesPerSecond} in one second across installations, ` +
+      `${r.minWriteGapSeconds === null ? "no installation wrote twice" : `the closest two writes of one installation arrived ${r.minWriteGapSeconds.toFixed(2)} s apart (the limiter starts them 1 s apart; a busy event loop delays some sends more than others)`}.`,
     "",
     table(
       ["deliveries", "seconds (all decided)", "deliveries/s", "target", "HTTP p50 ms", "HTTP p99 ms", "max ms", "server peak RSS MiB", "HTTP statuses", "GitHub requests"],
@@ -258,6 +312,9 @@ export async function benchThroughput(options: ThroughputOptions): Promise<{ mar
       ],
     ),
     "",
+    r.serverCpuSeconds === null
+      ? ""
+      : `The server used ${r.serverCpuSeconds.toFixed(1)} s of CPU from start-up to the last decision (${((r.serverCpuSeconds * 1000) / r.deliveries).toFixed(1)} ms a delivery, start-up included; one Node process uses one core). `,
     dbLine,
   ].join("\n");
   return { markdown, result: r };
