@@ -34,8 +34,7 @@ const jsonFile = arg("--json");
 const sizes = smoke
   ? { rules: 200, files: 100, naiveSample: 50, runs: 3, realRepos: 1, requestSizes: [5], deliveries: 4, telemetryMb: [1, 2] }
   : { rules: 5_000, files: 3_000, naiveSample: 300, runs: 25, realRepos: Number.POSITIVE_INFINITY, requestSizes: [50, 500, 3_000], deliveries: 2_000, telemetryMb: [5, 50, 200] };
-// The server publishes about one write a second (see section 3), so the full burst is bounded unless asked for.
-sizes.deliveries = Number(arg("--deliveries") ?? (smoke ? sizes.deliveries : 120));
+sizes.deliveries = Number(arg("--deliveries") ?? sizes.deliveries);
 
 function machine(): string {
   const cpu = cpus();
