@@ -12,7 +12,7 @@
  * Inside a transaction callback use only `tx` (the store throws StoreUsageError otherwise).
  * The App itself goes through `DatabaseGateStore` (gate-store.ts), the services' `GateStore` seam over this flow.
  */
-export { openStore, migrate, storeOptionsFromEnv, defaultMigrationsFolder, pullRequestLockKey, MEMORY_DATA_DIR, DEFAULT_DATA_DIR } from "./store.js";
+export { openStore, migrate, storeOptionsFromEnv, defaultMigrationsFolder, pullRequestLockKey, MEMORY_DATA_DIR, DEFAULT_DATA_DIR, MIN_POOL_SIZE } from "./store.js";
 export type { Store, StoreTx, StoreOptions, PingResult } from "./store.js";
 export { StoreUnavailableError, StoreUsageError } from "./errors.js";
 export { AUDIT_KINDS, GENESIS_HASH, auditHash, auditMaterial } from "./audit.js";

@@ -59,9 +59,23 @@ const IN_PROCESS_ONLY: SessionLocks = {
   close: () => Promise.resolve(),
 };
 
-function postgresSessionLocks(client: postgres.Sql): SessionLocks {
+/** Smallest pool that can hold the lock connection, one waiter and one evaluation's statements at once. */
+export const MIN_POOL_SIZE = 3;
+/** A wait in Postgres's lock queue gives its pooled connection back after this long, then tries again. */
+const LOCK_WAIT_TIMEOUT = "2s";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function isLockTimeout(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "55P03";
+}
+
+function postgresSessionLocks(client: postgres.Sql, poolSize: number): SessionLocks {
   const ns = LOCK_NAMESPACE.pullRequest;
   let reserved: Promise<postgres.ReservedSql> | undefined;
+  // One connection is the lock connection; leave at least one more for the lock holders' own statements.
+  const waitSlots = Math.max(1, poolSize - 2);
+  let waiting = 0;
   const connection = () =>
     (reserved ??= client.reserve().catch((error: unknown) => {
       reserved = undefined;
@@ -76,6 +90,8 @@ function postgresSessionLocks(client: postgres.Sql): SessionLocks {
     } catch (error) {
       if (reserved === current) {
         reserved = undefined;
+        // The connection may still be alive and hold other PRs' locks: drop them before it goes back to the pool.
+        await conn.unsafe("select pg_advisory_unlock_all()").catch(() => undefined);
         conn.release();
       }
       throw error;
@@ -87,8 +103,25 @@ function postgresSessionLocks(client: postgres.Sql): SessionLocks {
         const [row] = await query<{ ok: boolean }>(`select pg_try_advisory_lock(${ns}, hashtext($1)) as ok`, key);
         if (row?.ok) break;
         // Another process evaluates this pull request. Wait in Postgres's queue for it to finish, on a pooled
-        // connection for the wait only (the shared lock connection must not block), then try again.
-        await client.begin((tx) => tx.unsafe(`select pg_advisory_xact_lock(${ns}, hashtext($1))`, [key]));
+        // connection for the wait only (the shared lock connection must not block), then try again. Waiters may
+        // never take the whole pool, and each wait is bounded: otherwise two processes, each holding PRs the
+        // other waits on, could fill each other's pools with waiters and never commit (a deadlock Postgres
+        // cannot see, since the holders wait on their client's pool, not on a lock).
+        if (waiting >= waitSlots) {
+          await sleep(25 + Math.random() * 50);
+          continue;
+        }
+        waiting++;
+        try {
+          await client.begin(async (tx) => {
+            await tx.unsafe(`set local lock_timeout = '${LOCK_WAIT_TIMEOUT}'`);
+            await tx.unsafe(`select pg_advisory_xact_lock(${ns}, hashtext($1))`, [key]);
+          });
+        } catch (error) {
+          if (!isLockTimeout(error)) throw error;
+        } finally {
+          waiting--;
+        }
       }
       return {
         async assertHeld() {
@@ -158,13 +191,13 @@ export interface Store extends Repositories {
 
 /**
  * `DATABASE_URL`, `DATABASE_POOL_SIZE` and `AGENT_GATE_DATA_DIR` from the environment, as StoreOptions.
- * @throws {TypeError} when DATABASE_POOL_SIZE is set but not a positive integer.
+ * @throws {StoreUnavailableError} when DATABASE_POOL_SIZE is set but not an integer of at least MIN_POOL_SIZE.
  */
 export function storeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<StoreOptions, "databaseUrl" | "dataDir" | "maxConnections"> {
   const pool = env.DATABASE_POOL_SIZE?.trim();
   const maxConnections = pool ? Number(pool) : undefined;
-  if (maxConnections !== undefined && !(Number.isInteger(maxConnections) && maxConnections > 0)) {
-    throw new TypeError(`DATABASE_POOL_SIZE must be a positive integer, got "${pool}"`);
+  if (maxConnections !== undefined && !(Number.isInteger(maxConnections) && maxConnections >= MIN_POOL_SIZE)) {
+    throw new StoreUnavailableError(`DATABASE_POOL_SIZE must be an integer of at least ${MIN_POOL_SIZE}, got "${pool}"`, "DATABASE_POOL_SIZE");
   }
   return {
     databaseUrl: env.DATABASE_URL?.trim() ? env.DATABASE_URL.trim() : undefined,
@@ -192,7 +225,16 @@ function pgliteTarget(dataDir: string): string {
   return dataDir === MEMORY_DATA_DIR ? "pglite:memory" : `pglite:${dataDir}`;
 }
 
+/** @throws {StoreUnavailableError} when the URL cannot be parsed (postgres.js's own error would echo the password). */
 function connectPostgres(url: string, options: StoreOptions, max: number): postgres.Sql {
+  try {
+    return openPostgres(url, options, max);
+  } catch (error) {
+    throw new StoreUnavailableError("DATABASE_URL is not a valid Postgres URL", "(unparseable DATABASE_URL)", { cause: error });
+  }
+}
+
+function openPostgres(url: string, options: StoreOptions, max: number): postgres.Sql {
   return postgres(url, {
     max,
     connect_timeout: options.connectTimeoutSeconds ?? 10,
@@ -313,12 +355,16 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
   let sessionLocks = IN_PROCESS_ONLY;
 
   if (usesPostgres(options)) {
+    const poolSize = options.maxConnections ?? 10;
+    if (!(Number.isInteger(poolSize) && poolSize >= MIN_POOL_SIZE)) {
+      throw new StoreUnavailableError(`the Postgres pool needs at least ${MIN_POOL_SIZE} connections, got ${poolSize}`, describeDatabaseUrl(options.databaseUrl));
+    }
     if (options.migrate) await migrate({ ...options, migrationsFolder });
-    const client = connectPostgres(options.databaseUrl, options, options.maxConnections ?? 10);
+    const client = connectPostgres(options.databaseUrl, options, poolSize);
     await probePostgres(client, options.databaseUrl);
     db = drizzlePostgres(client, { schema }) as unknown as Db;
     driver = "postgres";
-    sessionLocks = postgresSessionLocks(client);
+    sessionLocks = postgresSessionLocks(client, poolSize);
     const locks = sessionLocks;
     closeClient = async () => {
       await locks.close();
