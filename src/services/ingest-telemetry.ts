@@ -204,10 +204,11 @@ export async function ingestTelemetry(deps: TelemetryDeps, target: TelemetryTarg
   if (!pr) throw new Error("provenance accepted telemetry without a pull request");
 
   const listing = await github.listPullRequestFiles(repo, pr.number);
-  // A run on the PR's own head ran the workflow file as the PR has it: when the PR changes that file, the
-  // workflow itself could have written whatever transcript it liked.
-  if (run.headSha === pr.headSha && changesFile(listing.files, workflow)) {
-    const reasons = [`the pull request changes ${workflow}, the workflow that produced this telemetry, so its run cannot vouch for it`];
+  // A run on the PR's own head ran the workflow as the PR has it: when the PR changes that file, or any
+  // workflow or local action it could call, the run itself could have written whatever transcript it liked.
+  const tampered = run.headSha === pr.headSha ? changedWorkflowFiles(listing.files, workflow) : [];
+  if (tampered.length > 0) {
+    const reasons = [`the pull request changes ${tampered.slice(0, 5).join(", ")}, which the workflow that produced this telemetry runs, so its run cannot vouch for it`];
     return reject(deps, log, target, { ...base, pullRequest: pr.number, headSha: judgedHead, reasons });
   }
 
@@ -417,8 +418,10 @@ function sameName(a: string | undefined, b: string): boolean {
   return a !== undefined && a.toLowerCase() === b.toLowerCase();
 }
 
-function changesFile(files: ReadonlyArray<{ filename: string; previous_filename?: string | undefined }>, path: string): boolean {
-  return files.some((f) => f.filename === path || f.previous_filename === path);
+/** The workflow itself, other workflows (reusable ones it calls) and local actions: what a run executes. */
+function changedWorkflowFiles(files: ReadonlyArray<{ filename: string; previous_filename?: string | undefined }>, workflow: string): string[] {
+  const runs = (path: string | undefined) => path !== undefined && (path === workflow || /^\.github\/(workflows|actions)\//i.test(path));
+  return files.filter((f) => runs(f.filename) || runs(f.previous_filename)).map((f) => f.filename);
 }
 
 /** Most workflow runs are CI, not agents: their skips log at debug so they do not drown the App's log. */

@@ -343,7 +343,20 @@ describe("workflow_run.completed: a plain transcript from an agent not using our
     expect(requests.writes).toEqual([]);
     expect(telemetry.runs).toEqual([expect.objectContaining({ accepted: false, pullRequest: PR_NUMBER })]);
     expect(telemetry.audit.map((a) => a.kind)).toEqual(["telemetry_rejected"]);
-    expect(rejections(lines)[0]!.msg).toContain(`the pull request changes ${WORKFLOW}, the workflow that produced this telemetry`);
+    expect(rejections(lines)[0]!.msg).toContain(`the pull request changes ${WORKFLOW}, which the workflow that produced this telemetry runs`);
+  });
+
+  it("invariant 7 (provenance): ... or changes a local action the workflow could run", async () => {
+    const { probot, telemetry, lines, policy } = await app();
+    const zip = transcriptZip("codex.jsonl", telemetryFixture("codex.jsonl"));
+    nockUpToDownload(policy, zip, { name: "codex-transcript" });
+    nockGetPull(pullRequestJson());
+    nockPolicyFile(policy);
+    nockListFiles([{ filename: "src/api/client.ts" }, { filename: ".github/actions/run-agent/action.yml", patch: "@@ -1 +1 @@\n-a\n+b" }]);
+    await probot.receive({ id: "d-tel-codex-action", ...workflowRunEvent({ headSha: HEAD_SHA, headBranch: "agent/run-1", pullRequests: [{ number: PR_NUMBER, headSha: HEAD_SHA }] }) });
+    expect(requests.writes).toEqual([]);
+    expect(telemetry.audit.map((a) => a.kind)).toEqual(["telemetry_rejected"]);
+    expect(rejections(lines)[0]!.msg).toContain("the pull request changes .github/actions/run-agent/action.yml");
   });
 });
 
