@@ -23,7 +23,7 @@ import type { DecisionRecord, GateStore, PullRequestKey, PullRequestScope } from
 import type { AuditAppend } from "./audit.js";
 import { inputsDigest } from "./canonical.js";
 import type { ApprovalInput, DeliveryOutcome } from "./repositories.js";
-import type { Store, StoreTx } from "./store.js";
+import type { HeldLock, Store, StoreTx } from "./store.js";
 
 export interface DatabaseGateStoreOptions {
   /** Told when even the failure of an evaluation could not be recorded (the database is probably gone). */
@@ -192,7 +192,7 @@ class Session {
    * The scope outside a transaction (the PR's session lock is held): reads and the head observation go to the
    * store at once, other writes are queued for `commit`. Reads that follow a queued write of the same call see it.
    */
-  bufferedScope(store: Store): PullRequestScope {
+  bufferedScope(store: Store, lock: HeldLock): PullRequestScope {
     const { repository } = this;
     const number = this.key.number;
     const installationId = this.key.installationId ?? null;
@@ -220,6 +220,9 @@ class Session {
         return Promise.resolve();
       },
       isStale: async (headSha, headUpdatedAt) => {
+        // The service asks right before publishing: make sure the PR is still ours (a lost lock connection
+        // releases it, and another process may be evaluating this PR now). Throwing fails closed.
+        await lock.assertHeld();
         this.headSha = headSha;
         return store.evaluations.isStale(repository, number, headSha, headUpdatedAt);
       },
@@ -302,7 +305,7 @@ export class DatabaseGateStore implements GateStore {
     try {
       if (this.store.driver === "postgres") {
         return await this.store.withPullRequestSessionLock(session.repository, key.number, async (lock) => {
-          const result = await fn(session.bufferedScope(this.store));
+          const result = await fn(session.bufferedScope(this.store, lock));
           await this.store.transaction(async (tx) => {
             // Published under the lock; committed only if it is still ours (a lost connection releases it).
             await lock.assertHeld();

@@ -59,7 +59,7 @@ const IN_PROCESS_ONLY: SessionLocks = {
   close: () => Promise.resolve(),
 };
 
-/** Smallest pool that can hold the lock connection, one waiter and one evaluation's statements at once. */
+/** Smallest pool that leaves a waiter and the lock holders' statements room (the locks have a connection of their own). */
 export const MIN_POOL_SIZE = 3;
 /** A wait in Postgres's lock queue gives its pooled connection back after this long, then tries again. */
 const LOCK_WAIT_TIMEOUT = "2s";
@@ -70,33 +70,18 @@ function isLockTimeout(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "55P03";
 }
 
-function postgresSessionLocks(client: postgres.Sql, poolSize: number): SessionLocks {
+/**
+ * `lockClient` is a client of its own with one connection: it holds every session lock of this process. When
+ * that connection dies Postgres releases its locks and postgres.js opens a new one for the next statement, where
+ * `assertHeld` then finds the lock gone. (A connection reserved from the main pool would not do: postgres.js
+ * crashes the process on a statement sent to a reserved connection the server has closed.)
+ */
+function postgresSessionLocks(client: postgres.Sql, lockClient: postgres.Sql, poolSize: number): SessionLocks {
   const ns = LOCK_NAMESPACE.pullRequest;
-  let reserved: Promise<postgres.ReservedSql> | undefined;
-  // One connection is the lock connection; leave at least one more for the lock holders' own statements.
+  // Waiters may never take the whole pool: leave at least two connections for the lock holders' statements.
   const waitSlots = Math.max(1, poolSize - 2);
   let waiting = 0;
-  const connection = () =>
-    (reserved ??= client.reserve().catch((error: unknown) => {
-      reserved = undefined;
-      throw error;
-    }));
-  // A failed statement on the lock connection means it may be gone (and its locks with it): reserve a new one.
-  const query = async <T extends postgres.Row>(text: string, key: string): Promise<T[]> => {
-    const current = connection();
-    const conn = await current;
-    try {
-      return (await conn.unsafe(text, [key])) as unknown as T[];
-    } catch (error) {
-      if (reserved === current) {
-        reserved = undefined;
-        // The connection may still be alive and hold other PRs' locks: drop them before it goes back to the pool.
-        await conn.unsafe("select pg_advisory_unlock_all()").catch(() => undefined);
-        conn.release();
-      }
-      throw error;
-    }
-  };
+  const query = async <T extends postgres.Row>(text: string, key: string): Promise<T[]> => (await lockClient.unsafe(text, [key])) as unknown as T[];
   return {
     async acquire(key) {
       for (;;) {
@@ -125,11 +110,13 @@ function postgresSessionLocks(client: postgres.Sql, poolSize: number): SessionLo
       }
       return {
         async assertHeld() {
-          const [row] = await query<{ held: boolean }>(
+          const rows = await query<{ held: boolean }>(
             `select exists(select 1 from pg_locks where locktype = 'advisory' and pid = pg_backend_pid() and granted and classid = ${ns}::oid and objid = hashtext($1)::oid and objsubid = 2) as held`,
             key,
-          );
-          if (!row?.held) throw new Error(`lost the advisory lock of ${key} (its database connection was closed)`);
+          ).catch((error: unknown) => {
+            throw new Error(`lost the advisory lock of ${key}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+          });
+          if (!rows[0]?.held) throw new Error(`lost the advisory lock of ${key} (its database connection was closed)`);
         },
         async release() {
           await query(`select pg_advisory_unlock(${ns}, hashtext($1))`, key).catch(() => {});
@@ -137,9 +124,7 @@ function postgresSessionLocks(client: postgres.Sql, poolSize: number): SessionLo
       };
     },
     async close() {
-      const current = reserved;
-      reserved = undefined;
-      if (current) (await current.catch(() => undefined))?.release();
+      await lockClient.end({ timeout: 5 });
     },
   };
 }
@@ -364,7 +349,7 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
     await probePostgres(client, options.databaseUrl);
     db = drizzlePostgres(client, { schema }) as unknown as Db;
     driver = "postgres";
-    sessionLocks = postgresSessionLocks(client, poolSize);
+    sessionLocks = postgresSessionLocks(client, connectPostgres(options.databaseUrl, options, 1), poolSize);
     const locks = sessionLocks;
     closeClient = async () => {
       await locks.close();

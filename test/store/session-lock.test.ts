@@ -1,7 +1,7 @@
 // The per-PR session lock on Postgres (withPullRequestSessionLock) across two App processes on one database.
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
-import { MIN_POOL_SIZE, StoreUnavailableError, openStore, storeOptionsFromEnv } from "../../src/store/index.js";
+import { DatabaseGateStore, MIN_POOL_SIZE, StoreUnavailableError, openStore, storeOptionsFromEnv } from "../../src/store/index.js";
 import type { Store } from "../../src/store/index.js";
 import { createPostgresDatabase } from "../helpers/db.js";
 import type { PostgresTestDatabase } from "../helpers/db.js";
@@ -68,5 +68,23 @@ describe("session-level PR locks on Postgres", () => {
     expect(error).toBeInstanceOf(StoreUnavailableError);
     expect((error as Error).message).toBe("DATABASE_URL is not a valid Postgres URL");
     expect((error as Error).message).not.toContain("s3cret");
+  });
+});
+
+describe("DatabaseGateStore on Postgres", () => {
+  it("invariant 9 (idempotent): an evaluation whose lock connection was lost cannot go on to publish", async () => {
+    database = await createPostgresDatabase();
+    const store = await openStore({ databaseUrl: database.url, migrate: true });
+    stores.push(store);
+    const gate = new DatabaseGateStore(store);
+    const outcome = gate.withPullRequestLock({ owner: "octo", repo: "repo", number: 5, installationId: 1 }, async (scope) => {
+      // Another session ends the connection that holds our session lock (a failover, an admin, a network cut).
+      await store.db.execute(
+        sql`select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and granted and objsubid = 2 and pid <> pg_backend_pid()`,
+      );
+      // The service asks whether the decision is stale right before publishing.
+      return scope.isStale("a".repeat(40), new Date());
+    });
+    await expect(outcome).rejects.toThrow(/lost the advisory lock/);
   });
 });
