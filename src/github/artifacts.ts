@@ -3,9 +3,10 @@
  * and the "Agent Gate: rationale" check run with its annotations. A separate small port so the main adapter
  * (port.ts, octokit-github.ts) stays as it is; implemented over the same Octokit instance.
  */
+import { completedCheckRun } from "./octokit-github.js";
 import type { Octokit } from "./octokit-github.js";
 import { GitHubApiError, toGitHubApiError } from "./errors.js";
-import type { RepoRef } from "./port.js";
+import type { CheckRunInput, RepoRef } from "./port.js";
 
 export interface ArtifactInfo {
   id: number;
@@ -26,16 +27,9 @@ export interface RationaleAnnotation {
   title?: string | undefined;
 }
 
-export interface RationaleCheckInput {
-  name: string;
-  headSha: string;
-  conclusion: "success" | "neutral" | "action_required" | "failure";
-  title: string;
-  summary: string;
-  text?: string | undefined;
+export interface RationaleCheckInput extends CheckRunInput {
   /** At most 50 (GitHub's per-request limit); send more with `addCheckRunAnnotations`. */
   annotations: RationaleAnnotation[];
-  externalId?: string | undefined;
 }
 
 /** Thrown when an artifact is larger than the caller allows; nothing beyond the cap is read. */
@@ -160,21 +154,7 @@ export class OctokitTelemetryGitHub implements TelemetryGitHub {
     if (input.annotations.length > MAX_ANNOTATIONS_PER_REQUEST) throw new RangeError(`at most ${MAX_ANNOTATIONS_PER_REQUEST} annotations per request`);
     const request = `POST /repos/${repo.owner}/${repo.repo}/check-runs`;
     try {
-      const response = await this.#octokit.request("POST /repos/{owner}/{repo}/check-runs", {
-        ...repo,
-        name: input.name,
-        head_sha: input.headSha,
-        status: "completed",
-        conclusion: input.conclusion,
-        completed_at: new Date().toISOString(),
-        ...(input.externalId === undefined ? {} : { external_id: input.externalId }),
-        output: {
-          title: input.title,
-          summary: input.summary,
-          ...(input.text === undefined ? {} : { text: input.text }),
-          ...(input.annotations.length === 0 ? {} : { annotations: input.annotations.map(toApiAnnotation) }),
-        },
-      });
+      const response = await this.#octokit.request("POST /repos/{owner}/{repo}/check-runs", completedCheckRun(repo, input, input.annotations.map(toApiAnnotation)));
       const data = record(response.data);
       return { id: typeof data.id === "number" ? data.id : 0, url: typeof data.html_url === "string" ? data.html_url : null };
     } catch (error) {

@@ -164,21 +164,7 @@ export class OctokitGitHub implements GitHubPort {
 
   async createCheckRun(repo: RepoRef, input: CheckRunInput): Promise<CheckRunRef> {
     const response = await this.#call(`POST /repos/${repo.owner}/${repo.repo}/check-runs`, () =>
-      this.#octokit.request("POST /repos/{owner}/{repo}/check-runs", {
-        ...repo,
-        name: input.name,
-        head_sha: input.headSha,
-        status: "completed",
-        conclusion: input.conclusion,
-        completed_at: new Date().toISOString(),
-        ...(input.externalId === undefined ? {} : { external_id: input.externalId }),
-        ...(input.detailsUrl === undefined ? {} : { details_url: input.detailsUrl }),
-        output: {
-          title: clamp(input.title, 1_000),
-          summary: clamp(input.summary, CHECK_TEXT_LIMIT),
-          ...(input.text === undefined ? {} : { text: clamp(input.text, CHECK_TEXT_LIMIT) }),
-        },
-      }),
+      this.#octokit.request("POST /repos/{owner}/{repo}/check-runs", completedCheckRun(repo, input)),
     );
     const data = record(response.data);
     return { id: typeof data.id === "number" ? data.id : 0, url: typeof data.html_url === "string" ? data.html_url : null };
@@ -375,6 +361,29 @@ function str(value: unknown, fallback = ""): string {
 
 function num(value: unknown): number {
   return typeof value === "number" && Number.isFinite(value) ? value : 0;
+}
+
+/**
+ * The body of `POST /check-runs` for a completed check run: the approval check's and the rationale check's
+ * (which adds its first 50 annotations). Texts are clamped to GitHub's limits.
+ */
+export function completedCheckRun<A extends object>(repo: RepoRef, input: CheckRunInput, annotations: readonly A[] = []) {
+  return {
+    ...repo,
+    name: input.name,
+    head_sha: input.headSha,
+    status: "completed" as const,
+    conclusion: input.conclusion,
+    completed_at: new Date().toISOString(),
+    ...(input.externalId === undefined ? {} : { external_id: input.externalId }),
+    ...(input.detailsUrl === undefined ? {} : { details_url: input.detailsUrl }),
+    output: {
+      title: clamp(input.title, 1_000),
+      summary: clamp(input.summary, CHECK_TEXT_LIMIT),
+      ...(input.text === undefined ? {} : { text: clamp(input.text, CHECK_TEXT_LIMIT) }),
+      ...(annotations.length === 0 ? {} : { annotations: [...annotations] }),
+    },
+  };
 }
 
 function clamp(text: string, limit: number): string {
