@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import ignore from "ignore";
 import { parseCodeowners } from "../src/policy/codeowners.js";
+import { quantile, rng } from "./util.js";
 
 const RULES = 5_000;
 const PATHS = 3_000;
@@ -23,19 +24,6 @@ const SHARED_DATA = join(import.meta.dirname, "../../shared/data/codeowners");
 /** The shared data set when it sits beside the repository, else the copy kept in the test fixtures. */
 const DATA = process.env.CODEOWNERS_DATA ?? (existsSync(SHARED_DATA) ? SHARED_DATA : join(import.meta.dirname, "../test/fixtures/codeowners/real"));
 
-/** Deterministic PRNG (mulberry32) so every run benchmarks the same file. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A CODEOWNERS shaped like large real ones: mostly anchored directories, some files, globs and unanchored names. */
 export function syntheticCodeowners(rules = RULES, paths = PATHS, seed = 42): { text: string; files: string[] } {
   const r = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
@@ -70,11 +58,6 @@ export function syntheticCodeowners(rules = RULES, paths = PATHS, seed = 42): { 
     else files.push(`tools/x${i}.gen${svc}.${pick(exts)}`);
   }
   return { text: lines.join("\n") + "\n", files };
-}
-
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
 }
 
 function time(runs: number, fn: () => void): number[] {
