@@ -1,7 +1,7 @@
 /**
  * What the services need from the outside world, as interfaces: GitHub (the port), a logger, a clock, and a
  * `GateStore` — the seam where the database plugs in (delivery dedup, per-PR lock, review-request memory, audit and
- * evaluation records): `DatabaseGateStore` (src/store/gate-store.ts) in the App, `MemoryGateStore` in tests.
+ * evaluation records): `DatabaseGateStore` (src/services/database-gate-store.ts) in the App, `MemoryGateStore` in tests.
  */
 import type { GitHubPort, RepoRef } from "../github/port.js";
 import type { Conclusion, Decision, Review, RiskLevel } from "../policy/types.js";

@@ -10,15 +10,13 @@
  *   });
  *   await store.deliveries.finish(guid, installationId, "processed");        // or "failed" + error (then answer 5xx)
  * Inside a transaction callback use only `tx` (the store throws StoreUsageError otherwise).
- * The App itself goes through `DatabaseGateStore` (gate-store.ts), the services' `GateStore` seam over this flow.
+ * The App itself goes through `DatabaseGateStore` (src/services/database-gate-store.ts), the services' `GateStore` seam over this flow.
  */
 export { openStore, migrate, storeOptionsFromEnv, defaultMigrationsFolder, pullRequestLockKey, MEMORY_DATA_DIR, DEFAULT_DATA_DIR, MIN_POOL_SIZE } from "./store.js";
-export type { Store, StoreTx, StoreOptions, PingResult } from "./store.js";
+export type { Store, StoreTx, StoreOptions, PingResult, HeldLock } from "./store.js";
 export { StoreUnavailableError, StoreUsageError } from "./errors.js";
 export { AUDIT_KINDS, GENESIS_HASH, auditHash, auditMaterial } from "./audit.js";
 export type { AuditKind, AuditAppend, AuditEntry, AuditExportFilter, AuditVerifyResult, AuditRepository } from "./audit.js";
 export { canonicalize, inputsDigest, sha256Hex, CanonicalizeError } from "./canonical.js";
 export type * from "./repositories.js";
 export type { Db } from "./executor.js";
-export { DatabaseGateStore, approvalsOf, repositoryName } from "./gate-store.js";
-export type { DatabaseGateStoreOptions } from "./gate-store.js";

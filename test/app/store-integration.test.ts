@@ -11,7 +11,8 @@ import { sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { start } from "../../src/app/server.js";
 import type { RunningServer } from "../../src/app/server.js";
-import { DatabaseGateStore, type AuditEntry, type Store } from "../../src/store/index.js";
+import { DatabaseGateStore } from "../../src/services/database-gate-store.js";
+import type { AuditEntry, Store } from "../../src/store/index.js";
 import { evaluations } from "../../src/store/schema.js";
 import {
   APP_ID,

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Decision } from "../../src/policy/types.js";
 import type { DecisionRecord, PullRequestKey } from "../../src/services/types.js";
-import { DatabaseGateStore, openStore, type AuditEntry, type Store } from "../../src/store/index.js";
+import { DatabaseGateStore } from "../../src/services/database-gate-store.js";
+import { openStore, type AuditEntry, type Store } from "../../src/store/index.js";
 import { TEST_DRIVERS, openTestStore, tempDataDir, type TestStoreContext } from "../helpers/db.js";
 
 const HEAD_A = "a".repeat(40);

@@ -1,7 +1,8 @@
 // The per-PR session lock on Postgres (withPullRequestSessionLock) across two App processes on one database.
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
-import { DatabaseGateStore, MIN_POOL_SIZE, StoreUnavailableError, openStore, storeOptionsFromEnv } from "../../src/store/index.js";
+import { DatabaseGateStore } from "../../src/services/database-gate-store.js";
+import { MIN_POOL_SIZE, StoreUnavailableError, openStore, storeOptionsFromEnv } from "../../src/store/index.js";
 import type { Store } from "../../src/store/index.js";
 import { createPostgresDatabase } from "../helpers/db.js";
 import type { PostgresTestDatabase } from "../helpers/db.js";

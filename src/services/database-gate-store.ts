@@ -19,11 +19,9 @@
  *   redelivered and will run again), with any "could not evaluate" check that was published, in a new transaction.
  */
 import { latestReviews } from "../policy/approvals.js";
-import type { DecisionRecord, GateStore, PullRequestKey, PullRequestScope } from "../services/types.js";
-import type { AuditAppend } from "./audit.js";
-import { inputsDigest } from "./canonical.js";
-import type { ApprovalInput, DeliveryOutcome } from "./repositories.js";
-import type { HeldLock, Store, StoreTx } from "./store.js";
+import { inputsDigest } from "../store/index.js";
+import type { ApprovalInput, AuditAppend, DeliveryOutcome, HeldLock, Store, StoreTx } from "../store/index.js";
+import type { DecisionRecord, GateStore, PullRequestKey, PullRequestScope } from "./types.js";
 
 export interface DatabaseGateStoreOptions {
   /** Told when even the failure of an evaluation could not be recorded (the database is probably gone). */
