@@ -35,6 +35,10 @@ export class CommandError extends Error {
 
 const MAX_OUTPUT_IN_EVENT = 4_000;
 
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** Ordered telemetry events plus the redaction every recorded string goes through. */
 export class EventLog {
   private readonly list: BundleEvent[] = [];

@@ -2,9 +2,10 @@
  * End to end: a fake agent (a bash command) against a local bare git remote, the real egress proxy with a fake
  * resolver, nock for the pull-request API and an injected artifact uploader.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { zipSync } from "fflate";
 import nock from "nock";
@@ -244,6 +245,35 @@ describe("end to end with a fake agent", () => {
     const events = t.uploads[0]!.files["events.jsonl"]!;
     expect(events).toContain('"exitCode":3');
     expect(events).toContain("boom");
+  });
+
+  it("a phase that fails after the proxy started releases every resource: proxy closed, HOME removed", async () => {
+    const t = setup("touch agent-ran.txt", { agent: "codex" });
+    const infos: string[] = [];
+    t.deps.reporter.info = (m) => void infos.push(m);
+    t.deps.mcpServerScript = path.join(t.fx.root, "no-such-mcp.js");
+    // The HOME is made under os.tmpdir(): point it at this test's own directory so other runs cannot interfere.
+    const tmp = path.join(t.fx.root, "tmp");
+    mkdirSync(tmp);
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    const result = await runAgentGate(t.inputs, t.ctx, t.deps).finally(() => {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    });
+    expect(result.outcome).toBe("failed");
+    expect(result.failure).toMatch(/the MCP server bundle .*no-such-mcp\.js is missing/);
+    expect(existsSync(path.join(t.fx.workspace, "agent-ran.txt"))).toBe(false);
+    const port = Number(/egress proxy on http:\/\/127\.0\.0\.1:(\d+)/.exec(infos.join("\n"))?.[1]);
+    expect(port).toBeGreaterThan(0);
+    const refused = await new Promise<string>((resolve) => {
+      const socket = net.connect({ host: "127.0.0.1", port }, () => (socket.destroy(), resolve("connected")));
+      socket.on("error", (err: NodeJS.ErrnoException) => resolve(err.code ?? "error"));
+    });
+    expect(refused).toBe("ECONNREFUSED");
+    expect(os.tmpdir()).not.toBe(tmp);
+    expect(readdirSync(tmp)).toEqual([]);
+    expect(t.uploads).toHaveLength(1);
   });
 
   it("a checkout that persisted credentials fails before the agent starts", async () => {
