@@ -33,7 +33,7 @@ export default tseslint.config(
   },
   {
     // Pure rooms: no I/O, no GitHub, no database (DESIGN.md "Rooms and the rules between them").
-    files: ["src/policy/**/*.ts", "src/telemetry/**/*.ts"],
+    files: ["src/policy/**/*.ts", "src/telemetry/**/*.ts", "src/shared/**/*.ts"],
     rules: {
       "no-restricted-imports": [
         "error",
@@ -42,6 +42,21 @@ export default tseslint.config(
             { group: ["node:fs", "node:fs/*", "fs", "fs/*", "node:net", "node:http", "node:https", "node:child_process"], message: "src/policy and src/telemetry are pure: no I/O." },
             { group: ["probot", "@octokit/*", "drizzle-orm", "drizzle-orm/*", "postgres", "@electric-sql/*"], message: "src/policy and src/telemetry are pure: no GitHub or database." },
             { group: ["**/github/**", "**/store/**", "**/app/**", "**/cli/**", "**/services/**", "**/action/**"], message: "src/policy and src/telemetry import nothing of the other rooms." },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // src/shared: pure leaf helpers (limits, the secret catalogue, the Markdown escaper) every room may use; it uses none.
+    files: ["src/shared/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["node:*", "fs", "fs/*", "probot", "@octokit/*", "drizzle-orm", "drizzle-orm/*", "postgres", "@electric-sql/*"], message: "src/shared is pure: no I/O, no GitHub, no database." },
+            { group: ["../*", "**/policy/**", "**/telemetry/**", "**/github/**", "**/store/**", "**/app/**", "**/cli/**", "**/services/**", "**/action/**"], message: "src/shared imports no other room: every room imports it." },
           ],
         },
       ],

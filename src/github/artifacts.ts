@@ -7,6 +7,7 @@ import { completedCheckRun } from "./octokit-github.js";
 import type { Octokit } from "./octokit-github.js";
 import { GitHubApiError, toGitHubApiError } from "./errors.js";
 import type { CheckRunInput, RepoRef } from "./port.js";
+import { ANNOTATIONS_PER_REQUEST } from "../shared/limits.js";
 
 export interface ArtifactInfo {
   id: number;
@@ -67,7 +68,6 @@ export interface TelemetryGitHub {
   addCheckRunAnnotations(repo: RepoRef, checkRunId: number, output: { title: string; summary: string; annotations: RationaleAnnotation[] }): Promise<void>;
 }
 
-const MAX_ANNOTATIONS_PER_REQUEST = 50;
 
 export class OctokitTelemetryGitHub implements TelemetryGitHub {
   readonly #octokit: Octokit;
@@ -151,7 +151,7 @@ export class OctokitTelemetryGitHub implements TelemetryGitHub {
   }
 
   async createRationaleCheck(repo: RepoRef, input: RationaleCheckInput): Promise<{ id: number; url: string | null }> {
-    if (input.annotations.length > MAX_ANNOTATIONS_PER_REQUEST) throw new RangeError(`at most ${MAX_ANNOTATIONS_PER_REQUEST} annotations per request`);
+    if (input.annotations.length > ANNOTATIONS_PER_REQUEST) throw new RangeError(`at most ${ANNOTATIONS_PER_REQUEST} annotations per request`);
     const request = `POST /repos/${repo.owner}/${repo.repo}/check-runs`;
     try {
       const response = await this.#octokit.request("POST /repos/{owner}/{repo}/check-runs", completedCheckRun(repo, input, input.annotations.map(toApiAnnotation)));
@@ -163,7 +163,7 @@ export class OctokitTelemetryGitHub implements TelemetryGitHub {
   }
 
   async addCheckRunAnnotations(repo: RepoRef, checkRunId: number, output: { title: string; summary: string; annotations: RationaleAnnotation[] }): Promise<void> {
-    if (output.annotations.length > MAX_ANNOTATIONS_PER_REQUEST) throw new RangeError(`at most ${MAX_ANNOTATIONS_PER_REQUEST} annotations per request`);
+    if (output.annotations.length > ANNOTATIONS_PER_REQUEST) throw new RangeError(`at most ${ANNOTATIONS_PER_REQUEST} annotations per request`);
     const request = `PATCH /repos/${repo.owner}/${repo.repo}/check-runs/${checkRunId}`;
     try {
       await this.#octokit.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", {

@@ -6,6 +6,7 @@
  */
 import type { ProbotOctokit } from "probot";
 import type { ChangedFile, Review, ReviewState } from "../policy/types.js";
+import { CHECK_RUN_TEXT_LIMIT, MAX_LISTED_FILES } from "../shared/limits.js";
 import type { ConditionalCache } from "./cache.js";
 import { LruConditionalCache } from "./cache.js";
 import { GitHubApiError, toGitHubApiError } from "./errors.js";
@@ -25,10 +26,7 @@ import type {
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
 
-/** GitHub lists at most 3,000 files of a pull request. */
-export const MAX_LISTED_FILES = 3_000;
-/** Check run summary and text limit. */
-export const CHECK_TEXT_LIMIT = 65_535;
+export { MAX_LISTED_FILES, CHECK_RUN_TEXT_LIMIT as CHECK_TEXT_LIMIT };
 const REVIEW_STATES = new Set<ReviewState>(["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"]);
 
 export interface OctokitGitHubOptions {
@@ -379,8 +377,8 @@ export function completedCheckRun<A extends object>(repo: RepoRef, input: CheckR
     ...(input.detailsUrl === undefined ? {} : { details_url: input.detailsUrl }),
     output: {
       title: clamp(input.title, 1_000),
-      summary: clamp(input.summary, CHECK_TEXT_LIMIT),
-      ...(input.text === undefined ? {} : { text: clamp(input.text, CHECK_TEXT_LIMIT) }),
+      summary: clamp(input.summary, CHECK_RUN_TEXT_LIMIT),
+      ...(input.text === undefined ? {} : { text: clamp(input.text, CHECK_RUN_TEXT_LIMIT) }),
       ...(annotations.length === 0 ? {} : { annotations: [...annotations] }),
     },
   };

@@ -1,5 +1,5 @@
 import picomatch from "picomatch";
-import { bestLiterals, escapeRegExp, requiredLiterals } from "./literals.js";
+import { bestLiterals, escapeRegExp, requiredLiterals } from "../shared/literals.js";
 
 /**
  * Path globs for risk rules. Matching is against the full repository path (no leading slash), dot files

@@ -1,3 +1,5 @@
+import { CHECK_RUN_TEXT_LIMIT } from "../shared/limits.js";
+import { escapeMarkdown, sanitizeText } from "../shared/markdown.js";
 import type { Decision, Finding, RequirementStatus, RiskLevel } from "./types.js";
 
 /** Label colours (hex without `#`, as the labels API takes them). */
@@ -15,34 +17,15 @@ export const RISK_LABEL_DESCRIPTIONS: Record<RiskLevel, string> = {
   critical: "Agent Gate: critical agent change, code-owner approval needed",
 };
 
-/** GitHub's limit for a check run's summary and text. */
-export const CHECK_RUN_TEXT_LIMIT = 65_535;
-
 // ---------------------------------------------------------------------------------------------------------
-// Escaping. Paths, owners and messages come from the pull request (an agent chose the file names): they are
-// data, never markup.
-
-// eslint-disable-next-line no-control-regex
-const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-
-/** Safe inside a Markdown paragraph or table cell. */
-export function escapeMarkdown(text: string): string {
-  return text
-    .replace(CONTROL_RE, " ")
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/[\\`*_[\]{}()#+!|~]/g, (c) => `\\${c}`);
-}
+// Escaping (src/shared/markdown.ts). Paths, owners and messages come from the pull request (an agent chose the
+// file names): they are data, never markup.
 
 function code(text: string): string {
   return `<code>${escapeMarkdown(text)}</code>`;
 }
 
-/** Safe for a terminal: no control characters, no bidi overrides. */
-export function sanitizeText(text: string): string {
-  return text.replace(CONTROL_RE, "?");
-}
+export { CHECK_RUN_TEXT_LIMIT, escapeMarkdown, sanitizeText };
 
 const utf8 = new TextEncoder();
 function size(s: string): number {

@@ -1,6 +1,7 @@
-import type { Detector, ResolvedPolicy, ResolvedRule } from "./config.js";
-import { detectNewHosts, detectScriptChanges, detectSecrets, mayHoldHosts, mayHoldSecrets } from "./detectors.js";
-import type { Hit } from "./detectors.js";
+import { MAX_LISTED_FILES } from "../shared/limits.js";
+import type { ResolvedPolicy, ResolvedRule } from "./config.js";
+import { detectorById } from "./detectors/index.js";
+import type { DetectorId, Hit } from "./detectors/index.js";
 import { globMatcher } from "./globs.js";
 import type { Matcher } from "./globs.js";
 import { parsePatch } from "./patch.js";
@@ -9,8 +10,7 @@ import { EVALUATION_INCOMPLETE_ID } from "./preset.js";
 import { KNOWN_FILE_STATUSES, RISK_LEVELS } from "./types.js";
 import type { ChangedFile, Finding, PullRequestFacts, RiskLevel } from "./types.js";
 
-/** GitHub's files API lists at most this many files; a pull request at or over it cannot be fully seen. */
-export const MAX_LISTED_FILES = 3000;
+export { MAX_LISTED_FILES };
 
 /** How many locations a finding's message names before "and N more" (all are kept in `locations`). */
 const MESSAGE_LOCATIONS = 3;
@@ -24,8 +24,6 @@ export function maxLevel(levels: Iterable<RiskLevel>): RiskLevel {
   for (const l of levels) if (levelRank(l) > levelRank(best)) best = l;
   return best;
 }
-
-const CONTENT_DETECTORS: ReadonlySet<Detector> = new Set<Detector>(["secrets", "external-hosts", "package-scripts"]);
 
 const BINARY_EXT_RE =
   /\.(?:png|jpe?g|gif|webp|ico|bmp|tiff?|pdf|zip|gz|tgz|bz2|xz|7z|rar|jar|war|ear|class|exe|dll|so|dylib|bin|o|a|wasm|pyc|woff2?|ttf|otf|eot|mp3|mp4|mov|avi|webm|ogg|wav|flac|psd|sqlite3?|db|dat)$/i;
@@ -60,40 +58,22 @@ interface FileView {
   /** The parsed patch, once a content detector asks for it. */
   lines?: PatchLine[];
   /** Detector results, once asked for; several rules can use the same detector. */
-  hits?: Map<Detector, Hit[]>;
+  hits?: Map<DetectorId, readonly Hit[]>;
 }
-
-/** Shared by every file a detector finds nothing in: thousands of files, one allocation. */
-const NO_HITS: readonly Hit[] = Object.freeze([]);
 
 function linesOf(view: FileView): PatchLine[] {
   return (view.lines ??= view.file.patch ? parsePatch(view.file.patch) : []);
 }
 
-function runDetector(detector: Detector, view: FileView): readonly Hit[] {
-  const cached = view.hits?.get(detector);
+/** A detector's hits in one file; a content detector's are kept, since several rules can ask the same one. */
+function runDetector(id: DetectorId, view: FileView): readonly Hit[] {
+  const detector = detectorById(id);
+  // Mode detectors decide from the file alone: cheaper to recompute than to cache.
+  if (!detector.needsPatch) return detector.detect({ file: view.file, lines: () => linesOf(view) });
+  const cached = view.hits?.get(id);
   if (cached) return cached;
-  let hits: readonly Hit[];
-  const mode = view.file.mode;
-  switch (detector) {
-    case "secrets":
-      // Most diffs hold nothing a detector looks for; those are never parsed.
-      hits = view.file.patch && mayHoldSecrets(view.file.patch) ? detectSecrets(linesOf(view)) : NO_HITS;
-      break;
-    case "external-hosts":
-      hits = view.file.patch && mayHoldHosts(view.file.patch) ? detectNewHosts(linesOf(view)) : NO_HITS;
-      break;
-    case "package-scripts":
-      hits = detectScriptChanges(linesOf(view));
-      break;
-    case "new-symlink":
-      // Decided from the mode alone: cheaper to recompute than to cache.
-      return mode?.new === "120000" && mode.old !== "120000" ? [{ line: 0, what: "a new symbolic link" }] : NO_HITS;
-    case "new-executable":
-      return mode?.new === "100755" && mode.old !== "100755" && view.file.status !== "removed" ? [{ line: 0, what: "a new executable file" }] : NO_HITS;
-  }
-  if (hits.length === 0) hits = NO_HITS;
-  (view.hits ??= new Map()).set(detector, hits);
+  const hits = detector.detect({ file: view.file, lines: () => linesOf(view) });
+  (view.hits ??= new Map()).set(id, hits);
   return hits;
 }
 
@@ -193,7 +173,7 @@ function applyRule(
     if (rule.when?.binary !== undefined && isBinary(file) !== rule.when.binary) continue;
     if ((include || exclude) && !anyNameMatches(view, include, exclude)) continue;
     if (rule.detect) {
-      if (CONTENT_DETECTORS.has(rule.detect) && lacksPatch(file)) {
+      if (detectorById(rule.detect).needsPatch && lacksPatch(file)) {
         addIncomplete("a changed text file came without its diff, so its content could not be checked", [file.filename]);
         continue;
       }

@@ -20,7 +20,8 @@ import { CODEOWNERS_LOCATIONS, parseCodeowners } from "../policy/codeowners.js";
 import type { Codeowners } from "../policy/codeowners.js";
 import { POLICY_PATH, formatPolicyError, parsePolicy } from "../policy/config.js";
 import type { ResolvedPolicy } from "../policy/config.js";
-import { classifyPullRequest } from "../policy/agents.js";
+import { classifyPullRequest, isBotLogin } from "../policy/agents.js";
+import { MAX_LISTED_FILES } from "../shared/limits.js";
 import { buildRequirements, ineligibleReason, latestReviews, teamsToResolve } from "../policy/approvals.js";
 import { evaluate, policyErrorDecision } from "../policy/decision.js";
 import { RISK_LABEL_COLORS, RISK_LABEL_DESCRIPTIONS, renderDecisionMarkdown } from "../policy/render.js";
@@ -34,7 +35,7 @@ import { applyTelemetryRequirement } from "./telemetry-gate.js";
 import type { Enforcement, EvaluationOutcome, PullRequestKey, PullRequestScope, ServiceDeps } from "./types.js";
 
 /** GitHub's listing limit: a PR at or over it cannot be fully read (invariant 2). */
-export const FILE_LIMIT = 3_000;
+export const FILE_LIMIT = MAX_LISTED_FILES;
 /** At most this many teams' members are read per evaluation; owners in further teams cannot count. */
 const MAX_TEAMS = 20;
 
@@ -281,10 +282,6 @@ function toFacts(pr: PullRequestInfo, triggeredBy: string | undefined): PullRequ
 export function triggeredByFromBody(body: string): string | undefined {
   const match = /<!--\s*agent-gate:[^>]*?\btriggered-by\s*[=:]\s*@?([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))(?:\[bot\])?[^>]*-->/i.exec(body) ?? /^\s*triggered-by:\s*@([A-Za-z0-9][A-Za-z0-9-]{0,38})\s*$/im.exec(body);
   return match?.[1];
-}
-
-function isBotLogin(login: string): boolean {
-  return /\[bot\]$/i.test(login);
 }
 
 /**

@@ -3,9 +3,10 @@
  * line, and (given the PR's files) each changed file the telemetry never reported. GitHub takes 50 per request;
  * the caller sends them in batches (see batchAnnotations).
  */
+import { ANNOTATIONS_PER_REQUEST, MAX_ANNOTATIONS } from "../shared/limits.js";
+import { plainText } from "../shared/markdown.js";
 import { crossCheck } from "./crosscheck.js";
 import type { PullRequestFile } from "./crosscheck.js";
-import { plainText } from "./escape.js";
 import type { Trace } from "./model.js";
 import { normalizePath } from "./util.js";
 
@@ -18,9 +19,7 @@ export interface CheckAnnotation {
   title?: string;
 }
 
-/** At most this many annotations per trace (10 requests of 50). */
-export const MAX_ANNOTATIONS = 500;
-export const ANNOTATIONS_PER_REQUEST = 50;
+export { MAX_ANNOTATIONS, ANNOTATIONS_PER_REQUEST };
 const MESSAGE_CHARS = 4000;
 
 /** `path:12`, `path:12-20`, `path#L12`, `path#L12-L20` → path and lines; a bare path has no line. */

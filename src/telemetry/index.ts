@@ -15,5 +15,5 @@ export { checkProvenance, normalizeWorkflowPath } from "./provenance.js";
 export type { ProvenanceInput, ProvenanceResult, ProvenanceRun, ProvenancePullRequest } from "./provenance.js";
 export { parseTelemetryArtifact, readArtifactZip, DEFAULT_ARTIFACT_LIMITS } from "./artifact.js";
 export type { ArtifactLimits, ParsedArtifact } from "./artifact.js";
-export { escapeInline, escapeBlockquote, codeSpan, codeFence, plainText } from "./escape.js";
+export { escapeInline, escapeBlockquote, codeSpan, codeFence, plainText } from "../shared/markdown.js";
 export { DECISION_SERVER, DECISION_TOOL } from "./tools.js";

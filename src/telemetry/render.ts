@@ -1,14 +1,16 @@
 /**
- * The "Agent Gate: rationale" check run output. Every piece of agent text goes through escape.ts; the output is
+ * The "Agent Gate: rationale" check run output. Every piece of agent text goes through src/shared/markdown.ts; the output is
  * built from whole blocks (a table row, a fenced block, a paragraph) against a budget, so a truncated output never
  * ends inside a table or a code fence, and summary and text each stay within GitHub's 65,535 characters.
  */
+import { CHECK_RUN_TEXT_LIMIT } from "../shared/limits.js";
+import { codeFence, codeSpan, escapeBlockquote, escapeInline, plainText } from "../shared/markdown.js";
 import type { CrossCheckResult } from "./crosscheck.js";
-import { codeFence, codeSpan, escapeBlockquote, escapeInline, plainText } from "./escape.js";
 import type { CommandStep, DecisionStep, NetworkStep, Step, Trace } from "./model.js";
 import { commandFailed } from "./accumulator.js";
 
-export const GITHUB_TEXT_LIMIT = 65_535;
+/** GitHub's limit for a check run's summary and text (src/shared/limits.ts). */
+export const GITHUB_TEXT_LIMIT = CHECK_RUN_TEXT_LIMIT;
 export const RATIONALE_CHECK_NAME = "Agent Gate: rationale";
 
 const encoder = new TextEncoder();

@@ -1,7 +1,12 @@
 /**
- * Agent text is untrusted (invariant 7). These helpers turn it into GitHub-flavoured markdown that renders as the
- * literal text: no links, images, autolinks, @mentions, #references, HTML, headings, lists, tables or code fences
- * of the agent's making. Commands go in code spans / fences longer than any backtick run inside them.
+ * The one Markdown escaper. Text from a pull request or an agent is data, never markup: these helpers turn it into
+ * GitHub-flavoured markdown that renders as the literal text.
+ *
+ * - `escapeMarkdown`: names the gate itself shows (paths, owners, rule ids, messages) in a paragraph or a table cell.
+ * - `escapeInline` / `escapeBlockquote`: untrusted agent text (invariant 7), also defanged: no links, images,
+ *   autolinks, @mentions, #references, HTML, headings, lists, tables or code fences of the agent's making.
+ * - `codeSpan` / `codeFence`: commands, in delimiters longer than any backtick run inside them.
+ * Both families share one character escaper, so a character is escaped the same way wherever it is shown.
  */
 
 const ZWJ = "\u200D";
@@ -30,8 +35,9 @@ function defang(s: string): string {
   );
 }
 
-const MD_PUNCT = /[\\`*_{}[\]()#|~$!<>&"]/g;
+const MD_PUNCT = /[\\`*_{}[\]()#+|~$!<>&"]/g;
 
+/** Backslash-escapes Markdown punctuation and writes `& < > "` as entities, so no character starts markup or HTML. */
 function escapeChars(s: string): string {
   return s.replace(MD_PUNCT, (c) => {
     switch (c) {
@@ -47,6 +53,20 @@ function escapeChars(s: string): string {
         return `\\${c}`;
     }
   });
+}
+
+// Controls, line and paragraph separators and bidi overrides: in a table cell or a paragraph each becomes a space.
+// eslint-disable-next-line no-control-regex
+const CONTROL_OR_SEPARATOR = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** Safe inside a Markdown paragraph or table cell: one line, every Markdown and HTML character escaped. */
+export function escapeMarkdown(text: string): string {
+  return escapeChars(text.replace(CONTROL_OR_SEPARATOR, " "));
+}
+
+/** Safe for a terminal: no control characters, no bidi overrides (each becomes `?`). */
+export function sanitizeText(text: string): string {
+  return text.replace(CONTROL_OR_SEPARATOR, "?");
 }
 
 /** Escapes what only matters at the start of a line: list markers, setext/thematic rules, ordered-list numbers. */

@@ -1,0 +1,29 @@
+import { findSecrets, mayHoldSecrets } from "../../shared/secrets.js";
+import type { PatchLine } from "../patch.js";
+import { NO_HITS } from "./types.js";
+import type { Detector, Hit } from "./types.js";
+
+/** Lines longer than this are judged on their head: minified bundles are not where a credential is typed. */
+const MAX_LINE_CHARS = 20_000;
+
+/** Added lines that look like a credential (the shared secret catalogue, strict mode). One hit per line at most. */
+export function detectSecrets(lines: readonly PatchLine[]): Hit[] {
+  const hits: Hit[] = [];
+  for (const l of lines) {
+    if (l.kind !== "add") continue;
+    const text = l.text.length > MAX_LINE_CHARS ? l.text.slice(0, MAX_LINE_CHARS) : l.text;
+    const first = findSecrets(text)[0];
+    if (first) hits.push({ line: l.line, what: first.description });
+  }
+  return hits;
+}
+
+export { mayHoldSecrets };
+
+export const secrets: Detector<"secrets"> = {
+  id: "secrets",
+  description: "added lines that look like credentials",
+  needsPatch: true,
+  // Most diffs hold nothing the catalogue looks for; those are never parsed.
+  detect: ({ file, lines }) => (file.patch && mayHoldSecrets(file.patch) ? detectSecrets(lines()) : NO_HITS),
+};
