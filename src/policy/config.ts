@@ -1,17 +1,18 @@
 import { z } from "zod";
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument } from "yaml";
 import type { Node as YamlNode } from "yaml";
+import { MAX_POLICY_BYTES } from "../shared/limits.js";
 import { isValidOwner } from "./codeowners.js";
 import { globProblem } from "./globs.js";
+import { DETECTORS, DETECTOR_REGISTRY } from "./detectors/index.js";
+import type { DetectorId } from "./detectors/index.js";
 import { GATE_CONTROL_RULE, RECOMMENDED_RULES, RESERVED_RULE_IDS } from "./preset.js";
 import { KNOWN_FILE_STATUSES, RISK_LEVELS } from "./types.js";
-import type { RiskLevel } from "./types.js";
 
 /** Where the App and the CLI read the policy, always from the base branch (invariant 1). */
 export const POLICY_PATH = ".github/agent-gate.yml";
 
-/** A policy file larger than this is refused: no legitimate policy comes near it. */
-export const MAX_POLICY_BYTES = 256 * 1024;
+export { MAX_POLICY_BYTES };
 
 // ---------------------------------------------------------------------------------------------------------
 // Schema: the one source of truth for the file's shape, its validation and the generated JSON Schema.
@@ -39,8 +40,9 @@ const threshold = z
   })
   .describe("A numeric threshold.");
 
-export const DETECTORS = ["secrets", "external-hosts", "package-scripts", "new-symlink", "new-executable"] as const;
-export type Detector = (typeof DETECTORS)[number];
+export { DETECTORS };
+/** A detector's id, as a rule's `detect:` names it. */
+export type Detector = DetectorId;
 
 const ruleSchema = z
   .strictObject({
@@ -69,7 +71,7 @@ const ruleSchema = z
       .enum(DETECTORS)
       .optional()
       .describe(
-        "A built-in content or mode check the file must also trip: `secrets` (added lines that look like credentials), `external-hosts` (added URLs whose host the diff did not mention before), `package-scripts` (changes inside package.json `scripts`), `new-symlink`, `new-executable` (file modes, known to the CLI).",
+        `A built-in content or mode check the file must also trip: ${DETECTOR_REGISTRY.map((d) => `\`${d.id}\` (${d.description})`).join(", ")}.`,
       ),
     when: z
       .strictObject({
@@ -99,13 +101,16 @@ const ruleSchema = z
 
 export type RiskRule = z.infer<typeof ruleSchema>;
 
+const approvalCount = z.number().int().min(1).default(1);
+
 const countSchema = z
   .strictObject({
-    low: z.number().int().min(1).optional().describe("Approvals needed for a low-risk sensitive file (only with codeowners.from: low)."),
-    medium: z.number().int().min(1).optional().describe("Approvals needed for a medium-risk sensitive file."),
-    high: z.number().int().min(1).optional().describe("Approvals needed for a high-risk sensitive file."),
-    critical: z.number().int().min(1).optional().describe("Approvals needed for a critical-risk sensitive file."),
+    low: approvalCount.describe("Approvals needed for a low-risk sensitive file (only with codeowners.from: low)."),
+    medium: approvalCount.describe("Approvals needed for a medium-risk sensitive file."),
+    high: approvalCount.describe("Approvals needed for a high-risk sensitive file."),
+    critical: approvalCount.describe("Approvals needed for a critical-risk sensitive file."),
   })
+  .prefault({})
   .describe("Distinct code-owner approvals needed per level. Unset levels need 1.");
 
 const DEFAULT_AGENT_AUTHORS = [
@@ -127,64 +132,64 @@ export const policySchema = z
       .strictObject({
         authors: z
           .array(z.string().min(1).max(100))
-          .optional()
+          .default(() => [...DEFAULT_AGENT_AUTHORS])
           .describe(
             `Logins whose pull requests are agent pull requests. They never count as approvers. Default: ${DEFAULT_AGENT_AUTHORS.join(", ")}.`,
           ),
         branches: z
           .array(glob)
-          .optional()
+          .default(() => [...DEFAULT_AGENT_BRANCHES])
           .describe(`Head branch globs that mark an agent pull request. Default: ${DEFAULT_AGENT_BRANCHES.join(", ")}.`),
         labels: z
           .array(z.string().min(1).max(50))
-          .optional()
+          .default(() => [...DEFAULT_AGENT_LABELS])
           .describe(`Labels that mark an agent pull request (case-insensitive). Default: ${DEFAULT_AGENT_LABELS.join(", ")}.`),
       })
-      .optional()
+      .prefault({})
       .describe("Which pull requests are agent pull requests: any match of author, head branch or label."),
     scope: z
       .enum(["agents", "all"])
-      .optional()
+      .default("agents")
       .describe("Which pull requests the gate evaluates: `agents` (default) or `all`."),
     risk: z
       .strictObject({
         extends: z
           .enum(["recommended", "none"])
-          .optional()
+          .default("recommended")
           .describe(
             "`recommended` (default) starts from the built-in preset; `none` starts empty. `gate-control` and `evaluation-incomplete` are always on.",
           ),
-        rules: z.array(ruleSchema).optional().describe("Your own rules, added to (or replacing by id) the preset's."),
+        rules: z.array(ruleSchema).default(() => []).describe("Your own rules, added to (or replacing by id) the preset's."),
         disable: z
           .array(z.string().min(1))
-          .optional()
+          .default(() => [])
           .describe("Ids of preset rules to turn off. `gate-control` and `evaluation-incomplete` cannot be turned off."),
       })
-      .optional()
+      .prefault({})
       .describe("How changed files become findings and a risk level."),
     approvals: z
       .strictObject({
         codeowners: z
           .strictObject({
             from: level
-              .optional()
+              .default("high")
               .describe("Files with a finding at or above this level need their code owners' approval. Default: high."),
           })
-          .optional()
+          .prefault({})
           .describe("Which files need code-owner approval."),
-        count: countSchema.optional(),
+        count: countSchema,
         fallback: z
           .array(owner)
-          .optional()
+          .default(() => [])
           .describe(
             "Owners for sensitive files that CODEOWNERS does not cover. Empty (default): such files cannot be approved and the check fails.",
           ),
         invalidateOnPush: z
           .boolean()
-          .optional()
+          .default(true)
           .describe("Count only reviews on the pull request's current head commit (default true)."),
       })
-      .optional()
+      .prefault({})
       .describe("Who must approve what."),
     labels: z
       .strictObject({
@@ -193,29 +198,31 @@ export const policySchema = z
           .min(1)
           .max(40)
           .regex(/^[^,\s][^,]*$/, "a label prefix cannot start with a space or contain a comma")
-          .optional()
+          .default("agent-risk:")
           .describe('Risk labels are this prefix plus the level. Default: "agent-risk:".'),
       })
-      .optional()
+      .prefault({})
       .describe("Risk labels on the pull request."),
     telemetry: z
       .strictObject({
         workflows: z
           .array(z.string().min(1).max(300))
-          .optional()
+          .default(() => [])
           .describe("Workflow files (e.g. .github/workflows/agent.yml) whose telemetry bundles are accepted."),
-        required: z.boolean().optional().describe("When true, a pull request without accepted telemetry cannot pass. Default false."),
+        required: z.boolean().default(false).describe("When true, a pull request without accepted telemetry cannot pass. Default false."),
       })
-      .optional()
+      .prefault({})
       .describe("Where agent telemetry may come from."),
   })
   .describe("Agent Gate policy (.github/agent-gate.yml), read from the pull request's base branch.");
 
-/** The policy file as written. */
-export type PolicyConfig = z.infer<typeof policySchema>;
+/** The policy file as written (every key optional). */
+export type PolicyConfig = z.input<typeof policySchema>;
+/** The policy file validated, every default filled in by the schema. */
+export type PolicySettings = z.output<typeof policySchema>;
 
 // ---------------------------------------------------------------------------------------------------------
-// Resolved policy: the preset merged in and every default filled, so the engine never looks at `undefined`.
+// Resolved policy: the settings with the preset merged into the rules, so the engine never looks at `undefined`.
 
 export interface ResolvedRule extends RiskRule {
   reason: string;
@@ -223,19 +230,9 @@ export interface ResolvedRule extends RiskRule {
   origin: "builtin" | "recommended" | "policy";
 }
 
-export interface ResolvedPolicy {
-  agents: { authors: string[]; branches: string[]; labels: string[] };
-  scope: "agents" | "all";
-  risk: { extends: "recommended" | "none"; rules: ResolvedRule[] };
-  approvals: {
-    codeowners: { from: RiskLevel };
-    count: Record<RiskLevel, number>;
-    fallback: string[];
-    invalidateOnPush: boolean;
-  };
-  labels: { prefix: string };
-  telemetry: { workflows: string[]; required: boolean };
-}
+export type ResolvedPolicy = Omit<PolicySettings, "version" | "risk"> & {
+  risk: { extends: PolicySettings["risk"]["extends"]; rules: ResolvedRule[] };
+};
 
 export interface PolicyError {
   file: string;
@@ -251,41 +248,29 @@ export function formatPolicyError(e: PolicyError): string {
   return e.path ? `${where}: ${e.path}: ${e.message}` : `${where}: ${e.message}`;
 }
 
-/** Merge a validated policy with the preset and defaults. */
+/** Validate a policy (as written, e.g. `{}`) and merge it with the preset. Throws on an invalid one. */
 export function resolvePolicy(config: PolicyConfig): ResolvedPolicy {
-  const ext = config.risk?.extends ?? "recommended";
-  const disabled = new Set(config.risk?.disable ?? []);
-  const own = config.risk?.rules ?? [];
-  const ownIds = new Set(own.map((r) => r.id));
+  return resolveSettings(policySchema.parse(config));
+}
+
+/** Merge validated settings with the preset: built-in rules first, then the preset's, then the policy's own. */
+function resolveSettings(settings: PolicySettings): ResolvedPolicy {
+  const { risk } = settings;
+  const disabled = new Set(risk.disable);
+  const ownIds = new Set(risk.rules.map((r) => r.id));
   const rules: ResolvedRule[] = [{ ...GATE_CONTROL_RULE, reason: GATE_CONTROL_RULE.reason ?? "", origin: "builtin" }];
-  if (ext === "recommended") {
+  if (risk.extends === "recommended") {
     for (const r of RECOMMENDED_RULES) {
       if (disabled.has(r.id) || ownIds.has(r.id)) continue;
       rules.push({ ...r, reason: r.reason ?? r.id, origin: "recommended" });
     }
   }
-  for (const r of own) {
+  for (const r of risk.rules) {
     if (disabled.has(r.id)) continue;
     rules.push({ ...r, reason: r.reason ?? `matches policy rule "${r.id}"`, origin: "policy" });
   }
-  const count = config.approvals?.count ?? {};
-  return {
-    agents: {
-      authors: config.agents?.authors ?? [...DEFAULT_AGENT_AUTHORS],
-      branches: config.agents?.branches ?? [...DEFAULT_AGENT_BRANCHES],
-      labels: config.agents?.labels ?? [...DEFAULT_AGENT_LABELS],
-    },
-    scope: config.scope ?? "agents",
-    risk: { extends: ext, rules },
-    approvals: {
-      codeowners: { from: config.approvals?.codeowners?.from ?? "high" },
-      count: { low: count.low ?? 1, medium: count.medium ?? 1, high: count.high ?? 1, critical: count.critical ?? 1 },
-      fallback: config.approvals?.fallback ?? [],
-      invalidateOnPush: config.approvals?.invalidateOnPush ?? true,
-    },
-    labels: { prefix: config.labels?.prefix ?? "agent-risk:" },
-    telemetry: { workflows: config.telemetry?.workflows ?? [], required: config.telemetry?.required ?? false },
-  };
+  const { agents, scope, approvals, labels, telemetry } = settings;
+  return { agents, scope, risk: { extends: risk.extends, rules }, approvals, labels, telemetry };
 }
 
 /** The recommended preset with every default: what applies when a repository has no policy file. */
@@ -296,7 +281,7 @@ export function defaultPolicy(): ResolvedPolicy {
 // ---------------------------------------------------------------------------------------------------------
 // Parsing with positions
 
-export type ParsePolicyResult = { ok: true; policy: ResolvedPolicy; config: PolicyConfig } | { ok: false; errors: PolicyError[] };
+export type ParsePolicyResult = { ok: true; policy: ResolvedPolicy; config: PolicySettings } | { ok: false; errors: PolicyError[] };
 
 /**
  * Parse and validate a policy file. Never throws; every error names the file, the YAML path and the line.
@@ -344,7 +329,7 @@ export function parsePolicy(text: string, file: string = POLICY_PATH): ParsePoli
     errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
     return { ok: false, errors };
   }
-  return { ok: true, policy: resolvePolicy(parsed.data), config: parsed.data };
+  return { ok: true, policy: resolveSettings(parsed.data), config: parsed.data };
 }
 
 function firstLine(s: string): string {
@@ -391,7 +376,22 @@ function nodeLine(node: unknown, lc: LineCounter): number | null {
   return range ? lineOf(lc, range[0]) : null;
 }
 
-const KNOWN_KEYS = ["version", "agents", "authors", "branches", "labels", "scope", "risk", "extends", "rules", "disable", "id", "level", "reason", "paths", "excludePaths", "detect", "when", "status", "binary", "changedLines", "changedFiles", "gt", "approvals", "codeowners", "from", "count", "fallback", "invalidateOnPush", "prefix", "telemetry", "workflows", "required"];
+/** Every key the schema knows, at any depth, for "did you mean". */
+const KNOWN_KEYS: readonly string[] = [...keysOf(policySchema, new Set<string>())];
+
+function keysOf(schema: z.core.$ZodType, into: Set<string>): Set<string> {
+  if (schema instanceof z.ZodObject) {
+    for (const [key, value] of Object.entries(schema.shape as Record<string, z.core.$ZodType>)) {
+      into.add(key);
+      keysOf(value, into);
+    }
+  } else if (schema instanceof z.ZodOptional || schema instanceof z.ZodDefault || schema instanceof z.ZodPrefault) {
+    keysOf(schema.unwrap() as z.core.$ZodType, into);
+  } else if (schema instanceof z.ZodArray) {
+    keysOf(schema.element as z.core.$ZodType, into);
+  }
+  return into;
+}
 
 function suggest(key: string): string {
   const lower = key.toLowerCase().replace(/[_-]/g, "");

@@ -41,6 +41,21 @@ describe("policy file", () => {
     ]);
   });
 
+  it("'did you mean' knows every key of the schema, at any depth", () => {
+    expect(errorsOf("approvals:\n  invalidate_on_push: false\n")).toEqual(['.github/agent-gate.yml:2: approvals.invalidate_on_push: unknown key "invalidate_on_push" (did you mean "invalidateOnPush"?)']);
+    expect(errorsOf("risk:\n  rules:\n    - id: a\n      level: high\n      exludePaths: [x]\n      paths: [y]\n")[0]).toContain('(did you mean "excludePaths"?)');
+  });
+
+  it("the defaults live in the zod schema: an empty file parses to them, and the JSON Schema documents them", () => {
+    const r = parsePolicy("");
+    if (!r.ok) throw new Error("expected ok");
+    expect(r.config.approvals.count).toEqual({ low: 1, medium: 1, high: 1, critical: 1 });
+    expect(r.policy.agents).toEqual(defaultPolicy().agents);
+    const schema = JSON.parse(policyJsonSchemaText()) as { properties: { scope: { default: string }; labels: { properties: { prefix: { default: string } } } } };
+    expect(schema.properties.scope.default).toBe("agents");
+    expect(schema.properties.labels.properties.prefix.default).toBe("agent-risk:");
+  });
+
   it("wrong types and enum values name what was expected", () => {
     expect(errorsOf("scope: everything\n")).toEqual([".github/agent-gate.yml:1: scope: expected one of agents, all"]);
     expect(errorsOf("approvals:\n  invalidateOnPush: 'yes'\n")).toEqual([".github/agent-gate.yml:2: approvals.invalidateOnPush: expected true or false"]);
