@@ -54,6 +54,16 @@ export class Git {
     return parseNameStatus(r.stdout);
   }
 
+  /**
+   * The staged changes as a patch with no context, for the secret scan. `--text` so a `-diff` attribute in the
+   * agent's .gitattributes cannot hide a file as binary; no external diff or textconv driver ever runs.
+   * Quiet: the output may hold the very secrets the scan is looking for.
+   */
+  async stagedDiff(): Promise<string> {
+    const r = await this.run(["-c", "core.quotePath=false", "diff", "--cached", "--no-color", "--no-ext-diff", "--no-textconv", "--text", "-M", "-U0", "HEAD"], { quiet: true });
+    return r.stdout;
+  }
+
   async commit(message: string, identity: { name: string; email: string }): Promise<string> {
     await this.run(["-c", `user.name=${identity.name}`, "-c", `user.email=${identity.email}`, "commit", "--quiet", "--no-verify", "--no-gpg-sign", "--file", "-"], { input: message });
     return this.head();

@@ -14,6 +14,16 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // A ref component git accepts and GitHub shows sensibly; the run id is appended.
 const BRANCH_PREFIX = /^(?!.*\.\.)(?!.*\/\/)(?!\/)[A-Za-z0-9._/-]*$/;
 
+/** A YAML 1.2 core boolean as @actions/core's getBooleanInput reads it. */
+function booleanInput(name: string) {
+  return z.string().transform((text, ctx) => {
+    if (/^(true|True|TRUE)$/.test(text)) return true;
+    if (/^(false|False|FALSE)$/.test(text)) return false;
+    ctx.addIssue({ code: "custom", message: `${name} must be true or false` });
+    return z.NEVER;
+  });
+}
+
 export const actionInputsSchema = z
   .object({
     /** The task given to the agent. */
@@ -49,6 +59,8 @@ export const actionInputsSchema = z
       return [...new Set(names)];
     }),
     timeoutMinutes: z.coerce.number().int("timeout-minutes must be a whole number").min(1).max(360),
+    /** Push even when the diff scan finds a secret (the hits are still reported). */
+    allowSecretsInDiff: booleanInput("allow-secrets-in-diff"),
   })
   .superRefine((inputs, ctx) => {
     if (inputs.agent === "command" && inputs.command === "") {
@@ -80,6 +92,7 @@ const INPUT_NAMES = {
   githubToken: "github-token",
   agentEnv: "agent-env",
   timeoutMinutes: "timeout-minutes",
+  allowSecretsInDiff: "allow-secrets-in-diff",
 } as const;
 
 const DEFAULTS: Partial<Record<keyof typeof INPUT_NAMES, string>> = {
@@ -87,6 +100,7 @@ const DEFAULTS: Partial<Record<keyof typeof INPUT_NAMES, string>> = {
   network: "block",
   branchPrefix: "agent/",
   timeoutMinutes: "60",
+  allowSecretsInDiff: "false",
 };
 
 export class InputError extends Error {

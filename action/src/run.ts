@@ -13,6 +13,7 @@ import type { OpenedPullRequest, PullRequestOpener } from "./github.js";
 import type { ActionInputs, RunContext } from "./inputs.js";
 import { assertNoPersistedCredentials, diffGitSnapshots, snapshotGitDir, type GitSnapshot } from "./sandbox.js";
 import { runInSandbox, type AgentRun, type RunScope, type SandboxDeps } from "./sandbox-phase.js";
+import { findSecretsInDiff, type KnownSecret, type SecretInDiff } from "./secret-scan.js";
 import { renderPullRequestBody, renderSummary } from "./summary.js";
 
 export type { FirewallLike, Reporter } from "./sandbox-phase.js";
@@ -78,6 +79,8 @@ interface CommitResult {
   pushed: boolean;
   pullRequest: OpenedPullRequest | null;
   changes: FileChange[];
+  /** What the secret scan found in the staged diff (file, line, kind; never the text). */
+  secrets: SecretInDiff[];
 }
 
 interface BundleResult {
@@ -118,7 +121,7 @@ export async function runAgentGate(inputs: ActionInputs, ctx: RunContext, deps: 
   const run = openRun(inputs, ctx, deps);
   let baseRef = inputs.base || ctx.refBranch || "";
   let agent: AgentRun | null = null;
-  let commit: CommitResult = { outcome: "failed", failure: null, headSha: null, pushed: false, pullRequest: null, changes: [] };
+  let commit: CommitResult = { outcome: "failed", failure: null, headSha: null, pushed: false, pullRequest: null, changes: [], secrets: [] };
   try {
     const pre = await preflight(run);
     baseRef = pre.baseRef;
@@ -164,16 +167,39 @@ async function assertGitUntouched(run: Run, before: GitSnapshot): Promise<void> 
   }
 }
 
+function describeHits(hits: readonly SecretInDiff[]): string {
+  const listed = hits.slice(0, 5).map((h) => `${h.path}:${h.line} ${h.what}`);
+  return `${listed.join(", ")}${hits.length > 5 ? `, and ${hits.length - 5} more` : ""}`;
+}
+
+/** Scans the staged diff with the secret catalogue and the run's own secret values; each hit is an error event. */
+async function scanStagedDiff(run: Run): Promise<SecretInDiff[]> {
+  const { inputs, deps, log } = run;
+  const known: KnownSecret[] = [{ label: "the workflow's GitHub token", value: inputs.githubToken }];
+  for (const name of inputs.agentEnv) {
+    const value = deps.env[name];
+    if (value) known.push({ label: `the value of agent-env ${name}`, value });
+  }
+  const hits = findSecretsInDiff(await run.git.stagedDiff(), known);
+  const verdict = inputs.allowSecretsInDiff ? "pushed anyway (allow-secrets-in-diff: true)" : "not pushed";
+  for (const h of hits) log.add({ time: log.time(), type: "error", message: `secret in the diff: ${h.path}:${h.line} (${h.what}); ${verdict}` });
+  return hits;
+}
+
 /** Stages what the agent changed and, when it finished cleanly, commits, pushes and opens the pull request. */
 async function commitAndPublish(run: Run, baseRef: string, agent: AgentRun): Promise<CommitResult> {
   const { git, log, inputs, ctx, deps, branch } = run;
   const changes = await git.stageAll();
   for (const c of changes) log.add({ time: log.time(), type: "file_change", path: c.path, kind: c.kind });
-  const result: CommitResult = { outcome: "failed", failure: null, headSha: null, pushed: false, pullRequest: null, changes };
+  const result: CommitResult = { outcome: "failed", failure: null, headSha: null, pushed: false, pullRequest: null, changes, secrets: [] };
   const { process } = agent;
   if (process.timedOut) return { ...result, outcome: "timed_out", failure: `the agent did not finish within ${inputs.timeoutMinutes} minute(s); nothing was committed` };
   if (process.exitCode !== 0) return { ...result, failure: `the agent exited with ${process.exitCode ?? process.signal}; nothing was committed` };
   if (changes.length === 0) return { ...result, outcome: "no_changes" };
+  result.secrets = await scanStagedDiff(run);
+  if (result.secrets.length > 0 && !inputs.allowSecretsInDiff) {
+    return { ...result, failure: `the agent's diff holds ${result.secrets.length} possible secret(s) (${describeHits(result.secrets)}); nothing was pushed (set allow-secrets-in-diff: true to push anyway)` };
+  }
   const { title, message: msg } = commitMessage(inputs, ctx);
   try {
     result.headSha = await git.commit(msg, COMMIT_IDENTITY);
@@ -261,6 +287,7 @@ async function report(run: Run, agent: AgentRun | null, commit: CommitResult, bu
     mode: run.inputs.network,
     attempts: run.attempts,
     changes: commit.changes,
+    secrets: commit.secrets,
     decisions: agent?.decisions ?? 0,
     artifactName: BUNDLE_ARTIFACT_NAME,
     runUrl: run.ctx.runUrl,

@@ -1,6 +1,7 @@
 /** The job summary. Hosts, paths and messages come from the agent's activity, so each is defused before rendering. */
 import type { BundleManifest, NetworkAttempt } from "../../src/telemetry/bundle.js";
 import type { FileChange } from "./git.js";
+import type { SecretInDiff } from "./secret-scan.js";
 
 /** Inline code that cannot break out: no backticks, no newlines, bounded length. */
 export function code(text: string, max = 120): string {
@@ -29,6 +30,8 @@ export interface SummaryInput {
   mode: "block" | "audit";
   attempts: readonly NetworkAttempt[];
   changes: readonly FileChange[];
+  /** Secrets the scan found in the diff: file, line and kind only. */
+  secrets?: readonly SecretInDiff[];
   decisions: number;
   artifactName: string;
   runUrl: string;
@@ -53,6 +56,13 @@ export function renderSummary(s: SummaryInput): string {
   ];
   if (s.failure) lines.push(`**Why it failed:** ${plain(s.failure)}`, "");
   if (s.outcome === "no_changes") lines.push("The agent changed no files, so no pull request was opened.", "");
+  const secrets = s.secrets ?? [];
+  if (secrets.length > 0) {
+    lines.push("### Possible secrets in the diff", "", "The matched text is not shown.", "", "| File | Line | What |", "|---|---|---|");
+    for (const h of secrets.slice(0, 50)) lines.push(`| ${code(h.path, 200)} | ${h.line} | ${plain(h.what, 120)} |`);
+    if (secrets.length > 50) lines.push(`| … and ${secrets.length - 50} more | | |`);
+    lines.push("");
+  }
   const listed = s.mode === "audit" ? flagged : blocked;
   if (listed.length > 0) {
     lines.push(`### ${s.mode === "audit" ? "Outside the allowlist (audit mode, not blocked)" : "Blocked network attempts"}`, "", "| Host | Port | Method | Reason |", "|---|---|---|---|");

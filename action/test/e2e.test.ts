@@ -247,6 +247,42 @@ describe("end to end with a fake agent", () => {
     expect(events).toContain("boom");
   });
 
+  it("a secret in the agent's diff stops the push: no branch, no PR, file and line (redacted) in the summary and the telemetry", async () => {
+    // The key is assembled at run time so the command line in the telemetry does not hold it.
+    const t = setup(`printf 'const a = 1;\\nconst id = "AKIA%s";\\n' IOSFODNN7EXAMPLE > src/keys.js; echo "key=$OPENAI_API_KEY" > leak.txt`);
+    const result = await runAgentGate(t.inputs, t.ctx, t.deps);
+    expect(result.outcome).toBe("failed");
+    expect(result.failure).toMatch(/the agent's diff holds 2 possible secret\(s\) \(leak\.txt:1 the value of agent-env OPENAI_API_KEY, src\/keys\.js:2 an AWS access key id\); nothing was pushed/);
+    expect(result.pullRequest).toBeNull();
+    expect(result.branch).toBeNull();
+    expect(() => git(t.fx.remote, "rev-parse", "--verify", "-q", "refs/heads/agent/4242")).toThrow();
+    expect(nock.pendingMocks()).toEqual([]);
+    const summary = t.reporter.summaries.join("\n");
+    expect(summary).toContain("### Possible secrets in the diff");
+    expect(summary).toContain("| `src/keys.js` | 2 | an AWS access key id |");
+    const files = t.uploads[0]!.files;
+    const manifest = bundleManifestSchema.parse(JSON.parse(files["manifest.json"]!));
+    expect(manifest).toMatchObject({ outcome: "failed", headSha: null, pullRequest: null });
+    expect(files["events.jsonl"]).toContain("secret in the diff: src/keys.js:2 (an AWS access key id); not pushed");
+    const everything = [summary, ...Object.values(files)].join("\n");
+    expect(everything).not.toContain("AKIAIOSFODNN7EXAMPLE");
+    expect(everything).not.toContain("sk-test-openai-key-0001");
+  });
+
+  it("allow-secrets-in-diff: true pushes anyway and still reports the hits", async () => {
+    const t = setup(`echo 'id = "AKIAIOSFODNN7EXAMPLE"' > keys.txt`, { "allow-secrets-in-diff": "true" });
+    nock("https://api.github.com").post("/repos/octo/demo/pulls").reply(201, { number: 18, html_url: "https://github.com/octo/demo/pull/18" });
+    const result = await runAgentGate(t.inputs, t.ctx, t.deps);
+    expect(result).toMatchObject({ outcome: "succeeded", failure: null, branch: "agent/4242" });
+    expect(git(t.fx.remote, "show", "agent/4242:keys.txt")).toContain("AKIAIOSFODNN7EXAMPLE");
+    expect(t.reporter.summaries.join("\n")).toContain("| `keys.txt` | 1 | an AWS access key id |");
+    expect(t.uploads[0]!.files["events.jsonl"]).toContain("secret in the diff: keys.txt:1 (an AWS access key id); pushed anyway (allow-secrets-in-diff: true)");
+  });
+
+  it("allow-secrets-in-diff must be a boolean", () => {
+    expect(() => setup("true", { "allow-secrets-in-diff": "yes please" })).toThrow(/allow-secrets-in-diff: allow-secrets-in-diff must be true or false|allow-secrets-in-diff must be true or false/);
+  });
+
   it("a phase that fails after the proxy started releases every resource: proxy closed, HOME removed", async () => {
     const t = setup("touch agent-ran.txt", { agent: "codex" });
     const infos: string[] = [];
