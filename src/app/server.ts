@@ -3,7 +3,9 @@
  *
  * - Without APP_ID and a private key, Probot's setup mode: the page at `/` registers a new GitHub App from
  *   app.yml (the manifest flow), writes the credentials to `.env`, and asks for a restart.
- * - With them, Probot's server on PORT (default 3000): the webhook path (WEBHOOK_PATH, default
+ * - With them, WEBHOOK_SECRET is required (Probot's silent default "development" would let anyone forge
+ *   webhooks): without it start-up stops with one line on stderr saying how to set it, and exit code 1.
+ *   Then Probot's server on PORT (default 3000): the webhook path (WEBHOOK_PATH, default
  *   /api/github/webhooks), `GET /healthz`, `GET /ping`, Probot's structured (pino) logs.
  *
  * GitHub Enterprise Server: GHE_HOST (and GHE_PROTOCOL) set the API base URL, as everywhere in Probot.
@@ -103,9 +105,28 @@ export const AgentGateOctokit: typeof ProbotOctokit = ProbotOctokit.defaults((op
   };
 });
 
+/** A setting the App cannot start without; its message is one line telling the operator how to fix it. */
+export class StartupConfigError extends Error {
+  override name = "StartupConfigError";
+}
+
+/**
+ * Probot falls back to the secret "development" when WEBHOOK_SECRET is unset, so anyone who can reach the
+ * server could sign (forge) webhooks. Serving webhooks therefore needs a secret of our own choosing.
+ */
+export function requireWebhookSecret(env: NodeJS.ProcessEnv): string {
+  const secret = env.WEBHOOK_SECRET ?? "";
+  if (secret.trim() === "" || secret === "development") {
+    throw new StartupConfigError(
+      "WEBHOOK_SECRET is not set: set it (in the environment or .env) to the webhook secret of your GitHub App, e.g. `openssl rand -hex 32`, the same value in the App's settings",
+    );
+  }
+  return secret;
+}
+
 /**
  * Starts the server and returns once it listens.
- * @throws when the port is taken or the private key is unreadable.
+ * @throws StartupConfigError without a webhook secret (app mode); also when the port is taken or the key is unreadable.
  */
 export async function start(options: StartOptions = {}): Promise<RunningServer> {
   const env = options.env ?? process.env;
@@ -124,19 +145,26 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
     return { mode: "setup", server, port: server.port, stop: () => server.stop() };
   }
 
+  const secret = requireWebhookSecret(env);
   // Before listening: a database we cannot use must stop start-up, not fail every delivery later.
   const store = options.app?.store
     ? undefined
     : await openStore({ ...storeOptionsFromEnv(env), ...options.storage, migrate: true, log: (msg) => log.info(msg) });
   try {
-    return await startApp(options, env, log, appId, privateKey, store);
+    return await startApp(options, env, log, { appId, privateKey, secret }, store);
   } catch (error) {
     await store?.close();
     throw error;
   }
 }
 
-async function startApp(options: StartOptions, env: NodeJS.ProcessEnv, log: Logger, appId: number, privateKey: string, store: Store | undefined): Promise<RunningServer> {
+interface AppCredentials {
+  appId: number;
+  privateKey: string;
+  secret: string;
+}
+
+async function startApp(options: StartOptions, env: NodeJS.ProcessEnv, log: Logger, credentials: AppCredentials, store: Store | undefined): Promise<RunningServer> {
   const gateStore = store ? new DatabaseGateStore(store, { onRecordError: (err) => log.error({ err }, "could not record a failed evaluation in the database") }) : options.app?.store;
   const health = [...(store ? [databaseProbe(store)] : []), ...(options.health ?? [])];
   // Telemetry outcomes and their audit entries go to the same database as the decisions.
@@ -152,9 +180,7 @@ async function startApp(options: StartOptions, env: NodeJS.ProcessEnv, log: Logg
     webhookProxy: env.WEBHOOK_PROXY_URL,
     log,
     Probot: Probot.defaults({
-      appId,
-      privateKey,
-      secret: env.WEBHOOK_SECRET,
+      ...credentials,
       log,
       Octokit: AgentGateOctokit,
       ...(baseUrl ? { baseUrl } : {}),
@@ -181,7 +207,7 @@ if (isMain) {
   try {
     running = await start();
   } catch (error) {
-    if (!(error instanceof StoreUnavailableError)) throw error;
+    if (!(error instanceof StoreUnavailableError || error instanceof StartupConfigError)) throw error;
     // One line an operator can act on; the stack would only bury it.
     process.stderr.write(`agent-gate: ${error.message}\n`);
     process.exit(1);

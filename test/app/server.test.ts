@@ -1,7 +1,12 @@
+import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { start } from "../../src/app/server.js";
+import { StartupConfigError, start } from "../../src/app/server.js";
 import type { RunningServer } from "../../src/app/server.js";
 import type { HealthProbe } from "../../src/app/health.js";
 import { APP_ID, captureLog, testPrivateKey } from "../helpers/github.js";
@@ -104,6 +109,57 @@ describe("the App server (npm start)", () => {
     expect(html).toMatch(/default_permissions/);
     expect(html).toMatch(/members(&quot;|")\s*:\s*(&quot;|")read/);
     expect(html).not.toMatch(/administration/);
+  });
+});
+
+describe("no default webhook secret", () => {
+  const SERVER = fileURLToPath(new URL("../../src/app/server.ts", import.meta.url));
+
+  /** `npm start` as an operator runs it, from an empty directory (no `.env` to pick a secret up from). */
+  async function spawnServer(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const cwd = mkdtempSync(join(tmpdir(), "agent-gate-secret-"));
+    try {
+      const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), SERVER], {
+        cwd,
+        env: { PATH: process.env.PATH, APP_ID: String(APP_ID), PRIVATE_KEY: testPrivateKey(), AGENT_GATE_DATA_DIR: "memory://", LOG_FORMAT: "json", PORT: "0", ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      const timer = setTimeout(() => child.kill("SIGTERM"), 20_000);
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      clearTimeout(timer);
+      return { code, stdout, stderr };
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  }
+
+  it("app mode refuses to start without WEBHOOK_SECRET: one line saying how to set it, exit 1, nothing listens", async () => {
+    const { code, stdout, stderr } = await spawnServer({});
+    expect(code).toBe(1);
+    const lines = stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^agent-gate: WEBHOOK_SECRET is not set: set it .*\.env.*openssl rand -hex 32/);
+    expect(stdout).not.toMatch(/listening/i);
+  }, 30_000);
+
+  it("app mode refuses Probot's default secret \"development\" and a blank one, before opening the database", async () => {
+    for (const secret of [undefined, "", "  ", "development"]) {
+      const env: NodeJS.ProcessEnv = { APP_ID: String(APP_ID), PRIVATE_KEY: testPrivateKey() };
+      if (secret !== undefined) env.WEBHOOK_SECRET = secret;
+      // A database that cannot be reached: had start-up got that far, the error would be StoreUnavailableError.
+      await expect(start({ env, port: 0, host: "127.0.0.1", log: captureLog("info").log, storage: { databaseUrl: "postgres://postgres@127.0.0.1:1/x" } })).rejects.toBeInstanceOf(StartupConfigError);
+    }
+  });
+
+  it("a forged webhook signed with Probot's default secret is refused once a secret is set", async () => {
+    const { base } = await startApp();
+    const body = JSON.stringify({ action: "opened" });
+    const response = await fetch(`${base}/api/github/webhooks`, { method: "POST", headers: webhookHeaders(body, sign(body, "development")), body });
+    expect(response.status).toBe(400);
   });
 });
 
