@@ -3,10 +3,11 @@
  * default `.data/`, or `memory://`). Both run the same `migrations/` and the same repositories.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
+import { ensurePrivateDir, tightenTree } from "./private-dir.js";
 import { sql } from "drizzle-orm";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
@@ -242,8 +243,16 @@ async function probePostgres(client: postgres.Sql, url: string): Promise<void> {
 async function openPglite(dataDir: string): Promise<PGlite> {
   try {
     if (dataDir === MEMORY_DATA_DIR) return await PGlite.create();
-    mkdirSync(dataDir, { recursive: true });
-    return await PGlite.create(dataDir);
+    ensurePrivateDir(dataDir);
+    const client = await PGlite.create(dataDir);
+    tightenTree(dataDir);
+    // Every caller closes through here, so files PGlite created while open are tightened too (see private-dir.ts).
+    const close = client.close.bind(client);
+    client.close = async () => {
+      await close();
+      tightenTree(dataDir);
+    };
+    return client;
   } catch (error) {
     const target = pgliteTarget(dataDir);
     throw new StoreUnavailableError(`cannot open the embedded database in ${dataDir}: ${describeConnectionError(error)}`, target, { cause: error });
