@@ -7,7 +7,7 @@
  *
  * Needs only Node and git. Nothing leaves the machine; the folder is removed afterwards unless --keep.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -73,7 +73,9 @@ try {
   const bin = join(here, "..", "bin", "agent-gate.js");
   const cli = ["evaluate", "--repo", repo, "--base", "main", "--head", "agent/demo-1", "--author", "copilot-swe-agent[bot]", "--format", format];
   process.stderr.write(`$ agent-gate ${cli.join(" ")}\n\n`);
-  execFileSync(process.execPath, [bin, ...cli], { stdio: "inherit" });
+  const run = spawnSync(process.execPath, [bin, ...cli], { stdio: "inherit" });
+  // Exit 1 is the point of the demo (the PR waits for approval), not a failure of it.
+  process.stderr.write(`\n(exit code ${run.status}: 0 when the decision is success, 1 while it waits for approval or fails)\n`);
 } finally {
   if (keep) process.stderr.write(`\n(sample repository kept at ${repo})\n`);
   else rmSync(repo, { recursive: true, force: true });

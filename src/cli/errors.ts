@@ -1,6 +1,8 @@
 /** Exit codes of `agent-gate` (issue 2, section 6). */
 export const EXIT_OK = 0;
 export const EXIT_INVALID = 1;
+/** `evaluate`: the decision is not `success` (it waits for approval, or fails). The same code as invalid: not mergeable. */
+export const EXIT_NOT_SUCCESS = 1;
 export const EXIT_USAGE = 2;
 
 /**

@@ -12,7 +12,7 @@ import { CliError, EXIT_USAGE } from "./errors.js";
 import { processIO } from "./io.js";
 import type { CliIO } from "./io.js";
 
-export { CliError, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from "./errors.js";
+export { CliError, EXIT_INVALID, EXIT_NOT_SUCCESS, EXIT_OK, EXIT_USAGE } from "./errors.js";
 export type { CliIO } from "./io.js";
 export { processIO } from "./io.js";
 

@@ -34,8 +34,10 @@ function baseRepo(extra: (r: TempRepo) => void = () => {}): TempRepo {
 async function evaluateJson(r: TempRepo, ...args: string[]): Promise<Decision> {
   const res = await cli(["evaluate", "--repo", r.dir, "--base", "main", "--format", "json", ...args]);
   expect(res.stderr).toBe("");
-  expect(res.code).toBe(0);
-  return JSON.parse(res.stdout) as Decision;
+  const decision = JSON.parse(res.stdout) as Decision;
+  // Every evaluation in this file also checks the exit code CI gates on.
+  expect(res.code).toBe(decision.conclusion === "success" ? 0 : 1);
+  return decision;
 }
 
 describe("agent-gate evaluate", () => {
@@ -152,7 +154,7 @@ describe("agent-gate evaluate", () => {
     r.git("update-ref", "refs/remotes/origin/trunk", main);
     r.git("symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/trunk");
     const res = await cli(["evaluate", "--format", "json"], r.dir);
-    expect(res.code).toBe(0);
+    expect(res.code).toBe(1);
     const d = JSON.parse(res.stdout) as Decision;
     expect(d.policy.source).toContain("origin/trunk");
     expect(d.risk).toBe("high");
@@ -164,6 +166,31 @@ describe("agent-gate evaluate", () => {
     r.commit("bump");
     const res = await cli(["evaluate", "--repo", r.dir, "--base", "main", "--format", "markdown"]);
     expect(res.stdout).toContain("| <code>Dockerfile</code> | infrastructure | @ops-lead (CODEOWNERS line 3) | — |");
+  });
+
+  it("exit codes for CI: 0 only when the decision is success, 1 while it needs approval, --exit-zero keeps 0", async () => {
+    const r = baseRepo();
+    r.write("README.md", "# docs only\n");
+    r.commit("docs");
+    expect((await cli(["evaluate", "--repo", r.dir, "--base", "main"])).code).toBe(0);
+    r.write("Dockerfile", "FROM node:22\n");
+    r.commit("bump");
+    const waiting = await cli(["evaluate", "--repo", r.dir, "--base", "main"]);
+    expect(waiting.code).toBe(1);
+    expect(waiting.stdout).toMatch(/action_required|approval/i);
+    expect(waiting.stderr).toBe("");
+    expect((await cli(["evaluate", "--repo", r.dir, "--base", "main", "--format", "markdown", "--exit-zero"])).code).toBe(0);
+  });
+
+  it("exit codes for CI: the real binary gates a shell step (non-zero while approval is needed)", async () => {
+    const r = baseRepo();
+    r.write("Dockerfile", "FROM node:22\n");
+    r.commit("bump");
+    const bin = fileURLToPath(new URL("../../bin/agent-gate.js", import.meta.url));
+    const code = await new Promise<number | null>((resolve) => {
+      execFile(process.execPath, [bin, "evaluate", "--repo", r.dir, "--base", "main"], (error) => resolve(error ? (typeof error.code === "number" ? error.code : null) : 0));
+    });
+    expect(code).toBe(1);
   });
 
   it("an invalid policy on the base ref: exit 1 with file:line errors", async () => {

@@ -8,7 +8,7 @@ import type { ResolvedPolicy } from "../../policy/config.js";
 import { evaluate, policyErrorDecision } from "../../policy/decision.js";
 import { renderDecisionMarkdown, renderDecisionText } from "../../policy/render.js";
 import type { Decision } from "../../policy/types.js";
-import { EXIT_INVALID } from "../errors.js";
+import { EXIT_INVALID, EXIT_NOT_SUCCESS, EXIT_OK } from "../errors.js";
 import { branchName, changedFiles, defaultBaseRef, mergeBase, openRepository, readBlob, resolveCommit } from "../git.js";
 import type { CliIO } from "../io.js";
 
@@ -19,6 +19,8 @@ export interface EvaluateOptions {
   author?: string;
   label?: string[];
   format: "text" | "json" | "markdown";
+  /** The old behaviour: exit 0 whatever the decision (an invalid policy still exits 1). */
+  exitZero?: boolean;
 }
 
 /** Policy and CODEOWNERS as they are on the base commit (invariant 1): never the working tree, never the head. */
@@ -82,7 +84,8 @@ export async function runEvaluate(opts: EvaluateOptions, io: CliIO): Promise<num
     teams: {},
   });
   io.stdout(format(decision, opts.format));
-  return 0;
+  // A CI job can gate on the command: anything but `success` (waiting for approval, failure) is non-zero.
+  return decision.conclusion === "success" || opts.exitZero ? EXIT_OK : EXIT_NOT_SUCCESS;
 }
 
 function format(decision: Decision, fmt: EvaluateOptions["format"]): string {
@@ -95,7 +98,7 @@ export function registerEvaluateCommand(program: Command, io: CliIO, setExit: (c
   program
     .command("evaluate")
     .description(
-      "Evaluate the changes between merge-base(BASE, HEAD) and HEAD of a local repository with the policy and CODEOWNERS of the BASE ref (never the working tree), and print the decision.",
+      "Evaluate the changes between merge-base(BASE, HEAD) and HEAD of a local repository with the policy and CODEOWNERS of the BASE ref (never the working tree), and print the decision. Exit 0 when the decision is success, 1 when it is not (approval needed, failure, invalid policy), 2 on usage errors.",
     )
     .option("--repo <dir>", "the repository", ".")
     .option("--base <ref>", "the base ref whose policy and CODEOWNERS apply (default: origin's default branch, else main)")
@@ -103,6 +106,7 @@ export function registerEvaluateCommand(program: Command, io: CliIO, setExit: (c
     .option("--author <login>", "the pull request author's login (agent detection, self-approval)")
     .option("--label <name...>", "labels the pull request would carry (agent detection)")
     .addOption(new Option("--format <format>", "output format").choices(["text", "json", "markdown"]).default("text"))
+    .option("--exit-zero", "exit 0 whatever the decision, once it is printed (the old behaviour; invalid policy still exits 1)")
     .action(async (opts: EvaluateOptions) => {
       setExit(await runEvaluate(opts, io));
     });
