@@ -62,13 +62,27 @@ export interface AuditExportFilter {
   onBatch?: ((rows: number) => void) | undefined;
 }
 
+/**
+ * An entry known from outside the database (a check run on GitHub, a checkpoint file): its id (the sequence
+ * number) and hash. The chain must still contain exactly this entry, so deleting the newest entries, or
+ * rewriting the chain from some point with recomputed hashes, is detected.
+ */
+export interface AuditWitness {
+  id: number;
+  hash: string;
+}
+
+export type AuditBreak = "hash mismatch" | "prev_hash does not link" | "witness entry missing" | "witness hash differs";
+
 export type AuditVerifyResult =
-  | { ok: true; count: number; headHash: string }
-  | { ok: false; count: number; brokenAt: { id: number; reason: "hash mismatch" | "prev_hash does not link" } };
+  | { ok: true; count: number; headHash: string; headId: number | null }
+  | { ok: false; count: number; brokenAt: { id: number; reason: AuditBreak } };
 
 export interface AuditVerifyOptions {
   batchSize?: number | undefined;
   onBatch?: ((rows: number) => void) | undefined;
+  /** Entries that must be in the chain, unchanged (`agent-gate audit verify --head SEQ:HASH`, `--checkpoint FILE`). */
+  witnesses?: readonly AuditWitness[] | undefined;
 }
 
 export interface AuditRepository {
@@ -187,15 +201,24 @@ export function createAuditRepository(exec: Executor): AuditRepository {
   }
 
   async function verify(options: AuditVerifyOptions = {}): Promise<AuditVerifyResult> {
+    const witnesses = new Map((options.witnesses ?? []).map((w) => [w.id, w.hash.toLowerCase()]));
     let expectedPrev = GENESIS_HASH;
     let count = 0;
+    let headId: number | null = null;
     for await (const entry of exportEntries({ batchSize: options.batchSize, onBatch: options.onBatch })) {
       if (entry.prevHash !== expectedPrev) return { ok: false, count, brokenAt: { id: entry.id, reason: "prev_hash does not link" } };
       if (auditHash(entry.prevHash, entry) !== entry.hash) return { ok: false, count, brokenAt: { id: entry.id, reason: "hash mismatch" } };
+      const witnessed = witnesses.get(entry.id);
+      if (witnessed !== undefined && witnessed !== entry.hash) return { ok: false, count, brokenAt: { id: entry.id, reason: "witness hash differs" } };
+      witnesses.delete(entry.id);
       expectedPrev = entry.hash;
+      headId = entry.id;
       count++;
     }
-    return { ok: true, count, headHash: expectedPrev };
+    // Ids only grow, so a witness the walk did not meet was deleted (truncation) or never existed here.
+    const missing = [...witnesses.keys()].sort((a, b) => a - b)[0];
+    if (missing !== undefined) return { ok: false, count, brokenAt: { id: missing, reason: "witness entry missing" } };
+    return { ok: true, count, headHash: expectedPrev, headId };
   }
 
   async function head(): Promise<{ count: number; lastId: number | null; hash: string }> {

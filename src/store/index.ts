@@ -16,7 +16,7 @@ export { openStore, migrate, storeOptionsFromEnv, defaultMigrationsFolder, pullR
 export type { Store, StoreTx, StoreOptions, PingResult, HeldLock } from "./store.js";
 export { StoreUnavailableError, StoreUsageError } from "./errors.js";
 export { AUDIT_KINDS, GENESIS_HASH, auditHash, auditMaterial } from "./audit.js";
-export type { AuditKind, AuditAppend, AuditEntry, AuditExportFilter, AuditVerifyResult, AuditRepository } from "./audit.js";
+export type { AuditKind, AuditAppend, AuditEntry, AuditExportFilter, AuditVerifyResult, AuditVerifyOptions, AuditWitness, AuditBreak, AuditRepository } from "./audit.js";
 export { canonicalize, inputsDigest, sha256Hex, CanonicalizeError } from "./canonical.js";
 export type * from "./repositories.js";
 export type { Db } from "./executor.js";

@@ -45,7 +45,7 @@ describe.each(TEST_DRIVERS)("audit log on %s", (driver) => {
     expect(auditHash(a.prevHash, { ...a, kind: "label_set" })).not.toBe(a.hash);
     expect(auditHash(a.prevHash, { ...a, pullRequest: 8 })).not.toBe(a.hash);
     expect(auditHash(a.prevHash, { ...a, createdAt: new Date(a.createdAt.getTime() + 1) })).not.toBe(a.hash);
-    expect(await store.audit.verify()).toEqual({ ok: true, count: 2, headHash: b.hash });
+    expect(await store.audit.verify()).toEqual({ ok: true, count: 2, headHash: b.hash, headId: b.id });
   });
 
   it("refuses unknown kinds and non-JSON payloads without writing anything", async () => {
@@ -149,3 +149,46 @@ function evaluation(repository: string, pullRequest: number, headSha: string) {
     decision: "action_required",
   };
 }
+
+describe.each(TEST_DRIVERS)("audit log on %s: witnesses from outside the database", (driver) => {
+  let ctx: TestStoreContext;
+  beforeAll(async () => {
+    ctx = await openTestStore(driver);
+  });
+  afterAll(async () => {
+    await ctx?.cleanup();
+  });
+
+  it("invariant 8 (truncation is detectable): deleting the newest entries passes a plain verify but not one with a witness", async () => {
+    const { store } = ctx;
+    const entries = [];
+    for (let i = 0; i < 5; i++) entries.push(await store.audit.append({ kind: "evaluation_decided", repository: "o/r", pullRequest: i + 1, payload: { i } }));
+    const witness = { id: entries[3]!.id, hash: entries[3]!.hash };
+    expect(await store.audit.verify({ witnesses: [witness] })).toMatchObject({ ok: true, count: 5, headId: entries[4]!.id });
+
+    await rawSql(store, "alter table audit_log disable trigger audit_log_no_update_delete");
+    await rawSql(store, `delete from audit_log where id >= ${entries[3]!.id}`);
+    await rawSql(store, "alter table audit_log enable trigger audit_log_no_update_delete");
+    // The attack: what is left is a perfectly linked chain.
+    expect(await store.audit.verify()).toMatchObject({ ok: true, count: 3 });
+    expect(await store.audit.verify({ witnesses: [witness] })).toEqual({ ok: false, count: 3, brokenAt: { id: witness.id, reason: "witness entry missing" } });
+  });
+
+  it("invariant 8 (truncation is detectable): a chain rewritten after the witness, with recomputed hashes, differs from it", async () => {
+    const { store } = ctx;
+    const before = await store.audit.head();
+    const original = await store.audit.append({ kind: "approval_counted", repository: "o/r", pullRequest: 9, payload: { reviewer: "alice" } });
+    // Rewritten in place with a consistent hash: prev_hash links and the hash recomputes, only the witness knows.
+    const forged = { ...original, payload: '{"reviewer":"mallory"}' };
+    const forgedHash = auditHash(forged.prevHash, forged);
+    await rawSql(store, "alter table audit_log disable trigger audit_log_no_update_delete");
+    await rawSql(store, `update audit_log set payload = '${forged.payload}', hash = '${forgedHash}' where id = ${original.id}`);
+    await rawSql(store, "alter table audit_log enable trigger audit_log_no_update_delete");
+    expect(await store.audit.verify()).toMatchObject({ ok: true, count: before.count + 1 });
+    expect(await store.audit.verify({ witnesses: [{ id: original.id, hash: original.hash }] })).toEqual({
+      ok: false,
+      count: before.count,
+      brokenAt: { id: original.id, reason: "witness hash differs" },
+    });
+  });
+});

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Command } from "commander";
@@ -176,5 +177,89 @@ describe("agent-gate migrate / audit on PGlite", () => {
     } finally {
       tmp.remove();
     }
+  });
+});
+
+describe("agent-gate audit checkpoint / verify --head / --checkpoint against Postgres", () => {
+  let database: PostgresTestDatabase;
+  let tmp: { dir: string; remove(): void };
+  beforeAll(async () => {
+    database = await createPostgresDatabase();
+    tmp = tempDataDir();
+    await cli("migrate", "--database-url", database.url);
+  });
+  afterAll(async () => {
+    await database?.drop();
+    tmp?.remove();
+  });
+
+  async function appendEntries(n: number) {
+    const store = await openStore({ databaseUrl: database.url });
+    try {
+      const out = [];
+      for (let i = 0; i < n; i++) out.push(await store.audit.append({ kind: "check_published", repository: "octo/a", pullRequest: i + 1, payload: { i } }));
+      return out;
+    } finally {
+      await store.close();
+    }
+  }
+
+  it("an empty audit log has nothing to checkpoint: one line, exit 2", async () => {
+    const run = await cli("audit", "checkpoint", "--database-url", database.url);
+    expect(run).toMatchObject({ code: 2, stdout: "" });
+    expect(run.stderr).toBe("agent-gate: the audit log is empty: nothing to checkpoint yet\n");
+  });
+
+  it("invariant 8 (truncation is detectable): checkpoint, delete the newest entries, and verify --checkpoint / --head exit 1", async () => {
+    const entries = await appendEntries(4);
+    const file = `${tmp.dir}/checkpoint-1.json`;
+    const written = await cli("audit", "checkpoint", "--database-url", database.url, "--out", file);
+    expect(written.code).toBe(0);
+    const checkpoint = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    expect(checkpoint).toMatchObject({ format: "agent-gate-audit-checkpoint/1", seq: entries[3]!.id, hash: entries[3]!.hash, count: 4 });
+    const head = `${entries[2]!.id}:${entries[2]!.hash}`;
+    expect(await cli("audit", "verify", "--database-url", database.url, "--checkpoint", file, "--head", head)).toMatchObject({
+      code: 0,
+      stdout: `audit log intact: 4 entries, head ${entries[3]!.hash}; 2 witnesses present\n`,
+    });
+
+    const store = await openStore({ databaseUrl: database.url });
+    try {
+      await rawSql(store, "alter table audit_log disable trigger audit_log_no_update_delete");
+      await rawSql(store, `delete from audit_log where id >= ${entries[2]!.id}`);
+      await rawSql(store, "alter table audit_log enable trigger audit_log_no_update_delete");
+    } finally {
+      await store.close();
+    }
+    expect((await cli("audit", "verify", "--database-url", database.url)).code).toBe(0);
+    const byCheckpoint = await cli("audit", "verify", "--database-url", database.url, "--checkpoint", file);
+    expect(byCheckpoint).toMatchObject({ code: 1, stderr: "" });
+    expect(byCheckpoint.stdout).toBe(`audit log BROKEN: entry ${entries[3]!.id}, named by a check run or checkpoint, is not in the chain (2 entries verified): the log was truncated or rewritten\n`);
+    expect((await cli("audit", "verify", "--database-url", database.url, "--head", head)).code).toBe(1);
+    // A new checkpoint is not written over a chain that lost what the old one names.
+    const again = await cli("audit", "checkpoint", "--database-url", database.url, "--checkpoint", file, "--out", `${tmp.dir}/checkpoint-2.json`);
+    expect(again.code).toBe(1);
+    expect(again.stdout).toMatch(/BROKEN.*; no checkpoint written\n$/);
+    expect(existsSync(`${tmp.dir}/checkpoint-2.json`)).toBe(false);
+  });
+
+  it("a malformed --head or checkpoint file is one line and exit 2", async () => {
+    const head = await cli("audit", "verify", "--database-url", database.url, "--head", "12:abc");
+    expect(head).toMatchObject({ code: 2, stdout: "" });
+    expect(head.stderr).toMatch(/^agent-gate: invalid --head "12:abc": use SEQ:HASH/);
+    const file = `${tmp.dir}/not-a-checkpoint.json`;
+    writeFileSync(file, JSON.stringify({ format: "agent-gate-audit-checkpoint/1", seq: 1, hash: "zz", count: 1, takenAt: "2026-01-01T00:00:00Z" }));
+    const bad = await cli("audit", "verify", "--database-url", database.url, "--checkpoint", file);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^agent-gate: .*not-a-checkpoint\.json is not a checkpoint: hash: .*\n$/);
+    const missing = await cli("audit", "verify", "--database-url", database.url, "--checkpoint", `${tmp.dir}/nope.json`);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^agent-gate: cannot read checkpoint .*nope\.json: ENOENT/);
+  });
+
+  it("checkpoint without --out prints the checkpoint JSON", async () => {
+    const run = await cli("audit", "checkpoint", "--database-url", database.url);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ format: "agent-gate-audit-checkpoint/1", count: 2 });
   });
 });

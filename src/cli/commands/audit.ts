@@ -1,9 +1,11 @@
 /**
- * `agent-gate audit export|verify` and `agent-gate migrate`: the audit store from the command line.
- * Exit codes: 0 done (verify: chain intact), 1 verify found a broken chain, 2 environment or usage problem
+ * `agent-gate audit export|verify|checkpoint` and `agent-gate migrate`: the audit store from the command line.
+ * Exit codes: 0 done (verify: chain intact and every witness in it), 1 verify found a broken chain or a missing
+ * or different witness (checkpoint: none written), 2 environment or usage problem
  * (database unreachable, no audit log there, bad argument): one line on stderr, never a stack trace.
  */
 import { existsSync } from "node:fs";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import type { Writable } from "node:stream";
 import { Option } from "commander";
 import type { Command } from "commander";
@@ -15,10 +17,14 @@ import {
   StoreUnavailableError,
   migrate,
   openStore,
+  type AuditBreak,
   type AuditEntry,
+  type AuditWitness,
   type Store,
   type StoreOptions,
 } from "../../store/index.js";
+import { CHECKPOINT_FORMAT, checkpointJson, parseCheckpoint, parseHeadWitness } from "../checkpoint.js";
+import type { AuditCheckpoint } from "../checkpoint.js";
 
 export interface CliIo {
   stdout: Writable;
@@ -231,24 +237,101 @@ export function registerAuditCommands(program: Command, io: CliIo = processIo())
     });
   });
 
-  addDbOptions(audit.command("verify").description("Walk the whole chain; exit 1 naming the first broken entry")).action(async (flags: DbFlags) => {
+  addDbOptions(
+    audit
+      .command("verify")
+      .description("Walk the whole chain; exit 1 naming the first broken entry, or a witness (check run, checkpoint) the chain no longer holds")
+      .option("--head <seq:hash...>", "an entry the chain must still contain, as named in an approval check run (`Audit entry SEQ:HASH`)")
+      .option("--checkpoint <file...>", "a checkpoint file written by `agent-gate audit checkpoint`"),
+  ).action(async (flags: DbFlags & WitnessFlags) => {
     await run(io, async () => {
+      const witnesses = await readWitnesses(flags);
       const store = await openExistingStore(flags);
       try {
-        const result = await store.audit.verify();
+        const result = await store.audit.verify({ witnesses });
         if (result.ok) {
-          io.stdout.write(`audit log intact: ${result.count} entries, head ${result.headHash}\n`);
+          const checked = witnesses.length > 0 ? `; ${witnesses.length} witness${witnesses.length === 1 ? "" : "es"} present` : "";
+          io.stdout.write(`audit log intact: ${result.count} entries, head ${result.headHash}${checked}\n`);
           return 0;
         }
-        io.stdout.write(
-          `audit log BROKEN at entry ${result.brokenAt.id}: ${result.brokenAt.reason} (${result.count} ${result.count === 1 ? "entry" : "entries"} before it verified)\n`,
-        );
+        io.stdout.write(`${describeBreak(result.brokenAt, result.count)}\n`);
         return 1;
       } finally {
         await store.close();
       }
     });
   });
+
+  addDbOptions(
+    audit
+      .command("checkpoint")
+      .description("Verify the chain, then write a checkpoint naming its newest entry (keep it outside the database; `audit verify --checkpoint` takes it)")
+      .option("--out <file>", "where to write the checkpoint (default: stdout)")
+      .option("--checkpoint <file...>", "earlier checkpoints the chain must still contain before a new one is written"),
+  ).action(async (flags: DbFlags & WitnessFlags & { out?: string }) => {
+    await run(io, async () => {
+      const witnesses = await readWitnesses(flags);
+      const store = await openExistingStore(flags);
+      let checkpoint: AuditCheckpoint;
+      try {
+        const result = await store.audit.verify({ witnesses });
+        if (!result.ok) {
+          io.stdout.write(`${describeBreak(result.brokenAt, result.count)}; no checkpoint written\n`);
+          return 1;
+        }
+        if (result.headId === null) throw new CliEnvironmentError("the audit log is empty: nothing to checkpoint yet");
+        checkpoint = { format: CHECKPOINT_FORMAT, seq: result.headId, hash: result.headHash, count: result.count, takenAt: new Date().toISOString() };
+      } finally {
+        await store.close();
+      }
+      if (flags.out === undefined) {
+        io.stdout.write(checkpointJson(checkpoint));
+      } else {
+        // Written whole or not at all: a half-written checkpoint would fail every later verify.
+        const temp = `${flags.out}.${process.pid}.tmp`;
+        await writeFile(temp, checkpointJson(checkpoint), { flag: "wx" });
+        await rename(temp, flags.out);
+        io.stderr.write(`checkpoint: entry ${checkpoint.seq}:${checkpoint.hash} (${checkpoint.count} entries) written to ${flags.out}\n`);
+      }
+      return 0;
+    });
+  });
+}
+
+interface WitnessFlags {
+  head?: string[] | undefined;
+  checkpoint?: string[] | undefined;
+}
+
+async function readWitnesses(flags: WitnessFlags): Promise<AuditWitness[]> {
+  const witnesses: AuditWitness[] = [];
+  for (const value of flags.head ?? []) {
+    const witness = parseHeadWitness(value);
+    if (!witness) throw new CliEnvironmentError(`invalid --head ${JSON.stringify(value)}: use SEQ:HASH (the entry number and its 64-hex-digit hash, as in the check run)`);
+    witnesses.push(witness);
+  }
+  for (const file of flags.checkpoint ?? []) {
+    let text: string;
+    try {
+      text = await readFile(file, "utf8");
+    } catch (error) {
+      throw new CliEnvironmentError(`cannot read checkpoint ${file}: ${oneLine(error)}`);
+    }
+    const parsed = parseCheckpoint(text, file);
+    if (!parsed.ok) throw new CliEnvironmentError(parsed.error);
+    witnesses.push(parsed.witness);
+  }
+  return witnesses;
+}
+
+function describeBreak(brokenAt: { id: number; reason: AuditBreak }, count: number): string {
+  if (brokenAt.reason === "witness entry missing") {
+    return `audit log BROKEN: entry ${brokenAt.id}, named by a check run or checkpoint, is not in the chain (${count} ${count === 1 ? "entry" : "entries"} verified): the log was truncated or rewritten`;
+  }
+  if (brokenAt.reason === "witness hash differs") {
+    return `audit log BROKEN at entry ${brokenAt.id}: its hash differs from the one a check run or checkpoint recorded: the log was rewritten (${count} ${count === 1 ? "entry" : "entries"} before it verified)`;
+  }
+  return `audit log BROKEN at entry ${brokenAt.id}: ${brokenAt.reason} (${count} ${count === 1 ? "entry" : "entries"} before it verified)`;
 }
 
 export function registerMigrateCommand(program: Command, io: CliIo = processIo()): void {
