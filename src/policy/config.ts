@@ -284,28 +284,41 @@ export function defaultPolicy(): ResolvedPolicy {
 export type ParsePolicyResult = { ok: true; policy: ResolvedPolicy; config: PolicySettings } | { ok: false; errors: PolicyError[] };
 
 /**
+ * At most this many errors are reported (then one line saying how many more): a maintainer fixes the first
+ * ones, and a hostile file with 40,000 mistakes must not cost 40,000 lookups or a 40,000-line check run.
+ */
+export const MAX_POLICY_ERRORS = 50;
+
+/** Deeper YAML than this is refused before it is converted or validated; real policies nest 5 levels. */
+export const MAX_POLICY_DEPTH = 32;
+
+/**
+ * Aliases expanded when the YAML is converted (the `yaml` package's billion-laughs guard). A policy has no
+ * need for anchors; a few are allowed for lists reused across rules.
+ */
+const MAX_POLICY_ALIASES = 100;
+
+/**
  * Parse and validate a policy file. Never throws; every error names the file, the YAML path and the line.
+ * The file may come from a pull request's head (shown in the check when a PR proposes a policy), so it is the
+ * attacker's: every step is linear in its size (duplicate keys are found with a set, not the `yaml` package's
+ * pairwise `uniqueKeys`, which took 16 s on a 256 KB file), nesting and aliases are bounded, and errors are capped.
  */
 export function parsePolicy(text: string, file: string = POLICY_PATH): ParsePolicyResult {
   if (text.length > MAX_POLICY_BYTES) {
     return { ok: false, errors: [{ file, line: null, path: "", message: `the policy file is larger than ${MAX_POLICY_BYTES} bytes` }] };
   }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, strict: true });
   if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      errors: doc.errors.map((e) => ({
-        file,
-        line: e.linePos?.[0]?.line ?? lineOf(lineCounter, e.pos[0]),
-        path: "",
-        message: `invalid YAML: ${firstLine(e.message)}`,
-      })),
-    };
+    const errors = doc.errors.map((e) => ({ file, line: e.linePos?.[0]?.line ?? lineOf(lineCounter, e.pos[0]), path: "", message: `invalid YAML: ${firstLine(e.message)}` }));
+    return { ok: false, errors: capErrors(errors, file) };
   }
+  const shape = checkShape(doc.contents, lineCounter, file);
+  if (shape.length > 0) return { ok: false, errors: capErrors(shape, file) };
   let data: unknown;
   try {
-    data = doc.toJS({ maxAliasCount: 100 });
+    data = doc.toJS({ maxAliasCount: MAX_POLICY_ALIASES });
   } catch (e) {
     return { ok: false, errors: [{ file, line: 1, path: "", message: `invalid YAML: ${firstLine(e instanceof Error ? e.message : String(e))}` }] };
   }
@@ -314,22 +327,77 @@ export function parsePolicy(text: string, file: string = POLICY_PATH): ParsePoli
     return { ok: false, errors: [{ file, line: lineOf(lineCounter, doc.contents?.range?.[0] ?? 0), path: "", message: "expected a mapping of settings at the top level" }] };
   }
   const parsed = policySchema.safeParse(data);
-  if (!parsed.success) {
-    const errors: PolicyError[] = [];
-    for (const issue of parsed.error.issues) {
-      if (issue.code === "unrecognized_keys") {
-        for (const key of issue.keys) {
-          const path = [...issue.path, key];
-          errors.push({ file, line: locate(doc.contents, path, lineCounter), path: formatPath(path), message: `unknown key "${key}"${suggest(key)}` });
-        }
+  if (!parsed.success) return { ok: false, errors: schemaErrors(parsed.error.issues, doc.contents, lineCounter, file) };
+  return { ok: true, policy: resolveSettings(parsed.data), config: parsed.data };
+}
+
+/** The first MAX_POLICY_ERRORS errors by line, and one more saying how many were left out. */
+function capErrors(errors: PolicyError[], file: string): PolicyError[] {
+  const sorted = errors.length > 1 ? [...errors].sort((a, b) => (a.line ?? 0) - (b.line ?? 0)) : errors;
+  if (sorted.length <= MAX_POLICY_ERRORS) return sorted;
+  const more = sorted.length - MAX_POLICY_ERRORS;
+  return [...sorted.slice(0, MAX_POLICY_ERRORS), { file, line: null, path: "", message: `…and ${more} more error${more === 1 ? "" : "s"}` }];
+}
+
+/**
+ * Duplicate keys and nesting depth, in one walk over the YAML tree (iterative: a hostile depth cannot overflow
+ * the stack). Stops collecting after MAX_POLICY_ERRORS + 1 errors.
+ */
+function checkShape(root: unknown, lc: LineCounter, file: string): PolicyError[] {
+  const errors: PolicyError[] = [];
+  const pending: Array<{ node: unknown; depth: number }> = [{ node: root, depth: 1 }];
+  for (let item = pending.pop(); item !== undefined && errors.length <= MAX_POLICY_ERRORS; item = pending.pop()) {
+    const { node, depth } = item;
+    if (!isMap(node) && !isSeq(node)) continue;
+    if (depth > MAX_POLICY_DEPTH) {
+      errors.push({ file, line: nodeLine(node, lc) ?? 1, path: "", message: `nested deeper than ${MAX_POLICY_DEPTH} levels` });
+      continue;
+    }
+    if (isSeq(node)) {
+      for (const child of node.items) pending.push({ node: child, depth: depth + 1 });
+      continue;
+    }
+    const seen = new Set<string>();
+    for (const pair of node.items) {
+      if (pair.key !== null && !isScalar(pair.key)) {
+        // `{ [a]: 1 }`: converting it would stringify the key (and warn on the process); no setting looks like that.
+        errors.push({ file, line: nodeLine(pair.key, lc) ?? 1, path: "", message: "invalid YAML: a key must be a plain value, not a list or mapping" });
         continue;
       }
-      errors.push({ file, line: locate(doc.contents, issue.path, lineCounter), path: formatPath(issue.path), message: describeIssue(issue) });
+      const key = isScalar(pair.key) ? String(pair.key.value) : null;
+      if (key !== null && seen.has(key)) errors.push({ file, line: nodeLine(pair.key, lc) ?? 1, path: "", message: `invalid YAML: map keys must be unique ("${clipKey(key)}" is repeated)` });
+      if (key !== null) seen.add(key);
+      pending.push({ node: pair.value, depth: depth + 1 });
     }
-    errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-    return { ok: false, errors };
   }
-  return { ok: true, policy: resolveSettings(parsed.data), config: parsed.data };
+  return errors;
+}
+
+function clipKey(key: string): string {
+  return key.length > 60 ? `${key.slice(0, 60)}…` : key;
+}
+
+/** zod's issues as file:line errors; only the first MAX_POLICY_ERRORS are located (each lookup walks the tree). */
+function schemaErrors(issues: readonly z.core.$ZodIssue[], root: unknown, lc: LineCounter, file: string): PolicyError[] {
+  const errors: PolicyError[] = [];
+  let total = 0;
+  for (const issue of issues) {
+    const keys = issue.code === "unrecognized_keys" ? issue.keys : [null];
+    for (const key of keys) {
+      total++;
+      if (errors.length >= MAX_POLICY_ERRORS) continue;
+      if (key === null) {
+        errors.push({ file, line: locate(root, issue.path, lc), path: formatPath(issue.path), message: describeIssue(issue) });
+      } else {
+        const path = [...issue.path, key];
+        errors.push({ file, line: locate(root, path, lc), path: formatPath(path), message: `unknown key "${clipKey(key)}"${suggest(key)}` });
+      }
+    }
+  }
+  errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  const more = total - errors.length;
+  if (more > 0) errors.push({ file, line: null, path: "", message: `…and ${more} more error${more === 1 ? "" : "s"}` });
+  return errors;
 }
 
 function firstLine(s: string): string {
