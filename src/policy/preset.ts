@@ -200,13 +200,34 @@ export const RECOMMENDED_RULES: readonly RiskRule[] = [
     id: "database",
     level: "high",
     reason: "database migrations and schemas change production data",
+    // The default layouts of the common migration tools; test/policy/migrations.test.ts has one documented
+    // path per tool, with the page that documents it. Matching is case-insensitive (EF Core's `Migrations/`).
     paths: [
+      // Django, Knex, Sequelize, TypeORM, golang-migrate, goose, Atlas, dbmate, EF Core, Diesel, sqlx, Laravel, Ecto, Doctrine, Supabase…
       "**/migrations/**",
+      // Flyway (`db/migration`), TypeORM (`src/migration`)
       "**/migration/**",
+      // Rails (`db/migrate`)
       "**/migrate/**",
       "**/alembic/**",
+      "**/alembic.ini",
       "**/flyway/**",
+      "**/flyway.conf",
+      "**/flyway.toml",
       "**/liquibase/**",
+      "**/liquibase.properties",
+      // Liquibase under Spring Boot: `db/changelog/db.changelog-master.yaml` and what it includes
+      "**/db/changelog/**",
+      "**/db.changelog*.{xml,yaml,yml,json,sql}",
+      "**/knexfile.{js,cjs,mjs,ts}",
+      "**/.sequelizerc",
+      // goose's Go migrations, written to the working directory by default: `20170506082527_add_some_column.go`
+      "**/[0-9][0-9][0-9][0-9][0-9]*_*.go",
+      "**/atlas.sum",
+      "**/diesel.toml",
+      "**/src/schema.rs",
+      "**/drizzle/meta/**",
+      "**/drizzle.config.{ts,js,mjs,cjs,json}",
       "**/*.sql",
       "**/*.prisma",
       "**/prisma/**",
