@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument } from "yaml";
 import type { Node as YamlNode } from "yaml";
-import { MAX_POLICY_BYTES } from "../shared/limits.js";
+import { MAX_POLICY_ALIASES, MAX_POLICY_BYTES, MAX_POLICY_DEPTH, MAX_POLICY_ERRORS } from "../shared/limits.js";
 import { isValidOwner } from "./codeowners.js";
 import { globProblem } from "./globs.js";
 import { DETECTORS, DETECTOR_REGISTRY } from "./detectors/index.js";
@@ -12,7 +12,7 @@ import { KNOWN_FILE_STATUSES, RISK_LEVELS } from "./types.js";
 /** Where the App and the CLI read the policy, always from the base branch (invariant 1). */
 export const POLICY_PATH = ".github/agent-gate.yml";
 
-export { MAX_POLICY_BYTES };
+export { MAX_POLICY_BYTES, MAX_POLICY_DEPTH, MAX_POLICY_ERRORS };
 
 // ---------------------------------------------------------------------------------------------------------
 // Schema: the one source of truth for the file's shape, its validation and the generated JSON Schema.
@@ -282,21 +282,6 @@ export function defaultPolicy(): ResolvedPolicy {
 // Parsing with positions
 
 export type ParsePolicyResult = { ok: true; policy: ResolvedPolicy; config: PolicySettings } | { ok: false; errors: PolicyError[] };
-
-/**
- * At most this many errors are reported (then one line saying how many more): a maintainer fixes the first
- * ones, and a hostile file with 40,000 mistakes must not cost 40,000 lookups or a 40,000-line check run.
- */
-export const MAX_POLICY_ERRORS = 50;
-
-/** Deeper YAML than this is refused before it is converted or validated; real policies nest 5 levels. */
-export const MAX_POLICY_DEPTH = 32;
-
-/**
- * Aliases expanded when the YAML is converted (the `yaml` package's billion-laughs guard). A policy has no
- * need for anchors; a few are allowed for lists reused across rules.
- */
-const MAX_POLICY_ALIASES = 100;
 
 /**
  * Parse and validate a policy file. Never throws; every error names the file, the YAML path and the line.

@@ -17,3 +17,15 @@ export const MAX_ANNOTATIONS = 500;
 
 /** A policy file larger than this is refused: no legitimate policy comes near it. */
 export const MAX_POLICY_BYTES = 256 * 1024;
+
+/**
+ * A policy file (the base's, or one a pull request proposes: the attacker's) reports at most this many errors,
+ * then one line saying how many more: a file with 40,000 mistakes must not cost 40,000 lookups or check lines.
+ */
+export const MAX_POLICY_ERRORS = 50;
+
+/** Deeper YAML than this is refused before it is converted or validated; real policies nest 5 levels. */
+export const MAX_POLICY_DEPTH = 32;
+
+/** Aliases expanded when a policy's YAML is converted (the `yaml` package's billion-laughs guard). */
+export const MAX_POLICY_ALIASES = 100;
