@@ -77,6 +77,19 @@ export const networkAttemptSchema = z
     reason: z.string(),
     /** Address the proxy resolved and connected to, when it did. */
     address: z.string().optional(),
+    /**
+     * The sandbox process that made the attempt, where the sandbox could tell: the proxy maps its client's
+     * port to the socket's owner (/proc/net/tcp + /proc/<pid>/fd); the firewall's log line carries the uid.
+     */
+    process: z
+      .object({
+        pid: z.number().int().positive().optional(),
+        uid: z.number().int().nonnegative().optional(),
+        /** Its command line, arguments joined by spaces (redacted and shortened by the writer). */
+        command: z.string().optional(),
+      })
+      .strict()
+      .optional(),
     bytesUp: z.number().int().nonnegative().default(0),
     bytesDown: z.number().int().nonnegative().default(0),
   })

@@ -86,6 +86,8 @@ export interface NetworkStep extends StepBase {
   /** Bytes up + down as the proxy counted them. */
   bytes: number;
   method?: string;
+  /** Who made it, e.g. "curl -s https://x (pid 812)", when the sandbox could tell. */
+  process?: string;
 }
 export interface ErrorStep extends StepBase { kind: "error"; message: string }
 export interface OtherStep extends StepBase { kind: "other"; type: string }

@@ -70,7 +70,7 @@ function redactStep(step: Step): Step {
     case "web_search":
       return { ...step, query: redactText(step.query), ...(step.url !== undefined ? { url: redactText(step.url) } : {}) };
     case "network":
-      return { ...step, host: redactText(step.host), reason: redactText(step.reason) };
+      return { ...step, host: redactText(step.host), reason: redactText(step.reason), ...(step.process !== undefined ? { process: redactText(step.process) } : {}) };
     case "error":
       return { ...step, message: redactText(step.message) };
     case "other":

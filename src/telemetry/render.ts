@@ -185,6 +185,7 @@ function networkRow(n: NetworkStep): string[] {
     text(n.reason, 200),
     text(n.method ?? "", 20),
     fmtInt(n.bytes),
+    n.process ? codeSpan(n.process, { table: true, maxChars: 120 }) : "—",
     text(n.time ?? "", 40),
   ];
 }
@@ -235,7 +236,7 @@ export function renderRationaleMarkdown(trace: Trace, opts: RenderOptions = {}):
   const blocked = of(trace, "network").filter((n) => !n.allowed);
   if (blocked.length > 0) {
     sum.add(`**⚠ ${plural(blocked.length, "blocked network attempt")}** (first 10; all of them in the details):`);
-    sum.table(["", "Host", "Port", "Reason", "Method", "Bytes", "Time"], ["---", "---", "---:", "---", "---", "---:", "---"], blocked.slice(0, 10).map(networkRow), "blocked attempts");
+    sum.table(["", "Host", "Port", "Reason", "Method", "Bytes", "Process", "Time"], ["---", "---", "---:", "---", "---", "---:", "---", "---"], blocked.slice(0, 10).map(networkRow), "blocked attempts");
   }
   if (trace.stats.malformedTotal > 0) sum.add(`_${plural(trace.stats.malformedTotal, "line")} of telemetry could not be read and ${trace.stats.malformedTotal === 1 ? "was" : "were"} skipped (see details)._`);
 
@@ -250,7 +251,7 @@ export function renderRationaleMarkdown(trace: Trace, opts: RenderOptions = {}):
   if (network.length > 0) {
     txt.add("## Network attempts (blocked first)");
     const sorted = [...network.filter((n) => !n.allowed), ...network.filter((n) => n.allowed)];
-    txt.table(["", "Host", "Port", "Reason", "Method", "Bytes", "Time"], ["---", "---", "---:", "---", "---", "---:", "---"], sorted.map(networkRow), "network attempts");
+    txt.table(["", "Host", "Port", "Reason", "Method", "Bytes", "Process", "Time"], ["---", "---", "---:", "---", "---", "---:", "---", "---"], sorted.map(networkRow), "network attempts");
   }
 
   const commands = of(trace, "command");

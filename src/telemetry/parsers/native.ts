@@ -53,7 +53,17 @@ export function stepFromEvent(e: BundleEvent, line: number): Step {
 }
 
 export function stepFromNetwork(n: NetworkAttempt, line: number): Step {
-  return { kind: "network", host: n.host, port: n.port, allowed: n.allowed, reason: n.reason, bytes: n.bytesUp + n.bytesDown, method: n.method, time: n.time, sourceLine: line };
+  const who = processLabel(n.process);
+  return { kind: "network", host: n.host, port: n.port, allowed: n.allowed, reason: n.reason, bytes: n.bytesUp + n.bytesDown, method: n.method, time: n.time, sourceLine: line, ...(who ? { process: who } : {}) };
+}
+
+/** "curl -s x (pid 812)", "uid 1001", or null when the attempt names no process. */
+function processLabel(p: NetworkAttempt["process"]): string | null {
+  if (!p) return null;
+  const ids = [p.pid !== undefined ? `pid ${p.pid}` : null, p.pid === undefined && p.uid !== undefined ? `uid ${p.uid}` : null].filter(Boolean).join(", ");
+  const command = p.command?.trim().slice(0, 300) ?? "";
+  if (!command) return ids || null;
+  return ids ? `${command} (${ids})` : command;
 }
 
 /** Handles one events.jsonl or network.jsonl record; a network record is recognised by its host/allowed fields. */
