@@ -7,7 +7,7 @@
  * string with milliseconds and `payload` the entry's canonical payload. Everything an auditor reads is hashed,
  * so none of it can be altered without `verify` noticing.
  */
-import { and, asc, desc, eq, gt, gte, lte, max, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, inArray, lt, lte, max, sql, type SQL } from "drizzle-orm";
 import { canonicalize, sha256Hex } from "./canonical.js";
 import { LOCK_NAMESPACE, queryRows, toDate, type Executor } from "./executor.js";
 import { auditLog } from "./schema.js";
@@ -56,6 +56,14 @@ export interface AuditExportFilter {
   repository?: string | undefined;
   /** Entries created at or after this instant. */
   since?: Date | undefined;
+  /** Entries created before this instant. */
+  until?: Date | undefined;
+  /** Only entries of these repositories (case-insensitive; an empty list matches nothing): what a reader may read. */
+  repositories?: readonly string[] | undefined;
+  /** Only entries of this pull request. */
+  pullRequest?: number | undefined;
+  /** Only entries of this kind. */
+  kind?: string | undefined;
   /** Rows fetched per query (default 1000). At most one batch is held in memory. */
   batchSize?: number | undefined;
   /** Called with the number of rows each query returned (for progress and for tests). */
@@ -185,6 +193,13 @@ export function createAuditRepository(exec: Executor): AuditRepository {
       const conditions: SQL[] = [gt(auditLog.id, lastId), lte(auditLog.id, maxId)];
       if (filter.repository !== undefined) conditions.push(eq(auditLog.repository, filter.repository));
       if (filter.since !== undefined) conditions.push(gte(auditLog.createdAt, filter.since));
+      if (filter.until !== undefined) conditions.push(lt(auditLog.createdAt, filter.until));
+      if (filter.pullRequest !== undefined) conditions.push(eq(auditLog.pullRequest, filter.pullRequest));
+      if (filter.kind !== undefined) conditions.push(eq(auditLog.kind, filter.kind));
+      if (filter.repositories !== undefined) {
+        if (filter.repositories.length === 0) return;
+        conditions.push(inArray(sql`lower(${auditLog.repository})`, [...new Set(filter.repositories.map((r) => r.toLowerCase()))]));
+      }
       const rows = await exec
         .db()
         .select()

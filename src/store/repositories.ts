@@ -2,7 +2,7 @@
  * Typed repositories the App calls. Each works the same at the top level (`store.x`) and inside a
  * transaction (`tx.x`); multi-row writes run in one transaction so they land together or not at all.
  */
-import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, lte, sql } from "drizzle-orm";
 import type { Executor } from "./executor.js";
 import {
   approvals,
@@ -10,11 +10,13 @@ import {
   installations,
   pullRequestHeads,
   pullRequestTriggers,
+  pullRequests,
   repositories,
   reviewRequests,
   telemetryDiscrepancies,
   telemetryRuns,
   webhookDeliveries,
+  webSessions,
 } from "./schema.js";
 
 export type Evaluation = typeof evaluations.$inferSelect;
@@ -523,6 +525,77 @@ function createTelemetry(exec: Executor): TelemetryRepository {
   };
 }
 
+// ------------------------------------------------------------------------------- pull request metadata
+
+export interface PullRequestMetadata {
+  repository: string;
+  pullRequest: number;
+  title: string;
+  author?: string | null | undefined;
+  openedAt?: Date | null | undefined;
+}
+
+export interface PullRequestsRepository {
+  /** Records what the compliance pages show of a PR; the newest title wins, the opened time is kept once known. */
+  upsert(pr: PullRequestMetadata): Promise<void>;
+}
+
+function createPullRequests(exec: Executor): PullRequestsRepository {
+  return {
+    async upsert(pr) {
+      await exec
+        .db()
+        .insert(pullRequests)
+        .values({ repository: pr.repository, pullRequest: pr.pullRequest, title: pr.title, author: pr.author ?? null, openedAt: pr.openedAt ?? null })
+        .onConflictDoUpdate({
+          target: [pullRequests.repository, pullRequests.pullRequest],
+          set: {
+            title: pr.title,
+            author: sql`coalesce(excluded.author, ${pullRequests.author})`,
+            openedAt: sql`coalesce(${pullRequests.openedAt}, excluded.opened_at)`,
+            updatedAt: sql`now()`,
+          },
+        });
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------------------ web sessions
+
+export type WebSession = typeof webSessions.$inferSelect;
+
+export interface WebSessionsRepository {
+  create(session: { idHash: string; kind: "github" | "auditor"; login: string; tokenSealed: string | null; expiresAt: Date }): Promise<void>;
+  /** The session when it exists and has not expired at `now`. */
+  find(idHash: string, now: Date): Promise<WebSession | null>;
+  delete(idHash: string): Promise<void>;
+  /** Removes expired sessions; returns how many. */
+  deleteExpired(now: Date): Promise<number>;
+}
+
+function createWebSessions(exec: Executor): WebSessionsRepository {
+  return {
+    async create(s) {
+      await exec.db().insert(webSessions).values(s);
+    },
+    async find(idHash, now) {
+      const [row] = await exec
+        .db()
+        .select()
+        .from(webSessions)
+        .where(and(eq(webSessions.idHash, idHash), gt(webSessions.expiresAt, now)));
+      return row ?? null;
+    },
+    async delete(idHash) {
+      await exec.db().delete(webSessions).where(eq(webSessions.idHash, idHash));
+    },
+    async deleteExpired(now) {
+      const rows = await exec.db().delete(webSessions).where(lte(webSessions.expiresAt, now)).returning({ idHash: webSessions.idHash });
+      return rows.length;
+    },
+  };
+}
+
 export interface Repositories {
   deliveries: DeliveriesRepository;
   installations: InstallationsRepository;
@@ -531,6 +604,8 @@ export interface Repositories {
   reviewRequests: ReviewRequestsRepository;
   triggers: TriggersRepository;
   telemetry: TelemetryRepository;
+  pullRequests: PullRequestsRepository;
+  webSessions: WebSessionsRepository;
 }
 
 export function createAllRepositories(exec: Executor): Repositories {
@@ -542,5 +617,7 @@ export function createAllRepositories(exec: Executor): Repositories {
     reviewRequests: createReviewRequests(exec),
     triggers: createTriggers(exec),
     telemetry: createTelemetry(exec),
+    pullRequests: createPullRequests(exec),
+    webSessions: createWebSessions(exec),
   };
 }

@@ -238,3 +238,39 @@ export const auditLog = pgTable(
     index("audit_log_created_at_idx").on(t.createdAt),
   ],
 );
+
+/**
+ * What the compliance pages show of a pull request besides its evaluations: its title, author and when it was
+ * opened, as the latest evaluation saw them (a title can change; the newest one is kept).
+ */
+export const pullRequests = pgTable(
+  "pull_requests",
+  {
+    repository: text("repository").notNull(),
+    pullRequest: integer("pull_request").notNull(),
+    title: text("title").notNull(),
+    author: text("author"),
+    openedAt: timestamp("opened_at", { withTimezone: true, mode: "date" }),
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ name: "pull_requests_pk", columns: [t.repository, t.pullRequest] }), index("pull_requests_opened_at_idx").on(t.openedAt)],
+);
+
+/**
+ * Signed-in sessions of the compliance pages. The row is found by the sha256 of the session id (the cookie holds
+ * the id itself), and a GitHub user's token is stored encrypted under a key derived from that id: the database
+ * alone yields neither a usable cookie nor a usable token.
+ */
+export const webSessions = pgTable(
+  "web_sessions",
+  {
+    idHash: char("id_hash", { length: 64 }).primaryKey(),
+    kind: text("kind", { enum: ["github", "auditor"] }).notNull(),
+    login: text("login").notNull(),
+    /** AES-256-GCM of the GitHub user token (iv.tag.ciphertext, base64url); null for auditor-token sessions. */
+    tokenSealed: text("token_sealed"),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+  },
+  (t) => [index("web_sessions_expires_at_idx").on(t.expiresAt), check("web_sessions_kind_ck", sql`${t.kind} in ('github', 'auditor')`)],
+);

@@ -14,10 +14,12 @@ const TABLES = [
   "installations",
   "pull_request_heads",
   "pull_request_triggers",
+  "pull_requests",
   "repositories",
   "review_requests",
   "telemetry_discrepancies",
   "telemetry_runs",
+  "web_sessions",
   "webhook_deliveries",
 ];
 
