@@ -428,6 +428,8 @@ export function toPullRequestInfo(value: unknown): PullRequestInfo {
     requestedTeams: array(pr.requested_teams).map((t) => str(record(t).slug)).filter((s) => s !== ""),
     changedFiles: typeof pr.changed_files === "number" ? pr.changed_files : undefined,
     updatedAt: typeof pr.updated_at === "string" ? pr.updated_at : undefined,
+    title: typeof pr.title === "string" ? pr.title : undefined,
+    createdAt: typeof pr.created_at === "string" ? pr.created_at : undefined,
   };
 }
 

@@ -45,6 +45,10 @@ export interface PullRequestInfo {
   changedFiles?: number | undefined;
   /** `updated_at`: orders two observations of the PR (invariant 9). */
   updatedAt?: string | undefined;
+  /** Shown on the compliance pages; absent in some payloads. */
+  title?: string | undefined;
+  /** `created_at`: when the PR was opened. */
+  createdAt?: string | undefined;
 }
 
 export interface FileListing {

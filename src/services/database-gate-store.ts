@@ -117,6 +117,7 @@ class Session {
     const deliveryId = record.deliveryId ?? null;
     let evaluationId: number | null = null;
     const approvals = approvalsOf(record);
+    if (record.pullRequest) await tx.pullRequests.upsert({ repository: this.repository, pullRequest: this.key.number, ...record.pullRequest });
     if (decision) {
       const risk = record.risk ?? decision.risk;
       const row = await tx.evaluations.record({

@@ -258,7 +258,8 @@ function noteList(...notes: Array<string | null>): string[] {
 }
 
 function recordBase(deps: ServiceDeps, target: EvaluationTarget, key: PullRequestKey, pr: PullRequestInfo, checkName: string) {
-  return { key, deliveryId: target.deliveryId, event: target.event, headSha: pr.headSha, baseRef: pr.baseRef, baseSha: pr.baseSha, checkName, evaluatedAt: deps.clock() };
+  const pullRequest = pr.title === undefined ? undefined : { title: pr.title, author: pr.author.login || null, openedAt: dateOf(pr.createdAt) ?? null };
+  return { key, deliveryId: target.deliveryId, event: target.event, headSha: pr.headSha, baseRef: pr.baseRef, baseSha: pr.baseSha, checkName, evaluatedAt: deps.clock(), pullRequest };
 }
 
 function toFacts(pr: PullRequestInfo, triggeredBy: string | undefined): PullRequestFacts {

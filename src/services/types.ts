@@ -45,6 +45,8 @@ export interface DecisionRecord {
   reviews?: Review[] | undefined;
   /** The risk labels this evaluation added and removed. */
   labels?: { added: string[]; removed: string[] } | undefined;
+  /** What the compliance pages show of the PR (from the PR as GitHub showed it to this evaluation). */
+  pullRequest?: { title: string; author: string | null; openedAt: Date | null } | undefined;
 }
 
 /**
