@@ -6,7 +6,8 @@
  * - With them, WEBHOOK_SECRET is required (Probot's silent default "development" would let anyone forge
  *   webhooks): without it start-up stops with one line on stderr saying how to set it, and exit code 1.
  *   Then Probot's server on PORT (default 3000): the webhook path (WEBHOOK_PATH, default
- *   /api/github/webhooks), `GET /healthz`, `GET /ping`, Probot's structured (pino) logs.
+ *   /api/github/webhooks), `GET /healthz`, `GET /ping`, the compliance pages under `/audit` (src/web), Probot's
+ *   structured (pino) logs.
  *
  * GitHub Enterprise Server: GHE_HOST (and GHE_PROTOCOL) set the API base URL, as everywhere in Probot.
  *
@@ -25,6 +26,7 @@ import { DatabaseGateStore } from "../services/database-gate-store.js";
 import { StoreUnavailableError, openStore, storeOptionsFromEnv } from "../store/index.js";
 import type { Store, StoreOptions } from "../store/index.js";
 import { DatabaseTelemetryStore } from "../store/telemetry-store.js";
+import { WebConfigError, complianceHandler, createComplianceApp, webConfigFromEnv, webDeps } from "../web/index.js";
 import { createAgentGate } from "./index.js";
 import type { AgentGateOptions } from "./index.js";
 import { databaseProbe } from "./health.js";
@@ -187,6 +189,8 @@ async function startApp(options: StartOptions, env: NodeJS.ProcessEnv, log: Logg
     }),
   });
   await server.load(appFn);
+  // The compliance pages read the App's own database; with a caller's in-memory store there is nothing to show.
+  if (store) server.addHandler(complianceHandler(createComplianceApp(webDeps(store, webConfigFromEnv(env, credentials.privateKey), log))));
   await server.start();
   log.info({ port: server.port, webhookPath: env.WEBHOOK_PATH || "/api/github/webhooks", githubApi: baseUrl ?? "github.com" }, "Agent Gate is listening");
   let stopped: Promise<void> | undefined;
@@ -207,7 +211,7 @@ if (isMain) {
   try {
     running = await start();
   } catch (error) {
-    if (!(error instanceof StoreUnavailableError || error instanceof StartupConfigError)) throw error;
+    if (!(error instanceof StoreUnavailableError || error instanceof StartupConfigError || error instanceof WebConfigError)) throw error;
     // One line an operator can act on; the stack would only bury it.
     process.stderr.write(`agent-gate: ${error.message}\n`);
     process.exit(1);
