@@ -3,8 +3,8 @@
  * database status (`databaseProbe`, added by the server); each answers within its own timeout so a stuck database cannot hang
  * the load balancer's check.
  */
-import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { packageVersion } from "../version.js";
 
 export interface HealthProbe {
   name: string;
@@ -23,24 +23,6 @@ export function databaseProbe(store: { ping(): Promise<{ ok: boolean; driver: st
 }
 
 const PROBE_TIMEOUT_MS = 2_000;
-
-let cachedVersion: string | undefined;
-
-/** The package version, found by walking up from this file (works from src/ under tsx and from dist/). */
-export function packageVersion(): string {
-  if (cachedVersion) return cachedVersion;
-  let dir = new URL(".", import.meta.url);
-  for (let i = 0; i < 6; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL("package.json", dir), "utf8")) as { name?: string; version?: string };
-      if (pkg.name === "agent-gate" && typeof pkg.version === "string") return (cachedVersion = pkg.version);
-    } catch {
-      // not here; go up
-    }
-    dir = new URL("..", dir);
-  }
-  return (cachedVersion = "unknown");
-}
 
 async function runProbe(probe: HealthProbe): Promise<{ ok: boolean; detail?: string }> {
   let timer: NodeJS.Timeout | undefined;

@@ -11,6 +11,7 @@ import { registerValidateCommand } from "./commands/validate.js";
 import { CliError, EXIT_USAGE } from "./errors.js";
 import { processIO } from "./io.js";
 import type { CliIO } from "./io.js";
+import { packageVersion } from "../version.js";
 
 export { CliError, EXIT_INVALID, EXIT_NOT_SUCCESS, EXIT_OK, EXIT_USAGE } from "./errors.js";
 export type { CliIO } from "./io.js";
@@ -35,7 +36,9 @@ export function buildProgram(io: CliIO = processIO): Command {
       writeOut: (s) => io.stdout(s.replace(/\n$/, "")),
       writeErr: (s) => io.stderr(s.replace(/\n$/, "")),
     })
-    .showHelpAfterError(false);
+    .showHelpAfterError(false)
+    .version(packageVersion(), "-V, --version", "print the version (from package.json) and exit")
+    .addHelpText("after", HELP_FOOTER);
   registerEvaluateCommand(program, io, setExit);
   registerValidateCommand(program, io, setExit);
   registerTelemetryCommands(program);
@@ -44,6 +47,23 @@ export function buildProgram(io: CliIO = processIO): Command {
   registerMigrateCommand(program, streaming);
   return program;
 }
+
+/** Shown after `agent-gate --help`: what people run most, and what the exit codes mean to a script or CI job. */
+const HELP_FOOTER = `
+Examples:
+  agent-gate validate .github/agent-gate.yml --codeowners .github/CODEOWNERS
+  agent-gate evaluate --base main --head agent/123
+  agent-gate telemetry render run.jsonl --format markdown
+  agent-gate migrate                                    # DATABASE_URL=postgres://... or PGlite in .data/
+  agent-gate audit export --repo octo/repo --since 2026-01-01 --format csv > audit.csv
+  agent-gate audit verify
+
+Exit codes:
+  0  done: the policy is valid, the decision was printed, the audit chain is intact
+  1  invalid: policy errors (file:line: message), a broken audit chain
+  2  usage or environment problem: unknown option, missing file, unreachable database (one line on stderr)
+
+Run \`agent-gate <command> --help\` for a command's options. Set AGENT_GATE_DEBUG=1 for stack traces.`;
 
 /**
  * The audit commands stream (millions of rows), so they write to a stream rather than line by line: the real
