@@ -19,6 +19,32 @@ export class StoreUsageError extends Error {
   override readonly name = "StoreUsageError";
 }
 
+const POSTGRES_SCHEMES = new Set(["postgres:", "postgresql:"]);
+
+/**
+ * Checks what postgres.js would silently accept: a URL of another database (`mysql://…` was treated as Postgres)
+ * or with no host (`postgres://` connected to the local socket and migrated the `root` database). A Unix socket
+ * stays possible the libpq way, with `?host=/var/run/postgresql`.
+ * @throws {StoreUnavailableError} with one line that never contains the password.
+ */
+export function checkDatabaseUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new StoreUnavailableError("DATABASE_URL is not a valid Postgres URL", "(unparseable DATABASE_URL)");
+  }
+  if (!POSTGRES_SCHEMES.has(parsed.protocol)) {
+    throw new StoreUnavailableError(`DATABASE_URL must be a Postgres URL (postgres:// or postgresql://), not ${parsed.protocol}//`, "(not a Postgres URL)");
+  }
+  if (!parsed.hostname && !parsed.searchParams.get("host")) {
+    throw new StoreUnavailableError("DATABASE_URL has no host: use postgres://USER:PASSWORD@HOST:5432/DATABASE (or ?host=/path/to/socket)", "(no host in DATABASE_URL)");
+  }
+  if (!parsed.pathname.replace(/^\//, "")) {
+    throw new StoreUnavailableError("DATABASE_URL names no database: add it after the host, as in postgres://USER@HOST:5432/agent_gate", describeDatabaseUrl(url));
+  }
+}
+
 /** host:port (and database) of a Postgres URL, without user or password, for messages. */
 export function describeDatabaseUrl(url: string): string {
   try {

@@ -14,7 +14,7 @@
  */
 export { openStore, migrate, storeOptionsFromEnv, defaultMigrationsFolder, pullRequestLockKey, MEMORY_DATA_DIR, DEFAULT_DATA_DIR, MIN_POOL_SIZE } from "./store.js";
 export type { Store, StoreTx, StoreOptions, PingResult, HeldLock } from "./store.js";
-export { StoreUnavailableError, StoreUsageError } from "./errors.js";
+export { StoreUnavailableError, StoreUsageError, checkDatabaseUrl, describeDatabaseUrl } from "./errors.js";
 export { AUDIT_KINDS, GENESIS_HASH, auditHash, auditMaterial } from "./audit.js";
 export type { AuditKind, AuditAppend, AuditEntry, AuditExportFilter, AuditVerifyResult, AuditVerifyOptions, AuditWitness, AuditBreak, AuditRepository } from "./audit.js";
 export { canonicalize, inputsDigest, sha256Hex, CanonicalizeError } from "./canonical.js";

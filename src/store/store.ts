@@ -15,7 +15,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { createAuditRepository, type AuditRepository } from "./audit.js";
-import { describeConnectionError, describeDatabaseUrl, StoreUnavailableError, StoreUsageError } from "./errors.js";
+import { checkDatabaseUrl, describeConnectionError, describeDatabaseUrl, StoreUnavailableError, StoreUsageError } from "./errors.js";
 import { LOCK_NAMESPACE, queryRows, type Db, type Executor } from "./executor.js";
 import { createAllRepositories, type Repositories } from "./repositories.js";
 import * as schema from "./schema.js";
@@ -211,8 +211,12 @@ function pgliteTarget(dataDir: string): string {
   return dataDir === MEMORY_DATA_DIR ? "pglite:memory" : `pglite:${dataDir}`;
 }
 
-/** @throws {StoreUnavailableError} when the URL cannot be parsed (postgres.js's own error would echo the password). */
+/**
+ * @throws {StoreUnavailableError} when the URL is not a Postgres URL with a host and a database (checkDatabaseUrl),
+ *   or cannot be parsed (postgres.js's own error would echo the password).
+ */
 function connectPostgres(url: string, options: StoreOptions, max: number): postgres.Sql {
+  checkDatabaseUrl(url);
   try {
     return openPostgres(url, options, max);
   } catch (error) {

@@ -15,6 +15,7 @@ import {
   DEFAULT_DATA_DIR,
   MEMORY_DATA_DIR,
   StoreUnavailableError,
+  describeDatabaseUrl,
   migrate,
   openStore,
   type AuditBreak,
@@ -62,6 +63,11 @@ function addDbOptions(command: Command): Command {
   return command
     .addOption(new Option("--database-url <url>", "Postgres connection URL (embedded PGlite when unset)").env("DATABASE_URL"))
     .addOption(new Option("--data-dir <dir>", "PGlite data directory when no database URL is given").env("AGENT_GATE_DATA_DIR").default(DEFAULT_DATA_DIR));
+}
+
+/** Which database a command used, for its messages: host, port and database, never the user or password. */
+function describeTarget(options: StoreOptions): string {
+  return options.databaseUrl ? `Postgres at ${describeDatabaseUrl(options.databaseUrl)}` : `PGlite in ${options.dataDir ?? DEFAULT_DATA_DIR}`;
 }
 
 /** Opens an existing, migrated audit store (never creates one). */
@@ -157,6 +163,7 @@ export function registerAuditCommands(program: Command, io: CliIo = processIo())
     await run(io, async () => {
       const witnesses = await readWitnesses(flags);
       const store = await openExistingStore(flags);
+      io.stderr.write(`checking the audit log in ${describeTarget(storeOptions(flags))}\n`);
       try {
         const result = await store.audit.verify({ witnesses });
         if (result.ok) {
@@ -249,8 +256,7 @@ export function registerMigrateCommand(program: Command, io: CliIo = processIo()
     await run(io, async () => {
       const options = storeOptions(flags);
       const result = await migrate(options);
-      const where = options.databaseUrl ? "Postgres" : `PGlite in ${options.dataDir}`;
-      io.stdout.write(`${where}: ${result.applied} migration(s) applied, schema up to date\n`);
+      io.stdout.write(`${describeTarget(options)}: ${result.applied} migration(s) applied, schema up to date\n`);
       return 0;
     });
   });
