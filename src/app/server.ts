@@ -1,8 +1,8 @@
 /**
  * `npm start`: the App server.
  *
- * - Without APP_ID and a private key, Probot's setup mode: the page at `/` registers a new GitHub App from
- *   app.yml (the manifest flow), writes the credentials to `.env`, and asks for a restart.
+ * - Without APP_ID and a private key, setup mode (./setup.ts): the page at `/` registers a new GitHub App from
+ *   app.yml (the manifest flow) with a webhook proxy channel, writes the credentials to `.env`, and asks for a restart.
  * - With them, WEBHOOK_SECRET is required (Probot's silent default "development" would let anyone forge
  *   webhooks): without it start-up stops with one line on stderr saying how to set it, and exit code 1.
  *   Then Probot's server on PORT (default 3000): the webhook path (WEBHOOK_PATH, default
@@ -21,7 +21,7 @@ import { getPrivateKey } from "@probot/get-private-key";
 import { getTransformStream } from "@probot/pino";
 import { pino } from "pino";
 import type { Logger } from "pino";
-import { Probot, ProbotOctokit, Server, run } from "probot";
+import { Probot, ProbotOctokit, Server } from "probot";
 import { DatabaseGateStore } from "../services/database-gate-store.js";
 import { StoreUnavailableError, openStore, storeOptionsFromEnv } from "../store/index.js";
 import type { Store, StoreOptions } from "../store/index.js";
@@ -30,6 +30,8 @@ import { WebConfigError, complianceHandler, createComplianceApp, webConfigFromEn
 import { createAgentGate } from "./index.js";
 import type { AgentGateOptions } from "./index.js";
 import { databaseProbe } from "./health.js";
+import { startSetup } from "./setup.js";
+import type { SetupOptions } from "./setup.js";
 import type { HealthProbe } from "./health.js";
 
 export interface StartOptions {
@@ -43,6 +45,8 @@ export interface StartOptions {
   /** Overrides DATABASE_URL / AGENT_GATE_DATA_DIR from `env`. Ignored when `app.store` is given (the caller's storage). */
   storage?: Pick<StoreOptions, "databaseUrl" | "dataDir" | "maxConnections" | "connectTimeoutSeconds"> | undefined;
   app?: Omit<AgentGateOptions, "health"> | undefined;
+  /** Setup mode's seams (where the manifest, .env and webhook channels come from), for tests. */
+  setup?: Pick<SetupOptions, "manifestFile" | "envFile" | "channels" | "convert"> | undefined;
 }
 
 export interface RunningServer {
@@ -139,11 +143,9 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
 
   if (!Number.isInteger(appId) || appId <= 0 || !privateKey) {
     // Setup mode handles no webhooks, so it opens no database.
-    const appFn = createAgentGate({ ...options.app, health: options.health });
-    log.info("APP_ID or the private key is missing: serving Probot's setup page, which registers the App from app.yml");
-    // Probot's setup mode reads PORT itself (and cannot listen on port 0).
-    const setupEnv = options.port ? { ...env, PORT: String(options.port) } : env;
-    const server = await run(appFn, { env: setupEnv, log });
+    log.info("APP_ID or the private key is missing: serving the setup page, which registers the App from app.yml");
+    const port = options.port ?? (Number(env.PORT) || 3000);
+    const { server } = await startSetup({ env, log, port, host: options.host ?? env.HOST, webhookPath: env.WEBHOOK_PATH || "/api/github/webhooks", githubApiBaseUrl: githubApiBaseUrl(env), ...options.setup });
     return { mode: "setup", server, port: server.port, stop: () => server.stop() };
   }
 

@@ -4,3 +4,5 @@ export { LruConditionalCache } from "./cache.js";
 export type { CachedResponse, ConditionalCache } from "./cache.js";
 export { OctokitGitHub, MAX_LISTED_FILES, CHECK_TEXT_LIMIT, toPullRequestInfo } from "./octokit-github.js";
 export type { Octokit, OctokitGitHubOptions } from "./octokit-github.js";
+export { convertAppManifest } from "./app-manifest.js";
+export type { RegisteredApp } from "./app-manifest.js";

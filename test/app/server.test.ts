@@ -88,18 +88,11 @@ describe("the App server (npm start)", () => {
     expect(response.status).toBe(400);
   });
 
-  it("without credentials serves Probot's setup page, which registers the App from app.yml", async () => {
+  it("without credentials serves the setup page, which registers the App from app.yml", async () => {
     const port = await freePort();
     const { log } = captureLog("info");
-    // No smee.io channel from a test: the setup flow would otherwise try to create one.
-    const previous = process.env.NO_SMEE_SETUP;
-    process.env.NO_SMEE_SETUP = "true";
-    try {
-      running = await start({ env: { PORT: String(port), HOST: "127.0.0.1" }, log });
-    } finally {
-      if (previous === undefined) delete process.env.NO_SMEE_SETUP;
-      else process.env.NO_SMEE_SETUP = previous;
-    }
+    // No smee.io channel from a test: the setup flow would otherwise try to create one (test/app/setup.test.ts does, locally).
+    running = await start({ env: { PORT: String(port), HOST: "127.0.0.1", NO_SMEE_SETUP: "true" }, log });
     expect(running.mode).toBe("setup");
     const response = await fetch(`http://127.0.0.1:${port}/probot`);
     expect(response.status).toBe(200);
