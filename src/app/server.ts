@@ -37,7 +37,7 @@ import type { HealthProbe } from "./health.js";
 export interface StartOptions {
   /** Defaults to process.env (plus `.env` in the working directory, as Probot does). */
   env?: NodeJS.ProcessEnv | undefined;
-  /** Overrides PORT; 0 picks a free port (serving the App; setup mode needs a real port). */
+  /** Overrides PORT; 0 picks a free port. */
   port?: number | undefined;
   host?: string | undefined;
   log?: Logger | undefined;
@@ -50,7 +50,7 @@ export interface StartOptions {
 }
 
 export interface RunningServer {
-  /** "app" when serving webhooks, "setup" when serving Probot's App registration page. */
+  /** "app" when serving webhooks, "setup" when serving the App registration page (./setup.ts). */
   mode: "app" | "setup";
   server: Server;
   port: number;
