@@ -233,7 +233,8 @@ describe("agent-gate audit checkpoint / verify --head / --checkpoint against Pos
     }
     expect((await cli("audit", "verify", "--database-url", database.url)).code).toBe(0);
     const byCheckpoint = await cli("audit", "verify", "--database-url", database.url, "--checkpoint", file);
-    expect(byCheckpoint).toMatchObject({ code: 1, stderr: "" });
+    // stderr only names the database checked (host:port/database), never an error.
+    expect(byCheckpoint).toMatchObject({ code: 1, stderr: `checking the audit log in Postgres at ${new URL(database.url).host}${new URL(database.url).pathname}\n` });
     expect(byCheckpoint.stdout).toBe(`audit log BROKEN: entry ${entries[3]!.id}, named by a check run or checkpoint, is not in the chain (2 entries verified): the log was truncated or rewritten\n`);
     expect((await cli("audit", "verify", "--database-url", database.url, "--head", head)).code).toBe(1);
     // A new checkpoint is not written over a chain that lost what the old one names.
