@@ -102,9 +102,15 @@ export class FakeGitHub {
   readonly requests: FakeRequest[] = [];
   readonly pulls = new Map<string, FakePull>();
   readonly teams = new Map<string, string[]>();
-  readonly checkRuns: Array<{ repo: string; headSha: string; conclusion: string; externalId: string | undefined }> = [];
+  readonly checkRuns: Array<{ id: number; repo: string; name: string; headSha: string; conclusion: string; externalId: string | undefined; updates: number }> = [];
+  /** Applies the request, then drops the connection instead of answering (a response lost on the way back). */
+  loseResponse: ((method: string, path: string) => boolean) | undefined;
   /** Repository label -> colour; a label not listed is created grey by "add labels", as GitHub does. */
   readonly labelColors = new Map<string, string>();
+  /** Delays an answer (ms) by method and path: a slow GitHub, for tests that need an evaluation in flight. */
+  delay: ((method: string, path: string) => number) | undefined;
+  /** Answers a request with this status (and headers) instead, e.g. a 502 or a rate limit. */
+  fault: ((method: string, path: string) => { status: number; headers?: Record<string, string>; message?: string } | undefined) | undefined;
   #server: Server | undefined;
   #checkRunId = 0;
 
@@ -136,11 +142,16 @@ export class FakeGitHub {
       req.setEncoding("utf8");
       req.on("data", (c: string) => (body += c));
       req.on("end", () => {
-        try {
-          this.#handle(req, res, body);
-        } catch (error) {
-          this.#send(req, res, 500, { message: String(error) });
-        }
+        const run = () => {
+          try {
+            this.#handle(req, res, body);
+          } catch (error) {
+            this.#send(req, res, 500, { message: String(error) });
+          }
+        };
+        const wait = this.delay?.(req.method ?? "GET", new URL(req.url ?? "/", "http://x").pathname.replace(/^\/api\/v3/, "")) ?? 0;
+        if (wait > 0) setTimeout(run, wait);
+        else run();
       });
     });
     this.#server.keepAliveTimeout = 30_000;
@@ -177,6 +188,8 @@ export class FakeGitHub {
     const url = new URL(req.url ?? "/", "http://x");
     const path = decodeURIComponent(url.pathname.replace(/^\/api\/v3/, ""));
     const method = req.method ?? "GET";
+    const fault = this.fault?.(method, path);
+    if (fault) return this.#send(req, res, fault.status, { message: fault.message ?? "fault injected by the test" }, fault.headers);
     const body = raw ? (JSON.parse(raw) as Record<string, any>) : {};
     let m: RegExpExecArray | null;
 
@@ -226,8 +239,25 @@ export class FakeGitHub {
     }
     if (method === "POST" && (m = /^\/repos\/([^/]+)\/([^/]+)\/check-runs$/.exec(path))) {
       const id = ++this.#checkRunId;
-      this.checkRuns.push({ repo: `${m[1]}/${m[2]}`, headSha: String(body.head_sha), conclusion: String(body.conclusion), externalId: body.external_id as string | undefined });
+      this.checkRuns.push({ id, repo: `${m[1]}/${m[2]}`, name: String(body.name), headSha: String(body.head_sha), conclusion: String(body.conclusion), externalId: body.external_id as string | undefined, updates: 0 });
+      if (this.loseResponse?.(method, path)) {
+        this.requests.push({ method, path, status: 0, at: performance.now() });
+        res.destroy();
+        return;
+      }
       return this.#send(req, res, 201, { id, html_url: `https://github.com/${m[1]}/${m[2]}/runs/${id}` });
+    }
+    if (method === "PATCH" && (m = /^\/repos\/([^/]+)\/([^/]+)\/check-runs\/(\d+)$/.exec(path))) {
+      const run = this.checkRuns.find((r) => r.id === Number(m![3]) && r.repo === `${m![1]}/${m![2]}`);
+      if (!run) return this.#send(req, res, 404, { message: "Not Found" });
+      run.conclusion = String(body.conclusion ?? run.conclusion);
+      run.updates++;
+      return this.#send(req, res, 200, { id: run.id, html_url: `https://github.com/${m[1]}/${m[2]}/runs/${run.id}` });
+    }
+    if (method === "GET" && (m = /^\/repos\/([^/]+)\/([^/]+)\/commits\/([^/]+)\/check-runs$/.exec(path))) {
+      const name = url.searchParams.get("check_name");
+      const runs = this.checkRuns.filter((r) => r.repo === `${m![1]}/${m![2]}` && r.headSha === m![3] && (name === null || r.name === name));
+      return this.#send(req, res, 200, { total_count: runs.length, check_runs: runs.map((r) => ({ id: r.id, name: r.name, head_sha: r.headSha, external_id: r.externalId ?? "", conclusion: r.conclusion, app: { id: this.appId } })) });
     }
     if (method === "GET" && (m = /^\/repos\/([^/]+)\/([^/]+)\/rules\/branches\/(.+)$/.exec(path))) {
       const rules =

@@ -2,24 +2,26 @@
  * Probot wiring. Each handler filters the event, says in the log why it skips one, and hands the rest to a
  * service; no decision is made here.
  */
-import type { ApplicationFunction, ApplicationFunctionOptions, Context, Probot } from "probot";
+import type { ApplicationFunction, ApplicationFunctionOptions, Probot } from "probot";
 import type { ConditionalCache } from "../github/cache.js";
 import { LruConditionalCache } from "../github/cache.js";
 import type { Octokit } from "../github/octokit-github.js";
-import { OctokitGitHub, toPullRequestInfo } from "../github/octokit-github.js";
-import type { RepoRef } from "../github/port.js";
-import { evaluatePullRequest } from "../services/evaluate-pull-request.js";
+import type { CheckRunMemory, CheckRunPublishing } from "../github/check-runs.js";
+import { OctokitGitHub } from "../github/octokit-github.js";
 import { MemoryGateStore, TtlEnforcementCache } from "../services/memory-store.js";
-import { CHECK_NAME_PREFIX } from "../services/render.js";
-import { evaluateCommit } from "../services/rerun.js";
-import { ingestTelemetry } from "../services/ingest-telemetry.js";
-import type { TelemetryLimits, TelemetryTarget } from "../services/ingest-telemetry.js";
+import type { TelemetryDeps, TelemetryLimits } from "../services/ingest-telemetry.js";
 import { MemoryTelemetryStore } from "../services/telemetry-memory-store.js";
 import type { TelemetryStore } from "../services/telemetry-types.js";
 import { OctokitTelemetryGitHub } from "../github/artifacts.js";
-import type { EnforcementCache, GateStore, Log, ServiceDeps } from "../services/types.js";
+import type { EnforcementCache, GateStore, Log } from "../services/types.js";
+import type { Store } from "../store/index.js";
+import type { JobQueue } from "../store/job-queue.js";
+import { webhookEdge } from "./edge.js";
 import { healthHandler } from "./health.js";
 import type { HealthProbe } from "./health.js";
+import { perform, runJob } from "./jobs.js";
+import type { JobRunner } from "./jobs.js";
+import { routeEvent } from "./routes.js";
 
 export interface AgentGateOptions {
   /** This App's id (default: APP_ID). Used to tell whether a branch requires our check from us. */
@@ -36,10 +38,24 @@ export interface AgentGateOptions {
   telemetry?: TelemetryStore | undefined;
   /** Download and unzip limits of telemetry artifacts (default: DEFAULT_TELEMETRY_LIMITS). */
   telemetryLimits?: Partial<TelemetryLimits> | undefined;
+  /**
+   * Durable processing (`npm start`): the webhook edge answers on `webhookPath` after recording the delivery and
+   * enqueueing its work, and `concurrency` workers do the work as jobs. Without it, events are handled inside
+   * Probot's handler (tests, `probot.receive`).
+   */
+  durable?: DurableOptions | undefined;
 }
 
-/** The default agent label is recognised without reading the policy; our own risk labels never re-trigger. */
-const RISK_LABEL_PREFIX = "agent-risk:";
+export interface DurableOptions {
+  store: Store;
+  queue: JobQueue;
+  webhookPath: string;
+  /** Jobs this process runs at once (default 16). */
+  concurrency?: number | undefined;
+  maxBodyBytes?: number | undefined;
+}
+
+const DEFAULT_CONCURRENCY = 16;
 
 export function createAgentGate(options: AgentGateOptions = {}): ApplicationFunction {
   return (app: Probot, appOptions?: ApplicationFunctionOptions) => {
@@ -59,140 +75,53 @@ export function createAgentGate(options: AgentGateOptions = {}): ApplicationFunc
       }
     }
 
-    const deps = (context: Context): ServiceDeps => {
-      const installationId = installationOf(context);
-      return {
-        github: new OctokitGitHub(context.octokit as Octokit, { installationId, cache }),
-        log: context.log as Log,
-        store,
-        clock,
-        appId,
-        enforcement,
-        telemetry,
-      };
-    };
-
-    app.on(["pull_request.opened", "pull_request.reopened", "pull_request.synchronize", "pull_request.ready_for_review"], async (context) => {
-      await evaluatePullRequest(deps(context), pullTarget(context, context.payload.pull_request));
+    const depsWith = (octokit: Octokit, installationId: number | undefined, log: Log, checkRuns?: CheckRunPublishing): TelemetryDeps => ({
+      github: new OctokitGitHub(octokit, { installationId, cache, checkRuns }),
+      log,
+      store,
+      clock,
+      appId,
+      enforcement,
+      telemetry,
+      artifacts: new OctokitTelemetryGitHub(octokit),
+      limits: options.telemetryLimits,
     });
 
-    app.on("pull_request.edited", async (context) => {
-      if (!context.payload.changes.base) {
-        context.log.debug({ deliveryId: context.id }, "skipped pull_request.edited: the base branch did not change");
-        return;
-      }
-      await evaluatePullRequest(deps(context), pullTarget(context, context.payload.pull_request));
-    });
-
-    app.on(["pull_request.labeled", "pull_request.unlabeled"], async (context) => {
-      const label = context.payload.label?.name;
-      if (!label || label.toLowerCase().startsWith(RISK_LABEL_PREFIX)) {
-        context.log.debug({ deliveryId: context.id, label }, `skipped ${context.name}.${context.payload.action}: not the agent label`);
-        return;
-      }
-      // Whether the label marks agent PRs is the policy's call; the service reads it and skips otherwise.
-      await evaluatePullRequest(deps(context), { ...pullTarget(context, context.payload.pull_request), onlyIfAgentLabel: label });
-    });
-
-    app.on(["pull_request_review.submitted", "pull_request_review.edited", "pull_request_review.dismissed"], async (context) => {
-      const state = String(context.payload.review.state).toLowerCase();
-      if (context.payload.action !== "dismissed" && state === "commented") {
-        // A comment never changes an approval or a "changes requested" (GitHub keeps the latest state-setting review).
-        context.log.debug({ deliveryId: context.id }, `skipped pull_request_review.${context.payload.action}: a comment changes no approval`);
-        return;
-      }
-      await evaluatePullRequest(deps(context), pullTarget(context, context.payload.pull_request));
-    });
-
-    app.on("check_run.rerequested", async (context) => {
-      const run = context.payload.check_run;
-      if (!run.name.startsWith(CHECK_NAME_PREFIX)) {
-        context.log.debug({ deliveryId: context.id, check: run.name }, "skipped check_run.rerequested: not our approval check");
-        return;
-      }
-      await evaluateCommit(deps(context), {
-        repo: repoOf(context),
-        installationId: installationOf(context),
-        headSha: run.head_sha,
-        pullNumbers: (run.pull_requests ?? []).map((p) => p.number),
-        deliveryId: context.id,
-        event: "check_run.rerequested",
-      });
-    });
-
-    app.on("check_suite.rerequested", async (context) => {
-      const suite = context.payload.check_suite;
-      if (appId !== null && suite.app?.id !== undefined && suite.app.id !== appId) {
-        context.log.debug({ deliveryId: context.id }, "skipped check_suite.rerequested: not our suite");
-        return;
-      }
-      await evaluateCommit(deps(context), {
-        repo: repoOf(context),
-        installationId: installationOf(context),
-        headSha: suite.head_sha,
-        pullNumbers: (suite.pull_requests ?? []).map((p) => p.number),
-        deliveryId: context.id,
-        event: "check_suite.rerequested",
-      });
-    });
-
-    app.on("workflow_run", async (context) => {
-      if (context.payload.action !== "completed") {
-        context.log.debug({ deliveryId: context.id }, `skipped workflow_run.${context.payload.action}: telemetry is read when the run has completed`);
-        return;
-      }
-      // Which workflows count, and whether this run's telemetry is accepted, is the service's call (invariant 7).
-      await ingestTelemetry(
-        { ...deps(context), artifacts: new OctokitTelemetryGitHub(context.octokit as Octokit), telemetry, limits: options.telemetryLimits },
-        workflowRunTarget(context),
+    if (options.durable) {
+      const durable = options.durable;
+      const log = app.log as unknown as Log;
+      appOptions?.addHandler(
+        webhookEdge({ path: durable.webhookPath, verify: (body, signature) => app.webhooks.verify(body, signature), store: durable.store, queue: durable.queue, appId, log, maxBytes: durable.maxBodyBytes }),
       );
+      const runner: JobRunner = {
+        store: durable.store,
+        queue: durable.queue,
+        log,
+        depsFor: async (installationId, { replay }) => {
+          if (installationId === null) throw new Error("work without an installation cannot act on GitHub");
+          // One check run per head and name, remembered in the database; a replayed job looks on GitHub first.
+          const memory: CheckRunMemory = {
+            find: (repo, headSha, name) => durable.store.checkRuns.find(`${repo.owner}/${repo.repo}`, headSha, name),
+            remember: (repo, headSha, name, id) => durable.store.checkRuns.remember(`${repo.owner}/${repo.repo}`, headSha, name, id),
+          };
+          return depsWith((await app.auth(installationId)) as unknown as Octokit, installationId, log, { memory, appId, lookFirst: replay });
+        },
+      };
+      return durable.queue.work(durable.concurrency ?? DEFAULT_CONCURRENCY, (job) => runJob(runner, job));
+    }
+
+    // In-process: the same routing and services, run inside Probot's handler (no durability; tests use it).
+    app.on(["pull_request", "pull_request_review", "check_run", "check_suite", "workflow_run"], async (context) => {
+      const route = routeEvent({ id: context.id, name: context.name, payload: context.payload }, { appId });
+      if ("skip" in route) {
+        context.log.debug({ deliveryId: context.id }, `skipped ${route.skip}`);
+        return;
+      }
+      for (const { work } of route.works) {
+        const installationId = (context.payload as { installation?: { id?: number } }).installation?.id;
+        await perform(depsWith(context.octokit as Octokit, installationId, context.log as Log), work, { final: true });
+      }
     });
-  };
-}
-
-/** The workflow_run payload as plain facts; a missing field becomes a value provenance will reject. */
-function workflowRunTarget(context: Context<"workflow_run">): TelemetryTarget {
-  const payload = context.payload;
-  const run = payload.workflow_run;
-  const headRepo = (run as { head_repository?: { full_name?: string } | null }).head_repository?.full_name;
-  return {
-    repo: repoOf(context),
-    installationId: installationOf(context),
-    defaultBranch: payload.repository.default_branch,
-    run: {
-      id: run.id,
-      path: run.path ?? "",
-      headSha: run.head_sha,
-      headBranch: run.head_branch ?? "",
-      repositoryFullName: run.repository?.full_name ?? "",
-      headRepositoryFullName: typeof headRepo === "string" ? headRepo : undefined,
-      pullRequests: (run.pull_requests ?? []).flatMap((p) => (p && typeof p.number === "number" ? [{ number: p.number, headSha: p.head?.sha ?? "" }] : [])),
-      conclusion: run.conclusion ?? null,
-    },
-    deliveryId: context.id,
-    event: "workflow_run.completed",
-  };
-}
-
-function installationOf(context: Context): number | undefined {
-  const payload = context.payload as { installation?: { id?: number } };
-  return payload.installation?.id;
-}
-
-function repoOf(context: Context): RepoRef {
-  const { owner, repo } = context.repo();
-  return { owner, repo };
-}
-
-function pullTarget(context: Context, pullRequest: unknown) {
-  const pull = toPullRequestInfo(pullRequest);
-  return {
-    repo: repoOf(context),
-    installationId: installationOf(context),
-    number: pull.number,
-    pull,
-    deliveryId: context.id,
-    event: `${context.name}.${(context.payload as { action?: string }).action ?? ""}`,
   };
 }
 

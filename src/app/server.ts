@@ -25,6 +25,7 @@ import { Probot, ProbotOctokit, Server } from "probot";
 import { DatabaseGateStore } from "../services/database-gate-store.js";
 import { StoreUnavailableError, openStore, storeOptionsFromEnv } from "../store/index.js";
 import type { Store, StoreOptions } from "../store/index.js";
+import { openJobQueue } from "../store/job-queue.js";
 import { DatabaseTelemetryStore } from "../store/telemetry-store.js";
 import { WebConfigError, complianceHandler, createComplianceApp, webConfigFromEnv, webDeps } from "../web/index.js";
 import { createAgentGate } from "./index.js";
@@ -168,19 +169,36 @@ interface AppCredentials {
   secret: string;
 }
 
+/** Probot's own webhook middleware listens here, unused: the durable edge (src/app/edge.ts) owns WEBHOOK_PATH. */
+const PROBOT_INTERNAL_WEBHOOK_PATH = "/__agent-gate/probot-webhooks";
+/** Header and body deadlines of the HTTP server: GitHub sends a delivery in one go and waits at most 10 s. */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+
+function positiveInt(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}
+
 async function startApp(options: StartOptions, env: NodeJS.ProcessEnv, log: Logger, credentials: AppCredentials, store: Store | undefined): Promise<RunningServer> {
   const gateStore = store ? new DatabaseGateStore(store, { onRecordError: (err) => log.error({ err }, "could not record a failed evaluation in the database") }) : options.app?.store;
   const health = [...(store ? [databaseProbe(store)] : []), ...(options.health ?? [])];
   // Telemetry outcomes and their audit entries go to the same database as the decisions.
   const telemetry = store ? new DatabaseTelemetryStore(store) : options.app?.telemetry;
-  const appFn = createAgentGate({ ...options.app, store: gateStore, health, telemetry });
+  const webhookPath = env.WEBHOOK_PATH || "/api/github/webhooks";
+  // With a database the work is durable: the edge records and enqueues, jobs evaluate (docs/app.md).
+  const queue = store
+    ? await openJobQueue(store, { databaseUrl: store.driver === "postgres" ? (options.storage?.databaseUrl ?? storeOptionsFromEnv(env).databaseUrl) : undefined, onError: (err) => log.warn({ err }, "job queue error") })
+    : undefined;
+  const durable = store && queue ? { store, queue, webhookPath, concurrency: positiveInt(env.JOB_CONCURRENCY, 16) } : undefined;
+  const appFn = createAgentGate({ ...options.app, store: gateStore, health, telemetry, durable });
   const port = options.port ?? (Number(env.PORT) || 3000);
   const baseUrl = githubApiBaseUrl(env);
   const server = new Server({
     host: options.host ?? env.HOST,
     // Probot's Server treats a numeric 0 as "unset" (3000); the string "0" still asks the OS for a free port.
     port: (port === 0 ? "0" : port) as number,
-    webhookPath: env.WEBHOOK_PATH,
+    webhookPath: durable ? PROBOT_INTERNAL_WEBHOOK_PATH : env.WEBHOOK_PATH,
     webhookProxy: env.WEBHOOK_PROXY_URL,
     log,
     Probot: Probot.defaults({
@@ -190,18 +208,32 @@ async function startApp(options: StartOptions, env: NodeJS.ProcessEnv, log: Logg
       ...(baseUrl ? { baseUrl } : {}),
     }),
   });
-  await server.load(appFn);
-  // The compliance pages read the App's own database; with a caller's in-memory store there is nothing to show.
-  if (store) server.addHandler(complianceHandler(createComplianceApp(webDeps(store, webConfigFromEnv(env, credentials.privateKey), log))));
-  await server.start();
-  log.info({ port: server.port, webhookPath: env.WEBHOOK_PATH || "/api/github/webhooks", githubApi: baseUrl ?? "github.com" }, "Agent Gate is listening");
+  try {
+    await server.load(appFn);
+    // The compliance pages read the App's own database; with a caller's in-memory store there is nothing to show.
+    if (store) server.addHandler(complianceHandler(createComplianceApp(webDeps(store, webConfigFromEnv(env, credentials.privateKey), log))));
+    const http = await server.start();
+    http.headersTimeout = HEADERS_TIMEOUT_MS;
+    http.requestTimeout = REQUEST_TIMEOUT_MS;
+  } catch (error) {
+    await queue?.stop(1000);
+    throw error;
+  }
+  log.info({ port: server.port, webhookPath, githubApi: baseUrl ?? "github.com", durable: durable !== undefined }, "Agent Gate is listening");
+  const shutdownMs = positiveInt(env.SHUTDOWN_TIMEOUT_SECONDS, 20) * 1000;
   let stopped: Promise<void> | undefined;
+  // Graceful: stop taking deliveries, let running jobs finish within SHUTDOWN_TIMEOUT_SECONDS, fail (retry) the
+  // rest, then close the database. Pending work stays in the database for the next start (or another replica).
   const stop = () =>
     (stopped ??= (async () => {
       try {
         await server.stop();
       } finally {
-        await store?.close();
+        try {
+          await queue?.stop(shutdownMs);
+        } finally {
+          await store?.close();
+        }
       }
     })());
   return { mode: "app", server, port: server.port, store, stop };

@@ -4,6 +4,8 @@
  * Everything GitHub returns is narrowed field by field here: a payload that lacks a field becomes a clear
  * GitHubApiError or a safe default, never an `undefined` deep inside the engine.
  */
+import { publishCheckRun } from "./check-runs.js";
+import type { CheckRunOctokit, CheckRunPublishing } from "./check-runs.js";
 import type { ProbotOctokit } from "probot";
 import type { ChangedFile, Review, ReviewState } from "../policy/types.js";
 import { CHECK_RUN_TEXT_LIMIT, MAX_LISTED_FILES } from "../shared/limits.js";
@@ -33,6 +35,8 @@ export interface OctokitGitHubOptions {
   /** Scopes the conditional cache: one installation never sees another's cached bodies. */
   installationId?: number | undefined;
   cache?: ConditionalCache | undefined;
+  /** Publish check runs exactly once (src/github/check-runs.ts); without it, each decision POSTs a new one. */
+  checkRuns?: CheckRunPublishing | undefined;
 }
 
 type Params = Record<string, unknown>;
@@ -41,9 +45,11 @@ export class OctokitGitHub implements GitHubPort {
   readonly #octokit: Octokit;
   readonly #cache: ConditionalCache;
   readonly #scope: string;
+  readonly #checkRuns: CheckRunPublishing | undefined;
 
   constructor(octokit: Octokit, options: OctokitGitHubOptions = {}) {
     this.#octokit = octokit;
+    this.#checkRuns = options.checkRuns;
     this.#cache = options.cache ?? new LruConditionalCache();
     this.#scope = options.installationId === undefined ? "app" : `installation:${options.installationId}`;
   }
@@ -161,6 +167,7 @@ export class OctokitGitHub implements GitHubPort {
   }
 
   async createCheckRun(repo: RepoRef, input: CheckRunInput): Promise<CheckRunRef> {
+    if (this.#checkRuns) return publishCheckRun(this.#octokit as unknown as CheckRunOctokit, completedCheckRun(repo, input), this.#checkRuns);
     const response = await this.#call(`POST /repos/${repo.owner}/${repo.repo}/check-runs`, () =>
       this.#octokit.request("POST /repos/{owner}/{repo}/check-runs", completedCheckRun(repo, input)),
     );

@@ -4,13 +4,15 @@
  *
  * - `withPullRequestLock` holds the PR's advisory lock for the whole evaluation: two App processes evaluating one
  *   PR run one after the other, and the second sees the head the first observed.
- * - On Postgres the lock is a session-level one (`store.withPullRequestSessionLock`) and no connection is held
+ * - The lock is a session-level one on Postgres (`store.withPullRequestSessionLock`) and no connection is held
  *   while the evaluation waits on GitHub (seconds: one write a second per installation): reads go to the pool,
  *   writes are queued and committed in one short transaction at the end. Holding a pooled transaction for the
  *   whole round trip capped the App at (pool size) evaluations in flight: about 40 deliveries/s with 60
  *   connections in `npm run bench`. The head observation (`isStale`) is written at once: heads only move
  *   forward, and the evaluation's second look must see its first.
- * - On PGlite (one connection, one process) the evaluation is one transaction holding the lock, as before.
+ * - On PGlite (one connection, one process) the same, with the in-process queue as the lock: no transaction is
+ *   held across GitHub calls, since PGlite's one connection would otherwise stall every other statement
+ *   (the job queue's, `/healthz`'s) until the evaluation ends.
  * - Everything else an evaluation writes (delivery row, review requests, triggered-by, evaluation and approvals,
  *   audit entries) commits together when the evaluation ends, or not at all.
  * - Audit entries are buffered and appended right before the commit: appending takes the chain's global lock
@@ -79,12 +81,6 @@ export function approvalsOf(record: DecisionRecord): ApprovalInput[] {
       return { reviewer: r.reviewer, state: r.state, commitId: r.commitId || null, counted: counted !== undefined, reason };
     });
 }
-
-/**
- * `deliveries.begin` takes a delivery again when its earlier attempt failed or was left pending this long (a
- * crashed process): the same rule, decided here from a read because the row is written at the end.
- */
-const STALE_PENDING_MS = 10 * 60 * 1000;
 
 /** What one `withPullRequestLock` call has seen and must write; survives a rollback so a failure can be recorded. */
 class Session {
@@ -203,7 +199,9 @@ class Session {
         const delivery = { guid: deliveryId, installationId, event: name, action };
         this.delivery = delivery;
         const previous = await store.deliveries.get(deliveryId, installationId);
-        const takenAgain = previous !== null && (previous.outcome === "failed" || (previous.outcome === "pending" && previous.receivedAt.getTime() < Date.now() - STALE_PENDING_MS));
+        // `pending`: the edge recorded it and queued its work; this is that work (two copies of one delivery
+        // cannot both get here at once: dedup runs inside the PR lock). `failed`: an earlier attempt failed.
+        const takenAgain = previous !== null && (previous.outcome === "failed" || previous.outcome === "pending");
         if (previous === null || takenAgain) {
           this.ops.push(async (tx) => {
             await tx.deliveries.begin(delivery);
@@ -251,42 +249,6 @@ class Session {
       },
     };
   }
-
-  scope(tx: StoreTx): PullRequestScope {
-    const { repository } = this;
-    const number = this.key.number;
-    const installationId = this.key.installationId ?? null;
-    return {
-      isDeliveryDone: async (deliveryId, event) => {
-        const { event: name, action } = splitEvent(event);
-        // Set before the write: if the write itself fails, the failure path still knows which delivery it was.
-        this.delivery = { guid: deliveryId, installationId, event: name, action };
-        if ((await tx.deliveries.begin(this.delivery)) === "new") return false;
-        const previous = await tx.deliveries.get(deliveryId, installationId);
-        this.entry("delivery_duplicate", { event: name, action, previousOutcome: previous?.outcome ?? null, firstReceivedAt: previous?.receivedAt.toISOString() ?? null }, deliveryId);
-        // Not ours to finish: the row belongs to the attempt that handled it.
-        this.delivery = undefined;
-        return true;
-      },
-      markDeliveryDone: async (deliveryId, outcome) => {
-        await tx.deliveries.finish(deliveryId, installationId, deliveryOutcome(outcome));
-      },
-      isStale: async (headSha, headUpdatedAt) => {
-        this.headSha = headSha;
-        return tx.evaluations.isStale(repository, number, headSha, headUpdatedAt);
-      },
-      requestedOwners: async () => new Set(await tx.reviewRequests.listFor(repository, number)),
-      recordReviewRequests: async (owners) => {
-        const added = await tx.reviewRequests.record(repository, number, owners, this.headSha);
-        if (added.length > 0) this.entry("review_requested", { owners: added, headSha: this.headSha ?? null });
-      },
-      firstTriggeredBy: (seen) => tx.triggers.firstTriggeredBy(repository, number, seen),
-      recordDecision: async (record) => {
-        this.decisions.push(record);
-        await this.writeDecision(tx, record);
-      },
-    };
-  }
 }
 
 export class DatabaseGateStore implements GateStore {
@@ -302,20 +264,13 @@ export class DatabaseGateStore implements GateStore {
   async withPullRequestLock<T>(key: PullRequestKey, fn: (scope: PullRequestScope) => Promise<T>): Promise<T> {
     const session = new Session(key);
     try {
-      if (this.store.driver === "postgres") {
-        return await this.store.withPullRequestSessionLock(session.repository, key.number, async (lock) => {
-          const result = await fn(session.bufferedScope(this.store, lock));
-          await this.store.transaction(async (tx) => {
-            // Published under the lock; committed only if it is still ours (a lost connection releases it).
-            await lock.assertHeld();
-            await session.commit(tx);
-          });
-          return result;
+      return await this.store.withPullRequestSessionLock(session.repository, key.number, async (lock) => {
+        const result = await fn(session.bufferedScope(this.store, lock));
+        await this.store.transaction(async (tx) => {
+          // Published under the lock; committed only if it is still ours (a lost connection releases it).
+          await lock.assertHeld();
+          await session.commit(tx);
         });
-      }
-      return await this.store.withPullRequestLock(session.repository, key.number, async (tx) => {
-        const result = await fn(session.scope(tx));
-        await session.flush(tx);
         return result;
       });
     } catch (error) {

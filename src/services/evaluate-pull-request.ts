@@ -53,6 +53,11 @@ export interface EvaluationTarget {
   onlyIfAgentLabel?: string | undefined;
   /** check re-runs: evaluate only when the PR's head is still this commit. */
   onlyIfHeadSha?: string | undefined;
+  /**
+   * Whether a failure publishes a failing "could not evaluate" check (default true). A job queue passes false
+   * on attempts it will retry, so a passing glitch (or a database error) never reaches the PR.
+   */
+  publishFailure?: boolean | undefined;
 }
 
 /**
@@ -212,7 +217,7 @@ async function run(deps: ServiceDeps, scope: PullRequestScope, target: Evaluatio
   } catch (error) {
     const errorLog = isGitHubApiError(error) ? error.toLog() : error;
     log.error({ err: errorLog, deliveryId: target.deliveryId }, "evaluation failed");
-    if (!published && pr) await publishCouldNotEvaluate(deps, scope, target, key, pr, error);
+    if (!published && pr && target.publishFailure !== false) await publishCouldNotEvaluate(deps, scope, target, key, pr, error);
     throw error;
   }
 }

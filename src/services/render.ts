@@ -35,10 +35,12 @@ export function couldNotEvaluateSummary(error: unknown, deliveryId: string | und
     details.push(`Error: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (deliveryId) details.push(`Webhook delivery: ${deliveryId}`);
+  // Name the real cause: only a GitHub error is GitHub's (a database outage is ours).
+  const cause = isGitHubApiError(error) ? "could not read everything it needs from GitHub" : "failed on its own side (not GitHub's), e.g. its database was unavailable";
   const summary = [
     "## Could not evaluate",
     "",
-    "Agent Gate could not read everything it needs from GitHub, so it cannot say this pull request may merge. This check fails until an evaluation completes (fail closed).",
+    `Agent Gate ${cause}, so it cannot say this pull request may merge. This check fails until an evaluation completes (fail closed).`,
     "",
     "Re-run this check, or push a new commit, to evaluate again.",
     "",

@@ -15,6 +15,8 @@ export interface RerunTarget {
   pullNumbers: number[];
   deliveryId?: string | undefined;
   event: string;
+  /** See EvaluationTarget.publishFailure. */
+  publishFailure?: boolean | undefined;
 }
 
 /**
@@ -37,6 +39,7 @@ export async function evaluateCommit(deps: ServiceDeps, target: RerunTarget): Pr
         deliveryId: target.deliveryId ? `${target.deliveryId}#${number}` : undefined,
         event: target.event,
         onlyIfHeadSha: target.headSha,
+        publishFailure: target.publishFailure,
       }),
     );
   }

@@ -21,6 +21,7 @@ export const AUDIT_KINDS = [
   "approval_refused",
   "policy_invalid",
   "delivery_duplicate",
+  "delivery_coalesced",
   "telemetry_accepted",
   "telemetry_rejected",
   "telemetry_discrepancy",

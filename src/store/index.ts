@@ -13,7 +13,7 @@
  * The App itself goes through `DatabaseGateStore` (src/services/database-gate-store.ts), the services' `GateStore` seam over this flow.
  */
 export { openStore, migrate, storeOptionsFromEnv, defaultMigrationsFolder, pullRequestLockKey, MEMORY_DATA_DIR, DEFAULT_DATA_DIR, MIN_POOL_SIZE } from "./store.js";
-export type { Store, StoreTx, StoreOptions, PingResult, HeldLock } from "./store.js";
+export type { Store, StoreTx, StoreOptions, PingResult, HeldLock, SqlRunner } from "./store.js";
 export { StoreUnavailableError, StoreUsageError, checkDatabaseUrl, describeDatabaseUrl } from "./errors.js";
 export { AUDIT_KINDS, GENESIS_HASH, auditHash, auditMaterial } from "./audit.js";
 export type { AuditKind, AuditAppend, AuditEntry, AuditExportFilter, AuditVerifyResult, AuditVerifyOptions, AuditWitness, AuditBreak, AuditRepository } from "./audit.js";

@@ -4,6 +4,10 @@
  */
 import { and, desc, eq, gt, inArray, lte, sql } from "drizzle-orm";
 import type { Executor } from "./executor.js";
+import { createCheckRuns } from "./check-runs.js";
+import type { CheckRunsRepository } from "./check-runs.js";
+import { createPendingWork } from "./pending-work.js";
+import type { PendingWorkRepository } from "./pending-work.js";
 import {
   approvals,
   evaluations,
@@ -606,6 +610,8 @@ export interface Repositories {
   telemetry: TelemetryRepository;
   pullRequests: PullRequestsRepository;
   webSessions: WebSessionsRepository;
+  pendingWork: PendingWorkRepository;
+  checkRuns: CheckRunsRepository;
 }
 
 export function createAllRepositories(exec: Executor): Repositories {
@@ -619,5 +625,10 @@ export function createAllRepositories(exec: Executor): Repositories {
     telemetry: createTelemetry(exec),
     pullRequests: createPullRequests(exec),
     webSessions: createWebSessions(exec),
+    pendingWork: createPendingWork(exec),
+    checkRuns: createCheckRuns(exec),
   };
 }
+
+export type { PendingWork, PendingWorkRepository, FoldedDelivery } from "./pending-work.js";
+export type { CheckRunsRepository } from "./check-runs.js";

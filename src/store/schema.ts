@@ -274,3 +274,43 @@ export const webSessions = pgTable(
   },
   (t) => [index("web_sessions_expires_at_idx").on(t.expiresAt), check("web_sessions_kind_ck", sql`${t.kind} in ('github', 'auditor')`)],
 );
+
+/**
+ * Work the webhook edge accepted and a job will do: at most one row per coalescing key (`repo#pr` for an
+ * evaluation, so events arriving while one is pending fold into it). The edge inserts or updates the row in the
+ * same transaction that records the delivery, and enqueues a job only when it created the row; the job deletes
+ * the row when done, unless a newer event changed it meanwhile (`version`), in which case it runs again.
+ */
+export const pendingWork = pgTable(
+  "pending_work",
+  {
+    key: text("key").primaryKey(),
+    kind: text("kind").notNull(),
+    installationId: bigint("installation_id", { mode: "number" }),
+    /** What the job needs (the latest event's facts), not the whole payload. */
+    work: jsonb("work").notNull(),
+    /** Every delivery folded into this work since it was last taken: `[{ guid, event }]`. */
+    deliveries: jsonb("deliveries").notNull().default(sql`'[]'::jsonb`),
+    version: integer("version").notNull().default(1),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [index("pending_work_updated_idx").on(t.updatedAt)],
+);
+
+/**
+ * The check run this App created for a head commit and check name: later decisions on that head update it
+ * (PATCH) instead of creating another, so a retried POST or a replayed job never leaves two (src/github/check-runs.ts).
+ * Written as soon as GitHub answers the create, outside the evaluation's own transaction.
+ */
+export const checkRuns = pgTable(
+  "check_runs",
+  {
+    repository: text("repository").notNull(),
+    headSha: text("head_sha").notNull(),
+    name: text("name").notNull(),
+    checkRunId: bigint("check_run_id", { mode: "number" }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ name: "check_runs_pk", columns: [t.repository, t.headSha, t.name] })],
+);

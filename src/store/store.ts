@@ -136,11 +136,21 @@ export interface PingResult {
   error?: string;
 }
 
+/**
+ * Plain SQL with `$n` parameters on the store's connection or on one transaction: the `db` adapter pg-boss takes
+ * (`executeSql`), so the job queue runs on both drivers and can enqueue inside our own transactions.
+ */
+export interface SqlRunner {
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
+}
+
 /** The repositories bound to one transaction (what `transaction` and `withPullRequestLock` hand you). */
 export interface StoreTx extends Repositories {
   readonly audit: AuditRepository;
   /** The drizzle transaction, for anything the repositories do not cover. */
   readonly db: Db;
+  /** The same transaction as plain SQL (for pg-boss's `send(..., { db })`). */
+  readonly sql: SqlRunner;
 }
 
 export interface Store extends Repositories {
@@ -148,6 +158,8 @@ export interface Store extends Repositories {
   readonly audit: AuditRepository;
   /** The drizzle database, for anything the repositories do not cover. */
   readonly db: Db;
+  /** Plain SQL on the store's pool (Postgres) or its one connection (PGlite): the job queue's database. */
+  readonly sql: SqlRunner;
   /**
    * Runs `fn` in one database transaction: everything written through `tx` commits together or not at all.
    * Inside `fn` use only `tx`; calling the top-level store there throws StoreUsageError (on PGlite, with its
@@ -315,6 +327,42 @@ async function migrateOpenPglite(client: PGlite, migrationsFolder: string, dataD
   return applied;
 }
 
+type Rows = Array<Record<string, unknown>>;
+
+/** Parameters as `pg` (which pg-boss is written for) sends them: undefined as NULL, plain objects as JSON text. */
+function asPgParameter(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (value !== null && typeof value === "object" && !(value instanceof Date) && !Array.isArray(value) && !Buffer.isBuffer(value)) return JSON.stringify(value);
+  return value;
+}
+
+/**
+ * The postgres.js or PGlite client under a drizzle database or transaction (drizzle keeps it as
+ * `session.client`), as a SqlRunner. Statements without parameters may hold several commands (pg-boss's
+ * maintenance runs `BEGIN; …; COMMIT`), which only the simple query protocol allows.
+ */
+function sqlRunner(driver: "postgres" | "pglite", db: Db): SqlRunner {
+  const client = (db as unknown as { session: { client: unknown } }).session.client;
+  if (driver === "postgres") {
+    const pg = client as postgres.Sql;
+    return {
+      async executeSql(text, values) {
+        const params = (values ?? []).map(asPgParameter) as postgres.ParameterOrJSON<never>[];
+        const rows = params.length > 0 ? await pg.unsafe(text, params) : await pg.unsafe(text, [], { prepare: false }).simple();
+        return { rows: (Array.isArray(rows) ? rows : []) as unknown as Rows };
+      },
+    };
+  }
+  const lite = client as Pick<PGlite, "query" | "exec">;
+  return {
+    async executeSql(text, values) {
+      if (values && values.length > 0) return { rows: (await lite.query(text, values)).rows as Rows };
+      const results = await lite.exec(text);
+      return { rows: (results.at(-1)?.rows ?? []) as Rows };
+    },
+  };
+}
+
 /** Serialises async work per key inside this process. */
 class KeyedQueue {
   private readonly tails = new Map<string, Promise<void>>();
@@ -410,7 +458,7 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
 
   function txStore(tx: Db): StoreTx {
     const exec: Executor = { db: () => tx, inTx: (fn) => fn(tx) };
-    return { ...bind(exec), db: tx };
+    return { ...bind(exec), db: tx, sql: sqlRunner(driver, tx) };
   }
 
   async function transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
@@ -421,6 +469,7 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
     ...bind(topLevel),
     driver,
     db,
+    sql: sqlRunner(driver, db),
     transaction,
     withPullRequestLock(repository, pullRequest, fn) {
       if (!Number.isInteger(pullRequest) || pullRequest < 1) throw new TypeError("pullRequest must be a positive integer");

@@ -10,8 +10,10 @@ const MIGRATIONS = (JSON.parse(readFileSync(new URL("../../migrations/meta/_jour
 const TABLES = [
   "approvals",
   "audit_log",
+  "check_runs",
   "evaluations",
   "installations",
+  "pending_work",
   "pull_request_heads",
   "pull_request_triggers",
   "pull_requests",

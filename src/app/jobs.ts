@@ -1,0 +1,109 @@
+/**
+ * What a job does: take the pending work of its key, hand it to its service, settle it. Also the in-process
+ * path (`perform`), which the App uses without a job queue (tests, `probot.receive`).
+ *
+ * - A job whose work changed while it ran (a newer event folded in) runs it again, so the newest event is
+ *   always evaluated after it arrived.
+ * - Failures are attempts: the job throws and pg-boss retries it with backoff; when GitHub said how long to wait
+ *   (Retry-After, an exhausted rate limit) a fresh job is scheduled for then instead. Only the last attempt
+ *   may publish a "could not evaluate" check, naming the real cause; a database error never becomes a GitHub
+ *   failure on the way.
+ * - A job that finds no pending work (a replay after a crash that happened after settling) does nothing.
+ */
+import { retryAfterSeconds } from "../github/retry-after.js";
+import { evaluatePullRequest } from "../services/evaluate-pull-request.js";
+import { ingestTelemetry } from "../services/ingest-telemetry.js";
+import type { TelemetryDeps } from "../services/ingest-telemetry.js";
+import { evaluateCommit } from "../services/rerun.js";
+import type { Log } from "../services/types.js";
+import type { PendingWork, Store } from "../store/index.js";
+import type { JobQueue, WorkJob } from "../store/job-queue.js";
+import type { Work } from "./routes.js";
+
+export interface Attempt {
+  /** The last attempt the queue will make: failures may now be published. */
+  final: boolean;
+}
+
+/** Does one work with its service. @throws whatever the service threw (a failed attempt). */
+export async function perform(deps: TelemetryDeps, work: Work, attempt: Attempt): Promise<void> {
+  switch (work.kind) {
+    case "evaluate":
+      await evaluatePullRequest(deps, { ...work.target, publishFailure: attempt.final });
+      return;
+    case "commit":
+      await evaluateCommit(deps, { ...work.target, publishFailure: attempt.final });
+      return;
+    case "telemetry":
+      // Which workflows count, and whether this run's telemetry is accepted, is the service's call (invariant 7).
+      await ingestTelemetry(deps, work.target);
+      return;
+  }
+}
+
+export interface JobRunner {
+  store: Store;
+  queue: JobQueue;
+  log: Log;
+  /**
+   * Service dependencies acting as the installation (an installation token). `replay`: an earlier attempt of
+   * this job may have published before it died, so publishing looks for what it left first.
+   */
+  depsFor(installationId: number | null, attempt: { replay: boolean }): Promise<TelemetryDeps>;
+}
+
+/** Rounds one job may spend on work that keeps changing before it hands the key to a fresh job. */
+const MAX_ROUNDS = 5;
+
+export async function runJob(runner: JobRunner, job: WorkJob): Promise<void> {
+  const final = job.retryCount >= job.retryLimit;
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const pending = await runner.store.pendingWork.take<Work>(job.key);
+    if (!pending) return;
+    // Touched on every attempt: reconciliation re-enqueues only work no job has touched for a while.
+    await runner.store.pendingWork.touch(job.key);
+    try {
+      await perform(await runner.depsFor(pending.installationId, { replay: job.retryCount > 0 }), pending.work, { final });
+    } catch (error) {
+      const wait = retryAfterSeconds(error);
+      if (wait === null || final) throw error;
+      runner.log.warn({ key: job.key, retryAfterSeconds: wait, err: error instanceof Error ? error.message : String(error) }, "GitHub asked us to wait: the work runs again then");
+      await runner.store.transaction((tx) => runner.queue.enqueue(tx.sql, job.key, { delaySeconds: wait }));
+      return;
+    }
+    if (await settle(runner.store, pending)) return;
+    runner.log.debug({ key: job.key, round }, "a newer event folded in while the work ran: running it again");
+  }
+  await runner.store.transaction((tx) => runner.queue.enqueue(tx.sql, job.key));
+}
+
+/** The delivery a work was last offered for (`guid#pr` for a re-run that covers several pull requests). */
+function primaryDelivery(work: Work): string | undefined {
+  return work.target.deliveryId?.split("#")[0];
+}
+
+function scopeOf(work: Work): { repository: string; pullRequest: number | null } {
+  const repository = `${work.target.repo.owner}/${work.target.repo.repo}`;
+  return { repository, pullRequest: work.kind === "evaluate" ? work.target.number : null };
+}
+
+/**
+ * Deletes the work if no newer event folded in (false otherwise), and finishes the deliveries that folded into
+ * it, each with a `delivery_coalesced` audit entry naming the delivery whose evaluation covered it.
+ */
+async function settle(store: Store, pending: PendingWork<Work>): Promise<boolean> {
+  const primary = primaryDelivery(pending.work);
+  const { repository, pullRequest } = scopeOf(pending.work);
+  return store.transaction(async (tx) => {
+    if (!(await tx.pendingWork.settle(pending.key, pending.version))) return false;
+    for (const delivery of pending.deliveries) {
+      const row = await tx.deliveries.get(delivery.guid, pending.installationId);
+      if (!row || row.outcome !== "pending") continue;
+      await tx.deliveries.finish(delivery.guid, pending.installationId, "processed");
+      if (delivery.guid !== primary) {
+        await tx.audit.append({ kind: "delivery_coalesced", repository, pullRequest, deliveryId: delivery.guid, payload: { event: delivery.event, coveredBy: primary ?? null } });
+      }
+    }
+    return true;
+  });
+}

@@ -1,0 +1,176 @@
+/**
+ * Which work a webhook asks for, decided from the payload alone (no I/O), so the edge can answer in
+ * milliseconds and a job does the rest. The same routing serves the in-process mode (tests, `probot.receive`).
+ *
+ * Each work has a coalescing key: every event of one pull request shares `pr:…`, so events that arrive while
+ * its evaluation is pending fold into one (every evaluation re-reads GitHub; one run after the latest event
+ * is enough). Filtering that needs no I/O happens here and says why.
+ */
+import { toPullRequestInfo } from "../github/octokit-github.js";
+import type { RepoRef } from "../github/port.js";
+import type { EvaluationTarget } from "../services/evaluate-pull-request.js";
+import type { TelemetryTarget } from "../services/ingest-telemetry.js";
+import { CHECK_NAME_PREFIX } from "../services/render.js";
+import type { RerunTarget } from "../services/rerun.js";
+
+export type Work = { kind: "evaluate"; target: EvaluationTarget } | { kind: "commit"; target: RerunTarget } | { kind: "telemetry"; target: TelemetryTarget };
+
+export interface KeyedWork {
+  /** Coalescing key: one pending work per key. */
+  key: string;
+  installationId: number | null;
+  work: Work;
+}
+
+export type Route = { works: KeyedWork[] } | { skip: string };
+
+export interface WebhookEvent {
+  /** X-GitHub-Delivery */
+  id: string;
+  /** X-GitHub-Event */
+  name: string;
+  payload: unknown;
+}
+
+/** The default agent label is recognised without reading the policy; our own risk labels never re-trigger. */
+const RISK_LABEL_PREFIX = "agent-risk:";
+
+const PULL_ACTIONS = new Set(["opened", "reopened", "synchronize", "ready_for_review"]);
+const REVIEW_ACTIONS = new Set(["submitted", "edited", "dismissed"]);
+
+type Json = Record<string, unknown>;
+const rec = (v: unknown): Json => (typeof v === "object" && v !== null ? (v as Json) : {});
+const str = (v: unknown): string => (typeof v === "string" ? v : "");
+
+/** The coalescing key of a pull request's evaluations (GitHub names are case-insensitive). */
+export function pullRequestWorkKey(installationId: number | null, repo: RepoRef, number: number): string {
+  return `pr:${installationId ?? 0}:${repo.owner}/${repo.repo}#${number}`.toLowerCase();
+}
+
+function repoOf(payload: Json): RepoRef | null {
+  const repository = rec(payload.repository);
+  const owner = str(rec(repository.owner).login);
+  const repo = str(repository.name);
+  return owner && repo ? { owner, repo } : null;
+}
+
+function installationOf(payload: Json): number | null {
+  const id = rec(payload.installation).id;
+  return typeof id === "number" ? id : null;
+}
+
+/**
+ * @throws {GitHubApiError} when a pull request payload lacks its number, head or base (the edge answers 400).
+ */
+export function routeEvent(event: WebhookEvent, options: { appId: number | null }): Route {
+  const payload = rec(event.payload);
+  const action = str(payload.action);
+  const name = `${event.name}.${action}`;
+  const repo = repoOf(payload);
+  if (!repo) return { skip: `${name}: no repository in the payload` };
+  const installationId = installationOf(payload);
+  const evaluate = (extra: Partial<EvaluationTarget> = {}): Route => {
+    const pull = toPullRequestInfo(payload.pull_request);
+    const target: EvaluationTarget = { repo, installationId: installationId ?? undefined, number: pull.number, pull, deliveryId: event.id, event: name, ...extra };
+    return { works: [{ key: pullRequestWorkKey(installationId, repo, pull.number), installationId, work: { kind: "evaluate", target } }] };
+  };
+
+  switch (event.name) {
+    case "pull_request":
+      if (PULL_ACTIONS.has(action)) return evaluate();
+      if (action === "edited") return rec(payload.changes).base ? evaluate() : { skip: `${name}: the base branch did not change` };
+      if (action === "labeled" || action === "unlabeled") {
+        const label = str(rec(payload.label).name);
+        if (!label || label.toLowerCase().startsWith(RISK_LABEL_PREFIX)) return { skip: `${name}: not the agent label` };
+        // Whether the label marks agent PRs is the policy's call; the service reads it and skips otherwise.
+        return evaluate({ onlyIfAgentLabel: label });
+      }
+      return { skip: `${name}: not an event the gate acts on` };
+    case "pull_request_review": {
+      if (!REVIEW_ACTIONS.has(action)) return { skip: `${name}: not an event the gate acts on` };
+      const state = str(rec(payload.review).state).toLowerCase();
+      // A comment never changes an approval or a "changes requested" (GitHub keeps the latest state-setting review).
+      if (action !== "dismissed" && state === "commented") return { skip: `${name}: a comment changes no approval` };
+      return evaluate();
+    }
+    case "check_run": {
+      if (action !== "rerequested") return { skip: `${name}: not a re-run` };
+      const run = rec(payload.check_run);
+      if (!str(run.name).startsWith(CHECK_NAME_PREFIX)) return { skip: `${name}: not our approval check` };
+      return rerun(event, name, repo, installationId, str(run.head_sha), run.pull_requests);
+    }
+    case "check_suite": {
+      if (action !== "rerequested") return { skip: `${name}: not a re-run` };
+      const suite = rec(payload.check_suite);
+      const suiteApp = rec(suite.app).id;
+      if (options.appId !== null && typeof suiteApp === "number" && suiteApp !== options.appId) return { skip: `${name}: not our suite` };
+      return rerun(event, name, repo, installationId, str(suite.head_sha), suite.pull_requests);
+    }
+    case "workflow_run":
+      if (action !== "completed") return { skip: `${name}: telemetry is read when the run has completed` };
+      return telemetry(event, payload, repo, installationId);
+    default:
+      return { skip: `${name}: not an event the gate acts on` };
+  }
+}
+
+/** A re-run: one evaluation per listed pull request (coalesced with its other events), or a lookup by commit (forks). */
+function rerun(event: WebhookEvent, name: string, repo: RepoRef, installationId: number | null, headSha: string, pulls: unknown): Route {
+  const numbers = [...new Set((Array.isArray(pulls) ? pulls : []).map((p) => rec(p).number).filter((n): n is number => typeof n === "number"))];
+  if (numbers.length === 0) {
+    const target: RerunTarget = { repo, installationId: installationId ?? undefined, headSha, pullNumbers: [], deliveryId: event.id, event: name };
+    return { works: [{ key: `commit:${installationId ?? 0}:${repo.owner}/${repo.repo}@${headSha}`.toLowerCase(), installationId, work: { kind: "commit", target } }] };
+  }
+  return {
+    works: numbers.map((number) => ({
+      key: pullRequestWorkKey(installationId, repo, number),
+      installationId,
+      work: {
+        kind: "evaluate",
+        // Dedup is per PR here: one delivery may cover several PRs.
+        target: { repo, installationId: installationId ?? undefined, number, deliveryId: `${event.id}#${number}`, event: name, onlyIfHeadSha: headSha },
+      },
+    })),
+  };
+}
+
+/** The workflow_run payload as plain facts; a missing field becomes a value provenance will reject. */
+function telemetry(event: WebhookEvent, payload: Json, repo: RepoRef, installationId: number | null): Route {
+  const run = rec(payload.workflow_run);
+  const headRepo = rec(run.head_repository).full_name;
+  const target: TelemetryTarget = {
+    repo,
+    installationId: installationId ?? undefined,
+    defaultBranch: str(rec(payload.repository).default_branch),
+    run: {
+      id: typeof run.id === "number" ? run.id : 0,
+      path: str(run.path),
+      headSha: str(run.head_sha),
+      headBranch: str(run.head_branch),
+      repositoryFullName: str(rec(run.repository).full_name),
+      headRepositoryFullName: typeof headRepo === "string" ? headRepo : undefined,
+      pullRequests: (Array.isArray(run.pull_requests) ? run.pull_requests : []).flatMap((p) => {
+        const pr = rec(p);
+        return typeof pr.number === "number" ? [{ number: pr.number, headSha: str(rec(pr.head).sha) }] : [];
+      }),
+      conclusion: typeof run.conclusion === "string" ? run.conclusion : null,
+    },
+    deliveryId: event.id,
+    event: "workflow_run.completed",
+  };
+  return { works: [{ key: `telemetry:${installationId ?? 0}:${repo.owner}/${repo.repo}:${target.run.id}`.toLowerCase(), installationId, work: { kind: "telemetry", target } }] };
+}
+
+/**
+ * Folds a newer work into the pending one of the same key. The newer event's facts win; a filter that could make
+ * the job skip (agent label, re-run head) survives only if both events carry it, so folding never loses an
+ * evaluation the older event asked for.
+ */
+export function foldWork(older: Work, newer: Work): Work {
+  if (older.kind !== "evaluate" || newer.kind !== "evaluate") return newer;
+  const a = older.target;
+  const b = newer.target;
+  const label = a.onlyIfAgentLabel !== undefined && a.onlyIfAgentLabel === b.onlyIfAgentLabel ? b.onlyIfAgentLabel : undefined;
+  const head = a.onlyIfHeadSha !== undefined && a.onlyIfHeadSha === b.onlyIfHeadSha ? b.onlyIfHeadSha : undefined;
+  return { kind: "evaluate", target: { ...b, onlyIfAgentLabel: label, onlyIfHeadSha: head } };
+}

@@ -1,0 +1,111 @@
+/**
+ * The job queue: pg-boss (https://github.com/timgit/pg-boss). On PGlite it runs on the store's one connection
+ * through pg-boss's `db` adapter (`executeSql`), so Postgres and the embedded PGlite run the same engine; on both,
+ * a job is enqueued inside the transaction that records its delivery (`send(..., { db: tx.sql })`). docs/app.md says why pg-boss and not
+ * graphile-worker.
+ *
+ * A job carries only a key into `pending_work` (the durable copy of the work); coalescing happens there (one
+ * row, so one job, per pull request). pg-boss gives us: fetch with SKIP LOCKED across replicas, retries with
+ * exponential backoff, expiry of a job whose worker died (`expireInSeconds`, swept every
+ * `maintenanceIntervalSeconds`), and a graceful stop that waits for running jobs and fails (retries) the rest.
+ */
+import PgBoss from "pg-boss";
+import type { SqlRunner, Store } from "./store.js";
+
+export const WORK_QUEUE = "agent-gate-work";
+
+export interface JobQueueOptions {
+  /**
+   * Postgres: pg-boss's own small pool (`pg`) on this URL, since its maintenance sends `BEGIN; …; COMMIT` as one
+   * statement, which postgres.js refuses on a pooled connection. Enqueueing still goes through our transaction.
+   * Absent (PGlite): pg-boss runs on the store's one connection.
+   */
+  databaseUrl?: string | undefined;
+  /** Connections of that pool (default 4). */
+  maxConnections?: number | undefined;
+  /**
+   * A job still active this long is taken to be held by a dead worker and is retried (pg-boss fails it by
+   * timeout). Longer than any evaluation, short enough that a kill -9 costs under a minute. Default 40.
+   */
+  expireInSeconds?: number | undefined;
+  /** How often expired jobs are swept (default 10). */
+  maintenanceIntervalSeconds?: number | undefined;
+  /** Attempts after the first (default 5), spaced by `retryDelaySeconds` doubling each time (default 2). */
+  retryLimit?: number | undefined;
+  retryDelaySeconds?: number | undefined;
+  /** An idle worker asks for work this often (default 0.5 s; pg-boss's minimum). */
+  pollingIntervalSeconds?: number | undefined;
+  onError?: ((error: unknown) => void) | undefined;
+}
+
+export interface WorkJob {
+  id: string;
+  key: string;
+  /** 0 on the first attempt. */
+  retryCount: number;
+  retryLimit: number;
+}
+
+export interface JobQueue {
+  /** Enqueues a job for `key` inside the caller's transaction (`tx.sql`), optionally not before `delaySeconds`. */
+  enqueue(sql: SqlRunner, key: string, options?: { delaySeconds?: number | undefined }): Promise<void>;
+  /** Starts `concurrency` workers; each runs one job at a time. A throw is a failed attempt (retried). */
+  work(concurrency: number, handler: (job: WorkJob) => Promise<void>): Promise<void>;
+  /** Wakes this process's idle workers (after the edge enqueued), instead of waiting for their next poll. */
+  notify(): void;
+  /** Stops taking jobs, waits up to `timeoutMs` for running ones, then fails the rest (they are retried). */
+  stop(timeoutMs: number): Promise<void>;
+}
+
+export async function openJobQueue(store: Store, options: JobQueueOptions = {}): Promise<JobQueue> {
+  const expireInSeconds = options.expireInSeconds ?? 40;
+  const boss = new PgBoss({
+    ...(options.databaseUrl
+      ? { connectionString: options.databaseUrl, max: options.maxConnections ?? 4, application_name: "agent-gate-queue" }
+      : { db: { executeSql: (text: string, values: unknown[]) => store.sql.executeSql(text, values) } }),
+    schema: "pgboss",
+    // Cron schedules are unused: fewer statements on the one PGlite connection.
+    schedule: false,
+    maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 10,
+    // Completed jobs are not needed once done: pending_work and the audit log are the record.
+    archiveCompletedAfterSeconds: 600,
+    deleteAfterDays: 1,
+  });
+  boss.on("error", (error) => options.onError?.(error));
+  await boss.start();
+  await boss.createQueue(WORK_QUEUE, {
+    name: WORK_QUEUE,
+    policy: "standard",
+    retryLimit: options.retryLimit ?? 5,
+    retryDelay: options.retryDelaySeconds ?? 2,
+    retryBackoff: true,
+    expireInSeconds,
+  });
+  const workers: string[] = [];
+  const pollingIntervalSeconds = options.pollingIntervalSeconds ?? 0.5;
+  return {
+    async enqueue(sql, key, enqueueOptions = {}) {
+      const delay = enqueueOptions.delaySeconds;
+      await boss.send(WORK_QUEUE, { key }, { db: { executeSql: (text: string, values: unknown[]) => sql.executeSql(text, values) }, ...(delay && delay > 0 ? { startAfter: Math.ceil(delay) } : {}) });
+    },
+    async work(concurrency, handler) {
+      for (let i = 0; i < concurrency; i++) {
+        const id = await boss.work<{ key: string }>(WORK_QUEUE, { batchSize: 1, includeMetadata: true, pollingIntervalSeconds }, async ([job]) => {
+          if (!job) return;
+          await handler({ id: job.id, key: job.data.key, retryCount: job.retryCount, retryLimit: job.retryLimit });
+        });
+        workers.push(id);
+      }
+    },
+    notify() {
+      for (const id of workers) boss.notifyWorker(id);
+    },
+    async stop(timeoutMs) {
+      // close: false: the store owns the connection and closes it after us.
+      await new Promise<void>((resolve) => {
+        boss.once("stopped", () => resolve());
+        boss.stop({ graceful: true, close: false, wait: true, timeout: Math.max(1000, timeoutMs) }).catch(() => resolve());
+      });
+    },
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * pg-boss on both drivers through the store's SqlRunner: a job enqueued inside our transaction exists only if
+ * that transaction commits; workers take each job once; a job whose worker died is taken again after expiry.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { openJobQueue } from "../../src/store/job-queue.js";
+import type { JobQueue, WorkJob } from "../../src/store/job-queue.js";
+import { TEST_DRIVERS, openTestStore } from "../helpers/db.js";
+import type { TestStoreContext } from "../helpers/db.js";
+
+const until = async (cond: () => boolean, ms = 20_000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+describe.each(TEST_DRIVERS)("job queue on %s", (driver) => {
+  let ctx: TestStoreContext | undefined;
+  const queues: JobQueue[] = [];
+  afterEach(async () => {
+    for (const q of queues.splice(0)) await q.stop(1000);
+    await ctx?.cleanup();
+    ctx = undefined;
+  });
+
+  it("runs a job enqueued in a committed transaction, and none from a rolled-back one", async () => {
+    ctx = await openTestStore(driver);
+    const store = ctx.store;
+    const queue = await openJobQueue(store, { databaseUrl: ctx.options.databaseUrl, pollingIntervalSeconds: 0.5 });
+    queues.push(queue);
+    await store.transaction(async (tx) => {
+      await tx.pendingWork.offer({ key: "a#1", kind: "evaluate", installationId: 1, work: { n: 1 }, delivery: { guid: "d1", event: "pull_request.opened" } });
+      await queue.enqueue(tx.sql, "a#1");
+    });
+    await expect(
+      store.transaction(async (tx) => {
+        await queue.enqueue(tx.sql, "rolled-back");
+        throw new Error("rollback");
+      }),
+    ).rejects.toThrow("rollback");
+    const seen: WorkJob[] = [];
+    await queue.work(2, async (job) => {
+      seen.push(job);
+    });
+    await until(() => seen.length >= 1);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(seen.map((j) => j.key)).toEqual(["a#1"]);
+    expect(seen[0]!.retryCount).toBe(0);
+  });
+
+  it("retries a failed attempt with its retry count", async () => {
+    ctx = await openTestStore(driver);
+    const queue = await openJobQueue(ctx.store, { databaseUrl: ctx.options.databaseUrl, retryDelaySeconds: 1, retryLimit: 2 });
+    queues.push(queue);
+    await ctx.store.transaction((tx) => queue.enqueue(tx.sql, "b#2"));
+    const attempts: number[] = [];
+    await queue.work(1, async (job) => {
+      attempts.push(job.retryCount);
+      if (job.retryCount === 0) throw new Error("GitHub said 502");
+    });
+    await until(() => attempts.length >= 2);
+    expect(attempts).toEqual([0, 1]);
+  });
+});
