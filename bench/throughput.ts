@@ -57,7 +57,8 @@ export interface ThroughputResult {
   peakWritesPerSecond: number;
   /** The closest two writes of one installation arrived this far apart (the limiter spaces them 1 s). */
   minWriteGapSeconds: number | null;
-  db: { deliveries: number; processed: number; evaluations: number; distinctEvaluated: number; missing: number; duplicated: number } | null;
+  /** `heads`: distinct (repository, head) evaluated; one check run each. `coalesced`: deliveries folded into a pending evaluation. */
+  db: { deliveries: number; processed: number; evaluations: number; distinctEvaluated: number; missing: number; duplicated: number; coalesced: number; heads: number } | null;
   dbError?: string;
 }
 
@@ -208,6 +209,10 @@ export async function benchThroughput(options: ThroughputOptions): Promise<{ mar
       const outcome = new Map(rows.map((r) => [r.guid, r.outcome]));
       const [e] = await sql<Array<{ n: number; distinct: number }>>`select count(*)::int as n, count(distinct delivery_id)::int as distinct from evaluations`;
       const evaluated = new Set((await sql<Array<{ delivery_id: string }>>`select delivery_id from evaluations`).map((r) => r.delivery_id));
+      // A delivery that arrived while its PR's evaluation was pending folded into it (docs/app.md, durable processing).
+      const coalesced = new Set((await sql<Array<{ delivery_id: string }>>`select delivery_id from audit_log where kind = 'delivery_coalesced'`).map((r) => r.delivery_id));
+      for (const id of coalesced) evaluated.add(id);
+      const [h] = await sql<Array<{ n: number }>>`select count(distinct (repository, head_sha))::int as n from evaluations`;
       // Lost: a delivery never recorded, failed, still pending, or "processed" without its evaluation.
       const missing = [...uniqueIds].filter((id) => {
         const o = outcome.get(id);
@@ -220,6 +225,8 @@ export async function benchThroughput(options: ThroughputOptions): Promise<{ mar
         distinctEvaluated: e!.distinct,
         missing,
         duplicated: e!.n - e!.distinct,
+        coalesced: coalesced.size,
+        heads: h!.n,
       };
     } catch (error) {
       dbError = error instanceof Error ? error.message : String(error);
@@ -276,8 +283,8 @@ export async function benchThroughput(options: ThroughputOptions): Promise<{ mar
   const r = result;
   const target = r.perSecond >= 200 ? "met" : "**missed**";
   const dbLine = r.db
-    ? `Database afterwards: ${r.db.deliveries} delivery rows for ${r.unique} distinct deliveries (${r.db.processed} published, the rest superseded or skipped on purpose), ${r.db.evaluations} evaluations for ${r.db.distinctEvaluated} distinct deliveries: ` +
-      `**${r.db.missing} lost, ${r.db.duplicated} duplicated**; the fake GitHub received ${r.checkRuns} check runs.`
+    ? `Database afterwards: ${r.db.deliveries} delivery rows for ${r.unique} distinct deliveries (${r.db.processed} processed, the rest superseded or skipped on purpose), ${r.db.evaluations} evaluations for ${r.db.distinctEvaluated} distinct deliveries, ${r.db.coalesced} deliveries coalesced into a pending evaluation of their PR (${(r.db.coalesced / r.unique).toFixed(2)} of those received): ` +
+      `**${r.db.missing} lost, ${r.db.duplicated} duplicated**; the fake GitHub received ${r.checkRuns} check runs for ${r.db.heads} evaluated heads (one per head, updated by later decisions).`
     : `Database check pending: ${r.dbError ?? "no database"}.`;
   const markdown = [
     "## 3. Webhook throughput",

@@ -22,6 +22,7 @@ import { getTransformStream } from "@probot/pino";
 import { pino } from "pino";
 import type { Logger } from "pino";
 import { Probot, ProbotOctokit, Server } from "probot";
+import { SmeeClient } from "smee-client";
 import { DatabaseGateStore } from "../services/database-gate-store.js";
 import { StoreUnavailableError, openStore, storeOptionsFromEnv } from "../store/index.js";
 import type { Store, StoreOptions } from "../store/index.js";
@@ -199,7 +200,8 @@ async function startApp(options: StartOptions, env: NodeJS.ProcessEnv, log: Logg
     // Probot's Server treats a numeric 0 as "unset" (3000); the string "0" still asks the OS for a free port.
     port: (port === 0 ? "0" : port) as number,
     webhookPath: durable ? PROBOT_INTERNAL_WEBHOOK_PATH : env.WEBHOOK_PATH,
-    webhookProxy: env.WEBHOOK_PROXY_URL,
+    // Probot's proxy would forward to its own (internal) path: with the durable edge we start it ourselves.
+    webhookProxy: durable ? undefined : env.WEBHOOK_PROXY_URL,
     log,
     Probot: Probot.defaults({
       ...credentials,
@@ -208,6 +210,7 @@ async function startApp(options: StartOptions, env: NodeJS.ProcessEnv, log: Logg
       ...(baseUrl ? { baseUrl } : {}),
     }),
   });
+  let proxy: SmeeClient | undefined;
   try {
     await server.load(appFn);
     // The compliance pages read the App's own database; with a caller's in-memory store there is nothing to show.
@@ -215,7 +218,12 @@ async function startApp(options: StartOptions, env: NodeJS.ProcessEnv, log: Logg
     const http = await server.start();
     http.headersTimeout = HEADERS_TIMEOUT_MS;
     http.requestTimeout = REQUEST_TIMEOUT_MS;
+    if (durable && env.WEBHOOK_PROXY_URL) {
+      proxy = new SmeeClient({ source: env.WEBHOOK_PROXY_URL, target: `http://${server.host}:${server.port}${webhookPath}`, logger: log });
+      await proxy.start();
+    }
   } catch (error) {
+    await proxy?.stop().catch(() => {});
     await queue?.stop(1000);
     throw error;
   }
@@ -227,6 +235,7 @@ async function startApp(options: StartOptions, env: NodeJS.ProcessEnv, log: Logg
   const stop = () =>
     (stopped ??= (async () => {
       try {
+        await proxy?.stop().catch(() => {});
         await server.stop();
       } finally {
         try {
