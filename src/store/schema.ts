@@ -134,6 +134,8 @@ export const evaluations = pgTable(
   (t) => [
     index("evaluations_pr_idx").on(t.repository, t.pullRequest, t.id),
     index("evaluations_head_idx").on(t.repository, t.headSha),
+    // The compliance pages match repositories case-insensitively, as GitHub does.
+    index("evaluations_repo_lower_idx").on(sql`lower(${t.repository})`, t.pullRequest, t.id),
   ],
 );
 
@@ -195,6 +197,7 @@ export const telemetryRuns = pgTable(
   (t) => [
     uniqueIndex("telemetry_runs_pr_run_uq").on(t.repository, t.pullRequest, t.workflowRunId),
     index("telemetry_runs_head_idx").on(t.repository, t.headSha),
+    index("telemetry_runs_repo_lower_idx").on(sql`lower(${t.repository})`, t.pullRequest),
   ],
 );
 
@@ -235,6 +238,7 @@ export const auditLog = pgTable(
   },
   (t) => [
     index("audit_log_repository_idx").on(t.repository, t.id),
+    index("audit_log_repo_lower_idx").on(sql`lower(${t.repository})`, t.pullRequest, t.id),
     index("audit_log_created_at_idx").on(t.createdAt),
   ],
 );
