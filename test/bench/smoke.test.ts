@@ -109,6 +109,12 @@ describe("npm run bench -- --smoke", () => {
     expect(tp.serverPeakRss).toBeGreaterThan(0);
   });
 
+  it("times the compliance pages' queries on PGlite and Postgres", () => {
+    const rows = tableRows(stdout, "## Compliance pages' queries");
+    expect(rows.map((r) => [r[0], r[1]])).toEqual([["PGlite", "200"], ["Postgres", "200"]]);
+    expect((results as { compliance: unknown[] }).compliance).toHaveLength(2);
+  });
+
   it("leaves docs/benchmarks.md alone in smoke mode", () => {
     expect(existsSync(DOC) ? readFileSync(DOC, "utf8") : null).toBe(docBefore);
   });
