@@ -5,33 +5,51 @@ const LIFECYCLE = new Set(["preinstall", "install", "postinstall", "prepare", "p
 const OPEN_KEY_RE = /^\s*"((?:[^"\\]|\\.)*)"\s*:\s*\{\s*(?:\}\s*,?\s*)?$/;
 const TOP_LEVEL_STRINGS = new Set(["name", "description", "version", "license", "author", "homepage", "main", "module", "types", "typings", "type", "repository", "bugs", "packageManager", "private", "funding", "browser", "bin", "url", "email"]);
 const CLOSE_RE = /^\s*\}\s*,?\s*$/;
+const OWN_KEY_RE = /^\s*"((?:[^"\\]|\\.)*)"\s*:/;
 const PAIR_RE = /^\s*"((?:[^"\\]|\\.)*)"\s*:\s*"((?:[^"\\]|\\.)*)"\s*,?\s*$/;
 const VERSIONISH_RE = /^(?:[\^~<>=]*\s*v?\d|\*$|latest$|next$|workspace:|file:|link:|npm:|portal:|patch:|git|https?:|github:|catalog:)/;
 
-/** The key of the object that encloses line `i`, looking back within its hunk; null when not visible. */
-function enclosingKey(lines: readonly PatchLine[], i: number, view: "old" | "new"): string | null {
-  const hunk = lines[i]!.hunk;
-  let depth = 0;
-  for (let j = i - 1; j >= 0; j--) {
-    const l = lines[j]!;
-    if (l.hunk !== hunk) break;
-    if (view === "new" ? l.kind === "del" : l.kind === "add") continue;
-    if (CLOSE_RE.test(l.text)) {
-      depth++;
-      continue;
+const OPEN_BRACE_RE = /^\s*\{\s*$/;
+const CLOSES_ON_LINE_RE = /\}\s*,?\s*$/;
+
+/**
+ * The key of the object that encloses each line, as far as its hunk shows: "" for an anonymous `{`, null when
+ * the opening line is not in the hunk. One pass with a stack per view (the old file sees context and removed
+ * lines, the new one context and added lines), so the cost is linear in the patch: walking back through the hunk
+ * for every line took 12 s on a 20,000-line package.json.
+ */
+export function enclosingKeys(lines: readonly PatchLine[]): Array<string | null> {
+  const out: Array<string | null> = new Array<string | null>(lines.length);
+  let hunk = -1;
+  let oldStack: string[] = [];
+  let newStack: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (l.hunk !== hunk) {
+      hunk = l.hunk;
+      oldStack = [];
+      newStack = [];
     }
-    if (/^\s*\{\s*$/.test(l.text)) {
-      if (depth === 0) return "";
-      depth--;
-      continue;
-    }
-    const m = OPEN_KEY_RE.exec(l.text);
-    if (m && !/\}\s*,?\s*$/.test(l.text)) {
-      if (depth === 0) return m[1] ?? null;
-      depth--;
-    }
+    const stack = l.kind === "add" ? newStack : oldStack;
+    out[i] = stack.length > 0 ? stack[stack.length - 1]! : null;
+    if (l.kind !== "add") step(oldStack, l.text);
+    if (l.kind !== "del") step(newStack, l.text);
   }
-  return null;
+  return out;
+}
+
+/** How one visible line opens or closes an object. A close with nothing open leaves the hunk's view unknown. */
+function step(stack: string[], text: string): void {
+  if (CLOSE_RE.test(text)) {
+    stack.pop();
+    return;
+  }
+  if (OPEN_BRACE_RE.test(text)) {
+    stack.push("");
+    return;
+  }
+  const m = OPEN_KEY_RE.exec(text);
+  if (m && !CLOSES_ON_LINE_RE.test(text)) stack.push(m[1] ?? "");
 }
 
 /** Changed lines inside package.json's `scripts` (or that look like script entries where the context is too short to tell). */
@@ -44,15 +62,16 @@ export function detectScriptChanges(lines: readonly PatchLine[]): Hit[] {
     seen.add(hit.line);
     hits.push(hit);
   };
+  const keys = enclosingKeys(lines);
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!;
     if (l.kind === "ctx") continue;
-    const own = /^\s*"((?:[^"\\]|\\.)*)"\s*:/.exec(l.text)?.[1];
+    const own = OWN_KEY_RE.exec(l.text)?.[1];
     if (own === "scripts") {
       push({ line: l.line, what: "the scripts section" });
       continue;
     }
-    const key = enclosingKey(lines, i, l.kind === "add" ? "new" : "old");
+    const key = keys[i] ?? null;
     const pair = PAIR_RE.exec(l.text);
     if (key === "scripts") {
       if (!pair && CLOSE_RE.test(l.text)) continue;
