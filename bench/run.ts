@@ -4,7 +4,7 @@
  *
  *   npm run bench                      full sizes; writes docs/benchmarks.md
  *   npm run bench -- --smoke           tiny sizes, seconds; prints only (CI proves the benchmarks still run)
- *   npm run bench -- --only engine,requests,throughput,telemetry,compliance
+ *   npm run bench -- --only engine,requests,throughput,telemetry,compliance,detectors
  *   npm run bench -- --out FILE --json FILE
  *
  * Benchmarks are not tests: nothing here asserts a timing. Targets are shown beside the figures.
@@ -13,12 +13,13 @@ import { writeFileSync } from "node:fs";
 import { cpus, totalmem, type as osType, release } from "node:os";
 import { join } from "node:path";
 import { benchCodeowners } from "./codeowners.js";
+import { benchDetectors } from "./detectors.js";
 import { benchEngine } from "./engine.js";
 import { benchRequests } from "./requests.js";
 import { benchTelemetry } from "./telemetry.js";
 import { ROOT } from "./util.js";
 
-const SECTIONS = ["engine", "requests", "throughput", "telemetry", "compliance"] as const;
+const SECTIONS = ["engine", "requests", "throughput", "telemetry", "compliance", "detectors"] as const;
 type Section = (typeof SECTIONS)[number];
 
 function arg(name: string): string | undefined {
@@ -32,8 +33,8 @@ const outFile = arg("--out") ?? (smoke ? undefined : join(ROOT, "docs/benchmarks
 const jsonFile = arg("--json");
 
 const sizes = smoke
-  ? { rules: 200, files: 100, naiveSample: 50, runs: 3, realRepos: 1, requestSizes: [5], deliveries: 4, telemetryMb: [1, 2], compliancePrs: [200] }
-  : { rules: 5_000, files: 3_000, naiveSample: 300, runs: 25, realRepos: Number.POSITIVE_INFINITY, requestSizes: [50, 500, 3_000], deliveries: 2_000, telemetryMb: [5, 50, 200], compliancePrs: [1_000, 10_000, 100_000] };
+  ? { rules: 200, files: 100, naiveSample: 50, runs: 3, realRepos: 1, requestSizes: [5], deliveries: 4, telemetryMb: [1, 2], compliancePrs: [200], detectorLines: [100, 1_000], detectorRuns: 3 }
+  : { rules: 5_000, files: 3_000, naiveSample: 300, runs: 25, realRepos: Number.POSITIVE_INFINITY, requestSizes: [50, 500, 3_000], deliveries: 2_000, telemetryMb: [5, 50, 200], compliancePrs: [1_000, 10_000, 100_000], detectorLines: [1_000, 10_000, 100_000], detectorRuns: 7 };
 sizes.deliveries = Number(arg("--deliveries") ?? sizes.deliveries);
 
 function machine(): string {
@@ -106,6 +107,13 @@ if (only.has("compliance")) {
   const comp = await benchCompliance(sizes.compliancePrs, smoke ? 2 : 7);
   results.compliance = comp.rows;
   parts.push(comp.markdown, "");
+}
+
+if (only.has("detectors")) {
+  step("detectors and gate files");
+  const det = benchDetectors(sizes.detectorLines, sizes.detectorRuns, smoke);
+  results.detectors = det.rows;
+  parts.push(det.markdown, "");
 }
 
 step("done");

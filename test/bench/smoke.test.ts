@@ -45,7 +45,7 @@ describe("npm run bench -- --smoke", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("prints every section with a line describing the machine", () => {
-    for (const heading of ["# Benchmarks", "## 1. Engine", "### 1a.", "### 1b.", "### 1c.", "## 2. GitHub requests per event", "## 3. Webhook throughput", "## 4. Telemetry"]) {
+    for (const heading of ["# Benchmarks", "## 1. Engine", "### 1a.", "### 1b.", "### 1c.", "## 2. GitHub requests per event", "## 3. Webhook throughput", "## 4. Telemetry", "## 5. Detectors and gate files"]) {
       expect(stdout).toContain(heading);
     }
     expect(stdout).toMatch(/^Machine: .+ cores, .+ RAM, .+ Node v\d+/m);
@@ -113,6 +113,16 @@ describe("npm run bench -- --smoke", () => {
     const rows = tableRows(stdout, "## Compliance pages' queries");
     expect(rows.map((r) => [r[0], r[1]])).toEqual([["PGlite", "200"], ["Postgres", "200"]]);
     expect((results as { compliance: unknown[] }).compliance).toHaveLength(2);
+  });
+
+  it("times every content detector and the gate-file parsers at each size, with the ratio for ten times the input", () => {
+    const detectors = tableRows(stdout, "## 5. Detectors and gate files");
+    expect(detectors.map((r) => r[0])).toEqual(["`secrets`", "`external-hosts`", "`package-scripts`"]);
+    // Two smoke sizes: two timings and one ratio each, all positive numbers.
+    for (const r of detectors) expect(r.slice(1, 4).every((c) => Number(c) > 0)).toBe(true);
+    const gateFiles: Array<{ name: string; kind: string; ms: number[] }> = results.detectors.filter((r: { kind: string }) => r.kind === "gate file");
+    expect(gateFiles.map((r) => r.name.split(" (")[0])).toEqual(["policy: unknown keys", "policy: repeated keys", "policy: valid rules", "CODEOWNERS"]);
+    expect(gateFiles.every((r) => r.ms.length === 2 && r.ms.every((x) => x > 0))).toBe(true);
   });
 
   it("leaves docs/benchmarks.md alone in smoke mode", () => {
