@@ -141,10 +141,65 @@ export function isoTime(v: unknown): string | undefined {
 export function normalizePath(p: string, cwd?: string | null): string {
   let s = p.replace(/\\/g, "/").trim();
   if (cwd) {
-    const c = cwd.replace(/\\/g, "/").replace(/\/+$/, "");
+    const c = trimTrailingSlashes(cwd.replace(/\\/g, "/"));
     if (c && s.startsWith(`${c}/`)) s = s.slice(c.length + 1);
   }
   s = s.replace(/^\/home\/runner\/work\/[^/]+\/[^/]+\//, "").replace(/^\/github\/workspace\//, "");
   while (s.startsWith("./")) s = s.slice(2);
   return s.replace(/\/{2,}/g, "/");
+}
+
+/**
+ * Drops trailing slashes in one pass. `/\/+$/` is quadratic on a string with many slashes not at its end (the
+ * engine retries the run from every slash), and an agent's `cwd` is attacker-chosen.
+ */
+export function trimTrailingSlashes(s: string): string {
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 47) end--;
+  return end === s.length ? s : s.slice(0, end);
+}
+
+/**
+ * Splits streamed text into lines. A line longer than `maxChars` is dropped while it streams in (never held) and
+ * handed on as null, so one endless line costs no memory.
+ */
+export class LineSplitter {
+  private carry = "";
+  private skipping = false;
+
+  constructor(
+    private readonly maxChars: number,
+    private readonly onLine: (line: string | null) => void,
+  ) {}
+
+  write(chunk: string): void {
+    let start = 0;
+    for (let nl = chunk.indexOf("\n", start); nl !== -1; nl = chunk.indexOf("\n", start)) {
+      this.append(chunk.slice(start, nl));
+      this.emit();
+      start = nl + 1;
+    }
+    this.append(chunk.slice(start));
+  }
+
+  end(): void {
+    if (this.carry !== "" || this.skipping) this.emit();
+  }
+
+  private append(s: string): void {
+    if (this.skipping) return;
+    if (this.carry.length + s.length > this.maxChars) {
+      this.skipping = true;
+      this.carry = "";
+      return;
+    }
+    this.carry += s;
+  }
+
+  private emit(): void {
+    const line = this.skipping ? null : stripCr(this.carry);
+    this.carry = "";
+    this.skipping = false;
+    this.onLine(line);
+  }
 }
