@@ -171,6 +171,7 @@ export class TraceAccumulator {
         triggeredBy: clean(run.triggeredBy, 200),
         sessionId: clean(run.sessionId, 200),
         outcome: clean(run.outcome, 200),
+        finalMessage: clean(run.finalMessage, CAPS.textChars),
         usage: { ...run.usage },
       },
       steps: indexed.map((x) => x.s),

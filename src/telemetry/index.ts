@@ -13,7 +13,10 @@ export { buildAnnotations, batchAnnotations, parseFileRef, MAX_ANNOTATIONS, ANNO
 export type { CheckAnnotation } from "./annotations.js";
 export { checkProvenance, normalizeWorkflowPath } from "./provenance.js";
 export type { ProvenanceInput, ProvenanceResult, ProvenanceRun, ProvenancePullRequest } from "./provenance.js";
-export { parseTelemetryArtifact, readArtifactZip, DEFAULT_ARTIFACT_LIMITS } from "./artifact.js";
+export { parseTelemetryArtifact, readArtifactZip, listArtifactEntries, DEFAULT_ARTIFACT_LIMITS } from "./artifact.js";
+export { TranscriptReader, readTranscript, MAX_DOCUMENT_CHARS } from "./stream.js";
+export type { StreamOptions } from "./stream.js";
+export { FORMATS, FORMAT_NAMES, formatOfRecord, formatOfRecords } from "./formats.js";
 export type { ArtifactLimits, ParsedArtifact } from "./artifact.js";
 export { escapeInline, escapeBlockquote, codeSpan, codeFence, plainText } from "../shared/markdown.js";
 export { DECISION_SERVER, DECISION_TOOL } from "./tools.js";

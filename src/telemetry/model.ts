@@ -6,8 +6,14 @@
  * counts cover every event, but only a bounded selection of steps is kept, with long strings truncated.
  */
 
-export type TelemetryFormat = "native" | "codex" | "claude-code" | "otel";
-export const TELEMETRY_FORMATS: readonly TelemetryFormat[] = ["native", "codex", "claude-code", "otel"];
+/**
+ * codex: `codex exec --json` and session rollout files; claude-code: stream-json, `-p --output-format json` and
+ * claude-code-action's execution file (a JSON array); cursor: Cursor CLI stream-json; otel: OTLP/JSON, span
+ * JSON Lines and the Copilot CLI file exporter; gemini: Gemini CLI json / stream-json; opencode: `opencode run
+ * --format json`; goose: `goose run --output-format stream-json`; openhands: an OpenHands trajectory.
+ */
+export type TelemetryFormat = "native" | "codex" | "claude-code" | "cursor" | "otel" | "gemini" | "opencode" | "goose" | "openhands";
+export const TELEMETRY_FORMATS: readonly TelemetryFormat[] = ["native", "codex", "claude-code", "cursor", "otel", "gemini", "opencode", "goose", "openhands"];
 
 export interface Usage {
   inputTokens: number | null;
@@ -33,6 +39,8 @@ export interface RunInfo {
   sessionId: string | null;
   /** succeeded | failed | timed_out | no_changes (native), success / error_* (Claude), failed (Codex turn.failed). */
   outcome: string | null;
+  /** The run's final answer when the format states it apart from the messages (Claude Code `result.result`, Codex `task_complete`). */
+  finalMessage: string | null;
 }
 
 export interface StepBase {
@@ -204,5 +212,6 @@ export function emptyRun(format: TelemetryFormat): RunInfo {
     usage: emptyUsage(),
     sessionId: null,
     outcome: null,
+    finalMessage: null,
   };
 }

@@ -2,15 +2,14 @@
 import { TraceAccumulator } from "./accumulator.js";
 import { BUNDLE_VERSION, bundleManifestSchema } from "./bundle.js";
 import type { BundleManifest } from "./bundle.js";
-import { TelemetryError } from "./model.js";
+import { formatOfRecord, formatOfRecords, formatSpec } from "./formats.js";
+import { CAPS, TelemetryError } from "./model.js";
 import type { TelemetryFormat, Trace } from "./model.js";
 import { JsonlTraceBuilder } from "./parsers/builder.js";
-import type { FormatHandler, TraceBuilder } from "./parsers/builder.js";
-import { ClaudeHandler } from "./parsers/claude.js";
-import { CodexHandler } from "./parsers/codex.js";
+import type { TraceBuilder } from "./parsers/builder.js";
 import { applyManifest, NativeHandler } from "./parsers/native.js";
-import { OtelHandler } from "./parsers/otel.js";
-import { get, isObject, iterateLines, parseJson, str } from "./util.js";
+import { builderFor, readTranscript } from "./stream.js";
+import { get, isObject, iterateLines, parseJson } from "./util.js";
 
 export type { TraceBuilder } from "./parsers/builder.js";
 
@@ -21,107 +20,38 @@ export interface ValueTraceBuilder extends TraceBuilder {
   readonly storedSteps: number;
 }
 
-function handlerFor(format: TelemetryFormat, acc: TraceAccumulator, source?: string): FormatHandler {
-  switch (format) {
-    case "codex":
-      return new CodexHandler(acc);
-    case "claude-code":
-      return new ClaudeHandler(acc);
-    case "otel":
-      return new OtelHandler(acc);
-    case "native":
-      return new NativeHandler(acc, source);
-  }
-}
-
-class Builder implements ValueTraceBuilder {
-  constructor(
-    private readonly acc: TraceAccumulator,
-    private readonly inner: JsonlTraceBuilder,
-  ) {}
-  push(line: string, lineNumber: number): void {
-    this.inner.push(line, lineNumber);
-  }
-  pushValue(value: unknown, lineNumber: number): void {
-    this.inner.pushValue(value, lineNumber);
-  }
-  finish(): Trace {
-    return this.inner.finish();
-  }
-  get storedSteps(): number {
-    return this.acc.storedSteps;
-  }
-}
-
-/** A streaming parser for one format. Memory stays within CAPS (model.ts) however long the input. */
+/** A streaming parser for one format's JSON Lines. Memory stays within CAPS (model.ts) however long the input. */
 export function createParser(format: TelemetryFormat): ValueTraceBuilder {
-  const acc = new TraceAccumulator(format, format === "otel" || format === "native" ? "time" : "source");
-  return new Builder(acc, new JsonlTraceBuilder(acc, handlerFor(format, acc)));
-}
-
-const CLAUDE_TYPES = new Set(["system", "assistant", "user", "result", "stream_event"]);
-const NATIVE_TYPES = new Set(["message", "reasoning", "decision", "command", "file_change", "tool_call", "web_search", "error"]);
-
-function formatOf(v: unknown): TelemetryFormat | null {
-  if (!isObject(v)) return null;
-  if (Array.isArray(get(v, "resourceSpans")) || Array.isArray(get(v, "resource_spans"))) return "otel";
-  const type = str(get(v, "type"));
-  if (type !== undefined) {
-    if (/^(thread|turn|item)\.[a-z_.]+$/.test(type) || type === "session.created") return "codex";
-    if (CLAUDE_TYPES.has(type) && (get(v, "message") !== undefined || get(v, "subtype") !== undefined || get(v, "session_id") !== undefined)) return "claude-code";
-    if (NATIVE_TYPES.has(type) && typeof get(v, "time") === "string") return "native";
-    return null;
-  }
-  if (typeof get(v, "host") === "string" && typeof get(v, "allowed") === "boolean") return "native";
-  if (typeof get(v, "name") === "string" && (get(v, "spanId") !== undefined || get(v, "span_id") !== undefined || get(v, "traceId") !== undefined || isObject(get(v, "context")))) return "otel";
-  return null;
+  return builderFor(format);
 }
 
 /** Guesses the format from the first lines of a file (or the whole text of a single JSON document). */
 export function detectFormat(firstLines: string[]): TelemetryFormat | null {
+  const values: unknown[] = [];
   for (const line of firstLines.slice(0, 200)) {
     const t = line.trim();
     if (t === "" || t.length > 4_000_000) continue;
     const parsed = parseJson(t);
-    if (!parsed.ok) continue;
-    const f = formatOf(parsed.value);
-    if (f) return f;
+    if (parsed.ok) values.push(parsed.value);
   }
-  // A pretty-printed single document (an OTLP export) spans many lines.
+  const f = formatOfRecords(values);
+  if (f) return f;
+  // A pretty-printed single document (an OTLP export) or array spans many lines.
   const joined = firstLines.join("\n").trim();
-  if (joined.startsWith("{") && joined.length < 64_000_000) {
+  if ((joined.startsWith("{") || joined.startsWith("[")) && joined.length < 64_000_000) {
     const parsed = parseJson(joined);
-    if (parsed.ok) return formatOf(parsed.value);
+    if (parsed.ok) return Array.isArray(parsed.value) ? formatOfRecords(parsed.value.slice(0, 50)) : formatOfRecord(parsed.value);
   }
   return null;
 }
 
 /**
- * Parses a whole transcript held in memory (small inputs, tests). Detects the format when not given; a
- * pretty-printed OTLP JSON document is accepted as well as JSON Lines.
+ * Parses a whole transcript held in memory (small inputs, tests): JSON Lines, a JSON array or one JSON document.
+ * Detects the format when not given.
  * @throws TelemetryError("unknown_format") when the format cannot be recognised.
  */
 export function parseTranscript(text: string, format?: TelemetryFormat): Trace {
-  const head: string[] = [];
-  for (const l of iterateLines(text)) {
-    head.push(l);
-    if (head.length >= 50) break;
-  }
-  const fmt = format ?? detectFormat(head) ?? detectFormat([text]);
-  if (!fmt) throw new TelemetryError("unknown_format", "could not recognise the telemetry format (expected native, codex, claude-code or otel)");
-  const builder = createParser(fmt);
-  const firstLine = head.find((l) => l.trim() !== "") ?? "";
-  if (text.trimStart().startsWith("{") && !parseJson(firstLine.trim()).ok) {
-    // One multi-line JSON document (a pretty-printed OTLP export); otherwise lines, each judged on its own.
-    const doc = parseJson(text);
-    if (doc.ok) {
-      builder.pushValue(doc.value, 1);
-      return builder.finish();
-    }
-  }
-  let n = 0;
-  for (const line of iterateLines(text)) builder.push(line, ++n);
-  return builder.finish();
+  return readTranscript(text, format ? { format } : {}).trace;
 }
 
 /**
@@ -164,18 +94,19 @@ export class NativeBundleBuilder {
     this.network = new JsonlTraceBuilder(this.acc, new NativeHandler(this.acc, "network"), "network");
   }
 
-  pushEvent(line: string, lineNumber: number): void {
-    this.events.push(line, lineNumber);
+  /** One line of events.jsonl; null stands for a line too long to read. */
+  pushEvent(line: string | null, lineNumber: number): void {
+    pushLine(this.events, line, lineNumber);
   }
-  pushNetwork(line: string, lineNumber: number): void {
-    this.network.push(line, lineNumber);
+  pushNetwork(line: string | null, lineNumber: number): void {
+    pushLine(this.network, line, lineNumber);
   }
   /** Lines of the agent transcript the manifest names (manifest.transcript); its steps join the trace. */
-  pushTranscript(line: string, lineNumber: number): void {
+  pushTranscript(line: string | null, lineNumber: number): void {
     const format = this.manifest.transcript?.format;
     if (!format) return;
-    this.transcript ??= new JsonlTraceBuilder(this.acc, handlerFor(format, this.acc), "transcript");
-    this.transcript.push(line, lineNumber);
+    this.transcript ??= new JsonlTraceBuilder(this.acc, formatSpec(format).create(this.acc), "transcript");
+    pushLine(this.transcript, line, lineNumber);
   }
   get storedSteps(): number {
     return this.acc.storedSteps;
@@ -196,6 +127,11 @@ export class NativeBundleBuilder {
     this.done = this.acc.finish();
     return this.done;
   }
+}
+
+function pushLine(builder: JsonlTraceBuilder, line: string | null, n: number): void {
+  if (line === null) builder.malformed(n, `line too long (over ${CAPS.lineChars} characters)`);
+  else builder.push(line, n);
 }
 
 function* linesOf(input: string | Iterable<string>): Generator<string> {

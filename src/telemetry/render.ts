@@ -292,10 +292,11 @@ export function renderRationaleMarkdown(trace: Trace, opts: RenderOptions = {}):
     txt.add(errors.slice(0, 50).map((e) => `- ${escapeInline(e.message, 500)}`).join("\n") + (errors.length > 50 ? `\n- _… and ${errors.length - 50} more_` : ""));
   }
 
-  const finalMessage = of(trace, "message").filter((m) => m.role === "agent").at(-1);
-  if (finalMessage && finalMessage.text.trim() !== "") {
+  // The format's own final answer (Claude Code's `result`, Codex's task_complete) when it states one, else the last message.
+  const finalMessage = trace.run.finalMessage ?? of(trace, "message").filter((m) => m.role === "agent").at(-1)?.text;
+  if (finalMessage && finalMessage.trim() !== "") {
     txt.add("## The agent's final message");
-    txt.add(escapeBlockquote(finalMessage.text, 3000, 40));
+    txt.add(escapeBlockquote(finalMessage, 3000, 40));
   }
 
   const st = trace.stats;

@@ -92,7 +92,7 @@ function commandText(v: unknown): string | undefined {
 }
 
 const SHELL_TOOLS = new Set(["bash", "shell", "sh", "run_shell_command", "shell_command", "exec_command", "local_shell", "run_command", "terminal", "execute_command", "run_terminal_cmd", "container.exec"]);
-const WRITE_TOOLS = new Set(["write", "write_file", "create_file", "writefile"]);
+const WRITE_TOOLS = new Set(["write", "write_file", "create_file", "writefile", "create"]);
 const EDIT_TOOLS = new Set(["edit", "multiedit", "edit_file", "str_replace_editor", "str_replace_based_edit_tool", "replace", "notebookedit", "apply_diff", "insert"]);
 
 /**
@@ -125,7 +125,7 @@ export function classifyTool(name: string, input: unknown, server: string | null
       const command = commandText(get(args, "command") ?? get(args, "cmd") ?? get(args, "script") ?? (typeof args === "string" ? args : undefined));
       if (command !== undefined) return { type: "command", command };
     }
-    const path = str(get(args, "file_path")) ?? str(get(args, "notebook_path")) ?? str(get(args, "path")) ?? str(get(args, "filename"));
+    const path = str(get(args, "file_path")) ?? str(get(args, "filePath")) ?? str(get(args, "notebook_path")) ?? str(get(args, "path")) ?? str(get(args, "filename"));
     if (path !== undefined && (WRITE_TOOLS.has(lower) || EDIT_TOOLS.has(lower))) {
       const editMode = str(get(args, "edit_mode"));
       const change: FileChangeKind = WRITE_TOOLS.has(lower) || str(get(args, "command")) === "create" ? "write" : editMode === "delete" ? "update" : "update";
@@ -136,7 +136,7 @@ export function classifyTool(name: string, input: unknown, server: string | null
       const changes = patch ? filesFromPatch(patch, cwd) : [];
       if (changes.length > 0) return { type: "file_change", changes };
     }
-    if (lower === "websearch" || lower === "web_search") {
+    if (lower === "websearch" || lower === "web_search" || lower === "google_web_search") {
       const query = str(get(args, "query")) ?? str(get(args, "q"));
       if (query !== undefined) return { type: "web_search", query };
     }

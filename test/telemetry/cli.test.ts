@@ -41,12 +41,35 @@ describe("agent-gate telemetry render", () => {
     ["otel-spans.jsonl", "# reviewer: 0 decisions, 1 command"],
     ["native-bundle", "# codex: 1 decision, 3 commands \\(1 failed\\), 2 blocked connections"],
     ["native-bundle/manifest.json", "# codex: 1 decision, 3 commands \\(1 failed\\), 2 blocked connections"],
+    ["claude-code-action-execution.json", "# claude-code: 0 decisions, 0 commands"],
+    ["claude-print.json", "# claude-code: 0 decisions, 0 commands"],
+    ["copilot-otel.jsonl", "# github-copilot: 0 decisions, 0 commands"],
+    ["codex-rollout.jsonl", "# codex: 0 decisions, 0 commands"],
+    ["cursor-stream.jsonl", "# cursor-agent: 0 decisions, 0 commands"],
+    ["gemini-stream.jsonl", "# gemini-cli: 0 decisions, 1 command"],
+    ["gemini.json", "# gemini-cli: 0 decisions, 0 commands"],
+    ["opencode.jsonl", "# opencode: 0 decisions, 0 commands"],
+    ["goose-stream.jsonl", "# goose: 0 decisions, 1 command"],
+    ["openhands-trajectory.json", "# openhands: 0 decisions, 0 commands"],
   ])("renders %s as markdown", async (file, heading) => {
     const r = await run("telemetry", "render", join(FIXTURES, file));
     expect(r.code).toBe(0);
     expect(r.out.split("\n")[0]).toBe(heading);
     expect(r.out).toContain("### Agent run");
     expect(r.out).toContain("## Decisions");
+    expect(r.out).not.toMatch(/malformed line(?!s\b)|could not be read/);
+  });
+
+  it.each([
+    ["claude-code-action-execution.json", "Successfully removed debug print statement"],
+    ["claude-print.json", "I fixed the off-by-one error"],
+    ["gemini.json", "The capital of France is Paris."],
+    ["opencode.jsonl", "alpha"],
+    ["openhands-trajectory.json", "I've created a simple implementation"],
+  ])("shows %s's final message", async (file, text) => {
+    const r = await run("telemetry", "render", join(FIXTURES, file));
+    expect(r.out).toContain("## The agent's final message");
+    expect(r.out.slice(r.out.indexOf("## The agent's final message"))).toContain(text);
   });
 
   it("renders a bundle .zip (files at the root or in a folder)", async () => {
@@ -93,7 +116,7 @@ describe("agent-gate telemetry render", () => {
     writeFileSync(junk, "hello\nworld\n");
     const r1 = await run("telemetry", "render", junk);
     expect(r1.code).toBe(2);
-    expect(r1.err).toMatch(/could not recognise the format/);
+    expect(r1.err).toMatch(/could not recognise the telemetry format of junk.txt \(tried .*\); the first line was: hello/);
     const r2 = await run("telemetry", "render", join(tmp, "missing.jsonl"));
     expect(r2.code).toBe(2);
     expect(r2.err).toMatch(/cannot read/);

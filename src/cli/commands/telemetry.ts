@@ -1,6 +1,6 @@
 /**
  * `agent-gate telemetry render FILE` — renders any supported telemetry locally, as the rationale check would show it.
- * This is an edge: it reads files (streamed line by line) and hands lines to the pure telemetry room.
+ * This is an edge: it reads files (streamed in chunks) and hands the text to the pure telemetry room.
  */
 import { createReadStream } from "node:fs";
 import { open, readFile, stat } from "node:fs/promises";
@@ -13,19 +13,16 @@ import {
   NativeBundleBuilder,
   TELEMETRY_FORMATS,
   TelemetryError,
-  createParser,
+  TranscriptReader,
   crossCheck,
-  detectFormat,
   escapeInline,
   parseManifest,
   parseTelemetryArtifact,
-  parseTranscript,
   renderRationaleMarkdown,
 } from "../../telemetry/index.js";
 import type { BundleManifest, CrossCheckResult, TelemetryFormat, Trace } from "../../telemetry/index.js";
 
-/** A single-document JSON file (a pretty-printed OTLP export) is read whole; beyond this size we refuse. */
-const MAX_DOCUMENT_BYTES = 512 * 1024 * 1024;
+/** The App downloads at most 64 MiB per artifact; the CLI allows more for local use. */
 const MAX_ZIP_BYTES = 512 * 1024 * 1024;
 
 export interface LoadedTelemetry {
@@ -68,38 +65,12 @@ async function loadBundleFolder(dir: string): Promise<LoadedTelemetry> {
   return { format: "native", manifest, trace: b.finish() };
 }
 
-/** Streams a JSONL transcript: the format is detected from the first lines, then every line goes to the parser. */
+/** Streams a transcript of any shape (JSON Lines, a JSON array, one document) through the reader, chunk by chunk. */
 async function loadTranscript(path: string, format?: TelemetryFormat): Promise<LoadedTelemetry> {
-  const head: string[] = [];
-  let detected: TelemetryFormat | null = format ?? null;
-  let parser: ReturnType<typeof createParser> | null = null;
-  let n = 0;
-  for await (const line of fileLines(path)) {
-    n++;
-    if (parser) {
-      parser.push(line, n);
-      continue;
-    }
-    head.push(line);
-    detected ??= detectFormat([line]);
-    const first = head.find((l) => l.trim() !== "");
-    const looksLikeDocument = first !== undefined && first.trim().startsWith("{") && !isJson(first);
-    if (looksLikeDocument) break;
-    if (detected || head.length >= 50) {
-      if (!detected) break;
-      parser = createParser(detected);
-      head.forEach((l, i) => parser?.push(l, i + 1));
-    }
-  }
-  if (parser && detected) return { format: detected, manifest: null, trace: parser.finish() };
-
-  // A multi-line JSON document (an OTLP export): read it whole.
-  const size = (await stat(path)).size;
-  if (size > MAX_DOCUMENT_BYTES) throw new TelemetryError("too_large", `${path} is a single JSON document over ${MAX_DOCUMENT_BYTES} bytes`);
-  const text = await readFile(path, "utf8");
-  const fmt = detected ?? detectFormat([text]);
-  if (!fmt) throw new TelemetryError("unknown_format", `could not recognise the format of ${path} (use --input-format ${TELEMETRY_FORMATS.join("|")})`);
-  return { format: fmt, manifest: null, trace: parseTranscript(text, fmt) };
+  const reader = new TranscriptReader({ ...(format ? { format } : {}), name: basename(path) });
+  for await (const chunk of createReadStream(path, { encoding: "utf8", highWaterMark: 1 << 20 })) reader.write(chunk as string);
+  const trace = reader.end();
+  return { format: reader.detected ?? trace.run.format, manifest: null, trace };
 }
 
 /** Zip local-file-header magic `PK\x03\x04`, read without loading the file. */
@@ -111,15 +82,6 @@ async function isZip(path: string): Promise<boolean> {
     return bytesRead === 4 && buf[0] === 0x50 && buf[1] === 0x4b && buf[2] === 0x03 && buf[3] === 0x04;
   } finally {
     await fh.close();
-  }
-}
-
-function isJson(s: string): boolean {
-  try {
-    JSON.parse(s);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -1,7 +1,8 @@
 /** The streaming builder shared by every format: one line in, bounded state, a Trace out. */
 import type { TraceAccumulator } from "../accumulator.js";
 import { CAPS } from "../model.js";
-import type { Trace } from "../model.js";
+import type { CallStatus, Trace } from "../model.js";
+import type { ToolDraft } from "../tools.js";
 import { parseJson } from "../util.js";
 
 export interface TraceBuilder {
@@ -45,6 +46,13 @@ export class JsonlTraceBuilder implements TraceBuilder {
     this.pushValue(parsed.value, lineNumber);
   }
 
+  /** Reports a record that could not be read (counted as an event). */
+  malformed(lineNumber: number, message: string): void {
+    if (this.finished) return;
+    this.acc.event();
+    this.acc.reportMalformed(lineNumber, message, this.source);
+  }
+
   /** Feeds an already parsed JSON value (a whole OTLP export file, for instance). */
   pushValue(value: unknown, lineNumber: number): void {
     if (this.finished) return;
@@ -54,6 +62,11 @@ export class JsonlTraceBuilder implements TraceBuilder {
       // A handler bug or a shape we did not foresee must not lose the rest of the stream.
       this.acc.reportMalformed(lineNumber, `could not interpret event: ${e instanceof Error ? e.message : String(e)}`, this.source);
     }
+  }
+
+  /** Steps currently held in memory (bounded by CAPS whatever the input size). */
+  get storedSteps(): number {
+    return this.acc.storedSteps;
   }
 
   /** Emits calls still waiting for their result. Idempotent. */
@@ -109,5 +122,43 @@ export class PendingMap<V> {
   }
   get size(): number {
     return this.map.size;
+  }
+}
+
+/** How a classified tool call ended, as far as its format says. */
+export interface CallOutcome {
+  /** The tool's name as the agent called it (shown when a file edit failed). */
+  name: string;
+  status: CallStatus;
+  /** Commands: the exit code (null when unknown), output and duration. */
+  exitCode?: number | null;
+  output?: string;
+  durationMs?: number | null;
+}
+
+/**
+ * Adds the step(s) a classified tool call (tools.ts classifyTool) stands for. A file edit that failed is a failed
+ * tool call, not a file change: the file was not changed by it.
+ */
+export function addDraft(acc: TraceAccumulator, draft: ToolDraft, call: CallOutcome, base: { sourceLine: number; time?: string }): void {
+  switch (draft.type) {
+    case "command":
+      acc.add({ kind: "command", command: draft.command, exitCode: call.exitCode ?? null, durationMs: call.durationMs ?? null, outputExcerpt: call.output ?? "", status: call.status, ...base });
+      return;
+    case "file_change":
+      if (call.status === "failed") {
+        acc.add({ kind: "tool_call", server: null, tool: call.name, arguments: draft.changes.map((c) => c.path).join(", "), status: "failed", ...base });
+        return;
+      }
+      for (const c of draft.changes) acc.add({ kind: "file_change", path: c.path, change: c.change, ...(c.previousPath ? { previousPath: c.previousPath } : {}), ...base });
+      return;
+    case "web_search":
+      acc.add({ kind: "web_search", query: draft.query, ...(draft.url ? { url: draft.url } : {}), ...base });
+      return;
+    case "decision":
+      acc.add({ kind: "decision", ...draft.decision, ...base });
+      return;
+    case "tool_call":
+      acc.add({ kind: "tool_call", server: draft.server, tool: draft.tool, arguments: draft.arguments, status: call.status, ...base });
   }
 }

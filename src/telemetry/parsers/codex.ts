@@ -3,6 +3,7 @@
  * turn.started / turn.completed {usage} / turn.failed {error}, item.started / item.updated / item.completed
  * {item: {id, type, …}}, error {message}. Older builds (`--experimental-json`, Sept 2025) sent
  * session.created {session_id} and items keyed by `item_type` with `assistant_message` for agent messages.
+ * Session rollout files (`{timestamp, type, payload}`) are handed to CodexRolloutHandler.
  */
 import { addUsage } from "../accumulator.js";
 import type { TraceAccumulator } from "../accumulator.js";
@@ -13,6 +14,15 @@ import { arr, get, int, isObject, isoTime, normalizePath, num, safeStringify, st
 import type { JsonObject } from "../util.js";
 import { PendingMap } from "./builder.js";
 import type { FormatHandler } from "./builder.js";
+import { CodexRolloutHandler, isCodexRolloutRecord } from "./codex-rollout.js";
+
+export { isCodexRolloutRecord } from "./codex-rollout.js";
+
+/** A `codex exec --json` event. */
+export function isCodexExecRecord(v: unknown): boolean {
+  const type = str(get(v, "type"));
+  return type !== undefined && (/^(thread|turn|item)\.[a-z_.]+$/.test(type) || type === "session.created");
+}
 
 function status(v: unknown): CallStatus {
   const s = str(v);
@@ -31,14 +41,20 @@ function changeKind(v: unknown): FileChangeKind {
 
 export class CodexHandler implements FormatHandler {
   private readonly pending: PendingMap<{ item: JsonObject; line: number }>;
+  private readonly rollout: CodexRolloutHandler;
 
   constructor(private readonly acc: TraceAccumulator) {
     acc.run.agent ??= "codex";
     this.pending = new PendingMap(CAPS.pending, (p) => this.item(p.item, p.line, true));
+    this.rollout = new CodexRolloutHandler(acc);
   }
 
   handle(value: unknown, line: number): void {
     this.acc.event();
+    if (isCodexRolloutRecord(value)) {
+      this.rollout.handle(value, line);
+      return;
+    }
     const type = str(get(value, "type"));
     if (type === undefined) {
       this.acc.reportMalformed(line, "event has no string `type`");
@@ -178,5 +194,6 @@ export class CodexHandler implements FormatHandler {
 
   flush(): void {
     for (const p of this.pending.drain()) this.item(p.item, p.line, true);
+    this.rollout.flush();
   }
 }

@@ -66,6 +66,15 @@ function processLabel(p: NetworkAttempt["process"]): string | null {
   return ids ? `${command} (${ids})` : command;
 }
 
+const NATIVE_TYPES = new Set(["message", "reasoning", "decision", "command", "file_change", "git_change", "tool_call", "web_search", "error"]);
+
+/** An events.jsonl record (a known type with a `time`) or a network.jsonl record. */
+export function isNativeRecord(v: unknown): boolean {
+  const type = get(v, "type");
+  if (typeof type === "string") return NATIVE_TYPES.has(type) && typeof get(v, "time") === "string";
+  return typeof get(v, "host") === "string" && typeof get(v, "allowed") === "boolean";
+}
+
 /** Handles one events.jsonl or network.jsonl record; a network record is recognised by its host/allowed fields. */
 export class NativeHandler implements FormatHandler {
   constructor(

@@ -9,6 +9,10 @@
  * as [{key, value: {stringValue|intValue|doubleValue|boolValue|arrayValue|kvlistValue}}]) as one document or one
  * export per line (the collector's file exporter), and JSON Lines of single spans, with OTLP attributes or a plain
  * attribute object (the SDK console exporter: {name, context: {trace_id, span_id}, start_time, attributes: {…}}).
+ *
+ * GitHub Copilot CLI's file exporter (COPILOT_OTEL_FILE_EXPORTER_PATH) writes JSON Lines of `{"type":"span", traceId,
+ * spanId, name, startTime: [seconds, nanos], attributes: {…}, resource: {attributes}}` and `{"type":"metric", …}`;
+ * spans without gen_ai.operation.name (permission prompts) are counted, and usage values may be "[REDACTED]".
  */
 import { addUsage } from "../accumulator.js";
 import type { TraceAccumulator } from "../accumulator.js";
@@ -16,9 +20,28 @@ import { CAPS } from "../model.js";
 import type { CallStatus } from "../model.js";
 import { classifyTool } from "../tools.js";
 import { arr, get, int, isObject, isoTime, nanosToIso, num, safeStringify, str } from "../util.js";
+import { addDraft } from "./builder.js";
 import type { FormatHandler } from "./builder.js";
 
 const MAX_ATTRIBUTES = 256;
+
+/** An OTLP export, a span record (any of the accepted encodings) or a Copilot metric record. */
+export function isOtelRecord(v: unknown): boolean {
+  if (Array.isArray(get(v, "resourceSpans")) || Array.isArray(get(v, "resource_spans"))) return true;
+  const type = get(v, "type");
+  if (type === "metric") return Array.isArray(get(v, "dataPoints"));
+  if (type !== undefined && type !== "span") return false;
+  return typeof get(v, "name") === "string" && (get(v, "spanId") !== undefined || get(v, "span_id") !== undefined || get(v, "traceId") !== undefined || isObject(get(v, "context")));
+}
+
+/** OpenTelemetry JS HrTime `[seconds, nanoseconds]` → ISO time. */
+function hrTimeToIso(v: unknown): string | undefined {
+  if (!Array.isArray(v) || v.length !== 2) return undefined;
+  const [s, ns] = v as unknown[];
+  if (typeof s !== "number" || typeof ns !== "number" || !Number.isFinite(s) || !Number.isFinite(ns) || s <= 0) return undefined;
+  const d = new Date(s * 1000 + Math.floor(ns / 1e6));
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}
 
 function anyValue(v: unknown, depth = 0): unknown {
   if (!isObject(v) || depth > 4) return undefined;
@@ -94,7 +117,14 @@ export class OtelHandler implements FormatHandler {
       }
       return;
     }
+    if (get(value, "type") === "metric") {
+      this.acc.event();
+      this.acc.other("otel:metric", line);
+      return;
+    }
     if (str(get(value, "name")) !== undefined) {
+      const service = str(attributesOf(get(get(value, "resource"), "attributes")).get("service.name"));
+      if (service) this.serviceName ??= service;
       this.span(value, line);
       return;
     }
@@ -112,8 +142,8 @@ export class OtelHandler implements FormatHandler {
     const attrs = attributesOf(get(span, "attributes"));
     const a = (k: string) => attrs.get(k);
     const op = str(a("gen_ai.operation.name")) ?? OPERATIONS.find((o) => name === o || name.startsWith(`${o} `));
-    const start = nanosToIso(get(span, "startTimeUnixNano")) ?? isoTime(get(span, "start_time")) ?? isoTime(get(span, "startTime"));
-    const end = nanosToIso(get(span, "endTimeUnixNano")) ?? isoTime(get(span, "end_time")) ?? isoTime(get(span, "endTime"));
+    const start = nanosToIso(get(span, "startTimeUnixNano")) ?? isoTime(get(span, "start_time")) ?? isoTime(get(span, "startTime")) ?? hrTimeToIso(get(span, "startTime"));
+    const end = nanosToIso(get(span, "endTimeUnixNano")) ?? isoTime(get(span, "end_time")) ?? isoTime(get(span, "endTime")) ?? hrTimeToIso(get(span, "endTime"));
     const status = get(span, "status");
     const code = get(status, "code") ?? get(status, "status_code");
     const failed = code === 2 || code === "STATUS_CODE_ERROR" || code === "ERROR" || a("error.type") !== undefined;
@@ -148,42 +178,9 @@ export class OtelHandler implements FormatHandler {
         if (out !== undefined) this.acc.add({ kind: "message", role: "agent", text: out, ...base });
         break;
       }
-      case "execute_tool": {
-        const tool = str(a("gen_ai.tool.name")) ?? (name.startsWith("execute_tool ") ? name.slice("execute_tool ".length) : name);
-        const server = str(a("mcp.server.name")) ?? str(a("gen_ai.tool.server")) ?? null;
-        const args = a("gen_ai.tool.call.arguments");
-        const result = a("gen_ai.tool.call.result");
-        const draft = classifyTool(tool, args, server);
-        const st: CallStatus = failed ? "failed" : end ? "completed" : "unknown";
-        switch (draft.type) {
-          case "command": {
-            const exit = int(a("process.exit.code")) ?? int(a("gen_ai.tool.call.exit_code"));
-            this.acc.add({
-              kind: "command",
-              command: draft.command,
-              exitCode: exit ?? (failed ? null : end ? 0 : null),
-              durationMs,
-              outputExcerpt: typeof result === "string" ? result : result === undefined ? "" : safeStringify(result, CAPS.outputChars * 2),
-              status: st,
-              ...base,
-            });
-            break;
-          }
-          case "file_change":
-            if (failed) this.acc.add({ kind: "tool_call", server, tool, arguments: draft.changes.map((c) => c.path).join(", "), status: "failed", ...base });
-            else for (const c of draft.changes) this.acc.add({ kind: "file_change", path: c.path, change: c.change, ...(c.previousPath ? { previousPath: c.previousPath } : {}), ...base });
-            break;
-          case "web_search":
-            this.acc.add({ kind: "web_search", query: draft.query, ...(draft.url ? { url: draft.url } : {}), ...base });
-            break;
-          case "decision":
-            this.acc.add({ kind: "decision", ...draft.decision, ...base });
-            break;
-          case "tool_call":
-            this.acc.add({ kind: "tool_call", server: draft.server, tool: draft.tool, arguments: draft.arguments, status: st, ...base });
-        }
+      case "execute_tool":
+        this.executeTool(a, name, { failed, ended: end !== undefined, durationMs }, base);
         break;
-      }
       default:
         this.acc.other(op ? `otel:${op}` : "otel:span", line, start);
     }
@@ -192,6 +189,27 @@ export class OtelHandler implements FormatHandler {
     } else if (failed && statusMessage) {
       this.acc.add({ kind: "error", message: `${name}: ${statusMessage}`, ...base });
     }
+  }
+
+  private executeTool(a: (k: string) => unknown, name: string, how: { failed: boolean; ended: boolean; durationMs: number | null }, base: { sourceLine: number; time?: string }): void {
+    const tool = str(a("gen_ai.tool.name")) ?? (name.startsWith("execute_tool ") ? name.slice("execute_tool ".length) : name);
+    const server = str(a("mcp.server.name")) ?? str(a("gen_ai.tool.server")) ?? null;
+    const result = a("gen_ai.tool.call.result");
+    const draft = classifyTool(tool, a("gen_ai.tool.call.arguments"), server);
+    const status: CallStatus = how.failed ? "failed" : how.ended ? "completed" : "unknown";
+    const exit = int(a("process.exit.code")) ?? int(a("gen_ai.tool.call.exit_code"));
+    addDraft(
+      this.acc,
+      draft,
+      {
+        name: tool,
+        status,
+        exitCode: exit ?? (how.failed ? null : how.ended ? 0 : null),
+        durationMs: how.durationMs,
+        output: typeof result === "string" ? result : result === undefined ? "" : safeStringify(result, CAPS.outputChars * 2),
+      },
+      base,
+    );
   }
 
   flush(): void {
