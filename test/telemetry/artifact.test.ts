@@ -1,4 +1,4 @@
-import { strToU8, zipSync } from "fflate";
+import { strToU8, Zip, ZipDeflate, zipSync } from "fflate";
 import { describe, expect, it } from "vitest";
 import { parseTelemetryArtifact, readArtifactZip } from "../../src/telemetry/index.js";
 import { fixture } from "./helpers.js";
@@ -34,6 +34,41 @@ describe("artifact zip", () => {
     expect(() => readArtifactZip(many, { maxEntries: 10, maxTotalBytes: 1_000_000 })).toThrow(expect.objectContaining({ code: "too_large" }));
     expect(() => parseTelemetryArtifact(strToU8("not a zip"))).toThrow(expect.objectContaining({ code: "invalid_artifact" }));
     expect(() => parseTelemetryArtifact(zipSync({ "x.txt": strToU8("hello") }))).toThrow(expect.objectContaining({ code: "unknown_format" }));
+  });
+
+  it("reads a zip written as a stream (data descriptors, sizes unknown up front, as actions/upload-artifact writes them)", () => {
+    const parts: Uint8Array[] = [];
+    const zip = new Zip((err, chunk) => {
+      if (err) throw err;
+      parts.push(chunk);
+    });
+    for (const [name, text] of [["agent-gate-telemetry/notes.txt", "hi"], ["agent-gate-telemetry/run.json", fixture("claude-code-action-execution.json")]] as const) {
+      const entry = new ZipDeflate(name, { level: 6 });
+      zip.add(entry);
+      const bytes = strToU8(text);
+      for (let i = 0; i < bytes.length; i += 1000) entry.push(bytes.subarray(i, i + 1000), i + 1000 >= bytes.length);
+    }
+    zip.end();
+    const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) bytes.set(p, (at += p.length) - p.length);
+    const a = parseTelemetryArtifact(bytes);
+    expect(a.format).toBe("claude-code");
+    expect(a.trace.run.finalMessage).toMatch(/^Successfully removed/);
+  });
+
+  it("counts inflated bytes across entries and stops at the limit, whatever each entry declares", () => {
+    const two = zipSync({ "a.txt": new Uint8Array(600_000), "b.jsonl": strToU8(fixture("codex.jsonl").repeat(200)) });
+    expect(() => parseTelemetryArtifact(two, { maxEntries: 10, maxTotalBytes: 500_000 })).toThrow(expect.objectContaining({ code: "too_large" }));
+    expect(parseTelemetryArtifact(two, { maxEntries: 10, maxTotalBytes: 2_000_000 }).format).toBe("codex");
+  });
+
+  it("a line longer than the limit inside a bundle is reported, not held", () => {
+    const m = JSON.parse(fixture("native-bundle/manifest.json")) as Record<string, unknown>;
+    const files = { "manifest.json": strToU8(JSON.stringify(m)), "events.jsonl": strToU8(`${"x".repeat(16 * 1024 * 1024 + 10)}\n${fixture("native-bundle/events.jsonl")}`), "network.jsonl": strToU8("") };
+    const t = parseTelemetryArtifact(zipSync(files)).trace;
+    expect(t.stats.malformed[0]).toMatchObject({ line: 1, message: expect.stringMatching(/line too long/), source: "events" });
+    expect(t.stats.byKind.decision).toBe(1);
   });
 
   it("drops entries that escape the artifact root", () => {
