@@ -39,8 +39,14 @@ function cleanName(name: string): string | null {
   return clean;
 }
 
-function isZip(bytes: Uint8Array): boolean {
-  return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
+/** Why these bytes are not a whole zip (a local header first, an end-of-central-directory record last), or null. */
+function notAZip(bytes: Uint8Array): string | null {
+  if (!(bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04)) return "it does not start with a zip entry header";
+  // The end record is 22 bytes plus a comment of at most 65,535; a download cut short has none.
+  for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 22 - 65_535); i--) {
+    if (bytes[i] === 0x50 && bytes[i + 1] === 0x4b && bytes[i + 2] === 0x05 && bytes[i + 3] === 0x06) return null;
+  }
+  return "it has no end-of-central-directory record (truncated?)";
 }
 
 /**
@@ -49,7 +55,8 @@ function isZip(bytes: Uint8Array): boolean {
  * @throws TelemetryError("invalid_artifact" | "too_large")
  */
 function scanZip(bytes: Uint8Array, limits: ArtifactLimits, budget: { used: number }, pick: (name: string) => Sink | null): void {
-  if (!isZip(bytes)) throw new TelemetryError("invalid_artifact", "the artifact is not a readable zip file", ["it does not start with a zip entry header"]);
+  const why = notAZip(bytes);
+  if (why !== null) throw new TelemetryError("invalid_artifact", "the artifact is not a readable zip file", [why]);
   let entries = 0;
   // fflate hands an exception thrown in a data callback back to that callback: keep the first failure, stop, rethrow.
   let failure: unknown = null;

@@ -307,6 +307,34 @@ describe("workflow_run.completed: a plain transcript from an agent not using our
     expect(telemetry.audit[0]!.kind).toBe("telemetry_accepted");
   });
 
+  it.each([
+    // file in the zip, rendered format, agent, what the rationale check must show (usage, files, commands, final message)
+    ["execution/claude-execution-output.json", "claude-code-action-execution.json", "claude-code", "claude-code", ["Successfully removed debug print statement", "/path/to/sample/file.py", "$0.03"]],
+    ["otel/copilot-otel.jsonl", "copilot-otel.jsonl", "otel", "github-copilot", ["49,284 in (23,287 cached)", "report_intent"]],
+    ["rollout-2026-02-23T20-34-25.jsonl", "codex-rollout.jsonl", "codex", "codex", ["298,373 in", "gpt-5.3-codex", "search_workflows"]],
+    ["cursor.jsonl", "cursor-stream.jsonl", "cursor", "cursor-agent", ["summary.txt", "Ich werde die README.md lesen"]],
+    ["claude.json", "claude-print.json", "claude-code", "claude-code", ["I fixed the off-by-one error", "$0.04"]],
+    ["gemini.jsonl", "gemini-stream.jsonl", "gemini", "gemini-cli", ["cat scripts/build.sh", "scripts/build.sh", "17,931 in"]],
+    ["gemini.json", "gemini.json", "gemini", "gemini-cli", ["The capital of France is Paris."]],
+    ["opencode.jsonl", "opencode.jsonl", "opencode", "opencode", ["17,913 in", "alpha"]],
+    ["goose.jsonl", "goose-stream.jsonl", "goose", "goose", ["pytest -q", "src/math.py", "both tests pass now"]],
+    ["trajectory.json", "openhands-trajectory.json", "openhands", "openhands", ["game_2048.py", "I've created a simple implementation"]],
+  ])("ingests %s (%s) from a real zip artifact", async (entry, file, format, agent, shown) => {
+    const { probot, telemetry, policy } = await app();
+    const zip = transcriptZip(entry, telemetryFixture(file));
+    nockUpToDownload(policy, zip, { name: `${format}-transcript` });
+    nockGetPull(pullRequestJson());
+    nockPolicyFile(policy);
+    nockListFiles([{ filename: "src/api/client.ts" }]);
+    const check = nockCreateCheckRun().captured;
+    await probot.receive({ id: `d-tel-${file}`, ...workflowRunEvent({ headSha: HEAD_SHA, headBranch: "agent/run-1", pullRequests: [{ number: PR_NUMBER, headSha: HEAD_SHA }] }) });
+    const output = `${check.body.output.summary}\n${check.body.output.text}`;
+    expect(check.body.output.summary).toContain(`| Agent | ${agent} |`);
+    for (const text of shown) expect(output).toContain(text);
+    expect(output).not.toContain("could not be read");
+    expect(telemetry.runs).toEqual([expect.objectContaining({ accepted: true, format })]);
+  });
+
   it("finds the PR by the run's head commit when the payload lists none", async () => {
     const { probot, telemetry, policy } = await app();
     const zip = transcriptZip("claude.jsonl", telemetryFixture("claude-code.jsonl"));
