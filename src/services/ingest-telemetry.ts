@@ -31,7 +31,7 @@ import {
   redactTrace,
   renderRationaleMarkdown,
 } from "../telemetry/index.js";
-import type { ArtifactLimits, CrossCheckResult, ParsedArtifact, ProvenanceRun, Trace } from "../telemetry/index.js";
+import type { ArtifactLimits, CrossCheckResult, ParsedArtifact, ProvenancePullRequest, ProvenanceRun, Trace } from "../telemetry/index.js";
 import { evaluatePullRequest } from "./evaluate-pull-request.js";
 import { loadPolicy } from "./snapshot.js";
 import type { TelemetryAuditEntry, TelemetryDiscrepancyRecord, TelemetryOutcomeRecord, TelemetryStore } from "./telemetry-types.js";
@@ -100,79 +100,153 @@ export type TelemetryIngestOutcome =
 /** Audit payloads list at most this many paths per discrepancy kind; the count is always complete. */
 const AUDIT_PATHS = 200;
 
+/** What every stage knows about the run being ingested. */
+interface IngestContext {
+  deps: TelemetryDeps;
+  target: TelemetryTarget;
+  log: Log;
+  limits: TelemetryLimits;
+  repoFull: string;
+  /** The workflow path, normalised. */
+  workflow: string;
+  facts: { workflowRunId: number; workflowPath: string };
+  sameRepoRun: boolean;
+}
+
+/** A stage either hands its result to the next one or ends the ingestion with an outcome. */
+type Stage<T> = { done: TelemetryIngestOutcome } | { next: T };
+
+/** Telemetry accepted for a pull request: what the publish and record stages need. */
+interface Accepted {
+  artifact: ArtifactInfo;
+  result: ParsedArtifact;
+  pr: PullRequestInfo;
+  required: boolean;
+  files: ReadonlyArray<{ filename: string; previous_filename?: string | undefined }>;
+  truncated: boolean;
+}
+
 /**
- * Ingests the telemetry of one completed workflow run.
+ * Ingests the telemetry of one completed workflow run, in stages: screen (is this a telemetry workflow at all) →
+ * run provenance → artifact → pull request and its base policy → judge (provenance, tampering) → publish the
+ * rationale check → record → re-evaluate when the policy requires telemetry.
  * @throws {GitHubApiError} when GitHub fails (the delivery can then be redelivered); a bad artifact is a rejection, not an error.
  */
 export async function ingestTelemetry(deps: TelemetryDeps, target: TelemetryTarget): Promise<TelemetryIngestOutcome> {
-  const log = childLog(deps.log, target);
-  const limits: TelemetryLimits = { ...DEFAULT_TELEMETRY_LIMITS, ...deps.limits };
-  const { github, artifacts } = deps;
+  const ctx = contextOf(deps, target);
+  const screened = await screenRun(ctx);
+  if ("done" in screened) return screened.done;
+  const provenance = await checkRunProvenance(ctx);
+  if ("done" in provenance) return provenance.done;
+  const fetched = await fetchArtifact(ctx);
+  if ("done" in fetched) return fetched.done;
+  const accepted = await judge(ctx, fetched.next);
+  if ("done" in accepted) return accepted.done;
+  const published = await publish(ctx, accepted.next);
+  await record(ctx, accepted.next, published);
+  const reevaluation = accepted.next.required ? await reevaluate(ctx, accepted.next.pr) : null;
+  const { pr } = accepted.next;
+  return { kind: "accepted", pullRequest: pr.number, headSha: pr.headSha, checkRunId: published.checkRunId, annotations: published.annotations, discrepancies: published.discrepancies, reevaluation };
+}
+
+function contextOf(deps: TelemetryDeps, target: TelemetryTarget): IngestContext {
   const { repo, run } = target;
   const repoFull = `${repo.owner}/${repo.repo}`;
   const workflow = normalizeWorkflowPath(run.path, run.repositoryFullName);
-  const facts = { workflowRunId: run.id, workflowPath: workflow };
+  return {
+    deps,
+    target,
+    log: childLog(deps.log, target),
+    limits: { ...DEFAULT_TELEMETRY_LIMITS, ...deps.limits },
+    repoFull,
+    workflow,
+    facts: { workflowRunId: run.id, workflowPath: workflow },
+    sameRepoRun: sameName(run.repositoryFullName, repoFull),
+  };
+}
 
-  // 1. Which workflows the default branch lists. Invalid or empty: telemetry is not configured, nothing to do.
-  const prefilter = await loadPolicy(github, repo, target.defaultBranch);
-  if (!prefilter.ok) return skip(log, `the policy on ${target.defaultBranch} is invalid, so no telemetry workflow is known`, "warn");
-  const listed = new Set(prefilter.policy.telemetry.workflows.map((w) => normalizeWorkflowPath(w, repoFull)));
-  if (listed.size === 0) return skip(log, `telemetry.workflows is empty on ${target.defaultBranch}`, "debug");
-  const sameRepoRun = sameName(run.repositoryFullName, repoFull);
+/**
+ * 1. Which workflows the default branch lists. Invalid or empty: telemetry is not configured, nothing to do. A run of
+ * an unlisted workflow that uploaded an artifact named like our bundle is a spoof attempt worth an audit entry.
+ */
+async function screenRun(ctx: IngestContext): Promise<Stage<null>> {
+  const { deps, target, log, workflow } = ctx;
+  const prefilter = await loadPolicy(deps.github, target.repo, target.defaultBranch);
+  if (!prefilter.ok) return { done: skip(log, `the policy on ${target.defaultBranch} is invalid, so no telemetry workflow is known`, "warn") };
+  const listed = new Set(prefilter.policy.telemetry.workflows.map((w) => normalizeWorkflowPath(w, ctx.repoFull)));
+  if (listed.size === 0) return { done: skip(log, `telemetry.workflows is empty on ${target.defaultBranch}`, "debug") };
+  if (listed.has(workflow)) return { next: null };
+  // Listing artifacts of another repository's run through this repository's endpoint would mean nothing.
+  if (!ctx.sameRepoRun) return { done: skip(log, `workflow ${workflow} is not in telemetry.workflows`, "debug") };
+  const bundle = (await deps.artifacts.listRunArtifacts(target.repo, target.run.id)).find((a) => a.name === BUNDLE_ARTIFACT_NAME);
+  if (!bundle) return { done: skip(log, `workflow ${workflow} is not in telemetry.workflows`, "debug") };
+  const reasons = [`workflow ${workflow} uploaded a telemetry bundle but is not in telemetry.workflows (${[...listed].join(", ")})`];
+  return { done: await reject(deps, log, target, { ...ctx.facts, artifactId: bundle.id, pullRequest: firstPayloadPull(target.run), headSha: target.run.headSha, reasons }) };
+}
 
-  if (!listed.has(workflow)) {
-    // Listing artifacts of another repository's run through this repository's endpoint would mean nothing.
-    if (!sameRepoRun) return skip(log, `workflow ${workflow} is not in telemetry.workflows`, "debug");
-    const list = await artifacts.listRunArtifacts(repo, run.id);
-    const bundle = list.find((a) => a.name === BUNDLE_ARTIFACT_NAME);
-    if (!bundle) return skip(log, `workflow ${workflow} is not in telemetry.workflows`, "debug");
-    return reject(deps, log, target, {
-      ...facts,
-      artifactId: bundle.id,
-      pullRequest: firstPayloadPull(run),
-      headSha: run.headSha,
-      reasons: [`workflow ${workflow} uploaded a telemetry bundle but is not in telemetry.workflows (${[...listed].join(", ")})`],
-    });
+/** 2. Run-level provenance (this repository, not a fork), before downloading anything. */
+async function checkRunProvenance(ctx: IngestContext): Promise<Stage<null>> {
+  const { run } = ctx.target;
+  const reasons: string[] = [];
+  if (!ctx.sameRepoRun) reasons.push(`the workflow run belongs to ${run.repositoryFullName}, not ${ctx.repoFull}`);
+  if (run.headRepositoryFullName !== undefined && !sameName(run.headRepositoryFullName, ctx.repoFull)) {
+    reasons.push(`the workflow run was triggered from a fork (${run.headRepositoryFullName})`);
   }
+  if (reasons.length === 0) return { next: null };
+  return { done: await reject(ctx.deps, ctx.log, ctx.target, { ...ctx.facts, artifactId: null, pullRequest: null, headSha: run.headSha, reasons }) };
+}
 
-  // 2. Run-level provenance, before downloading anything.
-  const runReasons: string[] = [];
-  if (!sameRepoRun) runReasons.push(`the workflow run belongs to ${run.repositoryFullName}, not ${repoFull}`);
-  if (run.headRepositoryFullName !== undefined && !sameName(run.headRepositoryFullName, repoFull)) {
-    runReasons.push(`the workflow run was triggered from a fork (${run.headRepositoryFullName})`);
-  }
-  if (runReasons.length > 0) return reject(deps, log, target, { ...facts, artifactId: null, pullRequest: null, headSha: run.headSha, reasons: runReasons });
+/** 3. The artifact, downloaded within a size cap and parsed within unzip limits (pure code does the parsing). */
+async function fetchArtifact(ctx: IngestContext): Promise<Stage<{ artifact: ArtifactInfo; result: ParsedArtifact }>> {
+  const { deps, target } = ctx;
+  const list = (await deps.artifacts.listRunArtifacts(target.repo, target.run.id)).filter((a) => a.workflowRunId === null || a.workflowRunId === target.run.id);
+  const parsed = await downloadAndParse(deps, target.repo, list, ctx.limits);
+  if (parsed.ok) return { next: { artifact: parsed.artifact, result: parsed.result } };
+  return { done: await reject(deps, ctx.log, target, { ...ctx.facts, artifactId: parsed.artifactId, pullRequest: firstPayloadPull(target.run), headSha: target.run.headSha, reasons: parsed.reasons }) };
+}
 
-  // 3. The artifact.
-  const list = (await artifacts.listRunArtifacts(repo, run.id)).filter((a) => a.workflowRunId === null || a.workflowRunId === run.id);
-  const parsed = await downloadAndParse(deps, repo, list, limits);
-  if (!parsed.ok) {
-    return reject(deps, log, target, { ...facts, artifactId: parsed.artifactId, pullRequest: firstPayloadPull(run), headSha: run.headSha, reasons: parsed.reasons });
-  }
-  const { artifact, result } = parsed;
+/**
+ * 4–5. The pull request (the one the bundle names, or for a plain transcript the open PR whose head is the run's
+ * head commit), the policy of its BASE commit (which workflows count), provenance (pure) and tampering.
+ * Rejections are stored and audited with their reasons; nothing is published.
+ */
+async function judge(ctx: IngestContext, fetched: { artifact: ArtifactInfo; result: ParsedArtifact }): Promise<Stage<Accepted>> {
+  const { deps, target, log } = ctx;
+  const { artifact, result } = fetched;
   const manifest = result.manifest;
-
-  // 4. The pull request, and the policy of its base commit.
-  const number = manifest ? (manifest.pullRequest?.number ?? null) : await pullOfRun(deps, repo, run);
-  const pr = number === null ? null : await getPullOrNull(deps, repo, number);
-  const judgedHead = pr?.headSha ?? manifest?.headSha ?? run.headSha;
-  const base = { ...facts, artifactId: artifact.id, format: result.format, trace: result.trace };
-  if (pr && (await deps.telemetry.alreadyRecorded(repoFull, pr.number, run.id))) {
-    return skip(log, `telemetry of workflow run ${run.id} for #${pr.number} is already recorded (redelivery)`);
+  const number = manifest ? (manifest.pullRequest?.number ?? null) : await pullOfRun(deps, target.repo, target.run);
+  const pr = number === null ? null : await getPullOrNull(deps, target.repo, number);
+  const judgedHead = pr?.headSha ?? manifest?.headSha ?? target.run.headSha;
+  const base = { ...ctx.facts, artifactId: artifact.id, format: result.format, trace: result.trace };
+  if (pr && (await deps.telemetry.alreadyRecorded(ctx.repoFull, pr.number, target.run.id))) {
+    return { done: skip(log, `telemetry of workflow run ${target.run.id} for #${pr.number} is already recorded (redelivery)`) };
   }
-  let allowed: string[] = [];
-  let required = false;
-  const policyReasons: string[] = [];
-  if (pr) {
-    const basePolicy = await loadPolicy(github, repo, pr.baseSha);
-    if (basePolicy.ok) {
-      allowed = basePolicy.policy.telemetry.workflows;
-      required = basePolicy.policy.telemetry.required;
-    } else policyReasons.push(`the policy of the base commit ${pr.baseSha.slice(0, 12)} is invalid, so no telemetry workflow is allowed`);
+  const policy = pr ? await basePolicyOf(ctx, pr) : { allowed: [], required: false, reasons: [] };
+  const verdict = checkProvenance({ manifest, run: provenanceRunOf(target.run), pullRequest: pr ? provenancePullOf(pr, ctx.repoFull) : null, repositoryFullName: ctx.repoFull, allowedWorkflows: policy.allowed });
+  if (!verdict.accepted || policy.reasons.length > 0) {
+    const reasons = [...policy.reasons, ...(verdict.accepted ? [] : verdict.reasons)];
+    return { done: await reject(deps, log, target, { ...base, pullRequest: pr?.number ?? number, headSha: judgedHead, reasons }) };
   }
+  if (!pr) throw new Error("provenance accepted telemetry without a pull request");
+  const listing = await deps.github.listPullRequestFiles(target.repo, pr.number);
+  // A run on the PR's own head ran the workflow as the PR has it: when the PR changes that file, or any
+  // workflow or local action it could call, the run itself could have written whatever transcript it liked.
+  const tampered = target.run.headSha === pr.headSha ? changedWorkflowFiles(listing.files, ctx.workflow) : [];
+  if (tampered.length > 0) {
+    const reasons = [`the pull request changes ${tampered.slice(0, 5).join(", ")}, which the workflow that produced this telemetry runs, so its run cannot vouch for it`];
+    return { done: await reject(deps, log, target, { ...base, pullRequest: pr.number, headSha: judgedHead, reasons }) };
+  }
+  return { next: { artifact, result, pr, required: policy.required, files: listing.files, truncated: listing.truncated } };
+}
 
-  // 5. Provenance (pure).
-  const provenanceRun: ProvenanceRun = {
+async function basePolicyOf(ctx: IngestContext, pr: PullRequestInfo): Promise<{ allowed: string[]; required: boolean; reasons: string[] }> {
+  const basePolicy = await loadPolicy(ctx.deps.github, ctx.target.repo, pr.baseSha);
+  if (basePolicy.ok) return { allowed: basePolicy.policy.telemetry.workflows, required: basePolicy.policy.telemetry.required, reasons: [] };
+  return { allowed: [], required: false, reasons: [`the policy of the base commit ${pr.baseSha.slice(0, 12)} is invalid, so no telemetry workflow is allowed`] };
+}
+
+function provenanceRunOf(run: WorkflowRunFacts): ProvenanceRun {
+  return {
     repositoryFullName: run.repositoryFullName,
     workflowPath: run.path,
     headSha: run.headSha,
@@ -180,73 +254,70 @@ export async function ingestTelemetry(deps: TelemetryDeps, target: TelemetryTarg
     id: run.id,
     ...(run.headRepositoryFullName === undefined ? {} : { headRepositoryFullName: run.headRepositoryFullName }),
   };
-  const verdict = checkProvenance({
-    manifest,
-    run: provenanceRun,
-    pullRequest: pr
-      ? {
-          number: pr.number,
-          state: pr.state,
-          headSha: pr.headSha,
-          headRef: pr.headRef,
-          baseRepositoryFullName: repoFull,
-          headRepositoryFullName: pr.headRepo ?? "(a deleted fork)",
-          baseRef: pr.baseRef,
-        }
-      : null,
-    repositoryFullName: repoFull,
-    allowedWorkflows: allowed,
-  });
-  if (!verdict.accepted || policyReasons.length > 0) {
-    const reasons = [...policyReasons, ...(verdict.accepted ? [] : verdict.reasons)];
-    return reject(deps, log, target, { ...base, pullRequest: pr?.number ?? number, headSha: judgedHead, reasons });
-  }
-  if (!pr) throw new Error("provenance accepted telemetry without a pull request");
+}
 
-  const listing = await github.listPullRequestFiles(repo, pr.number);
-  // A run on the PR's own head ran the workflow as the PR has it: when the PR changes that file, or any
-  // workflow or local action it could call, the run itself could have written whatever transcript it liked.
-  const tampered = run.headSha === pr.headSha ? changedWorkflowFiles(listing.files, workflow) : [];
-  if (tampered.length > 0) {
-    const reasons = [`the pull request changes ${tampered.slice(0, 5).join(", ")}, which the workflow that produced this telemetry runs, so its run cannot vouch for it`];
-    return reject(deps, log, target, { ...base, pullRequest: pr.number, headSha: judgedHead, reasons });
-  }
+function provenancePullOf(pr: PullRequestInfo, repoFull: string): ProvenancePullRequest {
+  return {
+    number: pr.number,
+    state: pr.state,
+    headSha: pr.headSha,
+    headRef: pr.headRef,
+    baseRepositoryFullName: repoFull,
+    headRepositoryFullName: pr.headRepo ?? "(a deleted fork)",
+    baseRef: pr.baseRef,
+  };
+}
 
-  // Accepted: cross-check against the PR's files, publish, store, audit.
-  const trace = redactTrace(result.trace);
-  const cc: CrossCheckResult = crossCheck(trace, listing.files);
+interface Published {
+  trace: Trace;
+  crossCheck: CrossCheckResult;
+  checkRunId: number;
+  annotations: number;
+  discrepancies: TelemetryDiscrepancyRecord[];
+}
+
+/** 6. Cross-check against the PR's files and publish the rationale check (informational, never a gate). */
+async function publish(ctx: IngestContext, a: Accepted): Promise<Published> {
+  const { deps, target, log } = ctx;
+  const trace = redactTrace(a.result.trace);
+  const cc: CrossCheckResult = crossCheck(trace, a.files);
   const rendered = renderRationaleMarkdown(trace, { crossCheck: cc });
   const notes: string[] = [];
-  if (listing.truncated) notes.push("_The pull request has more files than GitHub lists (3,000); the cross-check covers the listed ones only._");
+  if (a.truncated) notes.push("_The pull request has more files than GitHub lists (3,000); the cross-check covers the listed ones only._");
   const summary = notes.length > 0 ? `${rendered.summary}\n\n${notes.join("\n\n")}` : rendered.summary;
-  const annotations = buildAnnotations(trace, listing.files);
+  const annotations = buildAnnotations(trace, a.files);
   const batches = batchAnnotations(annotations);
   const discrepancies: TelemetryDiscrepancyRecord[] = [
     ...cc.unreported.map((path) => ({ kind: "unreported" as const, path })),
     ...cc.notInPullRequest.map((path) => ({ kind: "not_in_pull_request" as const, path })),
   ];
   const blocked = trace.steps.filter((s) => s.kind === "network" && !s.allowed).length;
-  const check = await artifacts.createRationaleCheck(repo, {
+  const check = await deps.artifacts.createRationaleCheck(target.repo, {
     name: RATIONALE_CHECK_NAME,
-    headSha: pr.headSha,
+    headSha: a.pr.headSha,
     // Informational, never a gate: neutral draws the eye to discrepancies and blocked connections.
     conclusion: discrepancies.length > 0 || blocked > 0 ? "neutral" : "success",
     title: rendered.title,
     summary,
     text: rendered.text,
     annotations: batches[0] ?? [],
-    externalId: `pr:${pr.number}:run:${run.id}`,
+    externalId: `pr:${a.pr.number}:run:${target.run.id}`,
   });
   for (const batch of batches.slice(1)) {
-    await artifacts.addCheckRunAnnotations(repo, check.id, { title: rendered.title, summary, annotations: batch });
+    await deps.artifacts.addCheckRunAnnotations(target.repo, check.id, { title: rendered.title, summary, annotations: batch });
   }
-  log.info({ pr: pr.number, headSha: pr.headSha, checkRunId: check.id, annotations: annotations.length, discrepancies: discrepancies.length }, "accepted telemetry: published the rationale check");
+  log.info({ pr: a.pr.number, headSha: a.pr.headSha, checkRunId: check.id, annotations: annotations.length, discrepancies: discrepancies.length }, "accepted telemetry: published the rationale check");
+  return { trace, crossCheck: cc, checkRunId: check.id, annotations: annotations.length, discrepancies };
+}
 
+/** 7. The store and the audit log: one accepted entry, one discrepancy entry per kind found. */
+async function record(ctx: IngestContext, a: Accepted, p: Published): Promise<void> {
+  const { trace, crossCheck: cc } = p;
   const counts = countsOf(trace, cc);
   const audit: TelemetryAuditEntry[] = [
     {
       kind: "telemetry_accepted",
-      payload: { ...facts, artifactId: artifact.id, headSha: pr.headSha, format: result.format, agent: trace.run.agent, model: trace.run.model, checkRunId: check.id, counts },
+      payload: { ...ctx.facts, artifactId: a.artifact.id, headSha: a.pr.headSha, format: a.result.format, agent: trace.run.agent, model: trace.run.model, checkRunId: p.checkRunId, counts },
     },
   ];
   for (const [kind, paths] of [
@@ -254,37 +325,38 @@ export async function ingestTelemetry(deps: TelemetryDeps, target: TelemetryTarg
     ["not_in_pull_request", cc.notInPullRequest],
   ] as const) {
     if (paths.length === 0) continue;
-    audit.push({ kind: "telemetry_discrepancy", payload: { ...facts, headSha: pr.headSha, kind, count: paths.length, paths: paths.slice(0, AUDIT_PATHS), incomplete: cc.incomplete } });
+    audit.push({ kind: "telemetry_discrepancy", payload: { ...ctx.facts, headSha: a.pr.headSha, kind, count: paths.length, paths: paths.slice(0, AUDIT_PATHS), incomplete: cc.incomplete } });
   }
-  await deps.telemetry.record({
-    ...base,
-    repository: repoFull,
-    pullRequest: pr.number,
-    headSha: pr.headSha,
+  await ctx.deps.telemetry.record({
+    ...ctx.facts,
+    artifactId: a.artifact.id,
+    format: a.result.format,
+    repository: ctx.repoFull,
+    pullRequest: a.pr.number,
+    headSha: a.pr.headSha,
     accepted: true,
     reasons: [],
     agent: trace.run.agent,
     model: trace.run.model,
     counts,
     trace,
-    discrepancies: discrepancies.slice(0, 5_000),
+    discrepancies: p.discrepancies.slice(0, 5_000),
     audit,
-    deliveryId: target.deliveryId,
+    deliveryId: ctx.target.deliveryId,
   });
+}
 
-  // The approval check waits on telemetry only when the policy requires it: only then can it change.
-  let reevaluation: EvaluationOutcome | null = null;
-  if (required) {
-    reevaluation = await evaluatePullRequest(deps, {
-      repo,
-      installationId: target.installationId,
-      number: pr.number,
-      deliveryId: target.deliveryId ? `${target.deliveryId}#telemetry` : undefined,
-      event: target.event,
-      onlyIfHeadSha: pr.headSha,
-    });
-  }
-  return { kind: "accepted", pullRequest: pr.number, headSha: pr.headSha, checkRunId: check.id, annotations: annotations.length, discrepancies, reevaluation };
+/** 8. The approval check waits on telemetry only when the policy requires it: only then can it change. */
+async function reevaluate(ctx: IngestContext, pr: PullRequestInfo): Promise<EvaluationOutcome> {
+  const { target } = ctx;
+  return evaluatePullRequest(ctx.deps, {
+    repo: target.repo,
+    installationId: target.installationId,
+    number: pr.number,
+    deliveryId: target.deliveryId ? `${target.deliveryId}#telemetry` : undefined,
+    event: target.event,
+    onlyIfHeadSha: pr.headSha,
+  });
 }
 
 type ParseResult =
