@@ -133,6 +133,7 @@ export class Shell {
         time,
         type: "command",
         command: commandLine(cmd, args),
+        by: "action",
         exitCode: result.exitCode,
         durationMs: Math.round(result.durationMs),
         ...(output ? { output: output.slice(-MAX_OUTPUT_IN_EVENT) } : {}),

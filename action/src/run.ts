@@ -190,7 +190,8 @@ async function scanStagedDiff(run: Run): Promise<SecretInDiff[]> {
 async function commitAndPublish(run: Run, baseRef: string, agent: AgentRun): Promise<CommitResult> {
   const { git, log, inputs, ctx, deps, branch } = run;
   const changes = await git.stageAll();
-  for (const c of changes) log.add({ time: log.time(), type: "file_change", path: c.path, kind: c.kind });
+  // What git saw, kept apart from what the agent reported (its transcript): the App compares the two with the diff.
+  for (const c of changes) log.add({ time: log.time(), type: "git_change", path: c.path, kind: c.kind, ...(c.oldPath ? { previousPath: c.oldPath } : {}) });
   const result: CommitResult = { outcome: "failed", failure: null, headSha: null, pushed: false, pullRequest: null, changes, secrets: [] };
   const { process } = agent;
   if (process.timedOut) return { ...result, outcome: "timed_out", failure: `the agent did not finish within ${inputs.timeoutMinutes} minute(s); nothing was committed` };

@@ -3,7 +3,7 @@
  * and every kept string is redacted and truncated here, in one place, so no parser can forget to.
  */
 import { CAPS, emptyRun } from "./model.js";
-import type { FileChangeKind, RunInfo, Step, StepKind, TelemetryFormat, Trace } from "./model.js";
+import type { FileChangeKind, FilesTouched, RunInfo, Step, StepKind, TelemetryFormat, Trace } from "./model.js";
 import { redactAndTruncate, redactHeadTail, redactText, truncate } from "./redact.js";
 
 export type StepOrder = "source" | "time";
@@ -68,8 +68,8 @@ export class TraceAccumulator {
   private readonly byKind = new Map<string, number>();
   private readonly dropped = new Map<string, number>();
   private readonly otherTypes = new Map<string, number>();
-  private readonly files = new Map<string, { path: string; change: FileChangeKind; previousPath?: string }>();
-  private filesTruncated = false;
+  private readonly files = new FileSet();
+  private gitFiles: FileSet | null = null;
   private readonly malformed: Array<{ line: number; message: string; source?: string }> = [];
   private malformedTotal = 0;
   private otherCount = 0;
@@ -104,20 +104,13 @@ export class TraceAccumulator {
   }
 
   touchFile(path: string, change: FileChangeKind, previousPath?: string): void {
-    const p = truncate(redactText(path.slice(0, 4096)), CAPS.shortChars * 2);
-    if (p === "") return;
-    const prev = previousPath === undefined ? undefined : truncate(redactText(previousPath.slice(0, 4096)), CAPS.shortChars * 2);
-    const existing = this.files.get(p);
-    if (existing) {
-      if (prev !== undefined && existing.previousPath === undefined) existing.previousPath = prev;
-      if (change === "delete" || existing.change === "write") existing.change = change;
-      return;
-    }
-    if (this.files.size >= CAPS.files) {
-      this.filesTruncated = true;
-      return;
-    }
-    this.files.set(p, { path: p, change, ...(prev !== undefined ? { previousPath: prev } : {}) });
+    this.files.touch(path, change, previousPath);
+  }
+
+  /** A file git saw changed after the run: kept apart from the agent's own account. */
+  gitSaw(path: string, change: FileChangeKind, previousPath?: string): void {
+    this.gitFiles ??= new FileSet();
+    this.gitFiles.touch(path, change, previousPath);
   }
 
   add(step: Step): void {
@@ -175,7 +168,8 @@ export class TraceAccumulator {
         usage: { ...run.usage },
       },
       steps: indexed.map((x) => x.s),
-      files: { paths: [...this.files.values()].map((f) => ({ ...f })), truncated: this.filesTruncated },
+      files: this.files.result(),
+      ...(this.gitFiles ? { gitFiles: this.gitFiles.result() } : {}),
       stats: {
         events: this.events,
         byKind: Object.fromEntries(this.byKind),
@@ -186,6 +180,33 @@ export class TraceAccumulator {
         otherTypes: Object.fromEntries(this.otherTypes),
       },
     };
+  }
+}
+
+/** Distinct paths in first-seen order, redacted and bounded by CAPS.files. */
+class FileSet {
+  private readonly files = new Map<string, { path: string; change: FileChangeKind; previousPath?: string }>();
+  private truncated = false;
+
+  touch(path: string, change: FileChangeKind, previousPath?: string): void {
+    const p = truncate(redactText(path.slice(0, 4096)), CAPS.shortChars * 2);
+    if (p === "") return;
+    const prev = previousPath === undefined ? undefined : truncate(redactText(previousPath.slice(0, 4096)), CAPS.shortChars * 2);
+    const existing = this.files.get(p);
+    if (existing) {
+      if (prev !== undefined && existing.previousPath === undefined) existing.previousPath = prev;
+      if (change === "delete" || existing.change === "write") existing.change = change;
+      return;
+    }
+    if (this.files.size >= CAPS.files) {
+      this.truncated = true;
+      return;
+    }
+    this.files.set(p, { path: p, change, ...(prev !== undefined ? { previousPath: prev } : {}) });
+  }
+
+  result(): FilesTouched {
+    return { paths: [...this.files.values()].map((f) => ({ ...f })), truncated: this.truncated };
   }
 }
 

@@ -4,7 +4,9 @@
  *
  * On disk (and inside the uploaded artifact zip) a bundle is a folder:
  *   manifest.json   — BundleManifest
- *   events.jsonl    — one BundleEvent per line, in the order they happened
+ *   events.jsonl    — one BundleEvent per line, in the order they happened. `file_change` events are what the agent
+ *                     itself reported; `git_change` events are what git staged after it ran. The App compares the
+ *                     agent's account with the pull request's diff, so the two are never mixed.
  *   network.jsonl   — one NetworkAttempt per line, as the egress proxy logged them
  */
 import { z } from "zod";
@@ -115,6 +117,8 @@ export const bundleEventSchema = z.discriminatedUnion("type", [
       ...base,
       type: z.literal("command"),
       command: z.string(),
+      /** "action": a command the sandbox action ran itself (git, firewall), not the agent. */
+      by: z.literal("action").optional(),
       exitCode: z.number().int().nullable(),
       durationMs: z.number().nonnegative().optional(),
       output: z.string().optional(),
@@ -122,6 +126,9 @@ export const bundleEventSchema = z.discriminatedUnion("type", [
     .strict(),
   z
     .object({ ...base, type: z.literal("file_change"), path: z.string(), kind: z.enum(["add", "update", "delete", "rename"]), line: z.number().int().positive().optional() })
+    .strict(),
+  z
+    .object({ ...base, type: z.literal("git_change"), path: z.string(), kind: z.enum(["add", "update", "delete", "rename"]), previousPath: z.string().optional() })
     .strict(),
   z
     .object({

@@ -72,6 +72,8 @@ export interface CommandStep extends StepBase {
   /** Head and tail of the output, redacted and truncated to CAPS.outputChars. */
   outputExcerpt: string;
   status: CallStatus;
+  /** "action": run by the sandbox action itself (its git commands, the firewall), not by the agent. */
+  by?: "action";
 }
 /** `change` (not `kind`) holds add/update/…: `kind` is the union's discriminant. */
 /** `line` is a line of the changed file (for annotations), not of the telemetry source. */
@@ -139,7 +141,10 @@ export interface FilesTouched {
 export interface Trace {
   run: RunInfo;
   steps: Step[];
+  /** What the agent itself reported changing (its transcript, its own events). */
   files: FilesTouched;
+  /** What git saw changed after the run (a native bundle's `git_change` events); absent when the telemetry does not say. */
+  gitFiles?: FilesTouched;
   stats: TraceStats;
 }
 

@@ -5,7 +5,7 @@
  */
 import { findSecrets } from "../shared/secrets.js";
 import type { SecretRuleId } from "../shared/secrets.js";
-import type { Step, Trace } from "./model.js";
+import type { FilesTouched, Step, Trace } from "./model.js";
 
 /** The catalogue rule a redaction names: `[REDACTED:github-token]`. */
 export type SecretKind = SecretRuleId;
@@ -81,6 +81,13 @@ function redactStep(step: Step): Step {
 const orNull = (s: string | null) => (s === null ? null : redactText(s));
 
 /** Redacts every string of a trace (steps, run header, file list, malformed-line messages). Idempotent. */
+function redactFiles(files: FilesTouched): FilesTouched {
+  return {
+    truncated: files.truncated,
+    paths: files.paths.map((p) => ({ ...p, path: redactText(p.path), ...(p.previousPath !== undefined ? { previousPath: redactText(p.previousPath) } : {}) })),
+  };
+}
+
 export function redactTrace(trace: Trace): Trace {
   return {
     run: {
@@ -91,17 +98,12 @@ export function redactTrace(trace: Trace): Trace {
       triggeredBy: orNull(trace.run.triggeredBy),
       sessionId: orNull(trace.run.sessionId),
       outcome: orNull(trace.run.outcome),
+      finalMessage: orNull(trace.run.finalMessage),
       usage: { ...trace.run.usage },
     },
     steps: trace.steps.map(redactStep),
-    files: {
-      truncated: trace.files.truncated,
-      paths: trace.files.paths.map((p) => ({
-        ...p,
-        path: redactText(p.path),
-        ...(p.previousPath !== undefined ? { previousPath: redactText(p.previousPath) } : {}),
-      })),
-    },
+    files: redactFiles(trace.files),
+    ...(trace.gitFiles ? { gitFiles: redactFiles(trace.gitFiles) } : {}),
     stats: {
       ...trace.stats,
       malformed: trace.stats.malformed.map((m) => ({ ...m, message: redactText(m.message) })),

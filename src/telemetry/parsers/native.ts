@@ -15,7 +15,8 @@ function issueText(error: { issues: ReadonlyArray<{ path: PropertyKey[]; message
   return `${path ? `${path}: ` : ""}${first.message}${error.issues.length > 1 ? ` (+${error.issues.length - 1} more)` : ""}`;
 }
 
-export function stepFromEvent(e: BundleEvent, line: number): Step {
+/** The step an event stands for; null for `git_change`, which is not the agent's account (see TraceAccumulator.gitSaw). */
+export function stepFromEvent(e: BundleEvent, line: number): Step | null {
   const base = { time: e.time, sourceLine: line };
   switch (e.type) {
     case "message":
@@ -32,10 +33,13 @@ export function stepFromEvent(e: BundleEvent, line: number): Step {
         durationMs: e.durationMs ?? null,
         outputExcerpt: e.output ?? "",
         status: e.exitCode === null ? "unknown" : e.exitCode === 0 ? "completed" : "failed",
+        ...(e.by ? { by: e.by } : {}),
         ...base,
       };
     case "file_change":
       return { kind: "file_change", path: normalizePath(e.path), change: e.kind, ...(e.line !== undefined ? { line: e.line } : {}), ...base };
+    case "git_change":
+      return null;
     case "tool_call":
       return {
         kind: "tool_call",
@@ -96,12 +100,13 @@ export class NativeHandler implements FormatHandler {
     }
     const r = bundleEventSchema.safeParse(value);
     if (r.success) {
-      this.acc.add(stepFromEvent(r.data, line));
+      const step = stepFromEvent(r.data, line);
+      if (step) this.acc.add(step);
+      else if (r.data.type === "git_change") this.acc.gitSaw(normalizePath(r.data.path), r.data.kind, r.data.previousPath === undefined ? undefined : normalizePath(r.data.previousPath));
       return;
     }
     const type = get(value, "type");
-    const known = ["message", "reasoning", "decision", "command", "file_change", "tool_call", "web_search", "error"];
-    if (typeof type === "string" && !known.includes(type)) {
+    if (typeof type === "string" && !NATIVE_TYPES.has(type)) {
       // A newer action may add event types; keep them counted rather than rejecting the bundle.
       this.acc.other(type, line);
       return;
