@@ -2,7 +2,7 @@
  * End to end: a fake agent (a bash command) against a local bare git remote, the real egress proxy with a fake
  * resolver, nock for the pull-request API and an injected artifact uploader.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import os from "node:os";
@@ -12,6 +12,8 @@ import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BUNDLE_ARTIFACT_NAME, bundleEventSchema, bundleManifestSchema, networkAttemptSchema } from "../../src/telemetry/bundle.js";
 import { parseTelemetryArtifact } from "../../src/telemetry/artifact.js";
+import { crossCheck } from "../../src/telemetry/crosscheck.js";
+import { renderRationaleMarkdown } from "../../src/telemetry/render.js";
 import { parseNativeBundle } from "../../src/telemetry/parse.js";
 import { openPullRequest } from "../src/github.js";
 import { readContext, readInputs } from "../src/inputs.js";
@@ -171,7 +173,9 @@ describe("end to end with a fake agent", () => {
     ]);
     expect(events.some((e) => e.type === "command" && e.command === "forged")).toBe(false);
     expect(events).toContainEqual(expect.objectContaining({ type: "error", message: "ignored 2 invalid line(s) in the decisions file" }));
-    expect(events.filter((e) => e.type === "file_change").map((e) => (e.type === "file_change" ? `${e.kind} ${e.path}` : "")).sort()).toEqual(
+    // What git staged is recorded as git_change, never as the agent's own file_change report.
+    expect(events.filter((e) => e.type === "file_change")).toEqual([]);
+    expect(events.filter((e) => e.type === "git_change").map((e) => (e.type === "git_change" ? `${e.kind} ${e.path}` : "")).sort()).toEqual(
       ["add docs/env-seen.txt", "add docs/evil-status.txt", "add docs/fetched.txt", "add docs/notes.md", "delete old.txt", "update src/app.js"].sort(),
     );
     const agentCommand = events.find((e) => e.type === "command" && e.command.startsWith("bash -c"));
@@ -195,7 +199,8 @@ describe("end to end with a fake agent", () => {
     const parsed = parseNativeBundle({ manifest: upload.files["manifest.json"]!, events: upload.files["events.jsonl"]!, network: upload.files["network.jsonl"]! });
     expect(parsed.manifest).toEqual(manifest);
     expect(parsed.trace.stats.malformedTotal).toBe(0);
-    expect(parsed.trace.files.paths.map((p) => p.path).sort()).toEqual(["docs/env-seen.txt", "docs/evil-status.txt", "docs/fetched.txt", "docs/notes.md", "old.txt", "src/app.js"]);
+    expect(parsed.trace.files.paths).toEqual([]);
+    expect(parsed.trace.gitFiles?.paths.map((p) => p.path).sort()).toEqual(["docs/env-seen.txt", "docs/evil-status.txt", "docs/fetched.txt", "docs/notes.md", "old.txt", "src/app.js"]);
     expect(parsed.trace.steps.filter((s) => s.kind === "decision")).toHaveLength(1);
     expect(parsed.trace.steps.filter((s) => s.kind === "network" )).toHaveLength(3);
     const zip = zipSync(Object.fromEntries(Object.entries(upload.files).map(([n, c]) => [n, new TextEncoder().encode(c)])));
@@ -203,6 +208,57 @@ describe("end to end with a fake agent", () => {
     expect(fromZip.format).toBe("native");
     expect(fromZip.manifest).toEqual(manifest);
     expect(fromZip.trace.steps.length).toBe(parsed.trace.steps.length);
+  });
+
+  it("invariant 7: the cross-check fires on a real bundle whose agent changed files through a shell command and silently", async () => {
+    // A fake `claude` on PATH: it reports one Edit, runs `sed -i` on README.md (a reported command, not a reported
+    // edit) and writes docs/hidden.txt without a word. Its stream-json transcript goes into the bundle as the real CLI's would.
+    const bin = path.join(os.tmpdir(), `agent-gate-fake-claude-${process.pid}-${Date.now()}`);
+    mkdirSync(bin, { recursive: true });
+    const claude = String.raw`#!/bin/bash
+set -eu
+cat > /dev/null
+emit() { printf '%s
+' "$1"; }
+emit '{"type":"system","subtype":"init","cwd":"'"$PWD"'","session_id":"fake-session","model":"claude-fake","tools":["Bash","Edit"]}'
+echo "console.log('edited by the agent');" > src/app.js
+emit '{"type":"assistant","message":{"model":"claude-fake","content":[{"type":"tool_use","id":"t1","name":"Edit","input":{"file_path":"'"$PWD"'/src/app.js","old_string":"v1","new_string":"edited by the agent"}}]}}'
+emit '{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"t1","content":"The file was updated."}]}}'
+sed -i 's/Demo/Demo project/' README.md
+emit '{"type":"assistant","message":{"model":"claude-fake","content":[{"type":"tool_use","id":"t2","name":"Bash","input":{"command":"sed -i '"'"'s/Demo/Demo project/'"'"' README.md"}}]}}'
+emit '{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"t2","content":""}]}}'
+mkdir -p docs && echo "nobody said" > docs/hidden.txt
+emit '{"type":"result","subtype":"success","is_error":false,"duration_ms":1200,"num_turns":3,"result":"Updated src/app.js.","session_id":"fake-session","total_cost_usd":0.01,"usage":{"input_tokens":10,"output_tokens":5}}'
+`;
+    writeFileSync(path.join(bin, "claude"), claude, { mode: 0o755 });
+    try {
+      const t = setup("", { agent: "claude-code" });
+      t.deps.env = { ...t.deps.env, PATH: `${bin}:${t.deps.env.PATH ?? "/usr/bin:/bin"}` };
+      t.deps.mcpServerScript = path.join(import.meta.dirname, "..", "dist", "mcp.js");
+      nock("https://api.github.com").post("/repos/octo/demo/pulls").reply(201, { number: 18, html_url: "https://github.com/octo/demo/pull/18" });
+
+      const result = await runAgentGate(t.inputs, t.ctx, t.deps);
+      expect(result.failure).toBeNull();
+      const upload = t.uploads[0]!;
+      expect(Object.keys(upload.files).sort()).toEqual(["claude-code.jsonl", "events.jsonl", "manifest.json", "network.jsonl"]);
+
+      // The App's side: the artifact zip as GitHub serves it, the PR's files as the pushed commit has them.
+      const zip = zipSync(Object.fromEntries(Object.entries(upload.files).map(([n, c]) => [n, new TextEncoder().encode(c)])));
+      const { trace } = parseTelemetryArtifact(zip);
+      const prFiles = git(t.fx.remote, "diff", "--name-only", "main", "agent/4242").trim().split("\n").map((filename) => ({ filename }));
+      expect(prFiles.map((f) => f.filename).sort()).toEqual(["README.md", "docs/hidden.txt", "src/app.js"]);
+      expect(trace.files.paths).toEqual([{ path: "src/app.js", change: "update" }]);
+      expect(trace.gitFiles?.paths.map((p) => p.path).sort()).toEqual(["README.md", "docs/hidden.txt", "src/app.js"]);
+      const cc = crossCheck(trace, prFiles);
+      expect(cc.unreported).toEqual(["README.md", "docs/hidden.txt"]);
+      expect(cc.likelySources).toEqual([{ path: "README.md", commands: ["sed -i 's/Demo/Demo project/' README.md"], namesFile: true }]);
+      const rendered = renderRationaleMarkdown(trace, { crossCheck: cc });
+      expect(rendered.title).toMatch(/2 unreported files/);
+      expect(rendered.summary).toContain("2 files changed in the pull request but never reported by the agent");
+      expect(rendered.summary).toContain("likely changed by `sed -i 's/Demo/Demo project/' README.md`");
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 
   it("no changes: no commit, no branch, no pull request, a clear summary and a bundle saying no_changes", async () => {

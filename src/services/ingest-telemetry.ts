@@ -325,7 +325,8 @@ async function record(ctx: IngestContext, a: Accepted, p: Published): Promise<vo
     ["not_in_pull_request", cc.notInPullRequest],
   ] as const) {
     if (paths.length === 0) continue;
-    audit.push({ kind: "telemetry_discrepancy", payload: { ...ctx.facts, headSha: a.pr.headSha, kind, count: paths.length, paths: paths.slice(0, AUDIT_PATHS), incomplete: cc.incomplete } });
+    const sources = kind === "unreported" ? { likelySources: cc.likelySources.slice(0, AUDIT_PATHS) } : {};
+    audit.push({ kind: "telemetry_discrepancy", payload: { ...ctx.facts, headSha: a.pr.headSha, kind, count: paths.length, paths: paths.slice(0, AUDIT_PATHS), incomplete: cc.incomplete, ...sources } });
   }
   await ctx.deps.telemetry.record({
     ...ctx.facts,

@@ -82,14 +82,18 @@ export function buildAnnotations(trace: Trace, prFiles?: ReadonlyArray<string | 
   }
 
   if (files) {
-    for (const f of crossCheck(trace, files).unreported) {
+    const cc = crossCheck(trace, files);
+    const sources = new Map(cc.likelySources.map((x) => [x.path, x]));
+    for (const f of cc.unreported) {
+      const source = sources.get(f);
+      const why = source ? ` ${source.namesFile ? "Likely changed by" : "Possibly changed by a script or patch:"} ${source.commands.join(" ; ")}` : "";
       push({
         path: f,
         start_line: 1,
         end_line: 1,
         annotation_level: "warning",
         title: "Not reported by the agent",
-        message: "This file is changed in the pull request, but the agent's telemetry never reported changing it. Review how it was changed.",
+        message: plainText(`This file is changed in the pull request, but the agent's telemetry never reported changing it. Review how it was changed.${why}`, MESSAGE_CHARS),
       });
     }
   }

@@ -1,13 +1,22 @@
 /**
- * Cross-check of what the agent reported changing against what the pull request changes (invariant 7:
- * files changed but not reported are flagged).
+ * Cross-check of what the agent reported changing against what the pull request changes (invariant 7), both ways:
+ * files changed but never reported, and files reported but not in the diff. For an unreported file, the commands the
+ * agent ran that name it (`sed -i … README.md`), or else that run a script or apply a patch, are its likely sources.
  */
-import type { Trace } from "./model.js";
+import type { CommandStep, Trace } from "./model.js";
 import { normalizePath } from "./util.js";
 
 export interface PullRequestFile {
   filename: string;
-  previous_filename?: string;
+  previous_filename?: string | undefined;
+}
+
+export interface LikelySource {
+  path: string;
+  /** Commands as the agent ran them (redacted, truncated like every stored step), at most MAX_SOURCES. */
+  commands: string[];
+  /** True when the commands name the file; false when they only run a script or apply a patch. */
+  namesFile: boolean;
 }
 
 export interface CrossCheckResult {
@@ -17,7 +26,13 @@ export interface CrossCheckResult {
   notInPullRequest: string[];
   /** True when the trace's file list hit its cap: some "unreported" files may have been reported past it. */
   incomplete: boolean;
+  /** For unreported files the transcript can explain: the commands that likely changed them. */
+  likelySources: LikelySource[];
 }
+
+const MAX_SOURCES = 3;
+/** Commands that change files without naming them: patches, checkouts and scripts. */
+const RUNS_SOMETHING = /(?:^|[\s;&|(])(?:git\s+(?:apply|am|checkout|restore|cherry-pick|merge|pull|stash|revert|reset)|patch|python3?|node|npx|npm|pnpm|yarn|bun|deno|ruby|perl|php|go\s+run|cargo|make|bash|sh|zsh|\.\/[\w.-]+)(?=$|[\s;&|)])/;
 
 /** Resolves a reported path against the PR's paths: exact, or an absolute path that ends with `/<pr path>`. */
 function resolver(prPaths: Set<string>): (p: string) => string | undefined {
@@ -31,6 +46,48 @@ function resolver(prPaths: Set<string>): (p: string) => string | undefined {
     }
     return undefined;
   };
+}
+
+/** Path-like words of a command (split on blanks, quotes and shell operators), each with `./` and leading `/…/` forms dropped. */
+function words(command: string): Set<string> {
+  const out = new Set<string>();
+  for (const raw of command.split(/[\s"'`;&|<>()=,]+/)) {
+    if (raw === "" || raw.length > 500) continue;
+    const w = normalizePath(raw);
+    out.add(w);
+    const slash = w.lastIndexOf("/");
+    if (slash !== -1 && slash < w.length - 1) out.add(w.slice(slash + 1));
+  }
+  return out;
+}
+
+/**
+ * The commands that likely changed each unreported file. Commands are indexed by their words once, so the cost is
+ * linear in the commands' length plus the number of files.
+ */
+function likelySourcesOf(commands: CommandStep[], unreported: string[]): LikelySource[] {
+  const byWord = new Map<string, string[]>();
+  for (const c of commands) {
+    for (const w of words(c.command)) {
+      const list = byWord.get(w) ?? [];
+      if (list.length < MAX_SOURCES && !list.includes(c.command)) list.push(c.command);
+      byWord.set(w, list);
+    }
+  }
+  const naming = new Map<string, string[]>();
+  for (const path of unreported) {
+    const slash = path.lastIndexOf("/");
+    const found = byWord.get(path) ?? (slash === -1 ? undefined : byWord.get(path.slice(slash + 1)));
+    if (found && found.length > 0) naming.set(path, found);
+  }
+  // A script or patch that names no unreported file may still have written one.
+  const named = new Set([...naming.values()].flat());
+  const runners = [...new Set(commands.map((c) => c.command).filter((c) => !named.has(c) && RUNS_SOMETHING.test(c)))].slice(0, MAX_SOURCES);
+  return unreported.flatMap((path): LikelySource[] => {
+    const found = naming.get(path);
+    if (found) return [{ path, commands: found, namesFile: true }];
+    return runners.length > 0 ? [{ path, commands: runners, namesFile: false }] : [];
+  });
 }
 
 export function crossCheck(trace: Trace, prFiles: ReadonlyArray<PullRequestFile>): CrossCheckResult {
@@ -52,10 +109,13 @@ export function crossCheck(trace: Trace, prFiles: ReadonlyArray<PullRequestFile>
       if (prev !== undefined) reported.add(prev);
     }
   }
-  const unreported = prFiles.filter((f) => !reported.has(f.filename)).map((f) => f.filename);
+  const unreported = [...new Set(prFiles.filter((f) => !reported.has(f.filename)).map((f) => f.filename))].sort();
+  // The sandbox action's own commands (git add, commit, push) touch every file and explain nothing.
+  const commands = trace.steps.filter((s): s is CommandStep => s.kind === "command" && s.by !== "action");
   return {
-    unreported: [...new Set(unreported)].sort(),
+    unreported,
     notInPullRequest: [...new Set(notInPullRequest)].sort(),
     incomplete: trace.files.truncated,
+    likelySources: likelySourcesOf(commands, unreported),
   };
 }

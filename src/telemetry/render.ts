@@ -212,9 +212,23 @@ function decisionBlock(d: DecisionStep, i: number): string {
 /** Renders a trace as the check run's title, summary and text. */
 export function renderRationaleMarkdown(trace: Trace, opts: RenderOptions = {}): RenderedCheck {
   const limit = Math.min(opts.maxChars ?? GITHUB_TEXT_LIMIT, GITHUB_TEXT_LIMIT);
-  const cc = opts.crossCheck;
+  return { title: buildTitle(trace, opts.crossCheck), summary: renderSummary(trace, limit, opts.crossCheck), text: renderText(trace, limit, opts.crossCheck) };
+}
 
-  // Summary: header, counts, discrepancies, blocked network attempts.
+/** Each unreported file with the commands that likely changed it, when the transcript shows them. */
+function unreportedList(cc: CrossCheckResult, max: number): string {
+  const sources = new Map(cc.likelySources.map((s) => [s.path, s]));
+  const shown = cc.unreported.slice(0, max).map((f) => {
+    const s = sources.get(f);
+    const cmds = s ? s.commands.map((c) => codeSpan(c, { maxChars: 200 })).join(", ") : "";
+    return `- ${codeSpan(f, { maxChars: 300 })}${s ? (s.namesFile ? ` — likely changed by ${cmds}` : ` — possibly by a script or patch: ${cmds}`) : ""}`;
+  });
+  if (cc.unreported.length > max) shown.push(`- _… and ${cc.unreported.length - max} more_`);
+  return shown.join("\n");
+}
+
+/** Header, counts, both directions of the cross-check, blocked network attempts. */
+function renderSummary(trace: Trace, limit: number, cc?: CrossCheckResult): string {
   const sum = new Budget(limit);
   sum.add("### Agent run");
   sum.table(["", ""], ["---", "---"], header(trace), "header rows");
@@ -225,7 +239,8 @@ export function renderRationaleMarkdown(trace: Trace, opts: RenderOptions = {}):
     } else {
       if (cc.unreported.length > 0) {
         sum.add(`**⚠ ${plural(cc.unreported.length, "file")} changed in the pull request but never reported by the agent:**${cc.incomplete ? " (the reported file list was truncated, so some may have been reported)" : ""}`);
-        sum.add(fileList(cc.unreported, 50));
+        sum.add(unreportedList(cc, 50));
+        if (trace.files.paths.length === 0) sum.add("_The agent's telemetry reports no file changes at all: no transcript of its own edits, or an agent that changes files only through shell commands._");
       }
       if (cc.notInPullRequest.length > 0) {
         sum.add(`**⚠ ${plural(cc.notInPullRequest.length, "file")} reported changed by the agent but not in the pull request:**`);
@@ -239,8 +254,11 @@ export function renderRationaleMarkdown(trace: Trace, opts: RenderOptions = {}):
     sum.table(["", "Host", "Port", "Reason", "Method", "Bytes", "Process", "Time"], ["---", "---", "---:", "---", "---", "---:", "---", "---"], blocked.slice(0, 10).map(networkRow), "blocked attempts");
   }
   if (trace.stats.malformedTotal > 0) sum.add(`_${plural(trace.stats.malformedTotal, "line")} of telemetry could not be read and ${trace.stats.malformedTotal === 1 ? "was" : "were"} skipped (see details)._`);
+  return sum.finish();
+}
 
-  // Text: decisions, network (blocked first), commands, files, other tools, errors, the agent's last words.
+/** Decisions, network (blocked first), commands, files, other tools, errors, the agent's last words, other events. */
+function renderText(trace: Trace, limit: number, cc?: CrossCheckResult): string {
   const txt = new Budget(limit);
   const decisions = of(trace, "decision");
   txt.add("## Decisions");
@@ -312,5 +330,5 @@ export function renderRationaleMarkdown(trace: Trace, opts: RenderOptions = {}):
     }
   }
 
-  return { title: buildTitle(trace, cc), summary: sum.finish(), text: txt.finish() };
+  return txt.finish();
 }

@@ -8,6 +8,36 @@ function traceOf(paths: Array<{ path: string; change?: "add" | "update" | "delet
   return { ...t, files: { paths: paths.map((p) => ({ change: "update", ...p })), truncated: false } };
 }
 
+describe("likely sources of unreported changes", () => {
+  const withCommands = (commands: Array<{ command: string; by?: "action" }>, files: Array<{ path: string }> = []) => {
+    const t = traceOf(files);
+    t.steps.push(...commands.map((c, i) => ({ kind: "command" as const, command: c.command, exitCode: 0, durationMs: null, outputExcerpt: "", status: "completed" as const, sourceLine: i + 1, ...(c.by ? { by: c.by } : {}) })));
+    return t;
+  };
+
+  it("names the command that names the file (sed -i), by path or by file name", () => {
+    const t = withCommands([{ command: "ls -la" }, { command: "sed -i 's/hello/bye/' README.md" }, { command: "perl -pi -e s/a/b/ /home/runner/work/demo/demo/src/deep/x.ts" }]);
+    expect(crossCheck(t, [{ filename: "README.md" }, { filename: "src/deep/x.ts" }, { filename: "docs/other.md" }]).likelySources).toEqual([
+      { path: "README.md", commands: ["sed -i 's/hello/bye/' README.md"], namesFile: true },
+      { path: "src/deep/x.ts", commands: ["perl -pi -e s/a/b/ /home/runner/work/demo/demo/src/deep/x.ts"], namesFile: true },
+    ]);
+  });
+
+  it("falls back to commands that apply a patch or run a script, and never blames the action's own git commands", () => {
+    const t = withCommands([{ command: "git apply /tmp/fix.patch" }, { command: "python3 scripts/gen.py" }, { command: "git add -A -- docs/gen.md", by: "action" }]);
+    expect(crossCheck(t, [{ filename: "docs/gen.md" }]).likelySources).toEqual([{ path: "docs/gen.md", commands: ["git apply /tmp/fix.patch", "python3 scripts/gen.py"], namesFile: false }]);
+  });
+
+  it("stays linear: 3,000 unreported files against 1,000 long commands", () => {
+    const t = withCommands(Array.from({ length: 1000 }, (_, i) => ({ command: `${"echo x ".repeat(250)} > out/f${i}.txt` })));
+    const files = Array.from({ length: 3000 }, (_, i) => ({ filename: `out/f${i}.txt` }));
+    const started = performance.now();
+    const cc = crossCheck(t, files);
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(cc.likelySources.filter((s) => s.namesFile)).toHaveLength(1000);
+  });
+});
+
 describe("crossCheck", () => {
   it("invariant 7 (unreported files flagged): finds files changed in the PR but never reported, and reported files not in the PR", () => {
     const t = traceOf([{ path: "src/a.ts" }, { path: "src/ghost.ts" }]);
@@ -15,28 +45,29 @@ describe("crossCheck", () => {
       unreported: [".github/workflows/ci.yml", "package.json"],
       notInPullRequest: ["src/ghost.ts"],
       incomplete: false,
+      likelySources: [],
     });
   });
 
   it("no discrepancies when both sides agree", () => {
     const { trace } = parseNativeBundle(nativeBundle());
-    expect(crossCheck(trace, [{ filename: "src/api/client.ts" }, { filename: "src/api/rateLimit.ts" }])).toEqual({ unreported: [], notInPullRequest: [], incomplete: false });
+    expect(crossCheck(trace, [{ filename: "src/api/client.ts" }, { filename: "src/api/rateLimit.ts" }])).toEqual({ unreported: [], notInPullRequest: [], incomplete: false, likelySources: [] });
   });
 
   it("invariant 7 (unreported files flagged): a rename reported with both paths matches; a rename the agent only reported under its old path is flagged under the new one", () => {
     const pr = [{ filename: "src/new.ts", previous_filename: "src/old.ts" }];
-    expect(crossCheck(traceOf([{ path: "src/new.ts", change: "rename", previousPath: "src/old.ts" }]), pr)).toEqual({ unreported: [], notInPullRequest: [], incomplete: false });
+    expect(crossCheck(traceOf([{ path: "src/new.ts", change: "rename", previousPath: "src/old.ts" }]), pr)).toEqual({ unreported: [], notInPullRequest: [], incomplete: false, likelySources: [] });
     // Reported as delete old + add new (Codex apply_patch style): matches too.
     expect(crossCheck(traceOf([{ path: "src/old.ts", change: "delete" }, { path: "src/new.ts", change: "add" }]), pr).unreported).toEqual([]);
     // Only the old path reported: the new path is unreported; the old path is in the PR (as the rename's source).
-    expect(crossCheck(traceOf([{ path: "src/old.ts" }]), pr)).toEqual({ unreported: ["src/new.ts"], notInPullRequest: [], incomplete: false });
+    expect(crossCheck(traceOf([{ path: "src/old.ts" }]), pr)).toEqual({ unreported: ["src/new.ts"], notInPullRequest: [], incomplete: false, likelySources: [] });
     // The agent reported a rename the PR does not contain.
-    expect(crossCheck(traceOf([{ path: "lib/b.ts", change: "rename", previousPath: "lib/a.ts" }]), pr)).toEqual({ unreported: ["src/new.ts"], notInPullRequest: ["lib/b.ts"], incomplete: false });
+    expect(crossCheck(traceOf([{ path: "lib/b.ts", change: "rename", previousPath: "lib/a.ts" }]), pr)).toEqual({ unreported: ["src/new.ts"], notInPullRequest: ["lib/b.ts"], incomplete: false, likelySources: [] });
   });
 
   it("matches absolute paths from transcripts by their repository-relative suffix", () => {
     const t = traceOf([{ path: "/tmp/checkout/widgets/src/a.ts" }, { path: "/home/runner/work/widgets/widgets/src/b.ts" }]);
-    expect(crossCheck(t, [{ filename: "src/a.ts" }, { filename: "src/b.ts" }])).toEqual({ unreported: [], notInPullRequest: [], incomplete: false });
+    expect(crossCheck(t, [{ filename: "src/a.ts" }, { filename: "src/b.ts" }])).toEqual({ unreported: [], notInPullRequest: [], incomplete: false, likelySources: [] });
   });
 
   it("says when the reported file list was truncated", () => {
@@ -50,6 +81,8 @@ describe("crossCheck", () => {
       unreported: ["test/api/rateLimit.test.ts"],
       notInPullRequest: [],
       incomplete: false,
+      // The transcript's `npm test` names no file; it is the only command that could have written one.
+      likelySources: [{ path: "test/api/rateLimit.test.ts", commands: ["npm test"], namesFile: false }],
     });
   });
 });
