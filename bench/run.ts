@@ -33,8 +33,8 @@ const outFile = arg("--out") ?? (smoke ? undefined : join(ROOT, "docs/benchmarks
 const jsonFile = arg("--json");
 
 const sizes = smoke
-  ? { rules: 200, files: 100, naiveSample: 50, runs: 3, realRepos: 1, requestSizes: [5], deliveries: 4, telemetryMb: [1, 2], compliancePrs: [200], detectorLines: [100, 1_000], detectorRuns: 3 }
-  : { rules: 5_000, files: 3_000, naiveSample: 300, runs: 25, realRepos: Number.POSITIVE_INFINITY, requestSizes: [50, 500, 3_000], deliveries: 2_000, telemetryMb: [5, 50, 200], compliancePrs: [1_000, 10_000, 100_000], detectorLines: [1_000, 10_000, 100_000], detectorRuns: 7 };
+  ? { rules: 200, files: 100, naiveSample: 50, runs: 3, realRepos: 1, requestSizes: [5], deliveries: 4, telemetry: { codexMb: [1, 2], growthMb: [1, 2] as [number, number], bombMb: 4 }, compliancePrs: [200], detectorLines: [100, 1_000], detectorRuns: 3 }
+  : { rules: 5_000, files: 3_000, naiveSample: 300, runs: 25, realRepos: Number.POSITIVE_INFINITY, requestSizes: [50, 500, 3_000], deliveries: 2_000, telemetry: { codexMb: [5, 50, 200], growthMb: [5, 50] as [number, number], bombMb: 250 }, compliancePrs: [1_000, 10_000, 100_000], detectorLines: [1_000, 10_000, 100_000], detectorRuns: 7 };
 sizes.deliveries = Number(arg("--deliveries") ?? sizes.deliveries);
 
 function machine(): string {
@@ -96,7 +96,7 @@ if (only.has("throughput")) {
 
 if (only.has("telemetry")) {
   step("telemetry");
-  const tel = await benchTelemetry(sizes.telemetryMb);
+  const tel = await benchTelemetry(sizes.telemetry);
   results.telemetry = tel.rows;
   parts.push(tel.markdown, "");
 }

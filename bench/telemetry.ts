@@ -1,18 +1,20 @@
 /**
- * Telemetry at scale: a Codex `exec --json` transcript of 5, 50 and 200 MB, streamed line by line through the
- * parser (src/telemetry `createParser`), redacted (`redactTrace`) and rendered (`renderRationaleMarkdown`). Each size
- * runs in its own child process, so the peak memory reported is that size's own; it should stay flat as the
- * file grows, because the parser keeps at most CAPS steps whatever the input.
+ * Telemetry at scale: Codex `exec --json` transcripts, a claude-code-action execution file and a Copilot OTel file at
+ * 1x and 10x, a zip bomb and the cwd-of-slashes artifact, each streamed through the App's readers, redacted
+ * (`redactTrace`) and rendered (`renderRationaleMarkdown`). Each input runs in its own child process, so the peak
+ * memory reported is that input's own; it should stay flat as the input grows, because the readers keep at most
+ * CAPS steps whatever the input.
  *
  * The transcripts are generated into a temporary directory and deleted afterwards; they are never committed.
  */
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs";
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { once } from "node:events";
-import { createParser, redactTrace, renderRationaleMarkdown } from "../src/telemetry/index.js";
-import { childInput, peakRss, rng, runChild, table } from "./util.js";
+import { zipSync } from "fflate";
+import { DEFAULT_ARTIFACT_LIMITS, parseTelemetryArtifact, readTranscript, redactTrace, renderRationaleMarkdown, TranscriptReader } from "../src/telemetry/index.js";
+import type { Trace } from "../src/telemetry/index.js";
+import { childInput, peakRss, rng, ROOT, runChild, table } from "./util.js";
 
 /** One turn of a Codex run as `codex exec --json` prints it: reasoning, commands, edits, messages, a decision. */
 function* codexTurn(r: () => number, turn: number): Generator<string> {
@@ -62,6 +64,51 @@ export async function writeCodexTranscript(path: string, bytes: number): Promise
   return lines;
 }
 
+/** Writes lines to a file until it holds about `bytes` bytes; returns the line count. */
+async function writeLines(path: string, bytes: number, first: string[], next: (i: number) => string[], last: string[] = []): Promise<number> {
+  const out = createWriteStream(path);
+  let written = 0;
+  let lines = 0;
+  const write = async (line: string) => {
+    written += Buffer.byteLength(line) + 1;
+    lines++;
+    if (!out.write(`${line}\n`)) await once(out, "drain");
+  };
+  for (const l of first) await write(l);
+  for (let i = 0; written < bytes; i++) for (const l of next(i)) await write(l);
+  for (const l of last) await write(l);
+  out.end();
+  await once(out, "finish");
+  return lines;
+}
+
+const FIXTURES = join(ROOT, "test/fixtures/telemetry");
+
+/**
+ * A claude-code-action execution file of about `bytes` bytes: the real fixture's messages, the middle ones repeated
+ * with fresh tool ids (and a Bash call whose output leaks a token), pretty-printed as the action writes it.
+ */
+async function writeExecutionFile(path: string, bytes: number): Promise<number> {
+  const messages = JSON.parse(readFileSync(join(FIXTURES, "claude-code-action-execution.json"), "utf8")) as Array<Record<string, unknown>>;
+  const [init, ...rest] = messages;
+  const result = rest.pop();
+  const pretty = (v: unknown, comma: boolean) => (JSON.stringify(v, null, 2).replace(/^/gm, "  ") + (comma ? "," : "")).split("\n");
+  const leak = { type: "assistant", message: { model: "claude-test-model", content: [{ type: "tool_use", id: "", name: "Bash", input: { command: "env | grep TOKEN" } }] } };
+  return writeLines(path, bytes, ["[", ...pretty(init, true)], (i) => {
+    const turn = JSON.parse(JSON.stringify([...rest, leak]).replaceAll('"tool_call_', `"tool_call_${i}_`)) as Array<Record<string, unknown>>;
+    const id = `leak_${i}`;
+    (((turn.at(-1)!.message as { content: Array<{ id: string }> }).content)[0]!).id = id;
+    turn.push({ type: "user", message: { content: [{ type: "tool_result", tool_use_id: id, content: `GITHUB_TOKEN=ghp_${"A1b2C3d4E5f6G7h8I9j0".repeat(2).slice(0, 36)}` }] } });
+    return turn.flatMap((m) => pretty(m, true));
+  }, [...pretty(result, false), "]"]);
+}
+
+/** A Copilot CLI OTel file of about `bytes` bytes: the real fixture's spans and metrics, repeated with fresh trace ids. */
+async function writeCopilotFile(path: string, bytes: number): Promise<number> {
+  const lines = readFileSync(join(FIXTURES, "copilot-otel.jsonl"), "utf8").trim().split("\n");
+  return writeLines(path, bytes, [], (i) => lines.map((l) => l.replaceAll('"traceId":"', `"traceId":"${i.toString(16)}`)));
+}
+
 interface TelemetryChildResult {
   bytes: number;
   lines: number;
@@ -72,22 +119,34 @@ interface TelemetryChildResult {
   summaryChars: number;
   textChars: number;
   redacted: boolean;
+  /** Why the artifact was refused (a limit), or null. */
+  refused: string | null;
 }
 
-/** In the child: stream the file through parse → redact → render. */
-async function measure(path: string): Promise<TelemetryChildResult> {
+/** In the child: stream the file (or unzip the artifact) through parse → redact → render. */
+async function measure(path: string, zip: boolean): Promise<TelemetryChildResult> {
   const t0 = performance.now();
-  const parser = createParser("codex");
-  const rl = createInterface({ input: createReadStream(path, { encoding: "utf8" }), crlfDelay: Infinity });
-  let n = 0;
-  for await (const line of rl) parser.push(line, ++n);
-  const trace = redactTrace(parser.finish());
+  let raw: Trace;
+  let refused: string | null = null;
+  if (zip) {
+    try {
+      raw = parseTelemetryArtifact(new Uint8Array(readFileSync(path)), { ...DEFAULT_ARTIFACT_LIMITS, maxTotalBytes: Number(process.env.BENCH_UNZIP_LIMIT ?? DEFAULT_ARTIFACT_LIMITS.maxTotalBytes) }).trace;
+    } catch (e) {
+      refused = e instanceof Error ? e.message : String(e);
+      raw = readTranscript('{"type":"thread.started"}').trace;
+    }
+  } else {
+    const reader = new TranscriptReader();
+    for await (const chunk of createReadStream(path, { encoding: "utf8", highWaterMark: 1 << 20 })) reader.write(chunk as string);
+    raw = reader.end();
+  }
+  const trace = redactTrace(raw);
   const rendered = renderRationaleMarkdown(trace);
   const seconds = (performance.now() - t0) / 1000;
   const all = rendered.summary + (rendered.text ?? "");
   return {
     bytes: statSync(path).size,
-    lines: n,
+    lines: trace.stats.events,
     seconds,
     peakRss: peakRss(),
     steps: trace.steps.length,
@@ -95,6 +154,7 @@ async function measure(path: string): Promise<TelemetryChildResult> {
     summaryChars: rendered.summary.length,
     textChars: rendered.text?.length ?? 0,
     redacted: !/ghp_[A-Za-z0-9]{30,}/.test(all) && !/wJalrXUtnFEMI/.test(all),
+    refused,
   };
 }
 
@@ -102,34 +162,76 @@ export interface TelemetryRow extends TelemetryChildResult {
   label: string;
 }
 
-export async function benchTelemetry(sizesMb: number[]): Promise<{ markdown: string; rows: TelemetryRow[] }> {
+/** A zip of `compressedTarget`-ish bytes that inflates to `bytes`: one highly repetitive JSONL transcript. */
+function writeBomb(path: string, bytes: number): void {
+  const line = `${JSON.stringify({ type: "item.completed", item: { id: "x", type: "agent_message", text: "a".repeat(1000) } })}\n`;
+  const whole = new Uint8Array(bytes);
+  const enc = new TextEncoder().encode(line);
+  for (let at = 0; at + enc.length <= bytes; at += enc.length) whole.set(enc, at);
+  writeFileSync(path, zipSync({ "codex.jsonl": whole }, { level: 9 }));
+}
+
+/** The issue's case: a 36 KB Claude Code artifact whose cwd holds thousands of slashes, with many file-changing tool calls. */
+function writeSlashes(path: string): void {
+  const cwd = `/${"/".repeat(30_000)}x`;
+  const lines = [JSON.stringify({ type: "system", subtype: "init", session_id: "s", cwd, model: "m" })];
+  for (let i = 0; i < 400; i++) {
+    lines.push(JSON.stringify({ type: "assistant", message: { content: [{ type: "tool_use", id: `t${i}`, name: "Edit", input: { file_path: `${cwd}/f${i}.ts` } }] } }));
+    lines.push(JSON.stringify({ type: "user", message: { content: [{ type: "tool_result", tool_use_id: `t${i}`, content: "ok" }] } }));
+  }
+  writeFileSync(path, zipSync({ "claude.jsonl": new TextEncoder().encode(lines.join("\n")) }, { level: 9 }));
+}
+
+export interface TelemetrySizes {
+  /** Codex JSONL sizes (MB). */
+  codexMb: number[];
+  /** claude-code-action execution file and Copilot OTel file: the 1x and 10x sizes (MB). */
+  growthMb: [number, number];
+  /** What the zip bomb inflates to (MB). */
+  bombMb: number;
+}
+
+async function one(dir: string, label: string, name: string, make: (path: string) => Promise<unknown> | void, env: NodeJS.ProcessEnv = {}): Promise<TelemetryRow> {
+  const path = join(dir, name);
+  await make(path);
+  const result = await runChild<TelemetryChildResult>("telemetry.ts", { path, zip: name.endsWith(".zip") }, env);
+  rmSync(path, { force: true });
+  return { ...result, label };
+}
+
+export async function benchTelemetry(sizes: TelemetrySizes): Promise<{ markdown: string; rows: TelemetryRow[] }> {
   const dir = mkdtempSync(join(tmpdir(), "agent-gate-telemetry-"));
   const rows: TelemetryRow[] = [];
+  const [x1, x10] = sizes.growthMb;
   try {
-    for (const size of sizesMb) {
-      const path = join(dir, `codex-${size}mb.jsonl`);
-      await writeCodexTranscript(path, size * 1024 * 1024);
-      const result = await runChild<TelemetryChildResult>("telemetry.ts", { path });
-      rows.push({ ...result, label: `${size} MB` });
-      rmSync(path, { force: true });
-    }
+    for (const size of sizes.codexMb) rows.push(await one(dir, `Codex exec --json, ${size} MB`, `codex-${size}.jsonl`, (p) => writeCodexTranscript(p, size * 1024 * 1024)));
+    for (const size of [x1, x10]) rows.push(await one(dir, `claude-code-action execution file (JSON array), ${size} MB`, `exec-${size}.json`, (p) => writeExecutionFile(p, size * 1024 * 1024)));
+    for (const size of [x1, x10]) rows.push(await one(dir, `Copilot CLI OTel file, ${size} MB`, `copilot-${size}.jsonl`, (p) => writeCopilotFile(p, size * 1024 * 1024)));
+    rows.push(await one(dir, `zip bomb (unpacks to ${sizes.bombMb} MB), default 128 MiB limit`, "bomb.zip", (p) => writeBomb(p, sizes.bombMb * 1024 * 1024)));
+    rows.push(await one(dir, `same zip bomb, limit raised to ${sizes.bombMb + 8} MiB (parsed whole)`, "bomb.zip", (p) => writeBomb(p, sizes.bombMb * 1024 * 1024), { BENCH_UNZIP_LIMIT: String((sizes.bombMb + 8) * 1024 * 1024) }));
+    rows.push(await one(dir, "Claude Code artifact, cwd of 30,000 slashes, 400 edits", "slashes.zip", writeSlashes));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  return { markdown: telemetryMarkdown(rows), rows };
+}
+
+function telemetryMarkdown(rows: TelemetryRow[]): string {
   const mib = (b: number | null) => (b === null ? "n/a" : (b / 1024 / 1024).toFixed(0));
-  const markdown = [
-    "## 4. Telemetry: parse, redact and render a Codex transcript",
+  return [
+    "## 4. Telemetry: parse, redact and render",
     "",
-    "A generated `codex exec --json` transcript (reasoning, commands with output, file changes, `record_decision` calls, messages, usage; a secret in some command outputs) " +
-      "is streamed line by line through `createParser(\"codex\")`, then `redactTrace` and `renderRationaleMarkdown`. Each size runs in a fresh Node process; " +
-      "peak RSS is that process's VmHWM (Node itself and the loaded modules included).",
+    "Each input is streamed through the App's readers (`TranscriptReader` for files, `parseTelemetryArtifact` for zips: a JSON array element by element, " +
+      "a zip inflated a few KiB at a time), then `redactTrace` and `renderRationaleMarkdown`. Inputs are generated from the real fixtures " +
+      "(test/fixtures/telemetry/SOURCES.md) with a leaked token in some command outputs. Each row runs in a fresh Node process; peak RSS is that process's " +
+      "VmHWM (Node itself and the loaded modules included): it should stay flat as the input grows tenfold.",
     "",
     table(
-      ["file", "lines", "seconds", "MB/s", "peak RSS MiB", "events", "steps kept", "rendered chars (summary + text)", "secrets in output"],
-      ["l", "r", "r", "r", "r", "r", "r", "r", "l"],
+      ["input", "bytes read", "seconds", "MB/s", "peak RSS MiB", "events", "steps kept", "rendered chars", "secrets in output", "refused"],
+      ["l", "r", "r", "r", "r", "r", "r", "r", "l", "l"],
       rows.map((r) => [
         r.label,
-        r.lines.toLocaleString("en"),
+        (r.bytes / 1024 / 1024).toFixed(1) + " MB",
         r.seconds.toFixed(2),
         (r.bytes / 1024 / 1024 / r.seconds).toFixed(0),
         mib(r.peakRss),
@@ -137,11 +239,11 @@ export async function benchTelemetry(sizesMb: number[]): Promise<{ markdown: str
         r.steps,
         (r.summaryChars + r.textChars).toLocaleString("en"),
         r.redacted ? "none (redacted)" : "**LEAKED**",
+        r.refused ? r.refused.replace(/\|/g, "\\|") : "—",
       ]),
     ),
   ].join("\n");
-  return { markdown, rows };
 }
 
-const input = childInput<{ path: string }>();
-if (input) console.log(JSON.stringify(await measure(input.path)));
+const input = childInput<{ path: string; zip: boolean }>();
+if (input) console.log(JSON.stringify(await measure(input.path, input.zip)));
