@@ -88,7 +88,7 @@ const FIXTURES = join(ROOT, "test/fixtures/telemetry");
  * A claude-code-action execution file of about `bytes` bytes: the real fixture's messages, the middle ones repeated
  * with fresh tool ids (and a Bash call whose output leaks a token), pretty-printed as the action writes it.
  */
-async function writeExecutionFile(path: string, bytes: number): Promise<number> {
+export async function writeExecutionFile(path: string, bytes: number): Promise<number> {
   const messages = JSON.parse(readFileSync(join(FIXTURES, "claude-code-action-execution.json"), "utf8")) as Array<Record<string, unknown>>;
   const [init, ...rest] = messages;
   const result = rest.pop();
@@ -104,7 +104,7 @@ async function writeExecutionFile(path: string, bytes: number): Promise<number> 
 }
 
 /** A Copilot CLI OTel file of about `bytes` bytes: the real fixture's spans and metrics, repeated with fresh trace ids. */
-async function writeCopilotFile(path: string, bytes: number): Promise<number> {
+export async function writeCopilotFile(path: string, bytes: number): Promise<number> {
   const lines = readFileSync(join(FIXTURES, "copilot-otel.jsonl"), "utf8").trim().split("\n");
   return writeLines(path, bytes, [], (i) => lines.map((l) => l.replaceAll('"traceId":"', `"traceId":"${i.toString(16)}`)));
 }
@@ -121,6 +121,7 @@ interface TelemetryChildResult {
   redacted: boolean;
   /** Why the artifact was refused (a limit), or null. */
   refused: string | null;
+  liveHeap: number | null;
 }
 
 /** In the child: stream the file (or unzip the artifact) through parse → redact → render. */
@@ -137,9 +138,14 @@ async function measure(path: string, zip: boolean): Promise<TelemetryChildResult
     }
   } else {
     const reader = new TranscriptReader();
-    for await (const chunk of createReadStream(path, { encoding: "utf8", highWaterMark: 1 << 20 })) reader.write(chunk as string);
+    let chunks = 0;
+    for await (const chunk of createReadStream(path, { encoding: "utf8", highWaterMark: 1 << 20 })) {
+      reader.write(chunk as string);
+      if (++chunks % 10 === 0) sampleLiveHeap();
+    }
     raw = reader.end();
   }
+  sampleLiveHeap();
   const trace = redactTrace(raw);
   const rendered = renderRationaleMarkdown(trace);
   const seconds = (performance.now() - t0) / 1000;
@@ -155,7 +161,17 @@ async function measure(path: string, zip: boolean): Promise<TelemetryChildResult
     textChars: rendered.text?.length ?? 0,
     redacted: !/ghp_[A-Za-z0-9]{30,}/.test(all) && !/wJalrXUtnFEMI/.test(all),
     refused,
+    liveHeap,
   };
+}
+
+/** The heap that is really held (after a full GC) at its highest, sampled every 10 MiB of input: RSS includes GC slack. */
+let liveHeap: number | null = null;
+function sampleLiveHeap(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return;
+  gc();
+  liveHeap = Math.max(liveHeap ?? 0, process.memoryUsage().heapUsed);
 }
 
 export interface TelemetryRow extends TelemetryChildResult {
@@ -194,7 +210,7 @@ export interface TelemetrySizes {
 async function one(dir: string, label: string, name: string, make: (path: string) => Promise<unknown> | void, env: NodeJS.ProcessEnv = {}): Promise<TelemetryRow> {
   const path = join(dir, name);
   await make(path);
-  const result = await runChild<TelemetryChildResult>("telemetry.ts", { path, zip: name.endsWith(".zip") }, env);
+  const result = await runChild<TelemetryChildResult>("telemetry.ts", { path, zip: name.endsWith(".zip") }, { NODE_OPTIONS: "--expose-gc", ...env });
   rmSync(path, { force: true });
   return { ...result, label };
 }
@@ -224,17 +240,19 @@ function telemetryMarkdown(rows: TelemetryRow[]): string {
     "Each input is streamed through the App's readers (`TranscriptReader` for files, `parseTelemetryArtifact` for zips: a JSON array element by element, " +
       "a zip inflated a few KiB at a time), then `redactTrace` and `renderRationaleMarkdown`. Inputs are generated from the real fixtures " +
       "(test/fixtures/telemetry/SOURCES.md) with a leaked token in some command outputs. Each row runs in a fresh Node process; peak RSS is that process's " +
-      "VmHWM (Node itself and the loaded modules included): it should stay flat as the input grows tenfold.",
+      "VmHWM (Node itself and the loaded modules included, and whatever garbage V8 lets accumulate before collecting it); live heap is the most " +
+      "the process really held, measured after a full GC every 10 MiB of input: that is the figure that must stay flat as the input grows tenfold.",
     "",
     table(
-      ["input", "bytes read", "seconds", "MB/s", "peak RSS MiB", "events", "steps kept", "rendered chars", "secrets in output", "refused"],
-      ["l", "r", "r", "r", "r", "r", "r", "r", "l", "l"],
+      ["input", "input bytes", "seconds", "MB/s", "peak RSS MiB", "live heap MiB", "events", "steps kept", "rendered chars", "secrets in output", "refused"],
+      ["l", "r", "r", "r", "r", "r", "r", "r", "r", "l", "l"],
       rows.map((r) => [
         r.label,
         (r.bytes / 1024 / 1024).toFixed(1) + " MB",
         r.seconds.toFixed(2),
         (r.bytes / 1024 / 1024 / r.seconds).toFixed(0),
         mib(r.peakRss),
+        mib(r.liveHeap),
         r.events.toLocaleString("en"),
         r.steps,
         (r.summaryChars + r.textChars).toLocaleString("en"),
