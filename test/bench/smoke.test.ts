@@ -90,11 +90,21 @@ describe("npm run bench -- --smoke", () => {
     expect(tableRows(stdout, "## 2. GitHub requests")).toHaveLength(rows.length);
   });
 
-  it("streams each telemetry size in its own process and never prints a secret", () => {
+  it("streams each telemetry input in its own process and never prints a secret", () => {
     const rows = tableRows(stdout, "## 4. Telemetry");
-    expect(rows.map((r) => r[0])).toEqual(["1 MB", "2 MB"]);
-    expect(rows.every((r) => r[8] === "none (redacted)")).toBe(true);
-    expect(results.telemetry.every((r: { lines: number; events: number; peakRss: number }) => r.events === r.lines && r.peakRss > 0)).toBe(true);
+    expect(rows.map((r) => r[0])).toEqual([
+      "Codex exec --json, 1 MB",
+      "Codex exec --json, 2 MB",
+      "claude-code-action execution file (JSON array), 1 MB",
+      "claude-code-action execution file (JSON array), 2 MB",
+      "Copilot CLI OTel file, 1 MB",
+      "Copilot CLI OTel file, 2 MB",
+      "zip bomb (unpacks to 4 MB), default 128 MiB limit",
+      "same zip bomb, limit raised to 12 MiB (parsed whole)",
+      "Claude Code artifact, cwd of 30,000 slashes, 400 edits",
+    ]);
+    expect(rows.every((r) => r[9] === "none (redacted)")).toBe(true);
+    expect(results.telemetry.every((r: { events: number; peakRss: number; liveHeap: number }) => r.events > 0 && r.peakRss > 0 && r.liveHeap > 0)).toBe(true);
   });
 
   it("sends signed deliveries to the running server and finds every decision in the database once", () => {
