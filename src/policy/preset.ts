@@ -197,6 +197,20 @@ export const RECOMMENDED_RULES: readonly RiskRule[] = [
     detect: "package-scripts",
   },
   {
+    id: "dependency-added",
+    level: "high",
+    reason: "a new dependency is code from outside the repository",
+    paths: ["**/package.json", "**/requirements*.txt", "**/go.mod"],
+    detect: "dependency-added",
+  },
+  {
+    id: "workflow-risk",
+    level: "critical",
+    reason: "a workflow step gains power: an unpinned action, wider permissions or pull_request_target",
+    paths: [".github/workflows/**", ".github/actions/**", "**/action.yml", "**/action.yaml"],
+    detect: "workflow-risk",
+  },
+  {
     id: "database",
     level: "high",
     reason: "database migrations and schemas change production data",

@@ -189,7 +189,8 @@ function applyRule(
 
   const finding: Finding = { rule: rule.id, level: rule.level, paths: [...paths], message: message(rule, matchedFiles, locations, totals) };
   const located = locations.filter((l) => l.line > 0);
-  if (located.length > 0) finding.locations = located.map((l) => ({ path: l.path, line: l.line }));
+  if (located.length > 0) finding.locations = located.map((l) => ({ path: l.path, line: l.line, what: l.what }));
+  if (rule.detect) finding.detector = rule.detect;
   return finding;
 }
 

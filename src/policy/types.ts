@@ -49,8 +49,10 @@ export interface Finding {
   paths: string[];
   /** One line a maintainer understands. Never contains a secret. */
   message: string;
-  /** Where a line-level rule fired (secret, external host), for annotations. */
-  locations?: Array<{ path: string; line: number }> | undefined;
+  /** Where a line-level rule fired (secret, external host), for annotations; `what` is safe to print (a secret's kind, never its text). */
+  locations?: Array<{ path: string; line: number; what?: string | undefined }> | undefined;
+  /** The detector the rule runs (`detect:`), when it runs one: its file-level hits (a new executable) have no line. */
+  detector?: string | undefined;
 }
 
 export type ReviewState = "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "DISMISSED" | "PENDING";

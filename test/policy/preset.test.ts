@@ -82,6 +82,32 @@ const TABLE: Record<string, Case[]> = {
       fires: false,
     },
   ],
+  "dependency-added": [
+    {
+      name: "a new npm dependency",
+      files: [{ ...file("package.json"), patch: '@@ -8,3 +8,4 @@\n   "dependencies": {\n+    "left-pad": "^1.3.0",\n     "zod": "^4.0.0"\n   },' }],
+      fires: true,
+    },
+    { name: "a new Python requirement", files: [{ ...file("requirements.txt"), patch: "@@ -1,2 +1,3 @@\n requests==2.32.0\n+leftpad==0.1.2\n flask>=3" }], fires: true },
+    { name: "a new Go module", files: [{ ...file("go.mod"), patch: "@@ -3,3 +3,4 @@\n require (\n+\tgithub.com/evil/mod v1.0.0\n \tgolang.org/x/net v0.20.0\n )" }], fires: true },
+    {
+      name: "a version bump",
+      files: [{ ...file("package.json"), patch: '@@ -8,4 +8,4 @@\n   "dependencies": {\n-    "lodash": "^4.17.20",\n+    "lodash": "^4.17.21",\n     "zod": "^4.0.0"\n   },' }],
+      fires: false,
+    },
+    { name: "a new script", files: [{ ...file("package.json"), patch: '@@ -2,3 +2,4 @@\n   "scripts": {\n+    "lint": "eslint .",\n     "test": "vitest"' }], fires: false },
+  ],
+  "workflow-risk": [
+    { name: "an action pinned to a tag", files: [{ ...file(".github/workflows/ci.yml"), patch: "@@ -5,2 +5,3 @@\n     steps:\n+      - uses: actions/checkout@v4\n       - run: npm test" }], fires: true },
+    { name: "write-all permissions", files: [{ ...file(".github/workflows/ci.yml"), patch: "@@ -1,2 +1,3 @@\n on: push\n+permissions: write-all\n jobs:" }], fires: true },
+    { name: "a write scope", files: [{ ...file(".github/workflows/ci.yml"), patch: "@@ -2,2 +2,3 @@\n permissions:\n+  contents: write\n jobs:" }], fires: true },
+    { name: "pull_request_target", files: [{ ...file(".github/workflows/ci.yml"), patch: "@@ -1,2 +1,2 @@\n-on: pull_request\n+on: pull_request_target\n jobs:" }], fires: true },
+    {
+      name: "an action pinned to a full commit SHA, read permissions, a local action",
+      files: [{ ...file(".github/workflows/ci.yml"), patch: "@@ -5,2 +5,5 @@\n     steps:\n+      - uses: actions/checkout@b4ffde65f46336ab88eb53be808477a3936bae11\n+      - uses: ./.github/actions/setup\n+    permissions:\n+      contents: read\n       - run: npm test" }],
+      fires: false,
+    },
+  ],
   database: [
     { name: "a migration", files: [file("db/migrations/20240101_add_users.sql")], fires: true },
     { name: "a Rails migration", files: [file("db/migrate/20240101_add_users.rb")], fires: true },

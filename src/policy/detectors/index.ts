@@ -8,8 +8,10 @@ import { newExecutable } from "./new-executable.js";
 import { newSymlink } from "./new-symlink.js";
 import { packageScripts } from "./package-scripts.js";
 import { secrets } from "./secrets.js";
+import { dependencyAdded } from "./dependency-added.js";
+import { workflowRiskDetector } from "./workflow-risk.js";
 
-export const DETECTOR_REGISTRY = [secrets, externalHosts, packageScripts, newSymlink, newExecutable] as const;
+export const DETECTOR_REGISTRY = [secrets, externalHosts, packageScripts, newSymlink, newExecutable, workflowRiskDetector, dependencyAdded] as const;
 
 export type DetectorId = (typeof DETECTOR_REGISTRY)[number]["id"];
 
