@@ -3,6 +3,8 @@
  * line, and (given the PR's files) each changed file the telemetry never reported. GitHub takes 50 per request;
  * the caller sends them in batches (see batchAnnotations).
  */
+import { batchAnnotations } from "../shared/annotations.js";
+import type { CheckAnnotation } from "../shared/annotations.js";
 import { ANNOTATIONS_PER_REQUEST, MAX_ANNOTATIONS } from "../shared/limits.js";
 import { plainText } from "../shared/markdown.js";
 import { crossCheck } from "./crosscheck.js";
@@ -10,14 +12,7 @@ import type { PullRequestFile } from "./crosscheck.js";
 import type { Trace } from "./model.js";
 import { normalizePath } from "./util.js";
 
-export interface CheckAnnotation {
-  path: string;
-  start_line: number;
-  end_line: number;
-  annotation_level: "notice" | "warning" | "failure";
-  message: string;
-  title?: string;
-}
+export type { CheckAnnotation };
 
 export { MAX_ANNOTATIONS, ANNOTATIONS_PER_REQUEST };
 const MESSAGE_CHARS = 4000;
@@ -100,9 +95,4 @@ export function buildAnnotations(trace: Trace, prFiles?: ReadonlyArray<string | 
   return out;
 }
 
-/** Splits annotations into GitHub's 50-per-request batches. */
-export function batchAnnotations<T>(annotations: readonly T[], size = ANNOTATIONS_PER_REQUEST): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < annotations.length; i += size) out.push(annotations.slice(i, i + size));
-  return out;
-}
+export { batchAnnotations };
