@@ -3,7 +3,7 @@
  * and the "Agent Gate: rationale" check run with its annotations. A separate small port so the main adapter
  * (port.ts, octokit-github.ts) stays as it is; implemented over the same Octokit instance.
  */
-import { completedCheckRun } from "./octokit-github.js";
+import { completedCheckRun, toApiAnnotation } from "./octokit-github.js";
 import type { Octokit } from "./octokit-github.js";
 import { GitHubApiError, toGitHubApiError } from "./errors.js";
 import type { CheckRunInput, RepoRef } from "./port.js";
@@ -175,17 +175,6 @@ export class OctokitTelemetryGitHub implements TelemetryGitHub {
       throw toGitHubApiError(error, request);
     }
   }
-}
-
-function toApiAnnotation(a: RationaleAnnotation) {
-  return {
-    path: a.path,
-    start_line: a.start_line,
-    end_line: a.end_line,
-    annotation_level: a.annotation_level,
-    message: a.message,
-    ...(a.title === undefined ? {} : { title: a.title }),
-  };
 }
 
 function headerNumber(value: unknown): number | null {

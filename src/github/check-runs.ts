@@ -12,6 +12,7 @@
  */
 import type { RepoRef } from "./port.js";
 import type { CheckRunRef } from "./port.js";
+import { ANNOTATIONS_PER_REQUEST } from "../shared/limits.js";
 import { toGitHubApiError } from "./errors.js";
 
 /** Where the App remembers which check run it created for a head (durable: the database). */
@@ -108,12 +109,28 @@ async function create(octokit: CheckRunOctokit, body: CheckRunBody, options: Che
   }
 }
 
-/** Creates the check run, or updates the one of ours already on this head. @throws {GitHubApiError} */
-export async function publishCheckRun(octokit: CheckRunOctokit, body: CheckRunBody, options: CheckRunPublishing = {}): Promise<CheckRunRef> {
+/**
+ * Creates the check run, or updates the one of ours already on this head. Annotations go only with a new run (the
+ * first 50 in the POST, the rest 50 per PATCH): GitHub appends annotations on every update, and a later decision on
+ * the same head has the same diff, so its annotations are already there. @throws {GitHubApiError}
+ */
+export async function publishCheckRun(octokit: CheckRunOctokit, body: CheckRunBody, options: CheckRunPublishing = {}, annotations: readonly object[] = []): Promise<CheckRunRef> {
   const repo = { owner: body.owner, repo: body.repo };
   let existing = options.memory ? await options.memory.find(repo, body.head_sha, body.name) : null;
   if (existing === null && options.lookFirst) existing = await findOurs(octokit, body, options.appId);
-  const ref = (existing !== null ? await patch(octokit, body, existing) : null) ?? (await create(octokit, body, options));
+  const patched = existing !== null ? await patch(octokit, body, existing) : null;
+  const ref = patched ?? (await create(octokit, withAnnotations(body, annotations.slice(0, ANNOTATIONS_PER_REQUEST)), options));
+  if (!patched) {
+    for (let i = ANNOTATIONS_PER_REQUEST; i < annotations.length && ref.id > 0; i += ANNOTATIONS_PER_REQUEST) {
+      await patch(octokit, withAnnotations(body, annotations.slice(i, i + ANNOTATIONS_PER_REQUEST)), ref.id);
+    }
+  }
   if (options.memory && ref.id > 0 && ref.id !== existing) await options.memory.remember(repo, body.head_sha, body.name, ref.id);
   return ref;
+}
+
+function withAnnotations(body: CheckRunBody, annotations: readonly object[]): CheckRunBody {
+  if (annotations.length === 0) return body;
+  const output = (body.output ?? {}) as Record<string, unknown>;
+  return { ...body, output: { ...output, annotations: [...annotations] } };
 }

@@ -8,6 +8,8 @@ import { publishCheckRun } from "./check-runs.js";
 import type { CheckRunOctokit, CheckRunPublishing } from "./check-runs.js";
 import type { ProbotOctokit } from "probot";
 import type { ChangedFile, Review, ReviewState } from "../policy/types.js";
+import { batchAnnotations } from "../shared/annotations.js";
+import type { CheckAnnotation } from "../shared/annotations.js";
 import { CHECK_RUN_TEXT_LIMIT, MAX_LISTED_FILES } from "../shared/limits.js";
 import type { ConditionalCache } from "./cache.js";
 import { LruConditionalCache } from "./cache.js";
@@ -167,12 +169,20 @@ export class OctokitGitHub implements GitHubPort {
   }
 
   async createCheckRun(repo: RepoRef, input: CheckRunInput): Promise<CheckRunRef> {
-    if (this.#checkRuns) return publishCheckRun(this.#octokit as unknown as CheckRunOctokit, completedCheckRun(repo, input), this.#checkRuns);
+    const annotations = (input.annotations ?? []).map(toApiAnnotation);
+    if (this.#checkRuns) return publishCheckRun(this.#octokit as unknown as CheckRunOctokit, completedCheckRun(repo, input), this.#checkRuns, annotations);
+    const [first = [], ...rest] = batchAnnotations(annotations);
     const response = await this.#call(`POST /repos/${repo.owner}/${repo.repo}/check-runs`, () =>
-      this.#octokit.request("POST /repos/{owner}/{repo}/check-runs", completedCheckRun(repo, input)),
+      this.#octokit.request("POST /repos/{owner}/{repo}/check-runs", completedCheckRun(repo, input, first)),
     );
     const data = record(response.data);
-    return { id: typeof data.id === "number" ? data.id : 0, url: typeof data.html_url === "string" ? data.html_url : null };
+    const ref = { id: typeof data.id === "number" ? data.id : 0, url: typeof data.html_url === "string" ? data.html_url : null };
+    for (const batch of rest) {
+      await this.#call(`PATCH /repos/${repo.owner}/${repo.repo}/check-runs/${ref.id}`, () =>
+        this.#octokit.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", { ...repo, check_run_id: ref.id, output: { title: clamp(input.title, 1_000), summary: clamp(input.summary, CHECK_RUN_TEXT_LIMIT), annotations: batch } }),
+      );
+    }
+    return ref;
   }
 
   async requestReviewers(repo: RepoRef, number: number, request: ReviewerRequest): Promise<void> {
@@ -366,6 +376,18 @@ function str(value: unknown, fallback = ""): string {
 
 function num(value: unknown): number {
   return typeof value === "number" && Number.isFinite(value) ? value : 0;
+}
+
+/** An annotation as the check-runs API takes it (no undefined fields). */
+export function toApiAnnotation(a: CheckAnnotation) {
+  return {
+    path: a.path,
+    start_line: a.start_line,
+    end_line: a.end_line,
+    annotation_level: a.annotation_level,
+    message: a.message,
+    ...(a.title === undefined ? {} : { title: a.title }),
+  };
 }
 
 /**

@@ -5,6 +5,7 @@
  * (one method per request the App makes) is what lets the tests pin the request count of every event.
  */
 import type { ChangedFile, Review } from "../policy/types.js";
+import type { CheckAnnotation } from "../shared/annotations.js";
 
 export interface RepoRef {
   owner: string;
@@ -67,6 +68,11 @@ export interface CheckRunInput {
   text?: string | undefined;
   /** Ties the check run to our evaluation record (e.g. `pr:<number>`), shown to no one. */
   externalId?: string | undefined;
+  /**
+   * Annotations (at most MAX_ANNOTATIONS), sent when the check run is created: the first 50 with it, the rest 50
+   * per PATCH. A later update of the same run sends none, since GitHub appends annotations on every update.
+   */
+  annotations?: readonly CheckAnnotation[] | undefined;
   detailsUrl?: string | undefined;
 }
 

@@ -33,6 +33,7 @@ import { approvalCheckName, code, couldNotEvaluateSummary, fence } from "./rende
 import { loadCodeownersAt, loadPolicy } from "./snapshot.js";
 import { applyTelemetryRequirement } from "./telemetry-gate.js";
 import type { Enforcement, EvaluationOutcome, PullRequestKey, PullRequestScope, ServiceDeps } from "./types.js";
+import { riskAnnotations } from "../policy/annotations.js";
 
 /** GitHub's listing limit: a PR at or over it cannot be fully read (invariant 2). */
 export const FILE_LIMIT = MAX_LISTED_FILES;
@@ -185,6 +186,8 @@ async function run(deps: ServiceDeps, scope: PullRequestScope, target: Evaluatio
       title: decision.title,
       summary: renderDecisionMarkdown(decision, notes),
       externalId: `pr:${pr.number}`,
+      // The lines that made the pull request risky (sent with a new check run only; see publishCheckRun).
+      annotations: riskAnnotations(decision.findings),
     });
     published = true;
     log.info({ conclusion: decision.conclusion, risk: decision.risk, headSha: pr.headSha, checkRunId: check.id, enforcement: enforcement.state }, "published the approval check");

@@ -7,7 +7,7 @@ export interface CheckAnnotation {
   end_line: number;
   annotation_level: "notice" | "warning" | "failure";
   message: string;
-  title?: string;
+  title?: string | undefined;
 }
 
 /** Splits annotations into GitHub's 50-per-request batches. */
