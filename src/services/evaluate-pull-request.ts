@@ -21,7 +21,7 @@ import type { Codeowners } from "../policy/codeowners.js";
 import { POLICY_PATH, formatPolicyError, parsePolicy } from "../policy/config.js";
 import type { ResolvedPolicy } from "../policy/config.js";
 import { classifyPullRequest, isBotLogin } from "../policy/agents.js";
-import { MAX_LISTED_FILES } from "../shared/limits.js";
+import { ANNOTATIONS_PER_REQUEST, MAX_LISTED_FILES } from "../shared/limits.js";
 import { buildRequirements, ineligibleReason, latestReviews, teamsToResolve } from "../policy/approvals.js";
 import { evaluate, policyErrorDecision } from "../policy/decision.js";
 import { RISK_LABEL_COLORS, RISK_LABEL_DESCRIPTIONS, renderDecisionMarkdown } from "../policy/render.js";
@@ -186,8 +186,9 @@ async function run(deps: ServiceDeps, scope: PullRequestScope, target: Evaluatio
       title: decision.title,
       summary: renderDecisionMarkdown(decision, notes),
       externalId: `pr:${pr.number}`,
-      // The lines that made the pull request risky (sent with a new check run only; see publishCheckRun).
-      annotations: riskAnnotations(decision.findings),
+      // The lines that made the pull request risky: the first 50, in the request that creates the check run (a
+      // later decision on the same head sends none; see publishCheckRun), so publishing costs no extra request.
+      annotations: riskAnnotations(decision.findings, ANNOTATIONS_PER_REQUEST),
     });
     published = true;
     log.info({ conclusion: decision.conclusion, risk: decision.risk, headSha: pr.headSha, checkRunId: check.id, enforcement: enforcement.state }, "published the approval check");
