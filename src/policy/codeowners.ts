@@ -92,6 +92,9 @@ const EMAIL_RE =
 const MAX_OWNER_LENGTH = 320;
 
 /** An owner string is valid: @user, @org/team, or an email. */
+/** The owner forms, for the policy's JSON Schema (which must accept exactly what isValidOwner accepts). */
+export const OWNER_FORMS = { patterns: [USER_RE, TEAM_RE, EMAIL_RE] as readonly RegExp[], maxLength: MAX_OWNER_LENGTH } as const;
+
 export function isValidOwner(owner: string): boolean {
   if (owner.length === 0 || owner.length > MAX_OWNER_LENGTH) return false;
   return USER_RE.test(owner) || TEAM_RE.test(owner) || EMAIL_RE.test(owner);

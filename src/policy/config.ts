@@ -2,8 +2,8 @@ import { z } from "zod";
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument } from "yaml";
 import type { Node as YamlNode } from "yaml";
 import { MAX_POLICY_ALIASES, MAX_POLICY_BYTES, MAX_POLICY_DEPTH, MAX_POLICY_ERRORS } from "../shared/limits.js";
-import { isValidOwner } from "./codeowners.js";
-import { globProblem } from "./globs.js";
+import { OWNER_FORMS, isValidOwner } from "./codeowners.js";
+import { MAX_GLOB_LENGTH, globProblem } from "./globs.js";
 import { DETECTORS, DETECTOR_REGISTRY } from "./detectors/index.js";
 import type { DetectorId } from "./detectors/index.js";
 import { GATE_CONTROL_RULE, RECOMMENDED_RULES, RESERVED_RULE_IDS } from "./preset.js";
@@ -16,6 +16,11 @@ export { MAX_POLICY_BYTES, MAX_POLICY_DEPTH, MAX_POLICY_ERRORS };
 
 // ---------------------------------------------------------------------------------------------------------
 // Schema: the one source of truth for the file's shape, its validation and the generated JSON Schema.
+//
+// Every refinement zod checks in code also goes into the JSON Schema (`.meta`) where JSON Schema draft-07 can say
+// it, so an editor rejects what `agent-gate validate` rejects (test/policy/schema-parity.test.ts feeds both the
+// same files). What it cannot say: a glob picomatch cannot compile, and duplicate rule ids (JSON Schema has no
+// uniqueness by property); only the CLI and the App catch those.
 
 const level = z.enum(RISK_LEVELS).describe("A risk level: low, medium, high or critical.");
 
@@ -25,6 +30,7 @@ const glob = z
     const problem = globProblem(value);
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   })
+  .meta({ minLength: 1, maxLength: MAX_GLOB_LENGTH, not: { pattern: "^[/!]" } })
   .describe(
     "A glob over the repository path (no leading slash), dot files included, case-insensitive. `*` stays within one folder, `**` crosses folders: `*.pem` matches only at the root, `**/*.pem` anywhere.",
   );
@@ -32,6 +38,7 @@ const glob = z
 const owner = z
   .string()
   .refine((value) => isValidOwner(value), { message: "expected @user, @org/team or an email address" })
+  .meta({ maxLength: OWNER_FORMS.maxLength, anyOf: OWNER_FORMS.patterns.map((re) => ({ pattern: re.source })) })
   .describe("A code owner as CODEOWNERS writes it: @user, @org/team or an email address.");
 
 const threshold = z
@@ -49,6 +56,7 @@ const ruleSchema = z
     id: z
       .string()
       .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "expected lowercase letters, digits, '.', '_' or '-' (at most 64)")
+      .meta({ not: { enum: [...RESERVED_RULE_IDS] } })
       .describe(
         "The rule's name, shown in findings. Reusing the id of a recommended rule replaces that rule. `gate-control` and `evaluation-incomplete` are reserved.",
       ),
@@ -97,9 +105,33 @@ const ruleSchema = z
       ctx.addIssue({ code: "custom", message: "a rule needs at least one of paths, detect or when" });
     }
   })
+  .meta({ anyOf: [{ required: ["paths"] }, { required: ["detect"] }, { required: ["when"] }] })
   .describe("A risk rule: the files it applies to, what they must show, and the level it sets.");
 
 export type RiskRule = z.infer<typeof ruleSchema>;
+
+/** Two rules with one id: the second would silently replace the first (as a policy rule replaces a preset one). */
+function noDuplicateRuleIds(rules: ReadonlyArray<{ id: string }>, ctx: z.core.$RefinementCtx<ReadonlyArray<{ id: string }>>): void {
+  const first = new Map<string, number>();
+  rules.forEach((rule, index) => {
+    const earlier = first.get(rule.id);
+    if (earlier === undefined) first.set(rule.id, index);
+    else ctx.addIssue({ code: "custom", path: [index, "id"], message: `duplicate rule id "${rule.id}" (risk.rules[${earlier}] has it too)` });
+  });
+}
+
+/**
+ * A workflow as GitHub names a run's workflow: a file directly in .github/workflows/ (optionally `./`, the
+ * `owner/repo/` prefix and an `@ref`, as in `github.workflow_ref`). Anything else never matches a run.
+ */
+const WORKFLOW_FILE = /^(?:[\w.-]+\/[\w.-]+\/)?(?:\.\/)?\.github\/workflows\/[^/@]+\.ya?ml(?:@.+)?$/;
+
+const workflowFile = z
+  .string()
+  .min(1)
+  .max(300)
+  .regex(WORKFLOW_FILE, "expected a workflow file in .github/workflows/, e.g. .github/workflows/agent.yml: the App matches a run's workflow by that path")
+  .describe("A workflow file of this repository, e.g. .github/workflows/agent.yml.");
 
 const approvalCount = z.number().int().min(1).default(1);
 
@@ -159,7 +191,11 @@ export const policySchema = z
           .describe(
             "`recommended` (default) starts from the built-in preset; `none` starts empty. `gate-control` and `evaluation-incomplete` are always on.",
           ),
-        rules: z.array(ruleSchema).default(() => []).describe("Your own rules, added to (or replacing by id) the preset's."),
+        rules: z
+          .array(ruleSchema)
+          .superRefine(noDuplicateRuleIds)
+          .default(() => [])
+          .describe("Your own rules, added to (or replacing by id) the preset's. Each id at most once."),
         disable: z
           .array(z.string().min(1))
           .default(() => [])
@@ -206,7 +242,7 @@ export const policySchema = z
     telemetry: z
       .strictObject({
         workflows: z
-          .array(z.string().min(1).max(300))
+          .array(workflowFile)
           .default(() => [])
           .describe("Workflow files (e.g. .github/workflows/agent.yml) whose telemetry bundles are accepted."),
         required: z.boolean().default(false).describe("When true, a pull request without accepted telemetry cannot pass. Default false."),
@@ -493,11 +529,18 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   }
 }
 
+/**
+ * The schema's `$id`: a name, not a download address, so it holds for every copy of the file (a `$schema` line
+ * may point at a local path or at the file in your fork; see the README).
+ */
+export const POLICY_SCHEMA_ID = "urn:agent-gate:policy:v1";
+
 /** The JSON Schema for editors, generated from `policySchema` (committed as schema/agent-gate.schema.json). */
 export function policyJsonSchema(): Record<string, unknown> {
-  const generated = z.toJSONSchema(policySchema, { io: "input", target: "draft-2020-12" }) as Record<string, unknown>;
+  // draft-07: what editors (yaml-language-server, VS Code) support fully; 2020-12 made them warn.
+  const generated = z.toJSONSchema(policySchema, { io: "input", target: "draft-07" }) as Record<string, unknown>;
   const { $schema, ...rest } = generated;
-  return { $schema, title: "Agent Gate policy (.github/agent-gate.yml)", ...rest };
+  return { $schema, $id: POLICY_SCHEMA_ID, title: "Agent Gate policy (.github/agent-gate.yml)", ...rest };
 }
 
 /** The committed schema file's exact text (stable key order, trailing newline). */
