@@ -51,8 +51,13 @@ describe("session-level PR locks on Postgres", () => {
       go();
       await Promise.all([...holders, ...waiters]);
 
-      expect(finished.slice(0, 4).sort()).toEqual(["a#1", "a#2", "b#3", "b#4"]);
-      expect(finished.slice(4).sort()).toEqual(["a#3", "a#4", "b#1", "b#2"]);
+      // Every evaluation finishes (no process starved the other's pool), and on each PR the process that held
+      // the lock finished before the one that waited for it. How holders and waiters of different PRs interleave
+      // depends on the machine's load, so it is not asserted.
+      expect([...finished].sort()).toEqual(["a#1", "a#2", "a#3", "a#4", "b#1", "b#2", "b#3", "b#4"]);
+      for (const [holder, waiter] of [["a#1", "b#1"], ["a#2", "b#2"], ["b#3", "a#3"], ["b#4", "a#4"]] as const) {
+        expect(finished.indexOf(holder)).toBeLessThan(finished.indexOf(waiter));
+      }
     },
     60_000,
   );
