@@ -9,6 +9,7 @@ import http from "node:http";
 import net from "node:net";
 import type { Duplex } from "node:stream";
 import type { NetworkAttempt } from "../../src/telemetry/bundle.js";
+import { MAX_CLIENT_HELLO, peekClientHello, type ClientHelloPeek } from "./client-hello.js";
 import { classifyAddress, matchAllowlist, normalizeHostName, type DomainRule } from "./hosts.js";
 
 export type NetworkMode = "block" | "audit";
@@ -22,8 +23,17 @@ export interface EgressProxyOptions {
   /** TEST ONLY: lets a fake allowlisted name reach a server on 127.0.0.1 / ::1. Never set by the action. */
   allowLoopbackUpstreams?: boolean;
   connectTimeoutMs?: number;
+  /** How long a tunnel may wait for the client's TLS ClientHello. */
+  clientHelloTimeoutMs?: number;
   now?: () => Date;
   onAttempt?: (attempt: NetworkAttempt) => void;
+}
+
+interface AttemptStart {
+  time: Date;
+  host: string;
+  port: number;
+  method: string;
 }
 
 interface Verdict {
@@ -123,8 +133,9 @@ export class EgressProxy {
   async decide(rawHost: string, port: number): Promise<Verdict> {
     const { mode, rules } = this.options;
     const audit = mode === "audit";
-    const literal = rawHost.replace(/^\[|\]$/g, "");
-    if (net.isIP(literal) !== 0) {
+    const literal = ipLiteralOf(rawHost);
+    if (literal === undefined) return { allowed: false, reason: "invalid-host" };
+    if (literal !== null) {
       if (!audit) return { allowed: false, reason: "ip-literal" };
       const cls = classifyAddress(literal);
       return { allowed: true, reason: `audit-mode: ip-literal${cls ? `; private-address ${literal} (${cls})` : ""}`, address: literal };
@@ -161,7 +172,7 @@ export class EgressProxy {
     return { allowed: true, reason: "allowlisted", ...(address ? { address } : {}) };
   }
 
-  private record(start: { time: Date; host: string; port: number; method: string }, verdict: Verdict, bytesUp: number, bytesDown: number, note?: string): void {
+  private record(start: AttemptStart, verdict: Verdict, bytesUp: number, bytesDown: number, note?: string): void {
     const attempt: NetworkAttempt = {
       time: start.time.toISOString(),
       host: start.host.slice(0, 255),
@@ -193,19 +204,23 @@ export class EgressProxy {
       client.end(`HTTP/1.1 403 Forbidden\r\nX-Agent-Gate: blocked\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
       return;
     }
-    let up = 0;
-    let down = 0;
+    this.tunnel(start, verdict, verdict.address, client, head);
+  }
+
+  /** Connects to the vetted address, answers 200, checks the ClientHello's SNI, then relays both ways. */
+  private tunnel(start: AttemptStart, verdict: Verdict, address: string, client: Duplex, head: Buffer): void {
+    const counts = { up: 0, down: 0 };
     let note: string | undefined;
     let done = false;
     let connected = false;
-    const upstream = net.connect({ host: verdict.address, port: target.port });
+    const upstream = net.connect({ host: address, port: start.port });
     this.sockets.add(upstream);
     const finish = (): void => {
       if (done) return;
       done = true;
       this.pending.delete(finish);
       this.sockets.delete(upstream);
-      this.record(start, verdict, up, down, note);
+      this.record(start, verdict, counts.up, counts.down, note);
       client.destroy();
       upstream.destroy();
     };
@@ -218,21 +233,27 @@ export class EgressProxy {
       connected = true;
       upstream.setTimeout(0);
       client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-      if (head.length > 0) {
-        up += head.length;
-        upstream.write(head);
-      }
-      client.on("data", (chunk: Buffer) => (up += chunk.length));
-      upstream.on("data", (chunk: Buffer) => (down += chunk.length));
-      client.pipe(upstream);
-      upstream.pipe(client);
+      void readClientHello(client, head, this.options.clientHelloTimeoutMs ?? 10_000).then(({ peek, buffered }) => {
+        if (done) return;
+        const problem = sniProblem(peek, start.host);
+        if (problem && this.options.mode === "block") {
+          verdict = { allowed: false, reason: problem };
+          finish();
+          return;
+        }
+        if (problem) note = `audit-mode: ${problem}`;
+        counts.up += buffered.length;
+        upstream.write(buffered);
+        client.on("data", (chunk: Buffer) => (counts.up += chunk.length));
+        upstream.on("data", (chunk: Buffer) => (counts.down += chunk.length));
+        client.pipe(upstream);
+        upstream.pipe(client);
+      });
     });
     upstream.on("error", (err) => {
       if (!connected) {
         note ??= `upstream-error: ${errorCode(err)}`;
-        if (!client.destroyed) {
-          client.end("HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-        }
+        if (!client.destroyed) client.end("HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       }
       finish();
     });
@@ -326,4 +347,72 @@ function parseTarget(url: string): { host: string; hostHeader: string; port: num
 
 function refusalText(host: string, port: number, reason: string): string {
   return `Agent Gate egress proxy refused ${host}:${port} (${reason}). Ask the workflow owner to add the host to allowed-domains.\n`;
+}
+
+/**
+ * Collects what the client sends into the tunnel until its ClientHello is complete (or clearly not TLS, too
+ * big, or late). The client is paused afterwards so nothing is lost before the caller starts relaying.
+ */
+function readClientHello(client: Duplex, head: Buffer, timeoutMs: number): Promise<{ peek: ClientHelloPeek | { status: "timeout" }; buffered: Buffer }> {
+  return new Promise((resolve) => {
+    let buffered = head;
+    let settled = false;
+    const settle = (peek: ClientHelloPeek | { status: "timeout" }): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      client.off("data", onData);
+      client.off("end", onEnd);
+      client.pause();
+      resolve({ peek, buffered });
+    };
+    const check = (): void => {
+      const peek = peekClientHello(buffered);
+      if (peek.status !== "need-more") settle(peek);
+    };
+    const onData = (chunk: Buffer): void => {
+      buffered = Buffer.concat([buffered, chunk]);
+      if (buffered.length > MAX_CLIENT_HELLO) settle({ status: "not-tls" });
+      else check();
+    };
+    const onEnd = (): void => settle({ status: "timeout" });
+    const timer = setTimeout(() => settle({ status: "timeout" }), timeoutMs);
+    client.on("data", onData);
+    client.on("end", onEnd);
+    if (buffered.length > 0) check();
+  });
+}
+
+/** Why a tunnel's first bytes are refused (block mode) or flagged (audit mode); null when the SNI names the CONNECT host. */
+export function sniProblem(peek: ClientHelloPeek | { status: "timeout" }, connectHost: string): string | null {
+  switch (peek.status) {
+    case "timeout":
+    case "need-more":
+      return "no-client-hello: the tunnel carried no TLS handshake";
+    case "not-tls":
+      return "not-tls: only TLS may be tunnelled";
+    case "ok": {
+      if (peek.sni === null) return "sni-missing";
+      const sni = normalizeHostName(peek.sni);
+      const host = normalizeHostName(connectHost) ?? connectHost.toLowerCase();
+      return sni === host ? null : `sni-mismatch: ${peek.sni.slice(0, 100)}`;
+    }
+  }
+}
+
+/**
+ * The address an IP literal in any notation stands for (`2130706433`, `0x7f.1`, `0177.0.0.1`, `127.1`, `[::1]`),
+ * as the WHATWG URL parser — what curl, browsers and Node's fetch follow — reads a host; null for a name;
+ * undefined for a host the URL parser rejects (`a.123`: a last label that is a number but not an address).
+ */
+export function ipLiteralOf(rawHost: string): string | null | undefined {
+  const bare = rawHost.replace(/^\[|\]$/g, "");
+  if (net.isIP(bare) !== 0) return bare;
+  let hostname: string;
+  try {
+    hostname = new URL(`http://${bare.includes(":") ? `[${bare}]` : bare}/`).hostname.replace(/^\[|\]$/g, "");
+  } catch {
+    return undefined;
+  }
+  return net.isIP(hostname) !== 0 ? hostname : null;
 }

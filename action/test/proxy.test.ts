@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { networkAttemptSchema } from "../../src/telemetry/bundle.js";
 import { classifyAddress, embeddedIPv4, matchAllowlist, parseAllowedDomains, parseDomainRule } from "../src/hosts.js";
 import { EgressProxy, type EgressProxyOptions } from "../src/proxy.js";
+import { connectTls, startTlsUpstream } from "./tls-helpers.js";
 
 let upstream: http.Server;
 let upstreamPort = 0;
@@ -170,10 +171,12 @@ describe("egress proxy (block mode)", () => {
   });
 
   it("an allowlisted host passes over CONNECT", async () => {
-    const { proxy, port } = await startProxy({ domains: `*.allowed.test:${upstreamPort}` });
-    const res = await viaConnect(port, `api.allowed.test:${upstreamPort}`);
+    const tlsUpstream = await startTlsUpstream(["api.allowed.test"]);
+    const { proxy, port } = await startProxy({ domains: `*.allowed.test:${tlsUpstream.port}` });
+    const res = await connectTls(port, `api.allowed.test:${tlsUpstream.port}`, "api.allowed.test", tlsUpstream.ca, { path: "/tunnelled" });
+    await tlsUpstream.close();
     expect(res.status).toBe(200);
-    expect(res.body).toBe("hello GET /tunnelled ");
+    expect(res.body).toBe("tls hello /tunnelled");
     await proxy.close();
     const [attempt] = proxy.attempts();
     expect(attempt).toMatchObject({ host: "api.allowed.test", method: "CONNECT", allowed: true, reason: "allowlisted" });
@@ -238,7 +241,7 @@ describe("egress proxy (audit mode)", () => {
     await proxy.close();
     expect(proxy.attempts().map((a) => [a.method, a.host, a.allowed, a.reason])).toEqual([
       ["HTTP", "other.test", true, "audit-mode: not-allowlisted; private-address 127.0.0.1 (loopback)"],
-      ["CONNECT", "127.0.0.1", true, "audit-mode: ip-literal; private-address 127.0.0.1 (loopback)"],
+      ["CONNECT", "127.0.0.1", true, "audit-mode: ip-literal; private-address 127.0.0.1 (loopback); audit-mode: not-tls: only TLS may be tunnelled"],
     ]);
   });
 });
