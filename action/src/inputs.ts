@@ -4,7 +4,7 @@
  */
 import os from "node:os";
 import { z } from "zod";
-import { AllowlistError, parseAllowedDomains, type DomainRule } from "./hosts.js";
+import { AllowlistError, normalizeHostName, parseAllowedDomains, type DomainRule } from "./hosts.js";
 
 export const AGENTS = ["codex", "claude-code", "command"] as const;
 export type AgentKind = (typeof AGENTS)[number];
@@ -59,12 +59,33 @@ export const actionInputsSchema = z
       return [...new Set(names)];
     }),
     timeoutMinutes: z.coerce.number().int("timeout-minutes must be a whole number").min(1).max(360),
+    /** Give the agent placeholders for model API keys; the egress proxy adds the real key (key-proxy.ts). */
+    holdApiKeys: booleanInput("hold-api-keys"),
+    /** More keys to hold: `NAME=host[,host]` per line, for agent-env names beyond the known model APIs. */
+    apiKeyHosts: z.string().transform((text, ctx): Record<string, string[]> => {
+      const out: Record<string, string[]> = {};
+      for (const raw of text.split(/\r?\n/)) {
+        const line = raw.replace(/#.*$/, "").trim();
+        if (!line) continue;
+        const m = /^([A-Za-z_][A-Za-z0-9_]*)\s*[=:]\s*(.+)$/.exec(line);
+        const hosts = (m?.[2] ?? "").split(/[\s,]+/).filter(Boolean).map((h) => normalizeHostName(h));
+        if (!m || hosts.length === 0 || hosts.some((h) => h === null)) {
+          ctx.addIssue({ code: "custom", message: `api-key-hosts: "${line}" is not NAME=host[,host]` });
+          continue;
+        }
+        out[m[1] ?? ""] = hosts.filter((h): h is string => h !== null);
+      }
+      return out;
+    }),
     /** Push even when the diff scan finds a secret (the hits are still reported). */
     allowSecretsInDiff: booleanInput("allow-secrets-in-diff"),
   })
   .superRefine((inputs, ctx) => {
     if (inputs.agent === "command" && inputs.command === "") {
       ctx.addIssue({ code: "custom", path: ["command"], message: "command is required when agent is command" });
+    }
+    for (const name of Object.keys(inputs.apiKeyHosts)) {
+      if (!inputs.agentEnv.includes(name)) ctx.addIssue({ code: "custom", path: ["apiKeyHosts"], message: `api-key-hosts: ${name} is not listed in agent-env` });
     }
   });
 export type ActionInputs = z.infer<typeof actionInputsSchema>;
@@ -93,6 +114,8 @@ const INPUT_NAMES = {
   agentEnv: "agent-env",
   timeoutMinutes: "timeout-minutes",
   allowSecretsInDiff: "allow-secrets-in-diff",
+  holdApiKeys: "hold-api-keys",
+  apiKeyHosts: "api-key-hosts",
 } as const;
 
 const DEFAULTS: Partial<Record<keyof typeof INPUT_NAMES, string>> = {
@@ -101,6 +124,7 @@ const DEFAULTS: Partial<Record<keyof typeof INPUT_NAMES, string>> = {
   branchPrefix: "agent/",
   timeoutMinutes: "60",
   allowSecretsInDiff: "false",
+  holdApiKeys: "true",
 };
 
 export class InputError extends Error {

@@ -10,6 +10,7 @@ import net from "node:net";
 import type { Duplex } from "node:stream";
 import type { NetworkAttempt } from "../../src/telemetry/bundle.js";
 import { MAX_CLIENT_HELLO, peekClientHello, type ClientHelloPeek } from "./client-hello.js";
+import type { InjectedTunnel, KeyInjector } from "./key-proxy.js";
 import { classifyAddress, matchAllowlist, normalizeHostName, type DomainRule } from "./hosts.js";
 
 export type NetworkMode = "block" | "audit";
@@ -23,6 +24,8 @@ export interface EgressProxyOptions {
   /** TEST ONLY: lets a fake allowlisted name reach a server on 127.0.0.1 / ::1. Never set by the action. */
   allowLoopbackUpstreams?: boolean;
   connectTimeoutMs?: number;
+  /** Terminates TLS for the model API hosts whose keys the action holds (key-proxy.ts). */
+  keyInjector?: KeyInjector;
   /** How long a tunnel may wait for the client's TLS ClientHello. */
   clientHelloTimeoutMs?: number;
   now?: () => Date;
@@ -204,7 +207,27 @@ export class EgressProxy {
       client.end(`HTTP/1.1 403 Forbidden\r\nX-Agent-Gate: blocked\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
       return;
     }
-    this.tunnel(start, verdict, verdict.address, client, head);
+    const host = normalizeHostName(target.host);
+    if (host && this.options.keyInjector?.holds(host)) this.injectKey(start, verdict, { host, port: target.port }, verdict.address, client, head);
+    else this.tunnel(start, verdict, verdict.address, client, head);
+  }
+
+  /** A tunnel to a model API host whose key the proxy holds: terminated here, the key added, sent on over TLS. */
+  private injectKey(start: AttemptStart, verdict: Verdict, target: { host: string; port: number }, address: string, client: Duplex, head: Buffer): void {
+    const injector = this.options.keyInjector;
+    if (!injector) return;
+    client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+    let done = false;
+    const stats: InjectedTunnel = { bytesUp: 0, bytesDown: 0, injected: 0, requests: 0 };
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      this.pending.delete(finish);
+      this.record(start, verdict, stats.bytesUp, stats.bytesDown, `api key held by the proxy: added to ${stats.injected} of ${stats.requests} request(s)`);
+      client.destroy();
+    };
+    this.pending.add(finish);
+    void injector.serve(client, head, target, address, stats).then(finish);
   }
 
   /** Connects to the vetted address, answers 200, checks the ClientHello's SNI, then relays both ways. */

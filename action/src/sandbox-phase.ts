@@ -6,12 +6,16 @@
  */
 import { copyFile, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
+import tls from "node:tls";
 import { fileURLToPath } from "node:url";
 import type { NetworkAttempt } from "../../src/telemetry/bundle.js";
 import { planAgent, summarizeTranscript, type AgentPlan, type TranscriptSummary } from "./agents.js";
 import { readDecisions } from "./bundle-writer.js";
 import { commandLine, errorMessage as message, type EventLog, type Shell } from "./exec.js";
+import { makeRunCertificates } from "./certs.js";
 import { Firewall, type FirewallSpec } from "./firewall.js";
+import { matchAllowlist } from "./hosts.js";
+import { KeyInjector, KNOWN_KEY_HOSTS, placeholderFor, type HeldKey } from "./key-proxy.js";
 import type { ActionInputs, RunContext } from "./inputs.js";
 import { EgressProxy, type Resolver } from "./proxy.js";
 import {
@@ -49,6 +53,8 @@ export interface SandboxDeps {
   mcpServerScript?: string;
   resolve?: Resolver;
   allowLoopbackUpstreams?: boolean;
+  /** TEST ONLY: the CA of a fake model API host (production verifies model hosts against the system store). */
+  modelUpstreamCa?: string;
 }
 
 /** The run's shared hands and records, created once by runAgentGate. */
@@ -82,24 +88,85 @@ export interface AgentRun {
 
 /** Runs the agent in the sandbox: proxy → user → HOME → workspace → firewall → agent, released in reverse. */
 export async function runInSandbox(scope: RunScope): Promise<AgentRun> {
-  return withProxy(scope, async (proxyPort) => {
+  const keys = await holdKeys(scope);
+  return withProxy(scope, keys, async (proxyPort) => {
     const user = scope.deps.sandboxUser !== null ? await ensureSandboxUser(scope.deps.sandboxUser, scope.shell) : null;
     return withAgentHome(scope, user, async (home) => {
       const plan = await prepareHome(scope, home, user);
-      const env = agentEnvironment(scope, plan, home, user, proxyPort);
+      const trust = keys ? await writeTrust(home, keys.caCert) : {};
+      const env = agentEnvironment(scope, plan, home, user, proxyPort, { ...trust, ...placeholders(keys) });
       const process = await withWorkspace(scope, user, () => withFirewall(scope, user, proxyPort, () => runAgent(scope, plan, env, user)));
       return collectAgentOutput(scope, plan, home, process);
     });
   });
 }
 
-async function withProxy<T>(scope: RunScope, body: (port: number) => Promise<T>): Promise<T> {
+/** The keys the proxy holds for the agent, with the per-run CA that lets it terminate TLS for their hosts. */
+interface HeldKeys {
+  keys: HeldKey[];
+  /** null when no key's host is allowlisted: placeholders only, nothing to terminate. */
+  injector: KeyInjector | null;
+  caCert: string;
+}
+
+/** Which agent-env values are model API keys to hold, and their certificates; null when none (or hold-api-keys: false). */
+async function holdKeys(scope: RunScope): Promise<HeldKeys | null> {
+  const { inputs, deps } = scope;
+  if (!inputs.holdApiKeys) return null;
+  const keys: HeldKey[] = [];
+  for (const name of inputs.agentEnv) {
+    const hosts = inputs.apiKeyHosts[name] ?? KNOWN_KEY_HOSTS[name];
+    const value = deps.env[name];
+    if (!hosts || !value) continue;
+    const reachable = hosts.filter((h) => inputs.allowedDomains.some((r) => matchAllowlist(h, r.port ?? 443, [r]) !== null));
+    if (reachable.length === 0) {
+      deps.reporter.warning(`hold-api-keys: ${name} is for ${hosts.join(", ")}, which allowed-domains does not allow; the agent gets only a placeholder`);
+    }
+    keys.push({ name, hosts: reachable, value, placeholder: placeholderFor(name) });
+  }
+  if (keys.length === 0) return null;
+  const hosts = [...new Set(keys.flatMap((k) => k.hosts))];
+  if (hosts.length === 0) return { keys, injector: null, caCert: "" };
+  const { ca, leaf } = await makeRunCertificates(hosts);
+  deps.reporter.info(`holding ${keys.map((k) => k.name).join(", ")}: the agent gets placeholders; the proxy adds the keys for ${hosts.join(", ")}`);
+  return { keys, injector: new KeyInjector({ keys, leaf, ...(deps.modelUpstreamCa ? { upstreamCa: deps.modelUpstreamCa } : {}) }), caCert: ca.cert };
+}
+
+function placeholders(held: HeldKeys | null): Record<string, string> {
+  return Object.fromEntries((held?.keys ?? []).map((k) => [k.name, k.placeholder]));
+}
+
+/** The system's roots, for tools whose variable replaces rather than extends the trust store. */
+async function systemRoots(): Promise<string> {
+  for (const file of ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"]) {
+    const text = await readFile(file, "utf8").catch(() => "");
+    if (text.includes("BEGIN CERTIFICATE")) return text;
+  }
+  return tls.rootCertificates.join("\n");
+}
+
+/**
+ * Makes the agent's tools trust the per-run CA (and only the agent's: nothing is installed system-wide). Node adds
+ * NODE_EXTRA_CA_CERTS to its roots; the others replace theirs, so they get the system roots plus the run CA.
+ */
+async function writeTrust(home: string, caCert: string): Promise<Record<string, string>> {
+  if (!caCert) return {};
+  const dir = path.join(home, ".agent-gate");
+  const ca = path.join(dir, "run-ca.pem");
+  const bundle = path.join(dir, "ca-bundle.pem");
+  await writeFile(ca, caCert, { mode: 0o644 });
+  await writeFile(bundle, `${(await systemRoots()).trimEnd()}\n${caCert}`, { mode: 0o644 });
+  return { NODE_EXTRA_CA_CERTS: ca, CODEX_CA_CERTIFICATE: bundle, SSL_CERT_FILE: bundle, CURL_CA_BUNDLE: bundle, REQUESTS_CA_BUNDLE: bundle, GIT_SSL_CAINFO: bundle };
+}
+
+async function withProxy<T>(scope: RunScope, held: HeldKeys | null, body: (port: number) => Promise<T>): Promise<T> {
   const { inputs, deps } = scope;
   const proxy = new EgressProxy({
     rules: inputs.allowedDomains,
     mode: inputs.network,
     ...(deps.resolve ? { resolve: deps.resolve } : {}),
     ...(deps.allowLoopbackUpstreams ? { allowLoopbackUpstreams: true } : {}),
+    ...(held?.injector ? { keyInjector: held.injector } : {}),
   });
   try {
     const port = await proxy.listen();
@@ -159,10 +226,13 @@ async function prepareHome(scope: RunScope, home: string, user: SandboxUser | nu
   return plan;
 }
 
-function agentEnvironment(scope: RunScope, plan: AgentPlan, home: string, user: SandboxUser | null, proxyPort: number): Record<string, string> {
+/** The scrubbed environment; `overrides` (placeholders for held keys, the CA variables) win over the runner's values. */
+function agentEnvironment(scope: RunScope, plan: AgentPlan, home: string, user: SandboxUser | null, proxyPort: number, overrides: Record<string, string>): Record<string, string> {
   const { inputs, deps } = scope;
   const proxyUrl = `http://127.0.0.1:${proxyPort}`;
-  const { env, missing } = scrubEnvironment(deps.env, { agentEnv: inputs.agentEnv, proxyUrl, home, userName: user?.name ?? "agent", extra: plan.extraEnv });
+  const parent = { ...deps.env, ...overrides };
+  const names = [...new Set([...inputs.agentEnv, ...Object.keys(overrides)])];
+  const { env, missing } = scrubEnvironment(parent, { agentEnv: names, proxyUrl, home, userName: user?.name ?? "agent", extra: plan.extraEnv });
   for (const name of missing) deps.reporter.warning(`agent-env: ${name} is not set in the workflow's environment`);
   return env;
 }

@@ -190,7 +190,8 @@ describe("end to end with a fake agent", () => {
     const everything = Object.values(upload.files).join("\n");
     expect(everything).not.toContain("sk-test-openai-key-0001");
     expect(everything).not.toContain("ghs_workflowtoken1234567890");
-    expect(everything).toContain("using key ***");
+    // The key is held (hold-api-keys defaults to true): the agent only ever saw a placeholder.
+    expect(everything).toMatch(/using key agent-gate-placeholder-openai-api-key-[0-9a-f]{12}/);
     // Times are ordered.
     const times = events.map((e) => e.time);
     expect([...times].sort()).toEqual(times);
@@ -305,7 +306,8 @@ emit '{"type":"result","subtype":"success","is_error":false,"duration_ms":1200,"
 
   it("a secret in the agent's diff stops the push: no branch, no PR, file and line (redacted) in the summary and the telemetry", async () => {
     // The key is assembled at run time so the command line in the telemetry does not hold it.
-    const t = setup(`printf 'const a = 1;\\nconst id = "AKIA%s";\\n' IOSFODNN7EXAMPLE > src/keys.js; echo "key=$OPENAI_API_KEY" > leak.txt`);
+    // hold-api-keys: false hands the agent the real key, which it then writes into a file.
+    const t = setup(`printf 'const a = 1;\\nconst id = "AKIA%s";\\n' IOSFODNN7EXAMPLE > src/keys.js; echo "key=$OPENAI_API_KEY" > leak.txt`, { "hold-api-keys": "false" });
     const result = await runAgentGate(t.inputs, t.ctx, t.deps);
     expect(result.outcome).toBe("failed");
     expect(result.failure).toMatch(/the agent's diff holds 2 possible secret\(s\) \(leak\.txt:1 the value of agent-env OPENAI_API_KEY, src\/keys\.js:2 an AWS access key id\); nothing was pushed/);

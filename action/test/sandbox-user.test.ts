@@ -4,7 +4,8 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, statSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { EventLog, Shell, type Runner } from "../src/exec.js";
@@ -13,6 +14,7 @@ import { openPullRequest } from "../src/github.js";
 import { readContext, readInputs } from "../src/inputs.js";
 import { runAgentGate, type FirewallLike } from "../src/run.js";
 import { git, makeRepo, recordingReporter, runnerEnv, type Fixture } from "./helpers.js";
+import { startTlsUpstream } from "./tls-helpers.js";
 
 function why(): string | null {
   if (process.getuid?.() !== 0) return "not root";
@@ -66,11 +68,11 @@ describe.skipIf(skipReason !== null)("a run as a real sandbox user (root)", () =
     spawnSync("userdel", [userName]);
   });
 
-  function setup(command: string, firewall: (spec: FirewallSpec) => FirewallLike) {
+  function setup(command: string, firewall: (spec: FirewallSpec) => FirewallLike, extra: Record<string, string> = {}) {
     const fx = makeRepo();
     fixtures.push(fx);
     const env = runnerEnv(fx);
-    const inputs = readInputs((n) => ({ prompt: "Touch up the README", agent: "command", command, "github-token": env.GITHUB_TOKEN!, network: "block" })[n] ?? "");
+    const inputs = readInputs((n) => ({ prompt: "Touch up the README", agent: "command", command, "github-token": env.GITHUB_TOKEN!, network: "block", ...extra })[n] ?? "");
     const uploads: string[][] = [];
     const deps = {
       env,
@@ -118,6 +120,39 @@ describe.skipIf(skipReason !== null)("a run as a real sandbox user (root)", () =
     expect(statSync(t.fx.workspace).uid).toBe(0);
     expect(await livingProcesses(uid)).toEqual([]);
     expect(readFileSync(path.join(t.fx.workspace, "README.md"), "utf8")).toBe("# Demo\nmore\n");
+  });
+
+  it("key holding: the agent cannot read the model API key (env, /proc, files), yet its requests to the model host authenticate", async () => {
+    const REAL = "sk-real-model-key-held-by-the-proxy-7f3a9c";
+    const model = await startTlsUpstream(["api.model.test"], (req) => (req.headers.authorization === `Bearer ${REAL}` ? { status: 200, body: "authenticated" } : { status: 401, body: "bad key" }));
+    const dump = path.join(os.tmpdir(), `agtest-keydump-${randomBytes(4).toString("hex")}`);
+    const command = [
+      `{ env; for f in /proc/[0-9]*/environ /proc/[0-9]*/cmdline; do tr '\\0' '\\n' < "$f" 2>/dev/null; done; grep -ra . "$HOME" 2>/dev/null; } > ${dump}`,
+      `cat /proc/$PPID/environ >/dev/null 2>&1 && echo readable > parent-environ.txt || echo denied > parent-environ.txt`,
+      `curl -s --max-time 10 -H "Authorization: Bearer $MODEL_API_KEY" https://api.model.test:${model.port}/v1/models > model-response.txt 2>&1 || echo "curl failed $?" >> model-response.txt`,
+      `echo "$MODEL_API_KEY" | cut -c1-23 > placeholder.txt`,
+    ].join("\n");
+    const fake = (): FirewallLike => ({ install: async () => ({ warnings: [] }), remove: async () => undefined, caughtAttempts: async () => [] });
+    const t = setup(command, fake, { "allowed-domains": `api.model.test:${model.port}`, "agent-env": "MODEL_API_KEY", "api-key-hosts": "MODEL_API_KEY=api.model.test" });
+    Object.assign(t.deps, { env: { ...t.deps.env, MODEL_API_KEY: REAL }, resolve: async () => ["127.0.0.1"], allowLoopbackUpstreams: true, modelUpstreamCa: model.ca });
+    const nock = (await import("nock")).default;
+    nock("https://api.github.com").post("/repos/octo/demo/pulls").reply(201, { number: 4, html_url: "https://github.com/octo/demo/pull/4" });
+    try {
+      const result = await runAgentGate(t.inputs, t.ctx, t.deps);
+      expect(result.failure).toBeNull();
+      expect(git(t.fx.remote, "show", "agent/4242:model-response.txt")).toBe("authenticated");
+      expect(git(t.fx.remote, "show", "agent/4242:placeholder.txt")).toBe("agent-gate-placeholder-");
+      expect(model.seen).toEqual([expect.objectContaining({ path: "/v1/models", authorization: `Bearer ${REAL}` })]);
+      const seenByAgent = readFileSync(dump, "utf8");
+      expect(seenByAgent).toContain("MODEL_API_KEY=agent-gate-placeholder-model-api-key-");
+      expect(seenByAgent).toContain("CURL_CA_BUNDLE=");
+      expect(seenByAgent).not.toContain(REAL);
+      expect(git(t.fx.remote, "show", "agent/4242:parent-environ.txt")).toBe("denied");
+      expect(result.attempts).toEqual([expect.objectContaining({ host: "api.model.test", allowed: true, reason: "allowlisted; api key held by the proxy: added to 1 of 1 request(s)" })]);
+    } finally {
+      await model.close();
+      rmSync(dump, { force: true });
+    }
   });
 
   it("block mode without a working firewall fails before the agent starts", async () => {
