@@ -152,7 +152,21 @@ export class Firewall {
     if (attempts.length > 0) return attempts;
     const { packets } = await this.counters();
     if (packets === 0) return [];
-    return [{ time: new Date().toISOString(), host: "unknown", port: 0, method: "DIRECT", allowed, reason: `${reason}: ${packets} packet(s), kernel log unavailable`, bytesUp: 0, bytesDown: 0 }];
+    // The chain is the sandbox user's own, so the uid is known even without the log; the destination is not.
+    const why = dmesg.exitCode === 0 ? "the kernel log holds none of its lines (rate-limited, rotated, or a network namespace without net.netfilter.nf_log_all_netns=1)" : `the kernel log could not be read (dmesg: ${firstLine(dmesg.stderr || dmesg.stdout) || `exit ${dmesg.exitCode}`})`;
+    return [
+      {
+        time: new Date().toISOString(),
+        host: "unknown",
+        port: 0,
+        method: "DIRECT",
+        allowed,
+        reason: `${reason}: ${packets} packet(s) from uid ${this.spec.uid}; destinations and process unknown because ${why}`,
+        process: { uid: this.spec.uid },
+        bytesUp: 0,
+        bytesDown: 0,
+      },
+    ];
   }
 }
 
@@ -167,6 +181,7 @@ export function parseFirewallLog(text: string, uid: number, since: Date, allowed
     if (Number.isNaN(time.getTime()) || time < new Date(since.getTime() - 1000)) continue;
     const field = (name: string): string | undefined => new RegExp(`\\b${name}=(\\S+)`).exec(line)?.[1];
     const proto = field("PROTO") ?? "?";
+    const logUid = Number(field("UID") ?? uid);
     out.push({
       time: time.toISOString(),
       host: field("DST") ?? "unknown",
@@ -174,10 +189,15 @@ export function parseFirewallLog(text: string, uid: number, since: Date, allowed
       method: "DIRECT",
       allowed,
       reason: `${reason} (${proto})`,
+      process: { uid: Number.isInteger(logUid) ? logUid : uid },
       bytesUp: Number(field("LEN") ?? 0) || 0,
       bytesDown: 0,
     });
     if (out.length >= 1000) break;
   }
   return out;
+}
+
+function firstLine(text: string): string {
+  return text.trim().split("\n")[0]?.slice(0, 200) ?? "";
 }

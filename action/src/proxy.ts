@@ -10,6 +10,7 @@ import net from "node:net";
 import type { Duplex } from "node:stream";
 import type { NetworkAttempt } from "../../src/telemetry/bundle.js";
 import { MAX_CLIENT_HELLO, peekClientHello, type ClientHelloPeek } from "./client-hello.js";
+import { socketOwner, type SocketOwner } from "./attribution.js";
 import type { InjectedTunnel, KeyInjector } from "./key-proxy.js";
 import { classifyAddress, matchAllowlist, normalizeHostName, type DomainRule } from "./hosts.js";
 
@@ -26,6 +27,11 @@ export interface EgressProxyOptions {
   connectTimeoutMs?: number;
   /** Terminates TLS for the model API hosts whose keys the action holds (key-proxy.ts). */
   keyInjector?: KeyInjector;
+  /**
+   * Names the process behind a client connection (client port, proxy port); defaults to the /proc lookup on
+   * Linux. Injected by tests; `null` turns attribution off.
+   */
+  identify?: ((clientPort: number, proxyPort: number) => Promise<SocketOwner | null>) | null;
   /** How long a tunnel may wait for the client's TLS ClientHello. */
   clientHelloTimeoutMs?: number;
   now?: () => Date;
@@ -37,6 +43,8 @@ interface AttemptStart {
   host: string;
   port: number;
   method: string;
+  /** The sandbox process behind the client socket, when /proc shows it. */
+  process?: SocketOwner | null;
 }
 
 interface Verdict {
@@ -127,6 +135,21 @@ export class EgressProxy {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** Who is behind the request's connection, looked up while it is open; null when unknown (bounded: 2 s). */
+  private async identifyClient(req: http.IncomingMessage): Promise<SocketOwner | null> {
+    const identify = this.options.identify === undefined ? (process.platform === "linux" ? socketOwner : null) : this.options.identify;
+    const clientPort = req.socket.remotePort;
+    const local = req.socket.localPort;
+    if (!identify || clientPort === undefined || local === undefined) return null;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), 2_000)));
+    try {
+      return await Promise.race([identify(clientPort, local).catch(() => null), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Every attempt so far, in the order they started. */
   attempts(): NetworkAttempt[] {
     return [...this.log].sort((a, b) => a.time.localeCompare(b.time));
@@ -184,6 +207,7 @@ export class EgressProxy {
       allowed: verdict.allowed,
       reason: note ? `${verdict.reason}; ${note}` : verdict.reason,
       ...(verdict.address ? { address: verdict.address } : {}),
+      ...(start.process ? { process: start.process } : {}),
       bytesUp,
       bytesDown,
     };
@@ -199,7 +223,7 @@ export class EgressProxy {
       client.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
     }
-    const start = { time, host: target.host, port: target.port, method: "CONNECT" };
+    const start: AttemptStart = { time, host: target.host, port: target.port, method: "CONNECT", process: await this.identifyClient(req) };
     const verdict = await this.decide(target.host, target.port);
     if (!verdict.allowed || !verdict.address) {
       this.record(start, verdict, 0, 0);
@@ -293,7 +317,7 @@ export class EgressProxy {
       res.writeHead(400, { "content-type": "text/plain", connection: "close" }).end("Agent Gate egress proxy: expected an absolute http:// URL or CONNECT\n");
       return;
     }
-    const start = { time, host: target.host, port: target.port, method: "HTTP" };
+    const start: AttemptStart = { time, host: target.host, port: target.port, method: "HTTP", process: await this.identifyClient(req) };
     const verdict = await this.decide(target.host, target.port);
     if (!verdict.allowed || !verdict.address) {
       this.record(start, verdict, 0, 0);

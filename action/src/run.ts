@@ -251,13 +251,19 @@ function buildManifest(run: Run, baseRef: string, agent: AgentRun | null, commit
   };
 }
 
+/** A process's command line may carry a secret the run knows (an agent-env value): redacted like every event. */
+function redactAttempt(a: NetworkAttempt, log: EventLog): NetworkAttempt {
+  const command = a.process?.command;
+  return { ...a, host: log.redact(a.host), reason: log.redact(a.reason), ...(a.process && command ? { process: { ...a.process, command: log.redact(command) } } : {}) };
+}
+
 /** Writes the bundle and uploads it; a failure here fails the run but loses nothing already pushed. */
 async function writeTelemetry(run: Run, baseRef: string, agent: AgentRun | null, commit: CommitResult): Promise<BundleResult> {
   try {
     const written = await writeBundle(run.bundleDir, {
       manifest: buildManifest(run, baseRef, agent, commit),
       events: run.log.events(),
-      network: [...run.attempts].sort((a, b) => a.time.localeCompare(b.time)),
+      network: [...run.attempts].sort((a, b) => a.time.localeCompare(b.time)).map((a) => redactAttempt(a, run.log)),
       ...(agent?.transcript ? { transcript: { content: agent.transcript.content } } : {}),
     });
     await run.deps.uploadArtifact(BUNDLE_ARTIFACT_NAME, written.files, run.bundleDir);

@@ -186,6 +186,10 @@ describe("end to end with a fake agent", () => {
       `HTTP evil.test false not-allowlisted`,
       `CONNECT evil.test false not-allowlisted`,
     ]);
+    // Each attempt names the process that made it (issue 17, section 4): here the agent's curl commands.
+    expect(network.map((a) => a.process?.command?.split(" ")[0])).toEqual(["curl", "curl", "curl"]);
+    expect(network[1]!.process?.command).toContain("http://evil.test/exfil");
+    expect(network.every((a) => typeof a.process?.pid === "number")).toBe(true);
     // Secrets handed to or held by the run never reach the telemetry.
     const everything = Object.values(upload.files).join("\n");
     expect(everything).not.toContain("sk-test-openai-key-0001");

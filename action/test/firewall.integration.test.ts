@@ -44,7 +44,7 @@ describe("firewall rules (pure)", () => {
     ].join("\n");
     const attempts = parseFirewallLog(log, 1234, new Date("2030-01-01T00:00:00Z"), false, "firewall: bypassed the proxy");
     expect(attempts).toEqual([
-      { time: "2030-01-01T00:00:05.123Z", host: "140.82.112.3", port: 443, method: "DIRECT", allowed: false, reason: "firewall: bypassed the proxy (TCP)", bytesUp: 60, bytesDown: 0 },
+      { time: "2030-01-01T00:00:05.123Z", host: "140.82.112.3", port: 443, method: "DIRECT", allowed: false, reason: "firewall: bypassed the proxy (TCP)", process: { uid: 1234 }, bytesUp: 60, bytesDown: 0 },
     ]);
   });
 });
@@ -89,7 +89,7 @@ describe.skipIf(skipReason !== null)("firewall integration (root, iptables, netw
       sandboxUser: Record<string, string>;
       rootControl: Record<string, string>;
       afterRemoval: Record<string, string>;
-      caught: Array<{ method: string; allowed: boolean; reason: string }>;
+      caught: Array<{ method: string; host: string; allowed: boolean; reason: string; process?: { uid?: number } }>;
       proxyLog: string[];
     };
     console.log("[firewall integration] ran:", JSON.stringify(result));
@@ -106,6 +106,9 @@ describe.skipIf(skipReason !== null)("firewall integration (root, iptables, netw
     // The firewall's catches become network attempts.
     expect(result.caught.length).toBeGreaterThan(0);
     expect(result.caught.every((a) => a.method === "DIRECT" && !a.allowed)).toBe(true);
+    // Attributed to the sandbox uid; when the kernel log is unreadable (containers) the reason says so and why.
+    expect(result.caught.every((a) => a.process?.uid === uid)).toBe(true);
+    for (const a of result.caught.filter((c) => c.host === "unknown")) expect(a.reason).toMatch(/packet\(s\) from uid \d+; destinations and process unknown because the kernel log (could not be read \(dmesg: .+\)|holds none)/);
     expect(result.proxyLog.some((l) => /^allowed\.test:\d+ true allowlisted$/.test(l))).toBe(true);
     expect(result.proxyLog.some((l) => /^10\.213\.0\.1:\d+ false ip-literal$/.test(l))).toBe(true);
   });
