@@ -20,6 +20,7 @@ import type { ActionInputs, RunContext } from "./inputs.js";
 import { EgressProxy, type Resolver } from "./proxy.js";
 import {
   ensureSandboxUser,
+  findSetpriv,
   handWorkspaceToUser,
   killUserProcesses,
   makeAgentHome,
@@ -273,9 +274,11 @@ async function withFirewall<T>(scope: RunScope, user: SandboxUser | null, proxyP
 async function runAgent(scope: RunScope, plan: AgentPlan, env: Record<string, string>, user: SandboxUser | null): Promise<AgentProcessResult> {
   const { inputs, ctx, log, shell, deps } = scope;
   deps.reporter.info(`running ${inputs.agent} as ${user ? `${user.name} (uid ${user.uid})` : "the action's user"}`);
+  const noNewPrivs = user ? await findSetpriv() : null;
+  if (user && !noNewPrivs) deps.reporter.warning("setpriv (util-linux) not found: the agent runs without no_new_privs, so setuid helpers keep their effect");
   const started = log.time();
   const result = await runAgentProcess(
-    { cmd: plan.cmd, args: plan.args, cwd: ctx.workspace, env, user, timeoutMs: inputs.timeoutMinutes * 60_000, stdoutPath: scope.stdoutPath, stdin: plan.stdin },
+    { cmd: plan.cmd, args: plan.args, cwd: ctx.workspace, env, user, timeoutMs: inputs.timeoutMinutes * 60_000, stdoutPath: scope.stdoutPath, stdin: plan.stdin, noNewPrivs },
     shell,
   );
   const output = plan.transcript ? result.stderrTail : `${result.stdoutTail}${result.stderrTail}`;

@@ -250,6 +250,11 @@ export interface AgentProcessOptions {
   stdin?: string | null;
   /** Grace period between SIGTERM and SIGKILL on timeout. */
   killGraceMs?: number;
+  /**
+   * Path of util-linux `setpriv`: the agent then runs with no_new_privs, so setuid binaries (sudo, su, a planted
+   * copy) and file capabilities cannot raise its privileges. null/undefined runs it without.
+   */
+  noNewPrivs?: string | null;
 }
 
 export interface AgentProcessResult {
@@ -269,13 +274,23 @@ function appendTail(tail: string, chunk: Buffer): string {
 }
 
 /** Builds the spawn for running as the sandbox user: uid/gid directly as root, otherwise sudo + env -i. */
-export function agentSpawnPlan(options: Pick<AgentProcessOptions, "cmd" | "args" | "env" | "user">, isRoot: boolean): { cmd: string; args: string[]; env: Record<string, string>; uid?: number; gid?: number } {
+export function agentSpawnPlan(options: Pick<AgentProcessOptions, "cmd" | "args" | "env" | "user" | "noNewPrivs">, isRoot: boolean): { cmd: string; args: string[]; env: Record<string, string>; uid?: number; gid?: number } {
   const { user } = options;
   if (user === null) return { cmd: options.cmd, args: [...options.args], env: options.env };
-  if (isRoot) return { cmd: options.cmd, args: [...options.args], env: options.env, uid: user.uid, gid: user.gid };
-  // sudo resets the environment; env -i then sets exactly the scrubbed one.
+  const argv = options.noNewPrivs ? [options.noNewPrivs, "--no-new-privs", "--", options.cmd, ...options.args] : [options.cmd, ...options.args];
+  // As root, Node drops the supplementary groups (setgroups(0)) before setgid/setuid.
+  if (isRoot) return { cmd: argv[0] ?? options.cmd, args: argv.slice(1), env: options.env, uid: user.uid, gid: user.gid };
+  // sudo resets the environment and sets the target user's groups; env -i then sets exactly the scrubbed one.
   const assignments = Object.entries(options.env).map(([k, v]) => `${k}=${v}`);
-  return { cmd: "sudo", args: ["-n", "-u", user.name, "--", "env", "-i", ...assignments, options.cmd, ...options.args], env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } };
+  return { cmd: "sudo", args: ["-n", "-u", user.name, "--", "env", "-i", ...assignments, ...argv], env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } };
+}
+
+/** Where util-linux `setpriv` is, or null (then setuid helpers keep working for the sandbox user). */
+export async function findSetpriv(): Promise<string | null> {
+  for (const candidate of ["/usr/bin/setpriv", "/bin/setpriv", "/usr/sbin/setpriv"]) {
+    if (await stat(candidate).then((st) => st.isFile(), () => false)) return candidate;
+  }
+  return null;
 }
 
 /**
