@@ -30,6 +30,19 @@ export interface AgentPlanInput {
   decisionsPath: string;
   /** The node executable the agent's MCP client starts the server with. */
   nodeCommand?: string;
+  /** What the workflow configured for the agent's CLI. */
+  options?: AgentOptions;
+}
+
+export interface AgentOptions {
+  model?: string;
+  /** codex-args or claude-args, appended as given (one argv entry each). */
+  extraArgs?: readonly string[];
+  allowedTools?: readonly string[];
+  disallowedTools?: readonly string[];
+  maxTurns?: number | null;
+  /** off: Agent Gate's sandbox replaces Codex's own (which needs user namespaces Ubuntu 24.04 restricts). */
+  codexSandbox?: "off" | "workspace-write";
 }
 
 /** TOML basic string; JSON escapes are a subset TOML accepts for the characters paths contain. */
@@ -70,10 +83,15 @@ export function planAgent(input: AgentPlanInput): AgentPlan {
       { path: CLAUDE_MCP_CONFIG, content: claudeMcpConfig(input) },
     ],
   };
+  const o = input.options ?? {};
+  const model = o.model ? ["--model", o.model] : [];
   switch (input.agent) {
-    case "codex":
-      // `--sandbox workspace-write` is what `--full-auto` stood for; newer Codex releases deprecate the latter.
-      return { ...common, cmd: "codex", args: ["exec", "--json", "--sandbox", "workspace-write", "-"], stdin: input.prompt, transcript: { fileName: "codex.jsonl", format: "codex" } };
+    case "codex": {
+      // Our sandbox (user, firewall, proxy) is the boundary; Codex's own is opt-in (`codex-sandbox: workspace-write`).
+      const sandbox = o.codexSandbox === "workspace-write" ? "workspace-write" : "danger-full-access";
+      const args = ["exec", "--json", "--sandbox", sandbox, ...model, ...(o.extraArgs ?? []), "-"];
+      return { ...common, cmd: "codex", args, stdin: input.prompt, transcript: { fileName: "codex.jsonl", format: "codex" } };
+    }
     case "claude-code":
       return {
         ...common,
@@ -90,6 +108,11 @@ export function planAgent(input: AgentPlanInput): AgentPlan {
           // The sandbox (user, firewall, proxy) is the boundary; inside it the agent may edit and run commands.
           "--permission-mode",
           "bypassPermissions",
+          ...model,
+          ...(o.maxTurns ? ["--max-turns", String(o.maxTurns)] : []),
+          ...(o.allowedTools?.length ? ["--allowedTools", o.allowedTools.join(",")] : []),
+          ...(o.disallowedTools?.length ? ["--disallowedTools", o.disallowedTools.join(",")] : []),
+          ...(o.extraArgs ?? []),
         ],
         stdin: input.prompt,
         transcript: { fileName: "claude-code.jsonl", format: "claude-code" },

@@ -46,3 +46,26 @@ export const openPullRequest: PullRequestOpener = async (req) => {
     throw new PullRequestError(`could not open the pull request: ${message}${hint}`, status, { cause: err });
   }
 };
+
+export interface PermissionRequest {
+  apiUrl: string;
+  token: string;
+  owner: string;
+  repo: string;
+  username: string;
+}
+
+/** The user's permission on the repository as GitHub reports it: admin, write, read or none. */
+export type PermissionLookup = (req: PermissionRequest) => Promise<string>;
+
+/** GET /repos/{owner}/{repo}/collaborators/{username}/permission; a user GitHub does not know has none. */
+export const fetchPermission: PermissionLookup = async (req) => {
+  const octokit = new Octokit({ auth: req.token, baseUrl: req.apiUrl, userAgent: "agent-gate-action" });
+  try {
+    const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ owner: req.owner, repo: req.repo, username: req.username });
+    return data.permission;
+  } catch (err) {
+    if (err && typeof err === "object" && "status" in err && err.status === 404) return "none";
+    throw err;
+  }
+};

@@ -14,6 +14,26 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // A ref component git accepts and GitHub shows sensibly; the run id is appended.
 const BRANCH_PREFIX = /^(?!.*\.\.)(?!.*\/\/)(?!\/)[A-Za-z0-9._/-]*$/;
 
+const VERSION = /^(?:|latest|[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?)$/;
+
+/** CLI arguments: a JSON array of strings, or one argument per line. Never split by a shell. */
+function argumentList(name: string) {
+  return z.string().transform((text, ctx): string[] => {
+    const trimmed = text.trim();
+    if (trimmed.startsWith("[")) {
+      try {
+        const parsed: unknown = JSON.parse(trimmed);
+        if (Array.isArray(parsed) && parsed.every((a) => typeof a === "string")) return parsed;
+      } catch {
+        // reported below
+      }
+      ctx.addIssue({ code: "custom", message: `${name} must be a JSON array of strings or one argument per line` });
+      return z.NEVER;
+    }
+    return trimmed.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  });
+}
+
 /** A YAML 1.2 core boolean as @actions/core's getBooleanInput reads it. */
 function booleanInput(name: string) {
   return z.string().transform((text, ctx) => {
@@ -26,8 +46,27 @@ function booleanInput(name: string) {
 
 export const actionInputsSchema = z
   .object({
-    /** The task given to the agent. */
-    prompt: z.string().trim().min(1, "prompt is required"),
+    /** The task given to the agent (or prompt-file). */
+    prompt: z.string().trim(),
+    /** A file in the workspace holding the task, read before the agent starts. */
+    promptFile: z.string().trim(),
+    /** The model, passed to the agent's CLI as --model. */
+    model: z.string().trim().regex(/^[A-Za-z0-9._:/@-]*$/, "model must be a model name such as gpt-5-codex"),
+    /** Extra CLI arguments, one per line or a JSON array of strings; no shell is involved. */
+    codexArgs: argumentList("codex-args"),
+    claudeArgs: argumentList("claude-args"),
+    /** Claude Code's --allowedTools / --disallowedTools, comma- or line-separated. */
+    allowedTools: z.string().transform((t) => t.split(/[\n,]+/).map((x) => x.trim()).filter(Boolean)),
+    disallowedTools: z.string().transform((t) => t.split(/[\n,]+/).map((x) => x.trim()).filter(Boolean)),
+    /** Claude Code's --max-turns; empty: the CLI's default. */
+    maxTurns: z.union([z.literal("").transform(() => null), z.coerce.number().int("max-turns must be a whole number").min(1).max(10_000)]),
+    /** off (default): our sandbox replaces Codex's; workspace-write: Codex's own sandbox inside ours as well. */
+    codexSandbox: z.enum(["off", "workspace-write"], { error: () => "codex-sandbox must be off or workspace-write" }),
+    /** Versions to install with npm before the run (e.g. 0.46.0); empty: use what is on PATH. */
+    codexVersion: z.string().trim().regex(VERSION, "codex-version must be an npm version such as 0.46.0 or latest"),
+    claudeCodeVersion: z.string().trim().regex(VERSION, "claude-code-version must be an npm version such as 2.0.1 or latest"),
+    /** Who may start a run besides users with write access: GitHub logins, or `*` for anyone. */
+    allowedUsers: z.string().transform((t) => t.split(/[\s,]+/).filter(Boolean)),
     /** Which agent to run. */
     agent: z.enum(AGENTS, { error: () => `agent must be one of ${AGENTS.join(", ")}` }),
     /** For agent: command — a bash command line; the prompt is in $AGENT_GATE_PROMPT. */
@@ -81,6 +120,14 @@ export const actionInputsSchema = z
     allowSecretsInDiff: booleanInput("allow-secrets-in-diff"),
   })
   .superRefine((inputs, ctx) => {
+    if ((inputs.prompt === "") === (inputs.promptFile === "")) {
+      ctx.addIssue({ code: "custom", path: ["prompt"], message: inputs.prompt === "" ? "prompt is required (or prompt-file)" : "give prompt or prompt-file, not both" });
+    }
+    const claudeOnly = { claudeArgs: inputs.claudeArgs.length > 0, allowedTools: inputs.allowedTools.length > 0, disallowedTools: inputs.disallowedTools.length > 0, maxTurns: inputs.maxTurns !== null };
+    for (const [key, set] of Object.entries(claudeOnly)) {
+      if (set && inputs.agent !== "claude-code") ctx.addIssue({ code: "custom", path: [key], message: "applies to agent: claude-code only" });
+    }
+    if (inputs.codexArgs.length > 0 && inputs.agent !== "codex") ctx.addIssue({ code: "custom", path: ["codexArgs"], message: "applies to agent: codex only" });
     if (inputs.agent === "command" && inputs.command === "") {
       ctx.addIssue({ code: "custom", path: ["command"], message: "command is required when agent is command" });
     }
@@ -104,6 +151,17 @@ export function forbiddenAgentEnv(name: string): string | null {
 
 const INPUT_NAMES = {
   prompt: "prompt",
+  promptFile: "prompt-file",
+  model: "model",
+  codexArgs: "codex-args",
+  claudeArgs: "claude-args",
+  allowedTools: "allowed-tools",
+  disallowedTools: "disallowed-tools",
+  maxTurns: "max-turns",
+  codexSandbox: "codex-sandbox",
+  codexVersion: "codex-version",
+  claudeCodeVersion: "claude-code-version",
+  allowedUsers: "allowed-users",
   agent: "agent",
   command: "command",
   allowedDomains: "allowed-domains",
@@ -125,6 +183,7 @@ const DEFAULTS: Partial<Record<keyof typeof INPUT_NAMES, string>> = {
   timeoutMinutes: "60",
   allowSecretsInDiff: "false",
   holdApiKeys: "true",
+  codexSandbox: "off",
 };
 
 export class InputError extends Error {

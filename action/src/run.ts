@@ -3,13 +3,13 @@
  * push and pull request → the telemetry bundle → outputs and job summary. Each phase returns a typed result;
  * all I/O with GitHub and the runner is injected so the whole flow runs in tests.
  */
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { BUNDLE_ARTIFACT_NAME, BUNDLE_VERSION, type BundleManifest, type NetworkAttempt } from "../../src/telemetry/bundle.js";
 import { writeBundle } from "./bundle-writer.js";
 import { errorMessage as message, EventLog, Shell } from "./exec.js";
 import { Git, type FileChange } from "./git.js";
-import type { OpenedPullRequest, PullRequestOpener } from "./github.js";
+import { fetchPermission, type OpenedPullRequest, type PermissionLookup, type PullRequestOpener } from "./github.js";
 import type { ActionInputs, RunContext } from "./inputs.js";
 import { assertNoPersistedCredentials, diffGitSnapshots, snapshotGitDir, type GitSnapshot } from "./sandbox.js";
 import { runInSandbox, type AgentRun, type RunScope, type SandboxDeps } from "./sandbox-phase.js";
@@ -27,6 +27,8 @@ export interface RunDeps extends SandboxDeps {
   sandboxUser: string | null;
   uploadArtifact: ArtifactUploader;
   openPullRequest: PullRequestOpener;
+  /** Who may start a run; defaults to the GitHub API's collaborator permission. */
+  permissionOf?: PermissionLookup;
   /** Where to push; defaults to `<server>/<owner>/<repo>.git`. */
   remoteUrl?: string;
   /** The built MCP server (dist/mcp.js). */
@@ -143,10 +145,55 @@ interface Preflight {
   gitBefore: GitSnapshot;
 }
 
+/**
+ * Who started the run may start it: users with write access (admin, maintain and write all read as "write"),
+ * plus allowed-users (`*`: anyone). Checked before anything else, so a comment by a stranger runs nothing.
+ * @throws naming the user and their permission.
+ */
+async function assertMayTrigger(run: Run): Promise<void> {
+  const { ctx, inputs, deps } = run;
+  const login = ctx.triggeredBy;
+  if (inputs.allowedUsers.includes("*") || inputs.allowedUsers.some((u) => u.toLowerCase() === login.toLowerCase())) return;
+  const lookup = deps.permissionOf ?? fetchPermission;
+  const permission = login.endsWith("[bot]") ? "none (a bot)" : await lookup({ apiUrl: ctx.apiUrl, token: inputs.githubToken, owner: ctx.owner, repo: ctx.repo, username: login });
+  if (permission === "admin" || permission === "write") return;
+  throw new Error(`${login} may not start an agent run: their permission on ${ctx.repository} is ${permission}, and runs need write access (or allowed-users)`);
+}
+
+const AGENT_PACKAGES = { codex: "@openai/codex", "claude-code": "@anthropic-ai/claude-code" } as const;
+
+/** codex-version / claude-code-version: installs that release globally with npm, before the sandbox exists. */
+async function installAgent(run: Run): Promise<void> {
+  const { inputs, shell } = run;
+  const version = inputs.agent === "codex" ? inputs.codexVersion : inputs.agent === "claude-code" ? inputs.claudeCodeVersion : "";
+  if (inputs.agent === "command" || !version) return;
+  const spec = `${AGENT_PACKAGES[inputs.agent]}@${version}`;
+  run.deps.reporter.info(`installing ${spec}`);
+  // Global installs land where every user can run them (the sandbox user must be able to execute the CLI).
+  await shell.run("npm", ["install", "--global", "--no-fund", "--no-audit", spec]);
+}
+
+const MAX_PROMPT_FILE = 1024 * 1024;
+
+/** The task from prompt-file: a regular file inside the workspace (no symlink out of it), at most 1 MiB. */
+async function readPromptFile(workspace: string, file: string): Promise<string> {
+  const root = await realpath(workspace);
+  const target = await realpath(path.resolve(root, file)).catch(() => null);
+  if (target === null || (target !== root && !target.startsWith(`${root}${path.sep}`))) throw new Error(`prompt-file ${file} is not a file inside the workspace`);
+  const st = await stat(target);
+  if (!st.isFile() || st.size > MAX_PROMPT_FILE) throw new Error(`prompt-file ${file} must be a regular file of at most 1 MiB`);
+  const text = (await readFile(target, "utf8")).trim();
+  if (!text) throw new Error(`prompt-file ${file} is empty`);
+  return text;
+}
+
 /** Nothing the agent could use may be lying around, the base is known, and the state of .git is recorded. */
 async function preflight(run: Run): Promise<Preflight> {
   const { ctx, inputs, git, log, deps } = run;
   await mkdir(path.dirname(run.stdoutPath), { recursive: true });
+  await assertMayTrigger(run);
+  await installAgent(run);
+  if (inputs.promptFile) run.inputs = { ...inputs, prompt: await readPromptFile(ctx.workspace, inputs.promptFile) };
   await assertNoPersistedCredentials(ctx.workspace, run.shell);
   const baseRef = inputs.base || ctx.refBranch || (await git.currentBranch()) || "";
   if (!baseRef) throw new Error("cannot tell which branch to open the pull request against: set the `base` input");

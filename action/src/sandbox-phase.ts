@@ -212,7 +212,15 @@ async function exists(file: string): Promise<boolean> {
 async function prepareHome(scope: RunScope, home: string, user: SandboxUser | null): Promise<AgentPlan> {
   const { inputs, ctx, deps, shell } = scope;
   const { stateDir, decisionsPath, mcpScriptPath } = homePaths(home);
-  const plan = planAgent({ agent: inputs.agent, prompt: inputs.prompt, command: inputs.command, home, workspace: ctx.workspace, mcpScriptPath, decisionsPath });
+  const options = {
+    ...(inputs.model ? { model: inputs.model } : {}),
+    extraArgs: inputs.agent === "codex" ? inputs.codexArgs : inputs.claudeArgs,
+    allowedTools: inputs.allowedTools,
+    disallowedTools: inputs.disallowedTools,
+    maxTurns: inputs.maxTurns,
+    codexSandbox: inputs.codexSandbox,
+  };
+  const plan = planAgent({ agent: inputs.agent, prompt: inputs.prompt, command: inputs.command, home, workspace: ctx.workspace, mcpScriptPath, decisionsPath, options });
   for (const file of plan.homeFiles) {
     await mkdir(path.dirname(path.join(home, file.path)), { recursive: true });
     await writeFile(path.join(home, file.path), file.content, { mode: 0o600 });

@@ -26,7 +26,7 @@ describe("the committed action bundle", () => {
   it("action.yml runs the bundle on node24 and declares the inputs and outputs the code reads", () => {
     const meta = YAML.parse(readFileSync(path.join(actionDir, "action.yml"), "utf8")) as { runs: { using: string; main: string }; inputs: Record<string, unknown>; outputs: Record<string, unknown> };
     expect(meta.runs).toEqual({ using: "node24", main: "dist/index.js" });
-    expect(Object.keys(meta.inputs).sort()).toEqual(["agent", "agent-env", "allow-secrets-in-diff", "allowed-domains", "api-key-hosts", "base", "branch-prefix", "command", "github-token", "hold-api-keys", "network", "prompt", "timeout-minutes"]);
+    expect(Object.keys(meta.inputs).sort()).toEqual(["agent", "agent-env", "allow-secrets-in-diff", "allowed-domains", "allowed-tools", "allowed-users", "api-key-hosts", "base", "branch-prefix", "claude-args", "claude-code-version", "codex-args", "codex-sandbox", "codex-version", "command", "disallowed-tools", "github-token", "hold-api-keys", "max-turns", "model", "network", "prompt", "prompt-file", "timeout-minutes"]);
     expect(Object.keys(meta.outputs).sort()).toEqual(["branch", "pull-request-number", "pull-request-url", "telemetry-path"]);
   });
 

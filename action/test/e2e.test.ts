@@ -64,6 +64,7 @@ function setup(command: string, inputOverrides: Record<string, string> = {}) {
     },
     resolve: async (host) => (host.endsWith(".allowed.test") ? ["127.0.0.1"] : ["93.184.216.34"]),
     allowLoopbackUpstreams: true,
+    permissionOf: async () => "write",
   };
   return { fx, env, inputs, ctx, reporter, uploads, deps };
 }
@@ -372,6 +373,55 @@ emit '{"type":"result","subtype":"success","is_error":false,"duration_ms":1200,"
     expect(os.tmpdir()).not.toBe(tmp);
     expect(readdirSync(tmp)).toEqual([]);
     expect(t.uploads).toHaveLength(1);
+  });
+
+  it("who may trigger: a user with read access is refused before anything runs (the GitHub permission API)", async () => {
+    const t = setup("touch agent-ran.txt");
+    delete t.deps.permissionOf;
+    // The response shape of GET /repos/{owner}/{repo}/collaborators/{username}/permission (GitHub REST docs).
+    const scope = nock("https://api.github.com")
+      .get("/repos/octo/demo/collaborators/mona/permission")
+      .reply(200, { permission: "read", role_name: "read", user: { login: "mona", id: 1, type: "User" } });
+    const result = await runAgentGate(t.inputs, t.ctx, t.deps);
+    expect(scope.isDone()).toBe(true);
+    expect(result.outcome).toBe("failed");
+    expect(result.failure).toBe("mona may not start an agent run: their permission on octo/demo is read, and runs need write access (or allowed-users)");
+    expect(existsSync(path.join(t.fx.workspace, "agent-ran.txt"))).toBe(false);
+    expect(t.uploads).toHaveLength(1);
+  });
+
+  it("who may trigger: write access passes, a stranger (404) is refused, allowed-users lets a named user or everyone in", async () => {
+    const t = setup("echo ok > ran.txt");
+    delete t.deps.permissionOf;
+    nock("https://api.github.com").get("/repos/octo/demo/collaborators/mona/permission").reply(200, { permission: "write", role_name: "maintain", user: { login: "mona" } });
+    nock("https://api.github.com").post("/repos/octo/demo/pulls").reply(201, { number: 19, html_url: "https://github.com/octo/demo/pull/19" });
+    expect((await runAgentGate(t.inputs, t.ctx, t.deps)).failure).toBeNull();
+    const stranger = setup("echo ok > ran.txt");
+    delete stranger.deps.permissionOf;
+    nock("https://api.github.com").get("/repos/octo/demo/collaborators/mona/permission").reply(404, { message: "Not Found" });
+    expect((await runAgentGate(stranger.inputs, stranger.ctx, stranger.deps)).failure).toMatch(/permission on octo\/demo is none/);
+    const named = setup("true", { "allowed-users": "octocat, MONA" });
+    delete named.deps.permissionOf;
+    expect((await runAgentGate(named.inputs, named.ctx, named.deps)).outcome).toBe("no_changes");
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it("prompt-file: the task is read from a file in the workspace; a path out of it is refused", async () => {
+    const t = setup('printf "%s" "$AGENT_GATE_PROMPT" > seen-prompt.txt', { prompt: "", "prompt-file": ".github/agent-task.md" });
+    mkdirSync(path.join(t.fx.workspace, ".github"));
+    writeFileSync(path.join(t.fx.workspace, ".github", "agent-task.md"), "Fix the greeting\n\nKeep it short.\n");
+    git(t.fx.workspace, "add", "-A");
+    git(t.fx.workspace, "commit", "-q", "-m", "task file");
+    let body = "";
+    nock("https://api.github.com").post("/repos/octo/demo/pulls", (b: { body: string }) => ((body = b.body), true)).reply(201, { number: 20, html_url: "https://github.com/octo/demo/pull/20" });
+    const result = await runAgentGate(t.inputs, t.ctx, t.deps);
+    expect(result.failure).toBeNull();
+    expect(git(t.fx.remote, "show", "agent/4242:seen-prompt.txt")).toBe("Fix the greeting\n\nKeep it short.");
+    expect(body).toContain("Keep it short.");
+    expect(result.manifest?.task).toBe("Fix the greeting\n\nKeep it short.");
+    const out = setup("touch ran.txt", { prompt: "", "prompt-file": "../runner-temp/../../etc/passwd" });
+    expect((await runAgentGate(out.inputs, out.ctx, out.deps)).failure).toMatch(/prompt-file .* is not a file inside the workspace/);
+    expect(() => setup("true", { "prompt-file": "x.md" })).toThrow(/give prompt or prompt-file, not both/);
   });
 
   it("a checkout that persisted credentials fails before the agent starts", async () => {

@@ -77,7 +77,8 @@ describe("agent wiring", () => {
   it("starts each agent with the prompt on stdin, never in argv", () => {
     const base = { prompt: "--help; rm -rf /", command: "make fix", home: "/tmp/h", workspace: "/w", ...where };
     const codex = planAgent({ ...base, agent: "codex" });
-    expect([codex.cmd, ...codex.args]).toEqual(["codex", "exec", "--json", "--sandbox", "workspace-write", "-"]);
+    // Our sandbox replaces Codex's own by default (which needs user namespaces that Ubuntu 24.04 restricts).
+    expect([codex.cmd, ...codex.args]).toEqual(["codex", "exec", "--json", "--sandbox", "danger-full-access", "-"]);
     expect(codex.stdin).toBe(base.prompt);
     expect(codex.homeFiles.map((f) => f.path)).toContain(".codex/config.toml");
     const claude = planAgent({ ...base, agent: "claude-code" });
@@ -88,6 +89,15 @@ describe("agent wiring", () => {
     const command = planAgent({ ...base, agent: "command" });
     expect([command.cmd, ...command.args]).toEqual(["bash", "-c", "make fix"]);
     expect(command.extraEnv.AGENT_GATE_PROMPT).toBe(base.prompt);
+  });
+
+  it("passes model, turns, tools and extra arguments to the agent's CLI as separate argv entries, prompt still on stdin", () => {
+    const base = { prompt: "task", command: "", home: "/tmp/h", workspace: "/w", ...where };
+    const codex = planAgent({ ...base, agent: "codex", options: { model: "gpt-5-codex", extraArgs: ["--config", "model_reasoning_effort=high"], codexSandbox: "workspace-write" } });
+    expect(codex.args).toEqual(["exec", "--json", "--sandbox", "workspace-write", "--model", "gpt-5-codex", "--config", "model_reasoning_effort=high", "-"]);
+    const claude = planAgent({ ...base, agent: "claude-code", options: { model: "claude-sonnet-4-5", maxTurns: 12, allowedTools: ["Bash(npm test:*)", "Edit"], disallowedTools: ["WebFetch"], extraArgs: ["--append-system-prompt", "Be brief; use $HOME"] } });
+    expect(claude.args.slice(-10)).toEqual(["--model", "claude-sonnet-4-5", "--max-turns", "12", "--allowedTools", "Bash(npm test:*),Edit", "--disallowedTools", "WebFetch", "--append-system-prompt", "Be brief; use $HOME"]);
+    expect(claude.stdin).toBe("task");
   });
 
   it("reads model and usage from the transcripts", () => {

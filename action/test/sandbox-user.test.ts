@@ -81,6 +81,7 @@ describe.skipIf(skipReason !== null)("a run as a real sandbox user (root)", () =
       remoteUrl: fx.remote,
       openPullRequest,
       createFirewall: firewall,
+      permissionOf: async () => "write",
       uploadArtifact: async (_n: string, files: string[]) => (uploads.push(files), {}),
     };
     return { fx, ctx: readContext(env), inputs, deps, uploads };
