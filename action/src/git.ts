@@ -70,17 +70,29 @@ export class Git {
   }
 
   /**
+   * Fetches `branch` from the remote (the token in this one process's environment, as for push) and checks it
+   * out, so the agent continues an existing pull request's branch. Returns the commit it checked out.
+   */
+  async checkoutRemoteBranch(remoteUrl: string, branch: string, auth: { serverUrl: string; token: string } | null): Promise<string> {
+    await this.run(["fetch", "--quiet", "--no-tags", remoteUrl, `refs/heads/${branch}`], { env: authEnv(auth) });
+    await this.run(["checkout", "--quiet", "-B", branch, "FETCH_HEAD"]);
+    return this.head();
+  }
+
+  /**
    * Pushes HEAD to `branch`. The token travels in the environment of this one git process as an
    * `http.<server>/.extraheader` (GIT_CONFIG_* variables): never in argv, never in .git/config.
    */
   async push(remoteUrl: string, branch: string, auth: { serverUrl: string; token: string } | null): Promise<void> {
-    const env: NodeJS.ProcessEnv = {};
-    if (auth) {
-      const basic = Buffer.from(`x-access-token:${auth.token}`).toString("base64");
-      Object.assign(env, { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: `http.${auth.serverUrl}/.extraheader`, GIT_CONFIG_VALUE_0: `AUTHORIZATION: basic ${basic}` });
-    }
-    await this.run(["push", "--quiet", "--no-verify", remoteUrl, `HEAD:refs/heads/${branch}`], { env });
+    await this.run(["push", "--quiet", "--no-verify", remoteUrl, `HEAD:refs/heads/${branch}`], { env: authEnv(auth) });
   }
+}
+
+/** The token as an `http.<server>/.extraheader` in GIT_CONFIG_* variables: never in argv, never in .git/config. */
+function authEnv(auth: { serverUrl: string; token: string } | null): NodeJS.ProcessEnv {
+  if (!auth) return {};
+  const basic = Buffer.from(`x-access-token:${auth.token}`).toString("base64");
+  return { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: `http.${auth.serverUrl}/.extraheader`, GIT_CONFIG_VALUE_0: `AUTHORIZATION: basic ${basic}` };
 }
 
 /** Parses `git diff --name-status -z -M`. */

@@ -69,3 +69,23 @@ export const fetchPermission: PermissionLookup = async (req) => {
     throw err;
   }
 };
+
+export interface ExistingPullRequest {
+  number: number;
+  url: string;
+  state: string;
+  headRef: string;
+  headSha: string;
+  /** owner/name of the head branch's repository (differs from the base's for a fork). */
+  headRepository: string | null;
+  baseRef: string;
+}
+
+export type PullRequestLookup = (req: { apiUrl: string; token: string; owner: string; repo: string; number: number }) => Promise<ExistingPullRequest>;
+
+/** GET /repos/{owner}/{repo}/pulls/{number}, for iterating on an agent's pull request. */
+export const getPullRequest: PullRequestLookup = async (req) => {
+  const octokit = new Octokit({ auth: req.token, baseUrl: req.apiUrl, userAgent: "agent-gate-action" });
+  const { data } = await octokit.rest.pulls.get({ owner: req.owner, repo: req.repo, pull_number: req.number });
+  return { number: data.number, url: data.html_url, state: data.state, headRef: data.head.ref, headSha: data.head.sha, headRepository: data.head.repo?.full_name ?? null, baseRef: data.base.ref };
+};

@@ -65,6 +65,8 @@ export const actionInputsSchema = z
     /** Versions to install with npm before the run (e.g. 0.46.0); empty: use what is on PATH. */
     codexVersion: z.string().trim().regex(VERSION, "codex-version must be an npm version such as 0.46.0 or latest"),
     claudeCodeVersion: z.string().trim().regex(VERSION, "claude-code-version must be an npm version such as 2.0.1 or latest"),
+    /** Iterate on this existing agent pull request: check out its branch, push a new commit to it. */
+    pullRequest: z.union([z.literal("").transform(() => null), z.coerce.number().int("pull-request must be a pull request number").positive()]),
     /** Who may start a run besides users with write access: GitHub logins, or `*` for anyone. */
     allowedUsers: z.string().transform((t) => t.split(/[\s,]+/).filter(Boolean)),
     /** Which agent to run. */
@@ -162,6 +164,7 @@ const INPUT_NAMES = {
   codexVersion: "codex-version",
   claudeCodeVersion: "claude-code-version",
   allowedUsers: "allowed-users",
+  pullRequest: "pull-request",
   agent: "agent",
   command: "command",
   allowedDomains: "allowed-domains",
@@ -206,7 +209,12 @@ export function readInputs(getInput: (name: string) => string): ActionInputs {
     }),
   );
   const parsed = actionInputsSchema.safeParse(raw);
-  if (!parsed.success) throw new InputError(`Invalid inputs:\n${formatIssues(parsed.error, INPUT_NAMES)}`);
+  if (!parsed.success) {
+    // Cross-field checks run only once every field parses; a missing task is worth saying together with the rest.
+    const missingTask = String(raw.prompt ?? "").trim() === "" && String(raw.promptFile ?? "").trim() === "" ? ["prompt: prompt is required (or prompt-file)"] : [];
+    const lines = [...new Set([...missingTask, ...formatIssues(parsed.error, INPUT_NAMES).split("\n")])];
+    throw new InputError(`Invalid inputs:\n${lines.join("\n")}`);
+  }
   return parsed.data;
 }
 

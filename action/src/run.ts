@@ -9,7 +9,7 @@ import { BUNDLE_ARTIFACT_NAME, BUNDLE_VERSION, type BundleManifest, type Network
 import { writeBundle } from "./bundle-writer.js";
 import { errorMessage as message, EventLog, Shell } from "./exec.js";
 import { Git, type FileChange } from "./git.js";
-import { fetchPermission, type OpenedPullRequest, type PermissionLookup, type PullRequestOpener } from "./github.js";
+import { fetchPermission, getPullRequest, type OpenedPullRequest, type PermissionLookup, type PullRequestLookup, type PullRequestOpener } from "./github.js";
 import type { ActionInputs, RunContext } from "./inputs.js";
 import { assertNoPersistedCredentials, diffGitSnapshots, snapshotGitDir, type GitSnapshot } from "./sandbox.js";
 import { runInSandbox, type AgentRun, type RunScope, type SandboxDeps } from "./sandbox-phase.js";
@@ -29,6 +29,8 @@ export interface RunDeps extends SandboxDeps {
   openPullRequest: PullRequestOpener;
   /** Who may start a run; defaults to the GitHub API's collaborator permission. */
   permissionOf?: PermissionLookup;
+  /** Reads the pull request to iterate on (pull-request input); defaults to the GitHub API. */
+  getPullRequest?: PullRequestLookup;
   /** Where to push; defaults to `<server>/<owner>/<repo>.git`. */
   remoteUrl?: string;
   /** The built MCP server (dist/mcp.js). */
@@ -129,7 +131,7 @@ export async function runAgentGate(inputs: ActionInputs, ctx: RunContext, deps: 
     baseRef = pre.baseRef;
     agent = await runInSandbox(run);
     await assertGitUntouched(run, pre.gitBefore);
-    commit = await commitAndPublish(run, baseRef, agent);
+    commit = await commitAndPublish(run, baseRef, agent, pre.existing);
   } catch (err) {
     commit = { ...commit, outcome: "failed", failure: message(err) };
     run.log.add({ time: run.log.time(), type: "error", message: commit.failure ?? "" });
@@ -143,6 +145,33 @@ export async function runAgentGate(inputs: ActionInputs, ctx: RunContext, deps: 
 interface Preflight {
   baseRef: string;
   gitBefore: GitSnapshot;
+  /** The agent pull request this run continues (pull-request input), or null for a new one. */
+  existing: OpenedPullRequest | null;
+}
+
+function remoteOf(run: Run): string {
+  return run.deps.remoteUrl ?? `${run.ctx.serverUrl}/${run.ctx.repository}.git`;
+}
+
+/**
+ * Iterating on a pull request: it must be open, an agent's (its branch starts with branch-prefix) and in this
+ * repository (a fork's branch is not ours to push). Its branch is checked out for the agent; the `/agent`
+ * command word is dropped from the prompt. @throws saying which condition failed.
+ */
+async function continuePullRequest(run: Run, number: number): Promise<{ existing: OpenedPullRequest; baseRef: string }> {
+  const { ctx, inputs, deps } = run;
+  const lookup = deps.getPullRequest ?? getPullRequest;
+  const pr = await lookup({ apiUrl: ctx.apiUrl, token: inputs.githubToken, owner: ctx.owner, repo: ctx.repo, number });
+  if (pr.state !== "open") throw new Error(`pull request #${number} is ${pr.state}; only an open agent pull request can be iterated on`);
+  if (pr.headRepository !== ctx.repository) throw new Error(`pull request #${number} comes from ${pr.headRepository ?? "a deleted repository"}, not ${ctx.repository}: the action pushes only to this repository`);
+  if (!pr.headRef.startsWith(inputs.branchPrefix)) throw new Error(`pull request #${number} is not an agent pull request (its branch ${pr.headRef} does not start with ${inputs.branchPrefix})`);
+  const sha = await run.git.checkoutRemoteBranch(remoteOf(run), pr.headRef, { serverUrl: ctx.serverUrl, token: inputs.githubToken });
+  if (sha !== pr.headSha) run.log.add({ time: run.log.time(), type: "message", role: "system", text: `pull request #${number} moved since GitHub reported ${pr.headSha}; continuing from ${sha}` });
+  run.branch = pr.headRef;
+  const prompt = run.inputs.prompt.replace(/^\/agent\b[ \t]*/, "").trim();
+  if (!prompt) throw new Error("the /agent comment has no instructions after the command");
+  run.inputs = { ...run.inputs, prompt };
+  return { existing: { number: pr.number, url: pr.url }, baseRef: pr.baseRef };
 }
 
 /**
@@ -195,14 +224,15 @@ async function preflight(run: Run): Promise<Preflight> {
   await installAgent(run);
   if (inputs.promptFile) run.inputs = { ...inputs, prompt: await readPromptFile(ctx.workspace, inputs.promptFile) };
   await assertNoPersistedCredentials(ctx.workspace, run.shell);
-  const baseRef = inputs.base || ctx.refBranch || (await git.currentBranch()) || "";
+  const continued = inputs.pullRequest !== null ? await continuePullRequest(run, inputs.pullRequest) : null;
+  const baseRef = continued?.baseRef || inputs.base || ctx.refBranch || (await git.currentBranch()) || "";
   if (!baseRef) throw new Error("cannot tell which branch to open the pull request against: set the `base` input");
   const dirty = await git.dirtyPaths();
   if (dirty.length > 0) {
     deps.reporter.warning(`the workspace already had ${dirty.length} uncommitted change(s) before the agent ran; they will be attributed to the agent`);
     log.add({ time: log.time(), type: "message", role: "system", text: `workspace had uncommitted changes before the agent ran: ${dirty.slice(0, 20).join(", ")}` });
   }
-  return { baseRef, gitBefore: await snapshotGitDir(path.join(ctx.workspace, ".git")) };
+  return { baseRef, gitBefore: await snapshotGitDir(path.join(ctx.workspace, ".git")), existing: continued?.existing ?? null };
 }
 
 /** @throws when the agent wrote anything under .git: nothing is committed then. */
@@ -234,7 +264,7 @@ async function scanStagedDiff(run: Run): Promise<SecretInDiff[]> {
 }
 
 /** Stages what the agent changed and, when it finished cleanly, commits, pushes and opens the pull request. */
-async function commitAndPublish(run: Run, baseRef: string, agent: AgentRun): Promise<CommitResult> {
+async function commitAndPublish(run: Run, baseRef: string, agent: AgentRun, existing: OpenedPullRequest | null): Promise<CommitResult> {
   const { git, log, inputs, ctx, deps, branch } = run;
   const changes = await git.stageAll();
   // What git saw, kept apart from what the agent reported (its transcript): the App compares the two with the diff.
@@ -251,9 +281,11 @@ async function commitAndPublish(run: Run, baseRef: string, agent: AgentRun): Pro
   const { title, message: msg } = commitMessage(inputs, ctx);
   try {
     result.headSha = await git.commit(msg, COMMIT_IDENTITY);
-    await git.push(deps.remoteUrl ?? `${ctx.serverUrl}/${ctx.repository}.git`, branch, { serverUrl: ctx.serverUrl, token: inputs.githubToken });
+    // Not forced: when iterating, a branch that moved meanwhile makes the push fail instead of losing commits.
+    await git.push(remoteOf(run), branch, { serverUrl: ctx.serverUrl, token: inputs.githubToken });
     // From here on the agent's work is on the remote: a failing pull-request call keeps the outcome.
     Object.assign(result, { pushed: true, outcome: "succeeded" });
+    if (existing) return { ...result, pullRequest: existing };
     const blocked = run.attempts.filter((a) => !a.allowed).length;
     result.pullRequest = await deps.openPullRequest({
       apiUrl: ctx.apiUrl,

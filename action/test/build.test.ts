@@ -26,7 +26,7 @@ describe("the committed action bundle", () => {
   it("action.yml runs the bundle on node24 and declares the inputs and outputs the code reads", () => {
     const meta = YAML.parse(readFileSync(path.join(actionDir, "action.yml"), "utf8")) as { runs: { using: string; main: string }; inputs: Record<string, unknown>; outputs: Record<string, unknown> };
     expect(meta.runs).toEqual({ using: "node24", main: "dist/index.js" });
-    expect(Object.keys(meta.inputs).sort()).toEqual(["agent", "agent-env", "allow-secrets-in-diff", "allowed-domains", "allowed-tools", "allowed-users", "api-key-hosts", "base", "branch-prefix", "claude-args", "claude-code-version", "codex-args", "codex-sandbox", "codex-version", "command", "disallowed-tools", "github-token", "hold-api-keys", "max-turns", "model", "network", "prompt", "prompt-file", "timeout-minutes"]);
+    expect(Object.keys(meta.inputs).sort()).toEqual(["agent", "agent-env", "allow-secrets-in-diff", "allowed-domains", "allowed-tools", "allowed-users", "api-key-hosts", "base", "branch-prefix", "claude-args", "claude-code-version", "codex-args", "codex-sandbox", "codex-version", "command", "disallowed-tools", "github-token", "hold-api-keys", "max-turns", "model", "network", "prompt", "prompt-file", "pull-request", "timeout-minutes"]);
     expect(Object.keys(meta.outputs).sort()).toEqual(["branch", "pull-request-number", "pull-request-url", "telemetry-path"]);
   });
 
@@ -37,12 +37,18 @@ describe("the committed action bundle", () => {
       jobs: Record<string, { steps: Array<{ uses?: string; with?: Record<string, unknown> }> }>;
     };
     const meta = YAML.parse(readFileSync(path.join(actionDir, "action.yml"), "utf8")) as { inputs: Record<string, unknown> };
-    expect(Object.keys(workflow.on)).toEqual(["workflow_dispatch"]);
+    expect(Object.keys(workflow.on)).toEqual(["workflow_dispatch", "issue_comment"]);
+    expect(workflow.on.issue_comment).toEqual({ types: ["created"] });
+    // A comment runs the agent only on a pull request and only with the /agent command.
+    const job = Object.values(workflow.jobs)[0] as unknown as { if: string };
+    expect(job.if).toContain("github.event.issue.pull_request");
+    expect(job.if).toContain("startsWith(github.event.comment.body, '/agent ')");
     expect(workflow.permissions).toEqual({ contents: "write", "pull-requests": "write" });
     const steps = Object.values(workflow.jobs).flatMap((j) => j.steps);
     expect(steps.find((s) => s.uses?.startsWith("actions/checkout"))?.with).toMatchObject({ "persist-credentials": false });
     const gate = steps.find((s) => s.uses?.includes("agent-gate/action"));
     expect(Object.keys(gate?.with ?? {}).every((k) => k in meta.inputs)).toBe(true);
-    expect(gate?.with?.prompt).toBe("${{ inputs.prompt }}");
+    expect(gate?.with?.prompt).toBe("${{ github.event_name == 'issue_comment' && github.event.comment.body || inputs.prompt }}");
+    expect(gate?.with?.["pull-request"]).toBe("${{ github.event.issue.number }}");
   });
 });

@@ -424,6 +424,52 @@ emit '{"type":"result","subtype":"success","is_error":false,"duration_ms":1200,"
     expect(() => setup("true", { "prompt-file": "x.md" })).toThrow(/give prompt or prompt-file, not both/);
   });
 
+  it("iterate: /agent on the agent's PR checks out its branch, pushes a new commit to it and opens no new PR", async () => {
+    const first = setup("echo one > notes.txt");
+    nock("https://api.github.com").post("/repos/octo/demo/pulls").reply(201, { number: 17, html_url: "https://github.com/octo/demo/pull/17" });
+    expect((await runAgentGate(first.inputs, first.ctx, first.deps)).outcome).toBe("succeeded");
+    const firstHead = git(first.fx.remote, "rev-parse", "refs/heads/agent/4242");
+
+    // The comment's run: a fresh checkout of the default branch (as actions/checkout does for issue_comment).
+    const workspace = path.join(first.fx.root, "comment-run");
+    git(first.fx.root, "clone", "-q", first.fx.remote, workspace);
+    const env = { ...runnerEnv({ ...first.fx, workspace }), GITHUB_RUN_ID: "4243", GITHUB_ACTOR: "hubot" };
+    const inputs = readInputs((n) => ({ prompt: "/agent also add two", "pull-request": "17", agent: "command", command: 'echo two >> notes.txt; printf "%s" "$AGENT_GATE_PROMPT" > last-task.txt', "github-token": env.GITHUB_TOKEN! })[n] ?? "");
+    // GET /repos/{owner}/{repo}/pulls/{number}: the real pull_request object from @octokit/webhooks-examples, pointed at this PR.
+    const real = JSON.parse(readFileSync(path.resolve(import.meta.dirname, "../../test/fixtures/github/pull_request.opened.json"), "utf8")) as { pull_request: Record<string, unknown> & { head: Record<string, unknown>; base: Record<string, unknown> } };
+    const pr = { ...real.pull_request, number: 17, state: "open", html_url: "https://github.com/octo/demo/pull/17", head: { ...real.pull_request.head, ref: "agent/4242", sha: firstHead, repo: { full_name: "octo/demo" } }, base: { ...real.pull_request.base, ref: "main" } };
+    const get = nock("https://api.github.com").get("/repos/octo/demo/pulls/17").reply(200, pr);
+    const deps: RunDeps = { ...first.deps, env };
+    const result = await runAgentGate(inputs, readContext(env), deps);
+
+    expect(result.failure).toBeNull();
+    expect(get.isDone()).toBe(true);
+    expect(nock.pendingMocks()).toEqual([]); // no new pull request was opened
+    expect(result).toMatchObject({ outcome: "succeeded", branch: "agent/4242", pullRequest: { number: 17, url: "https://github.com/octo/demo/pull/17" } });
+    const newHead = git(first.fx.remote, "rev-parse", "refs/heads/agent/4242");
+    expect(git(first.fx.remote, "rev-parse", "agent/4242~1")).toBe(firstHead);
+    expect(git(first.fx.remote, "show", "agent/4242:notes.txt")).toBe("one\ntwo");
+    expect(git(first.fx.remote, "show", "agent/4242:last-task.txt")).toBe("also add two");
+    expect(git(first.fx.remote, "log", "-1", "--format=%(trailers:key=Agent-Gate-Run,valueonly)", "agent/4242")).toBe("https://github.com/octo/demo/actions/runs/4243");
+    const manifest = bundleManifestSchema.parse(JSON.parse(first.uploads.at(-1)!.files["manifest.json"]!));
+    expect(manifest).toMatchObject({ runId: 4243, branch: "agent/4242", headSha: newHead, pullRequest: { number: 17 }, baseRef: "main", task: "also add two", triggeredBy: "hubot" });
+  });
+
+  it("iterate: refuses a closed PR, a fork's PR and a PR that is not an agent's, before the agent runs", async () => {
+    const base = { number: 17, url: "https://github.com/octo/demo/pull/17", state: "open", headRef: "agent/4242", headSha: "0".repeat(40), headRepository: "octo/demo", baseRef: "main" };
+    for (const [override, message] of [
+      [{ state: "closed" }, /pull request #17 is closed/],
+      [{ headRepository: "mallory/demo" }, /comes from mallory\/demo, not octo\/demo/],
+      [{ headRef: "feature/login" }, /is not an agent pull request \(its branch feature\/login does not start with agent\/\)/],
+    ] as const) {
+      const t = setup("touch agent-ran.txt", { prompt: "/agent go", "pull-request": "17" });
+      t.deps.getPullRequest = async () => ({ ...base, ...override });
+      const result = await runAgentGate(t.inputs, t.ctx, t.deps);
+      expect(result.failure).toMatch(message);
+      expect(existsSync(path.join(t.fx.workspace, "agent-ran.txt"))).toBe(false);
+    }
+  });
+
   it("a checkout that persisted credentials fails before the agent starts", async () => {
     const t = setup("touch agent-ran.txt");
     git(t.fx.workspace, "config", "http.https://github.com/.extraheader", "AUTHORIZATION: basic eC1hY2Nlc3MtdG9rZW46Z2hz");
