@@ -1,9 +1,11 @@
 import { isBotLogin, sameLogin } from "./agents.js";
 import type { Codeowners } from "./codeowners.js";
 import type { ResolvedPolicy } from "./config.js";
+import { MAX_TEAMS_PER_EVALUATION } from "../shared/limits.js";
 import { levelRank } from "./risk.js";
 import type {
   ApprovalResult,
+  ApprovalVerdict,
   Finding,
   IgnoredReview,
   OwnerSource,
@@ -176,6 +178,45 @@ export function teamsToResolve(requirements: Requirement[], reviews?: Review[]):
     for (const o of r.owners) if (isTeamOwner(o) && !seen.has(o.toLowerCase())) seen.set(o.toLowerCase(), o);
   }
   return [...seen.values()];
+}
+
+/**
+ * Phase one of the two-phase engine: the teams whose full membership the decision needs (the engine also uses it
+ * to see whether enough eligible owners exist at all). None unless a review could use them: an eligible approval
+ * (on the head commit when approvals bind to it) or a "changes requested". Approvals by the author, agents, bots
+ * or the triggering user, and stale approvals, cost nothing: they could not count anyway (invariants 3 and 4).
+ */
+export function teamsNeeded(input: { policy: ResolvedPolicy; pr: PullRequestFacts; requirements: Requirement[]; reviews: Review[] }): string[] {
+  const { policy, pr } = input;
+  const useful = latestReviews(input.reviews).some(
+    (r) =>
+      r.state === "CHANGES_REQUESTED" ||
+      (r.state === "APPROVED" && (!policy.approvals.invalidateOnPush || r.commitId === pr.headSha) && ineligibleReason(policy, pr, r.reviewer, r.reviewerType) === null),
+  );
+  return useful ? teamsToResolve(input.requirements, input.reviews).slice(0, MAX_TEAMS_PER_EVALUATION) : [];
+}
+
+/** Which latest approvals counted (and towards which requirement) and why the others did not. */
+export function approvalVerdicts(result: Omit<ApprovalResult, "satisfied">, reviews: readonly Review[]): ApprovalVerdict[] {
+  const countedFor = new Map<string, string[]>();
+  for (const requirement of result.requirements) {
+    for (const login of requirement.approvedBy) {
+      const list = countedFor.get(login.toLowerCase()) ?? [];
+      const paths = requirement.paths.length > 3 ? `${requirement.paths.slice(0, 3).join(", ")}, …` : requirement.paths.join(", ");
+      list.push(`${requirement.id} (${paths})`);
+      countedFor.set(login.toLowerCase(), list);
+    }
+  }
+  const ignored = new Map(result.ignoredReviews.map((i) => [i.reviewer.toLowerCase(), i.reason]));
+  return latestReviews(reviews)
+    .filter((r) => r.state === "APPROVED")
+    .map((r) => {
+      const counted = countedFor.get(r.reviewer.toLowerCase());
+      const reason = counted
+        ? `counts as a code owner for ${counted.join("; ")}`
+        : (ignored.get(r.reviewer.toLowerCase()) ?? (result.required ? "not an owner of any path that needs approval" : "no approval is required"));
+      return { reviewer: r.reviewer, state: "APPROVED" as const, commitId: r.commitId || null, counted: counted !== undefined, reason };
+    });
 }
 
 export interface EvaluateApprovalsInput {

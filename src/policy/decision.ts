@@ -1,11 +1,11 @@
 import { classifyPullRequest } from "./agents.js";
-import { buildRequirements, evaluateApprovals } from "./approvals.js";
+import { approvalVerdicts, buildRequirements, evaluateApprovals, teamsNeeded } from "./approvals.js";
 import type { Codeowners } from "./codeowners.js";
 import { formatPolicyError } from "./config.js";
 import type { PolicyError, ResolvedPolicy } from "./config.js";
 import { EVALUATION_INCOMPLETE_ID } from "./preset.js";
 import { assessRisk } from "./risk.js";
-import type { ChangedFile, Conclusion, Decision, PullRequestFacts, RequirementStatus, Review, RiskLevel, TeamMembership } from "./types.js";
+import type { ChangedFile, Conclusion, Decision, Finding, PullRequestFacts, Requirement, RequirementStatus, Review, RiskLevel, TeamMembership } from "./types.js";
 
 export const POLICY_INVALID_ID = "policy-invalid";
 
@@ -27,18 +27,50 @@ export function riskLabel(policy: Pick<ResolvedPolicy, "labels">, risk: RiskLeve
   return `${policy.labels.prefix}${risk}`;
 }
 
+/** What the engine needs from the outside before it can decide (phase one's answer). */
+export interface EngineNeeds {
+  /** `@org/team` owners whose members the decision depends on. */
+  teams: string[];
+}
+
+/** Phase one done: what the decision still needs, and the decision once the caller has fetched it. */
+export interface PreparedEvaluation {
+  needs: EngineNeeds;
+  /** Phase two: members of the teams in `needs.teams` (a team left out counts as nobody). */
+  decide(teams: TeamMembership): Decision;
+}
+
 /**
- * The whole engine: findings → risk → requirements → approvals → conclusion.
+ * The two-phase engine (as policy-bot's evaluation asks its context for memberships): findings, risk and
+ * requirements first, which name the teams the decision depends on; the caller fetches those, then `decide`
+ * evaluates approvals and the conclusion. Nothing is computed twice and no caller re-derives engine logic.
+ */
+export function prepareEvaluation(input: Omit<EvaluateInput, "teams">): PreparedEvaluation {
+  const { policy, codeowners, pr } = input;
+  const { risk, findings } = assessRisk({ policy, files: input.files, pr, truncated: input.truncated });
+  const requirements = buildRequirements({ policy, findings, codeowners });
+  return {
+    needs: { teams: teamsNeeded({ policy, pr, requirements, reviews: input.reviews }) },
+    decide: (teams) => decide(input, { risk, findings, requirements }, teams),
+  };
+}
+
+/**
+ * The whole engine in one call: findings → risk → requirements → approvals → conclusion. `teams` are the members
+ * of the teams `prepareEvaluation(...).needs` names (callers that know them all may pass more).
  *
  * Conclusions: `failure` when the pull request cannot be fully evaluated or a requirement can never be met
  * (nobody could turn it green, so "waiting" would be a lie); `action_required` while approvals are missing or
  * an owner requests changes; `success` when every requirement is met (or none exists).
  */
 export function evaluate(input: EvaluateInput): Decision {
+  return prepareEvaluation(input).decide(input.teams);
+}
+
+function decide(input: Omit<EvaluateInput, "teams">, phaseOne: { risk: RiskLevel; findings: Finding[]; requirements: Requirement[] }, teams: TeamMembership): Decision {
   const { policy, codeowners, pr } = input;
-  const { risk, findings } = assessRisk({ policy, files: input.files, pr, truncated: input.truncated });
-  const requirements = buildRequirements({ policy, findings, codeowners });
-  const approval = evaluateApprovals({ policy, requirements, reviews: input.reviews, headSha: pr.headSha, pr, teams: input.teams });
+  const { risk, findings, requirements } = phaseOne;
+  const approval = evaluateApprovals({ policy, requirements, reviews: input.reviews, headSha: pr.headSha, pr, teams });
 
   const incomplete = findings.some((f) => f.rule === EVALUATION_INCOMPLETE_ID);
   const unsatisfiable = approval.requirements.filter((r) => !r.satisfiable);
@@ -53,6 +85,7 @@ export function evaluate(input: EvaluateInput): Decision {
     title: titleFor(risk, conclusion, incomplete, approval.requirements),
     policy: { ...input.policySource },
     ignoredReviews: approval.ignoredReviews,
+    approvals: approvalVerdicts(approval, input.reviews),
     scope: classifyPullRequest(policy, pr),
     headSha: pr.headSha,
     codeowners: {
@@ -79,6 +112,7 @@ export function policyErrorDecision(input: { errors: PolicyError[]; policySource
     title: `Invalid policy: ${truncate(first, 100)}`,
     policy: { ...input.policySource },
     ignoredReviews: [],
+    approvals: [],
     scope: { inScope: true, isAgent: false, reason: "the policy is invalid, so every pull request fails closed" },
     headSha: input.headSha,
     codeowners: { path: null, tooLarge: false, errors: [] },

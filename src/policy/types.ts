@@ -112,6 +112,16 @@ export interface IgnoredReview {
   reason: string;
 }
 
+/** One reviewer's latest approval and what the decision made of it: the audit trail's "counted" or "refused". */
+export interface ApprovalVerdict {
+  reviewer: string;
+  state: "APPROVED";
+  commitId: string | null;
+  counted: boolean;
+  /** Towards which requirement it counted, or why it did not. */
+  reason: string;
+}
+
 export interface ApprovalResult {
   required: boolean;
   satisfied: boolean;
@@ -139,6 +149,8 @@ export interface Decision {
   /** Where the policy came from: `source` names the file (or the built-in preset), `ref` the commit it was read at. */
   policy: { source: string; ref: string };
   ignoredReviews: IgnoredReview[];
+  /** Every latest approval, counted or refused and why (what the audit log records). */
+  approvals: ApprovalVerdict[];
   /** Whether the policy considers this an agent pull request; the App decides what to do when it is out of scope. */
   scope: Classification;
   headSha: string;

@@ -15,6 +15,9 @@ export const ANNOTATIONS_PER_REQUEST = 50;
 /** The most annotations the rationale check carries across all its requests. */
 export const MAX_ANNOTATIONS = 500;
 
+/** At most this many teams' members are read per evaluation; owners in further teams cannot count. */
+export const MAX_TEAMS_PER_EVALUATION = 20;
+
 /** A policy file larger than this is refused: no legitimate policy comes near it. */
 export const MAX_POLICY_BYTES = 256 * 1024;
 

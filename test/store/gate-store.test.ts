@@ -49,6 +49,12 @@ function decisionFor(headSha: string): Decision {
     title: "High risk: approved by @dba",
     policy: { source: ".github/agent-gate.yml", ref: BASE },
     ignoredReviews: [{ reviewer: "alice", reason: "approval does not count: alice triggered the agent run" }],
+    // What the engine made of the record's reviews (the store records it; it no longer re-derives it).
+    approvals: [
+      { reviewer: "dba", state: "APPROVED", commitId: headSha, counted: true, reason: "counts as a code owner for r1 (db/migrations/1.sql)" },
+      { reviewer: "alice", state: "APPROVED", commitId: headSha, counted: false, reason: "approval does not count: alice triggered the agent run" },
+      { reviewer: "bob", state: "APPROVED", commitId: headSha, counted: false, reason: "not an owner of any path that needs approval" },
+    ],
     scope: { inScope: true, isAgent: true, reason: "agent author" },
     headSha,
     codeowners: { path: ".github/CODEOWNERS", tooLarge: false, errors: [] },
@@ -199,7 +205,7 @@ describe.each(TEST_DRIVERS)("DatabaseGateStore on %s", (driver) => {
   it("an invalid policy is audited as policy_invalid with its errors", async () => {
     const key = pr();
     const base = record(key, HEAD_A, "guid-p");
-    const decision: Decision = { ...decisionFor(HEAD_A), risk: "critical", conclusion: "failure", title: "Invalid policy", policyErrors: [".github/agent-gate.yml:3: unknown key"], codeowners: { path: null, tooLarge: false, errors: [] } };
+    const decision: Decision = { ...decisionFor(HEAD_A), risk: "critical", conclusion: "failure", title: "Invalid policy", policyErrors: [".github/agent-gate.yml:3: unknown key"], approvals: [], codeowners: { path: null, tooLarge: false, errors: [] } };
     await gate.withPullRequestLock(key, (s) => s.recordDecision({ ...base, decision, risk: null, conclusion: "failure", reason: decision.title, inputsDigest: undefined, reviews: undefined, labels: undefined }));
     const audit = await auditOf(ctx.store, key.number);
     expect(audit.map((e) => e.kind)).toEqual(["policy_invalid", "evaluation_decided", "check_published"]);
