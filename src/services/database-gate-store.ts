@@ -20,7 +20,6 @@
  * - When an evaluation fails, its transaction rolls back; the delivery is then recorded as `failed` (it can be
  *   redelivered and will run again), with any "could not evaluate" check that was published, in a new transaction.
  */
-import { latestReviews } from "../policy/approvals.js";
 import { inputsDigest } from "../store/index.js";
 import type { ApprovalInput, AuditAppend, DeliveryOutcome, HeldLock, Store, StoreTx } from "../store/index.js";
 import type { DecisionRecord, GateStore, PullRequestKey, PullRequestScope } from "./types.js";
@@ -57,31 +56,6 @@ function firstLine(error: unknown): string {
   return (text.split("\n")[0] ?? "").slice(0, 500);
 }
 
-/** Which approvals counted (and towards which requirement) and why the others did not. */
-export function approvalsOf(record: DecisionRecord): ApprovalInput[] {
-  const decision = record.decision;
-  if (!decision || !record.reviews) return [];
-  const countedFor = new Map<string, string[]>();
-  for (const requirement of decision.approval.requirements) {
-    for (const login of requirement.approvedBy) {
-      const list = countedFor.get(login.toLowerCase()) ?? [];
-      const paths = requirement.paths.length > 3 ? `${requirement.paths.slice(0, 3).join(", ")}, …` : requirement.paths.join(", ");
-      list.push(`${requirement.id} (${paths})`);
-      countedFor.set(login.toLowerCase(), list);
-    }
-  }
-  const ignored = new Map(decision.ignoredReviews.map((i) => [i.reviewer.toLowerCase(), i.reason]));
-  return latestReviews(record.reviews)
-    .filter((r) => r.state === "APPROVED")
-    .map((r) => {
-      const counted = countedFor.get(r.reviewer.toLowerCase());
-      const reason = counted
-        ? `counts as a code owner for ${counted.join("; ")}`
-        : (ignored.get(r.reviewer.toLowerCase()) ?? (decision.approval.required ? "not an owner of any path that needs approval" : "no approval is required"));
-      return { reviewer: r.reviewer, state: r.state, commitId: r.commitId || null, counted: counted !== undefined, reason };
-    });
-}
-
 /** What one `withPullRequestLock` call has seen and must write; survives a rollback so a failure can be recorded. */
 class Session {
   readonly repository: string;
@@ -112,7 +86,8 @@ class Session {
     const decision = record.decision;
     const deliveryId = record.deliveryId ?? null;
     let evaluationId: number | null = null;
-    const approvals = approvalsOf(record);
+    // The decision says which approvals counted and why the others did not (the engine knows; no re-deriving).
+    const approvals: ApprovalInput[] = decision?.approvals ?? [];
     if (record.pullRequest) await tx.pullRequests.upsert({ repository: this.repository, pullRequest: this.key.number, ...record.pullRequest });
     if (decision) {
       const risk = record.risk ?? decision.risk;

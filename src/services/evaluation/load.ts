@@ -1,0 +1,146 @@
+/**
+ * The load stage: one snapshot of what the engine reads, then (after the engine's phase one) the teams it named,
+ * then, right before publishing, GitHub's current state. All reads; the only writes are the store's memory of
+ * what was seen (the triggering user on first sight, the newest head).
+ *
+ * Order and why: the policy (base branch, base commit) first: it decides whether the PR is in scope at all, so a
+ * human PR costs one conditional read and no writes. Then CODEOWNERS, files and reviews in parallel.
+ */
+import type { PullRequestInfo } from "../../github/port.js";
+import { classifyPullRequest } from "../../policy/agents.js";
+import type { Decision, PullRequestFacts, TeamMembership } from "../../policy/types.js";
+import { MAX_LISTED_FILES } from "../../shared/limits.js";
+import { readEnforcement } from "../enforcement.js";
+import { approvalCheckName } from "../render.js";
+import { loadCodeownersAt, loadPolicy } from "../snapshot.js";
+import { telemetryAccepted } from "../telemetry-gate.js";
+import type { ServiceDeps } from "../types.js";
+import { proposedGateFileNotes } from "./gate-files.js";
+import type { CurrentState, EvaluationContext, Snapshot } from "./types.js";
+
+export type Loaded = Snapshot | { kind: "skip"; reason: string };
+
+/**
+ * The pull request, its policy and everything the engine reads, or why it is not evaluated. `seen.pr` is set as
+ * soon as the pull request is known, so a failure after it can still publish a failing check on its head.
+ * @throws {GitHubApiError} when GitHub cannot be read.
+ */
+export async function loadSnapshot(ctx: EvaluationContext, seen: { pr?: PullRequestInfo | undefined }): Promise<Loaded> {
+  const { deps, scope, target } = ctx;
+  const { github } = deps;
+  const repo = target.repo;
+  const pr = target.pull ?? (await github.getPullRequest(repo, target.number));
+  seen.pr = pr;
+  if (pr.state !== "open") return { kind: "skip", reason: `the pull request is ${pr.merged ? "merged" : "closed"}` };
+  if (target.onlyIfHeadSha && target.onlyIfHeadSha !== pr.headSha) {
+    return { kind: "skip", reason: `the re-run check is for ${target.onlyIfHeadSha.slice(0, 7)}, but the head is now ${pr.headSha.slice(0, 7)}` };
+  }
+  const checkName = approvalCheckName(pr.baseRef);
+
+  const policyLoad = await loadPolicy(github, repo, pr.baseSha);
+  if (policyLoad.ok && target.onlyIfAgentLabel !== undefined) {
+    const label = target.onlyIfAgentLabel.toLowerCase();
+    if (!policyLoad.policy.agents.labels.some((l) => l.toLowerCase() === label)) {
+      return { kind: "skip", reason: `label "${target.onlyIfAgentLabel}" is not an agent label` };
+    }
+  }
+  const facts = toFacts(pr, await scope.firstTriggeredBy(triggeredByFromBody(pr.body)));
+  if (!policyLoad.ok) {
+    // We cannot know the intended scope, so every PR fails until the policy is fixed (fail closed).
+    const enforcement = await readEnforcement(deps, repo, target.installationId, pr.baseRef, checkName);
+    return { kind: "invalid-policy", pr, checkName, enforcement, errors: policyLoad.errors, policySource: policyLoad.source };
+  }
+  const policy = policyLoad.policy;
+  const classification = classifyPullRequest(policy, facts);
+  if (!classification.inScope) return { kind: "skip", reason: `not in scope: ${classification.reason}` };
+
+  // GitHub already told us the PR is at the listing limit: reading 30 pages would not change the outcome.
+  const truncatedUpFront = (pr.changedFiles ?? 0) >= MAX_LISTED_FILES;
+  const [codeowners, listing, reviews] = await allReads([
+    loadCodeownersAt(github, repo, pr.baseSha),
+    truncatedUpFront
+      ? Promise.resolve({ files: [], truncated: true })
+      : github.listPullRequestFiles(repo, pr.number, { limit: MAX_LISTED_FILES, headSha: pr.headSha, baseSha: pr.baseSha }),
+    github.listReviews(repo, pr.number),
+  ]);
+  const needsTelemetry = policy.telemetry.required && classification.isAgent;
+  return {
+    kind: "evaluable",
+    pr,
+    checkName,
+    policy,
+    policySource: policyLoad.source,
+    facts,
+    codeowners,
+    files: listing.files,
+    truncated: listing.truncated || truncatedUpFront,
+    reviews,
+    telemetryAccepted: needsTelemetry ? await telemetryAccepted(deps, repo, pr) : false,
+    gateNotes: await proposedGateFileNotes(deps, repo, pr, listing.files),
+    enforcement: await readEnforcement(deps, repo, target.installationId, pr.baseRef, checkName),
+  };
+}
+
+/** Members of the teams the engine named (phase one), one request per team. */
+export async function loadTeams(deps: ServiceDeps, teams: readonly string[]): Promise<TeamMembership> {
+  const membership: TeamMembership = {};
+  for (const team of teams) {
+    const match = /^@([^/\s]+)\/([^/\s]+)$/.exec(team);
+    if (!match) continue;
+    membership[team] = await deps.github.listTeamMembers(match[1] as string, match[2] as string);
+  }
+  return membership;
+}
+
+/**
+ * The PR read again right before publishing: a decision for a head or base that is no longer current is dropped
+ * (invariant 9), since the event for the newer state publishes its own. Returns the fresh PR when it moved on.
+ */
+export async function loadCurrentState(ctx: EvaluationContext, pr: PullRequestInfo, decision: Decision | null): Promise<CurrentState | { superseded: PullRequestInfo }> {
+  const fresh = await ctx.deps.github.getPullRequest(ctx.target.repo, pr.number);
+  if (!sameTarget(fresh, pr) || (await ctx.scope.isStale(fresh.headSha, dateOf(fresh.updatedAt)))) return { superseded: fresh };
+  const waits = decision !== null && decision.approval.requirements.some((r) => !r.met && r.satisfiable && r.waitingOn.length > 0);
+  if (waits && fresh.draft) ctx.deps.log.debug({}, "draft: review requests wait for ready_for_review");
+  return { pull: fresh, askedBefore: waits && !fresh.draft ? await ctx.scope.requestedOwners() : new Set() };
+}
+
+/** Like Promise.all, but waits for every read to finish before failing, so nothing is in flight when we publish. */
+async function allReads<T extends readonly unknown[]>(reads: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(reads);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+function sameTarget(fresh: PullRequestInfo, pr: PullRequestInfo): boolean {
+  return fresh.state === "open" && fresh.headSha === pr.headSha && fresh.baseRef === pr.baseRef;
+}
+
+export function dateOf(iso: string | undefined): Date | undefined {
+  if (!iso) return undefined;
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+function toFacts(pr: PullRequestInfo, triggeredBy: string | undefined): PullRequestFacts {
+  return {
+    number: pr.number,
+    author: pr.author.login,
+    authorType: pr.author.type,
+    baseRef: pr.baseRef,
+    headRef: pr.headRef,
+    headSha: pr.headSha,
+    labels: pr.labels.map((l) => l.name),
+    changedFiles: pr.changedFiles,
+    triggeredBy,
+  };
+}
+
+/**
+ * The human who started the agent run, as the sandbox action writes it into the PR body:
+ * `<!-- agent-gate: triggered-by=@login -->` (or a `Triggered-by: @login` line).
+ */
+export function triggeredByFromBody(body: string): string | undefined {
+  const match = /<!--\s*agent-gate:[^>]*?\btriggered-by\s*[=:]\s*@?([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))(?:\[bot\])?[^>]*-->/i.exec(body) ?? /^\s*triggered-by:\s*@([A-Za-z0-9][A-Za-z0-9-]{0,38})\s*$/im.exec(body);
+  return match?.[1];
+}

@@ -1,0 +1,97 @@
+/**
+ * The plan stage (pure): the desired GitHub state against the current one, as the changes that get there (like
+ * repository-settings' diffable plugins): the approval check, the risk labels, the review requests.
+ */
+import type { PullRequestInfo, RepoRef } from "../../github/port.js";
+import { isBotLogin } from "../../policy/agents.js";
+import { riskAnnotations } from "../../policy/annotations.js";
+import type { ResolvedPolicy } from "../../policy/config.js";
+import { RISK_LABEL_COLORS, RISK_LABEL_DESCRIPTIONS, renderDecisionMarkdown } from "../../policy/render.js";
+import type { Decision, Review } from "../../policy/types.js";
+import { ANNOTATIONS_PER_REQUEST } from "../../shared/limits.js";
+import { approvalCheckName, couldNotEvaluateSummary } from "../render.js";
+import type { CurrentState, Decided, LabelPlan, PublicationPlan, ReviewRequestPlan, Snapshot } from "./types.js";
+
+export function planPublication(repo: RepoRef, snapshot: Snapshot, decided: Decided, current: CurrentState): PublicationPlan {
+  const { decision } = decided;
+  const { pr } = snapshot;
+  const check = {
+    name: snapshot.checkName,
+    headSha: pr.headSha,
+    conclusion: decision.conclusion,
+    title: decision.title,
+    summary: renderDecisionMarkdown(decision, decided.notes),
+    externalId: `pr:${pr.number}`,
+  };
+  // An invalid policy says nothing about risk or owners: only the failing check is published.
+  if (snapshot.kind === "invalid-policy") return { number: pr.number, check, labels: null, reviews: null };
+  return {
+    number: pr.number,
+    // The lines that made the pull request risky: the first 50, in the request that creates the check run (a
+    // later decision on the same head sends none; see publishCheckRun), so publishing costs no extra request.
+    check: { ...check, annotations: riskAnnotations(decision.findings, ANNOTATIONS_PER_REQUEST) },
+    labels: planLabels(current.pull, decision, snapshot.policy),
+    reviews: planReviewRequests(repo, current, decision, snapshot.reviews),
+  };
+}
+
+/** The failing check published when the evaluation could not finish (invariant 5): nothing else changes. */
+export function planCouldNotEvaluate(pr: PullRequestInfo, error: unknown, deliveryId: string | undefined): PublicationPlan {
+  const { title, summary } = couldNotEvaluateSummary(error, deliveryId);
+  return {
+    number: pr.number,
+    check: { name: approvalCheckName(pr.baseRef), headSha: pr.headSha, conclusion: "failure", title, summary, externalId: `pr:${pr.number}` },
+    labels: null,
+    reviews: null,
+  };
+}
+
+/** The one current risk label; stale ones with the policy's prefix go; no other label is touched. */
+export function planLabels(pull: PullRequestInfo, decision: Decision, policy: ResolvedPolicy): LabelPlan {
+  const prefix = policy.labels.prefix.toLowerCase();
+  const desired = new Set(decision.labels.map((l) => l.toLowerCase()));
+  const current = pull.labels.map((l) => l.name);
+  const currentLower = new Set(current.map((l) => l.toLowerCase()));
+  return {
+    add: decision.labels.filter((l) => !currentLower.has(l.toLowerCase())),
+    remove: current.filter((l) => l.toLowerCase().startsWith(prefix) && !desired.has(l.toLowerCase())),
+    style: { color: RISK_LABEL_COLORS[decision.risk], description: RISK_LABEL_DESCRIPTIONS[decision.risk] },
+  };
+}
+
+/**
+ * The code owners a requirement still waits on, asked once: not those GitHub already lists as requested, not
+ * those who reviewed already, not the author or bots, not anyone this App asked before. Not on drafts.
+ */
+export function planReviewRequests(repo: RepoRef, current: CurrentState, decision: Decision, reviews: readonly Review[]): ReviewRequestPlan | null {
+  const { pull, askedBefore } = current;
+  if (pull.draft) return null;
+  const waiting = new Set<string>();
+  for (const requirement of decision.approval.requirements) {
+    if (requirement.met || !requirement.satisfiable) continue;
+    for (const owner of requirement.waitingOn) waiting.add(owner);
+  }
+  const reviewed = new Set(reviews.map((r) => r.reviewer.toLowerCase()));
+  const requestedUsers = new Set(pull.requestedReviewers.map((l) => l.toLowerCase()));
+  const requestedTeams = new Set(pull.requestedTeams.map((s) => s.toLowerCase()));
+  const plan: ReviewRequestPlan = { users: [], teams: [], owners: [] };
+  for (const owner of waiting) {
+    if (askedBefore.has(owner.toLowerCase())) continue;
+    const team = /^@([^/\s]+)\/([^/\s]+)$/.exec(owner);
+    if (team) {
+      const [, org, slug] = team as unknown as [string, string, string];
+      // GitHub only takes teams of the repository's own organisation.
+      if (org.toLowerCase() !== repo.owner.toLowerCase() || requestedTeams.has(slug.toLowerCase())) continue;
+      plan.teams.push(slug);
+      plan.owners.push(owner);
+      continue;
+    }
+    const user = /^@([A-Za-z0-9-]+)$/.exec(owner)?.[1];
+    if (!user) continue; // an email owner cannot be requested through the API
+    const u = user.toLowerCase();
+    if (requestedUsers.has(u) || reviewed.has(u) || u === pull.author.login.toLowerCase() || isBotLogin(user)) continue;
+    plan.users.push(user);
+    plan.owners.push(owner);
+  }
+  return plan.owners.length > 0 ? plan : null;
+}

@@ -1,0 +1,119 @@
+/**
+ * The data that flows between the evaluation's stages (src/services/evaluate-pull-request.ts):
+ * load → `Snapshot` → decide → `Decided` → load current state → `CurrentState` → plan → `PublicationPlan` →
+ * publish → `Published` → record.
+ */
+import type { CheckRunInput, PullRequestInfo, RepoRef } from "../../github/port.js";
+import type { Codeowners } from "../../policy/codeowners.js";
+import type { PolicyError, ResolvedPolicy } from "../../policy/config.js";
+import type { ChangedFile, Decision, PullRequestFacts, Review, RiskLevel, TeamMembership } from "../../policy/types.js";
+import type { Enforcement, PullRequestKey, PullRequestScope, ServiceDeps } from "../types.js";
+
+export interface EvaluationTarget {
+  repo: RepoRef;
+  installationId?: number | undefined;
+  number: number;
+  /** The pull request from the webhook payload; read from GitHub when absent (check re-runs). */
+  pull?: PullRequestInfo | undefined;
+  /** `X-GitHub-Delivery`: logged with every error, and the key for redelivery dedup. */
+  deliveryId?: string | undefined;
+  /** `pull_request.opened` etc., for logs and the audit record. */
+  event: string;
+  /** labeled/unlabeled: evaluate only when this label is one of the policy's agent labels. */
+  onlyIfAgentLabel?: string | undefined;
+  /** check re-runs: evaluate only when the PR's head is still this commit. */
+  onlyIfHeadSha?: string | undefined;
+  /**
+   * Whether a failure publishes a failing "could not evaluate" check (default true). A job queue passes false
+   * on attempts it will retry, so a passing glitch (or a database error) never reaches the PR.
+   */
+  publishFailure?: boolean | undefined;
+}
+
+/** One evaluation's fixed surroundings, passed to every stage that does I/O. */
+export interface EvaluationContext {
+  deps: ServiceDeps;
+  scope: PullRequestScope;
+  target: EvaluationTarget;
+  key: PullRequestKey;
+}
+
+export type PolicySource = { source: string; ref: string };
+
+interface SnapshotBase {
+  pr: PullRequestInfo;
+  checkName: string;
+  enforcement: Enforcement;
+}
+
+/** The base branch's policy does not parse: every pull request fails until it is fixed (invariant 5). */
+export interface InvalidPolicySnapshot extends SnapshotBase {
+  kind: "invalid-policy";
+  errors: PolicyError[];
+  policySource: PolicySource;
+}
+
+/** Everything the engine reads, read once (the teams come after phase one: `EngineNeeds`). */
+export interface EvaluableSnapshot extends SnapshotBase {
+  kind: "evaluable";
+  policy: ResolvedPolicy;
+  policySource: PolicySource;
+  facts: PullRequestFacts;
+  codeowners: Codeowners;
+  files: ChangedFile[];
+  truncated: boolean;
+  reviews: Review[];
+  /** Whether telemetry for the head was accepted; only read when the policy requires it of this agent PR. */
+  telemetryAccepted: boolean;
+  /** Notes on the gate files this PR proposes (validated, never used: invariant 1). */
+  gateNotes: string[];
+}
+
+export type Snapshot = InvalidPolicySnapshot | EvaluableSnapshot;
+
+/** What the decide stage settled: the decision and the notes the check summary carries with it. */
+export interface Decided {
+  decision: Decision;
+  notes: string[];
+  /** The risk to record; null when no evaluation happened (invalid policy). */
+  risk: RiskLevel | null;
+  /** The team members the engine's second phase used (part of the recorded inputs). */
+  teams: TeamMembership;
+}
+
+/** GitHub's state right before publishing, for the plan to compare against. */
+export interface CurrentState {
+  pull: PullRequestInfo;
+  /** Owners this App asked before (read only when the decision waits on someone). */
+  askedBefore: ReadonlySet<string>;
+}
+
+export interface LabelPlan {
+  add: string[];
+  remove: string[];
+  /** Given to an added label GitHub created on the fly (it comes back grey). */
+  style: { color: string; description: string };
+}
+
+export interface ReviewRequestPlan {
+  users: string[];
+  teams: string[];
+  /** The owners as written (`@user`, `@org/team`), remembered so nobody is asked twice. */
+  owners: string[];
+}
+
+/** The desired GitHub state, as the changes that get there. Only the check is always written. */
+export interface PublicationPlan {
+  number: number;
+  check: CheckRunInput;
+  /** null: labels are left alone. */
+  labels: LabelPlan | null;
+  /** null: nobody is asked. */
+  reviews: ReviewRequestPlan | null;
+}
+
+export interface Published {
+  checkRunId: number;
+  labels: { added: string[]; removed: string[] };
+  reviewRequested: string[];
+}
