@@ -12,7 +12,6 @@ import { MemoryGateStore, TtlEnforcementCache } from "../services/memory-store.j
 import type { TelemetryDeps, TelemetryLimits } from "../services/ingest-telemetry.js";
 import { MemoryTelemetryStore } from "../services/telemetry-memory-store.js";
 import type { TelemetryStore } from "../services/telemetry-types.js";
-import { OctokitTelemetryGitHub } from "../github/artifacts.js";
 import type { EnforcementCache, GateStore, Log } from "../services/types.js";
 import type { Store } from "../store/index.js";
 import type { JobQueue } from "../store/job-queue.js";
@@ -75,17 +74,11 @@ export function createAgentGate(options: AgentGateOptions = {}): ApplicationFunc
       }
     }
 
-    const depsWith = (octokit: Octokit, installationId: number | undefined, log: Log, checkRuns?: CheckRunPublishing): TelemetryDeps => ({
-      github: new OctokitGitHub(octokit, { installationId, cache, checkRuns }),
-      log,
-      store,
-      clock,
-      appId,
-      enforcement,
-      telemetry,
-      artifacts: new OctokitTelemetryGitHub(octokit),
-      limits: options.telemetryLimits,
-    });
+    const depsWith = (octokit: Octokit, installationId: number | undefined, log: Log, checkRuns?: CheckRunPublishing): TelemetryDeps => {
+      // The one GitHub adapter serves the evaluation and telemetry's artifacts and rationale check alike.
+      const github = new OctokitGitHub(octokit, { installationId, cache, checkRuns });
+      return { github, log, store, clock, appId, enforcement, telemetry, artifacts: github, limits: options.telemetryLimits };
+    };
 
     if (options.durable) {
       const durable = options.durable;

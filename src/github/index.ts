@@ -1,5 +1,15 @@
 export type * from "./port.js";
-export { GitHubApiError, isGitHubApiError, toGitHubApiError } from "./errors.js";
+export {
+  GitHubApiError,
+  NotFoundError,
+  PermissionError,
+  RateLimitError,
+  ValidationError,
+  UnavailableError,
+  ArtifactTooLargeError,
+  isGitHubApiError,
+  toGitHubApiError,
+} from "./errors.js";
 export { LruConditionalCache } from "./cache.js";
 export type { CachedResponse, ConditionalCache } from "./cache.js";
 export { OctokitGitHub, MAX_LISTED_FILES, CHECK_TEXT_LIMIT, toPullRequestInfo } from "./octokit-github.js";

@@ -1,5 +1,6 @@
 /**
- * The one implementation of GitHubPort, over a Probot (Octokit) client.
+ * The one implementation of GitHubPort, over a Probot (Octokit) client: the evaluation's reads and writes and
+ * telemetry's artifacts and rationale check alike.
  *
  * Everything GitHub returns is narrowed field by field here: a payload that lacks a field becomes a clear
  * GitHubApiError or a safe default, never an `undefined` deep inside the engine.
@@ -10,12 +11,14 @@ import type { ProbotOctokit } from "probot";
 import type { ChangedFile, Review, ReviewState } from "../policy/types.js";
 import { batchAnnotations } from "../shared/annotations.js";
 import type { CheckAnnotation } from "../shared/annotations.js";
-import { CHECK_RUN_TEXT_LIMIT, MAX_LISTED_FILES } from "../shared/limits.js";
+import { ANNOTATIONS_PER_REQUEST, CHECK_RUN_TEXT_LIMIT, MAX_LISTED_FILES } from "../shared/limits.js";
 import type { ConditionalCache } from "./cache.js";
 import { LruConditionalCache } from "./cache.js";
-import { GitHubApiError, toGitHubApiError } from "./errors.js";
+import { cancelBody, headerNumber, readCapped } from "./download.js";
+import { ArtifactTooLargeError, GitHubApiError, NotFoundError, ValidationError, errorFor, toGitHubApiError } from "./errors.js";
 import type {
   Actor,
+  ArtifactInfo,
   CheckRunInput,
   CheckRunRef,
   FileListing,
@@ -23,6 +26,8 @@ import type {
   GitHubPort,
   LabelInfo,
   PullRequestInfo,
+  RationaleAnnotation,
+  RationaleCheckInput,
   RepoRef,
   RequiredCheck,
   ReviewerRequest,
@@ -39,6 +44,8 @@ export interface OctokitGitHubOptions {
   cache?: ConditionalCache | undefined;
   /** Publish check runs exactly once (src/github/check-runs.ts); without it, each decision POSTs a new one. */
   checkRuns?: CheckRunPublishing | undefined;
+  /** Downloads an artifact's pre-signed blob URL (default: the global fetch); our token never goes there. */
+  fetchBlob?: typeof fetch | undefined;
 }
 
 type Params = Record<string, unknown>;
@@ -48,12 +55,14 @@ export class OctokitGitHub implements GitHubPort {
   readonly #cache: ConditionalCache;
   readonly #scope: string;
   readonly #checkRuns: CheckRunPublishing | undefined;
+  readonly #fetch: typeof fetch;
 
   constructor(octokit: Octokit, options: OctokitGitHubOptions = {}) {
     this.#octokit = octokit;
     this.#checkRuns = options.checkRuns;
     this.#cache = options.cache ?? new LruConditionalCache();
     this.#scope = options.installationId === undefined ? "app" : `installation:${options.installationId}`;
+    this.#fetch = options.fetchBlob ?? ((input, init) => fetch(input, init));
   }
 
   async getPullRequest(repo: RepoRef, number: number): Promise<PullRequestInfo> {
@@ -135,7 +144,8 @@ export class OctokitGitHub implements GitHubPort {
         }
       }
     } catch (error) {
-      if (error instanceof GitHubApiError && error.status === 404) return [];
+      // A team this installation cannot see has no members it could count.
+      if (error instanceof NotFoundError) return [];
       throw error;
     }
     return members;
@@ -152,8 +162,9 @@ export class OctokitGitHub implements GitHubPort {
     try {
       await this.#octokit.request("DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}", { ...repo, issue_number: number, name: label });
     } catch (error) {
-      if (statusOf(error) === 404) return; // already gone: the outcome we wanted
-      throw toGitHubApiError(error, `DELETE /repos/${repo.owner}/${repo.repo}/issues/${number}/labels/${label}`);
+      const e = toGitHubApiError(error, `DELETE /repos/${repo.owner}/${repo.repo}/issues/${number}/labels/${label}`);
+      if (e instanceof NotFoundError) return; // already gone: the outcome we wanted
+      throw e;
     }
   }
 
@@ -244,9 +255,107 @@ export class OctokitGitHub implements GitHubPort {
         };
       });
     } catch (error) {
-      const status = statusOf(error);
-      if (status === 404 || status === 422) return null;
-      throw toGitHubApiError(error, `GET /repos/${repo.owner}/${repo.repo}/codeowners/errors`);
+      const e = toGitHubApiError(error, `GET /repos/${repo.owner}/${repo.repo}/codeowners/errors`);
+      // No CODEOWNERS file (404), or GitHub cannot validate it (422): nothing to report.
+      if (e instanceof NotFoundError || e instanceof ValidationError) return null;
+      throw e;
+    }
+  }
+
+  async listRunArtifacts(repo: RepoRef, runId: number): Promise<ArtifactInfo[]> {
+    const request = `GET /repos/${repo.owner}/${repo.repo}/actions/runs/${runId}/artifacts`;
+    try {
+      const response = await this.#octokit.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts", { ...repo, run_id: runId, per_page: 100 });
+      const data = record(response.data);
+      return array(data.artifacts).map((item) => {
+        const a = record(item);
+        const run = record(a.workflow_run);
+        return {
+          id: typeof a.id === "number" ? a.id : 0,
+          name: typeof a.name === "string" ? a.name : "",
+          sizeInBytes: typeof a.size_in_bytes === "number" ? a.size_in_bytes : 0,
+          expired: a.expired === true,
+          workflowRunId: typeof run.id === "number" ? run.id : null,
+        };
+      });
+    } catch (error) {
+      throw toGitHubApiError(error, request);
+    }
+  }
+
+  async downloadArtifact(repo: RepoRef, artifactId: number, maxBytes: number): Promise<Uint8Array> {
+    const request = `GET /repos/${repo.owner}/${repo.repo}/actions/artifacts/${artifactId}/zip`;
+    let location: string | null = null;
+    try {
+      // Manual redirect: the blob host must not receive our installation token, and we want its size before reading.
+      const response = await this.#octokit.request("GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}", {
+        ...repo,
+        artifact_id: artifactId,
+        archive_format: "zip",
+        request: { redirect: "manual", parseSuccessResponseBody: false },
+      });
+      const header = response.headers.location;
+      // Typed as 302 by Octokit's route types; a server may answer 200 with the zip or anything else.
+      const status: number = response.status;
+      if (status >= 300 && status < 400 && typeof header === "string") {
+        location = header;
+        await cancelBody(response.data);
+      } else if (status === 200) {
+        // Some servers (or proxies) answer with the zip itself.
+        return await readCapped(response.data, headerNumber(response.headers["content-length"]), maxBytes);
+      } else {
+        await cancelBody(response.data);
+        throw errorFor(`${request} answered ${status} without a download location`, { status, requestId: null, request });
+      }
+    } catch (error) {
+      if (error instanceof ArtifactTooLargeError) throw error;
+      throw toGitHubApiError(error, request);
+    }
+
+    let url: URL;
+    try {
+      url = new URL(location);
+    } catch {
+      throw new GitHubApiError(`${request} redirected to an invalid URL`, { status: 302, requestId: null, request });
+    }
+    if (url.protocol !== "https:") throw new GitHubApiError(`${request} redirected to a non-https URL`, { status: 302, requestId: null, request });
+    const blobRequest = `GET ${url.origin}${url.pathname}`;
+    let blob: Response;
+    try {
+      blob = await this.#fetch(url, { redirect: "follow" });
+    } catch (error) {
+      throw errorFor(`${blobRequest} failed: ${error instanceof Error ? error.message : String(error)}`, { status: null, requestId: null, request: blobRequest, cause: error });
+    }
+    if (!blob.ok) {
+      await blob.body?.cancel().catch(() => undefined);
+      throw errorFor(`${blobRequest} answered ${blob.status}`, { status: blob.status, requestId: null, request: blobRequest });
+    }
+    return readCapped(blob.body, headerNumber(blob.headers.get("content-length")), maxBytes);
+  }
+
+  async createRationaleCheck(repo: RepoRef, input: RationaleCheckInput): Promise<{ id: number; url: string | null }> {
+    if (input.annotations.length > ANNOTATIONS_PER_REQUEST) throw new RangeError(`at most ${ANNOTATIONS_PER_REQUEST} annotations per request`);
+    const request = `POST /repos/${repo.owner}/${repo.repo}/check-runs`;
+    try {
+      const response = await this.#octokit.request("POST /repos/{owner}/{repo}/check-runs", completedCheckRun(repo, input, input.annotations.map(toApiAnnotation)));
+      const data = record(response.data);
+      return { id: typeof data.id === "number" ? data.id : 0, url: typeof data.html_url === "string" ? data.html_url : null };
+    } catch (error) {
+      throw toGitHubApiError(error, request);
+    }
+  }
+
+  async addCheckRunAnnotations(repo: RepoRef, checkRunId: number, output: { title: string; summary: string; annotations: RationaleAnnotation[] }): Promise<void> {
+    if (output.annotations.length > ANNOTATIONS_PER_REQUEST) throw new RangeError(`at most ${ANNOTATIONS_PER_REQUEST} annotations per request`);
+    const request = `PATCH /repos/${repo.owner}/${repo.repo}/check-runs/${checkRunId}`;
+    try {
+      await this.#octokit.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", {
+        ...repo,
+        check_run_id: checkRunId,
+        output: { title: output.title, summary: output.summary, annotations: output.annotations.map(toApiAnnotation) },
+      });
+    } catch (error) {
+      throw toGitHubApiError(error, request);
     }
   }
 
@@ -265,10 +374,10 @@ export class OctokitGitHub implements GitHubPort {
       if (typeof etag === "string" && etag.length > 0) await this.#cache.set(key, { etag, data: response.data });
       return response.data;
     } catch (error) {
-      const status = statusOf(error);
-      if (status === 304 && cached) return cached.data;
-      if (status === 404 && options.missingIsNull) return null;
-      throw toGitHubApiError(error, `${endpoint.method} ${endpoint.url}`);
+      if (statusOf(error) === 304 && cached) return cached.data;
+      const e = toGitHubApiError(error, `${endpoint.method} ${endpoint.url}`);
+      if (e instanceof NotFoundError && options.missingIsNull) return null;
+      throw e;
     }
   }
 
@@ -358,8 +467,8 @@ function statusOf(error: unknown): number | null {
   return typeof status === "number" ? status : null;
 }
 
-function notFound(request: string): GitHubApiError {
-  return new GitHubApiError(`${request} answered 404: Not Found`, { status: 404, requestId: null, request });
+function notFound(request: string): NotFoundError {
+  return new NotFoundError(`${request} answered 404: Not Found`, { status: 404, requestId: null, request });
 }
 
 function record(value: unknown): Record<string, unknown> {

@@ -1,7 +1,10 @@
 /**
  * The GitHub port: everything the services need from GitHub, as plain data.
  *
- * Services talk to this interface only; `OctokitGitHub` is the one implementation. Keeping the surface small
+ * Services talk to this interface only; `OctokitGitHub` is the one implementation. Errors are the typed ones of
+ * errors.ts (`NotFoundError`, `PermissionError`, `RateLimitError`, `ValidationError`, `UnavailableError`, all
+ * `GitHubApiError`s keeping status, request id and cause); where a 404 is an answer, the port says so in its
+ * return type (`null`, `[]`) and the adapter decides, not the services. Keeping the surface small
  * (one method per request the App makes) is what lets the tests pin the request count of every event.
  */
 import type { ChangedFile, Review } from "../policy/types.js";
@@ -103,7 +106,7 @@ export interface ReviewerRequest {
   teams: string[];
 }
 
-export interface GitHubPort {
+export interface GitHubPort extends TelemetryGitHub {
   /**
    * `GET /repos/{owner}/{repo}/pulls/{number}`.
    * @throws {GitHubApiError} on any API failure, including 404.
@@ -196,4 +199,47 @@ export interface GitHubPort {
    * @throws {GitHubApiError} on failures other than 404/422.
    */
   getCodeownersErrors(repo: RepoRef, ref: string): Promise<GitHubCodeownersError[] | null>;
+}
+
+export interface ArtifactInfo {
+  id: number;
+  name: string;
+  /** Compressed size, as GitHub reports it. */
+  sizeInBytes: number;
+  expired: boolean;
+  /** The run that uploaded it, when GitHub says (it always does on api.github.com). */
+  workflowRunId: number | null;
+}
+
+/** An annotation of the rationale check: the same shape as the approval check's (src/shared/annotations.ts). */
+export type RationaleAnnotation = CheckAnnotation;
+
+export interface RationaleCheckInput extends CheckRunInput {
+  /** At most 50 (GitHub's per-request limit); send more with `addCheckRunAnnotations`. */
+  annotations: RationaleAnnotation[];
+}
+
+/** What telemetry ingestion reads and writes: a run's artifacts and the rationale check with its annotations. */
+export interface TelemetryGitHub {
+  /**
+   * Every artifact of one workflow run (`GET /repos/{o}/{r}/actions/runs/{run_id}/artifacts`), first page of 100.
+   * @throws {GitHubApiError} (a subclass per status: NotFoundError, PermissionError, …)
+   */
+  listRunArtifacts(repo: RepoRef, runId: number): Promise<ArtifactInfo[]>;
+  /**
+   * The artifact's zip: `GET .../actions/artifacts/{id}/zip` answers 302 to a short-lived blob URL, which is fetched
+   * without our token. At most `maxBytes` are read.
+   * @throws {ArtifactTooLargeError} past `maxBytes`; {GitHubApiError} (a subclass per status: NotFoundError, PermissionError, …) on any API or download failure.
+   */
+  downloadArtifact(repo: RepoRef, artifactId: number, maxBytes: number): Promise<Uint8Array>;
+  /**
+   * Creates a completed check run with the first (at most 50) annotations.
+   * @throws {GitHubApiError} (a subclass per status: NotFoundError, PermissionError, …)
+   */
+  createRationaleCheck(repo: RepoRef, input: RationaleCheckInput): Promise<{ id: number; url: string | null }>;
+  /**
+   * Adds up to 50 more annotations to a check run (`PATCH`; GitHub appends them). Title and summary must be resent.
+   * @throws {GitHubApiError} (a subclass per status: NotFoundError, PermissionError, …)
+   */
+  addCheckRunAnnotations(repo: RepoRef, checkRunId: number, output: { title: string; summary: string; annotations: RationaleAnnotation[] }): Promise<void>;
 }

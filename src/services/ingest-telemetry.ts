@@ -13,9 +13,8 @@
  * 5. checkProvenance (pure) decides. Rejections are stored and audited with their reasons and logged; nothing is
  *    published. Accepted telemetry is cross-checked against the PR's files, published, stored and audited.
  */
-import { isGitHubApiError } from "../github/errors.js";
-import { ArtifactTooLargeError } from "../github/artifacts.js";
-import type { ArtifactInfo, TelemetryGitHub } from "../github/artifacts.js";
+import { ArtifactTooLargeError, NotFoundError } from "../github/errors.js";
+import type { ArtifactInfo, TelemetryGitHub } from "../github/port.js";
 import type { PullRequestInfo, RepoRef } from "../github/port.js";
 import {
   BUNDLE_ARTIFACT_NAME,
@@ -415,7 +414,7 @@ async function getPullOrNull(deps: ServiceDeps, repo: RepoRef, number: number): 
   try {
     return await deps.github.getPullRequest(repo, number);
   } catch (error) {
-    if (isGitHubApiError(error) && error.status === 404) return null;
+    if (error instanceof NotFoundError) return null;
     throw error;
   }
 }

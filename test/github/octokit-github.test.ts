@@ -221,7 +221,7 @@ describe("OctokitGitHub errors", () => {
     api().get(`/orgs/${OWNER}/teams/secret/members`).query({ per_page: "100" }).reply(403, { message: "Resource not accessible by integration" });
     const github = new OctokitGitHub(octokit());
     expect(await github.listTeamMembers(OWNER, "db")).toEqual(["a", "b"]);
-    await expect(github.listTeamMembers(OWNER, "secret")).rejects.toMatchObject({ name: "GitHubApiError", status: 403 });
+    await expect(github.listTeamMembers(OWNER, "secret")).rejects.toMatchObject({ name: "PermissionError", status: 403 });
   });
 
   it("throws GitHubApiError when a write is refused", async () => {

@@ -3,7 +3,7 @@
  * through it without HTTP (the App's tests use nock, test/helpers/github.ts).
  */
 import { GitHubApiError } from "../../src/github/errors.js";
-import type { CheckRunInput, FileListing, GitHubPort, LabelInfo, PullRequestInfo, RepoRef, RequiredCheck } from "../../src/github/port.js";
+import type { ArtifactInfo, CheckRunInput, FileListing, GitHubPort, LabelInfo, PullRequestInfo, RepoRef, RequiredCheck } from "../../src/github/port.js";
 import type { ChangedFile, Review } from "../../src/policy/types.js";
 
 export const repo: RepoRef = { owner: "acme", repo: "app" };
@@ -98,6 +98,22 @@ export class FakeGitHub implements GitHubPort {
   }
   async getCodeownersErrors() {
     return null;
+  }
+  async listRunArtifacts(): Promise<ArtifactInfo[]> {
+    this.#call("listRunArtifacts");
+    return [];
+  }
+  async downloadArtifact(): Promise<Uint8Array> {
+    this.#call("downloadArtifact");
+    return new Uint8Array(0);
+  }
+  async createRationaleCheck(_r: RepoRef, input: CheckRunInput) {
+    this.#call("createRationaleCheck");
+    this.checks.push(input);
+    return { id: this.checks.length, url: null };
+  }
+  async addCheckRunAnnotations(): Promise<void> {
+    this.#call("addCheckRunAnnotations");
   }
 }
 

@@ -3,7 +3,8 @@
  */
 import nock from "nock";
 import { afterEach, describe, expect, it } from "vitest";
-import { ArtifactTooLargeError, OctokitTelemetryGitHub } from "../../src/github/artifacts.js";
+import { ArtifactTooLargeError } from "../../src/github/errors.js";
+import { OctokitGitHub } from "../../src/github/octokit-github.js";
 import { GitHubApiError } from "../../src/github/errors.js";
 import type { Octokit } from "../../src/github/octokit-github.js";
 import type { PullRequestInfo } from "../../src/github/port.js";
@@ -24,7 +25,7 @@ afterEach(() => {
   expect(pending).toEqual([]);
 });
 
-describe("OctokitTelemetryGitHub.downloadArtifact", () => {
+describe("OctokitGitHub.downloadArtifact", () => {
   it("follows the 302 to the blob host without the token", async () => {
     const seen: Array<Record<string, unknown>> = [];
     nock(API).get("/repos/acme/widgets/actions/artifacts/5/zip").reply(302, "", { location: "https://blob.example.net/a.zip?sig=1" });
@@ -35,23 +36,23 @@ describe("OctokitTelemetryGitHub.downloadArtifact", () => {
         seen.push({ ...this.req.headers });
         return [200, Buffer.from([1, 2, 3]), { "content-type": "application/zip" }];
       });
-    const bytes = await new OctokitTelemetryGitHub(octokit()).downloadArtifact(repo, 5, 100);
+    const bytes = await new OctokitGitHub(octokit()).downloadArtifact(repo, 5, 100);
     expect([...bytes]).toEqual([1, 2, 3]);
     expect(seen[0]).not.toHaveProperty("authorization");
   });
 
   it("takes the zip when the server answers 200 directly, still within the cap", async () => {
     nock(API).get("/repos/acme/widgets/actions/artifacts/6/zip").reply(200, Buffer.from([9, 9]), { "content-type": "application/zip" });
-    expect([...(await new OctokitTelemetryGitHub(octokit()).downloadArtifact(repo, 6, 100))]).toEqual([9, 9]);
+    expect([...(await new OctokitGitHub(octokit()).downloadArtifact(repo, 6, 100))]).toEqual([9, 9]);
     nock(API).get("/repos/acme/widgets/actions/artifacts/6/zip").reply(200, Buffer.alloc(50), { "content-type": "application/zip", "content-length": "50" });
-    await expect(new OctokitTelemetryGitHub(octokit()).downloadArtifact(repo, 6, 10)).rejects.toBeInstanceOf(ArtifactTooLargeError);
+    await expect(new OctokitGitHub(octokit()).downloadArtifact(repo, 6, 10)).rejects.toBeInstanceOf(ArtifactTooLargeError);
   });
 
   it("refuses a redirect to plain http, and turns API errors into GitHubApiError", async () => {
     nock(API).get("/repos/acme/widgets/actions/artifacts/7/zip").reply(302, "", { location: "http://blob.example.net/a.zip" });
-    await expect(new OctokitTelemetryGitHub(octokit()).downloadArtifact(repo, 7, 100)).rejects.toThrow(/non-https/);
+    await expect(new OctokitGitHub(octokit()).downloadArtifact(repo, 7, 100)).rejects.toThrow(/non-https/);
     nock(API).get("/repos/acme/widgets/actions/artifacts/8/zip").reply(410, { message: "Artifact has expired" });
-    const error = await new OctokitTelemetryGitHub(octokit()).downloadArtifact(repo, 8, 100).catch((e: unknown) => e);
+    const error = await new OctokitGitHub(octokit()).downloadArtifact(repo, 8, 100).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GitHubApiError);
     expect((error as GitHubApiError).status).toBe(410);
   });
@@ -59,7 +60,7 @@ describe("OctokitTelemetryGitHub.downloadArtifact", () => {
   it("a blob answering an error status is a GitHubApiError naming the blob request", async () => {
     nock(API).get("/repos/acme/widgets/actions/artifacts/9/zip").reply(302, "", { location: "https://blob.example.net/b.zip" });
     nock("https://blob.example.net").get("/b.zip").reply(403, "AuthenticationFailed");
-    await expect(new OctokitTelemetryGitHub(octokit()).downloadArtifact(repo, 9, 100)).rejects.toThrow(/GET https:\/\/blob\.example\.net\/b\.zip answered 403/);
+    await expect(new OctokitGitHub(octokit()).downloadArtifact(repo, 9, 100)).rejects.toThrow(/GET https:\/\/blob\.example\.net\/b\.zip answered 403/);
   });
 });
 
