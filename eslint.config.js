@@ -3,6 +3,22 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import globals from "globals";
 
+const IO_MODULES = ["node:*", "fs", "fs/*", "net", "http", "https", "child_process", "probot", "@octokit/*", "drizzle-orm", "drizzle-orm/*", "postgres", "@electric-sql/*"];
+const EDGES = ["app", "cli", "action"];
+
+/** Each room, the rooms it must not import, and whether it must stay pure (no I/O modules). */
+const ROOMS = [
+  { files: ["src/shared/**/*.ts"], forbid: ["policy", "telemetry", "github", "store", "services", ...EDGES], io: true, why: "src/shared is a pure leaf every room uses" },
+  { files: ["src/policy/**/*.ts"], forbid: ["telemetry", "github", "store", "services", ...EDGES], io: true, why: "src/policy is pure" },
+  { files: ["src/telemetry/**/*.ts"], forbid: ["policy", "github", "store", "services", ...EDGES], io: true, why: "src/telemetry is pure" },
+  { files: ["src/github/**/*.ts"], forbid: ["telemetry", "store", "services", ...EDGES], io: false, why: "src/github is the GitHub adapter" },
+  { files: ["src/store/**/*.ts"], forbid: ["telemetry", "github", "services", ...EDGES], io: false, why: "src/store is the storage room" },
+  { files: ["src/services/**/*.ts"], forbid: EDGES, io: false, why: "src/services sits below the edges" },
+  { files: ["src/cli/**/*.ts"], forbid: ["app", "action"], io: false, why: "src/cli is an edge" },
+  { files: ["src/app/**/*.ts"], forbid: ["cli", "action"], io: false, why: "src/app is an edge" },
+  { files: ["action/src/**/*.ts"], forbid: ["src/github", "src/store", "src/services", "src/app", "src/cli"], io: false, why: "the action may import only the pure rooms" },
+];
+
 export default tseslint.config(
   { ignores: ["node_modules/", "dist/", "coverage/", ".data/", "action/dist/", "migrations/", "bench/.out/"] },
   js.configs.recommended,
@@ -31,35 +47,31 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": "error",
     },
   },
-  {
-    // Pure rooms: no I/O, no GitHub, no database (DESIGN.md "Rooms and the rules between them").
-    files: ["src/policy/**/*.ts", "src/telemetry/**/*.ts", "src/shared/**/*.ts"],
+  // Rooms (DESIGN.md "Rooms and the rules between them", docs/architecture.md): dependencies point inward,
+  // app/cli/action -> services -> (github, store, policy, telemetry) -> shared. One block per room.
+  ...ROOMS.map(({ files, forbid, io, why }) => ({
+    files,
     rules: {
       "no-restricted-imports": [
         "error",
         {
           patterns: [
-            { group: ["node:fs", "node:fs/*", "fs", "fs/*", "node:net", "node:http", "node:https", "node:child_process"], message: "src/policy and src/telemetry are pure: no I/O." },
-            { group: ["probot", "@octokit/*", "drizzle-orm", "drizzle-orm/*", "postgres", "@electric-sql/*"], message: "src/policy and src/telemetry are pure: no GitHub or database." },
-            { group: ["**/github/**", "**/store/**", "**/app/**", "**/cli/**", "**/services/**", "**/action/**"], message: "src/policy and src/telemetry import nothing of the other rooms." },
+            ...(io ? [{ group: IO_MODULES, message: `${why}: no I/O, no GitHub, no database.` }] : []),
+            { group: forbid.map((room) => `**/${room}/**`), message: `${why}: it may not import ${forbid.join(", ")}.` },
           ],
         },
       ],
     },
-  },
+  })),
   {
-    // src/shared: pure leaf helpers (limits, the secret catalogue, the Markdown escaper) every room may use; it uses none.
-    files: ["src/shared/**/*.ts"],
+    // Type-aware rules on the product code: a switch over a union handles every member (or says `default`),
+    // no promise is dropped on the floor, no assertion says what the type already says.
+    files: ["src/**/*.ts", "action/src/**/*.ts"],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
-      "no-restricted-imports": [
-        "error",
-        {
-          patterns: [
-            { group: ["node:*", "fs", "fs/*", "probot", "@octokit/*", "drizzle-orm", "drizzle-orm/*", "postgres", "@electric-sql/*"], message: "src/shared is pure: no I/O, no GitHub, no database." },
-            { group: ["../*", "**/policy/**", "**/telemetry/**", "**/github/**", "**/store/**", "**/app/**", "**/cli/**", "**/services/**", "**/action/**"], message: "src/shared imports no other room: every room imports it." },
-          ],
-        },
-      ],
+      "@typescript-eslint/switch-exhaustiveness-check": ["error", { considerDefaultExhaustiveForUnions: true }],
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-unnecessary-type-assertion": "error",
     },
   },
 );

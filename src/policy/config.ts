@@ -470,14 +470,14 @@ const KNOWN_KEYS: readonly string[] = [...keysOf(policySchema, new Set<string>()
 
 function keysOf(schema: z.core.$ZodType, into: Set<string>): Set<string> {
   if (schema instanceof z.ZodObject) {
-    for (const [key, value] of Object.entries(schema.shape as Record<string, z.core.$ZodType>)) {
+    for (const [key, value] of Object.entries(schema.shape)) {
       into.add(key);
       keysOf(value, into);
     }
   } else if (schema instanceof z.ZodOptional || schema instanceof z.ZodDefault || schema instanceof z.ZodPrefault) {
-    keysOf(schema.unwrap() as z.core.$ZodType, into);
+    keysOf(schema.unwrap(), into);
   } else if (schema instanceof z.ZodArray) {
-    keysOf(schema.element as z.core.$ZodType, into);
+    keysOf(schema.element, into);
   }
   return into;
 }

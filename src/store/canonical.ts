@@ -33,7 +33,7 @@ function serialize(value: unknown, seen: Set<object>, path: string): string {
     default:
       break;
   }
-  const obj = value as object;
+  const obj = value;
   const withToJSON = obj as { toJSON?: () => unknown };
   if (typeof withToJSON.toJSON === "function") return serialize(withToJSON.toJSON(), seen, path);
   if (seen.has(obj)) throw new CanonicalizeError(`${path}: circular reference`);

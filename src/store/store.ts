@@ -408,7 +408,7 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
     if (options.migrate) await migrate({ ...options, migrationsFolder });
     const client = connectPostgres(options.databaseUrl, options, poolSize);
     await probePostgres(client, options.databaseUrl);
-    db = drizzlePostgres(client, { schema }) as unknown as Db;
+    db = drizzlePostgres(client, { schema });
     driver = "postgres";
     sessionLocks = postgresSessionLocks(client, connectPostgres(options.databaseUrl, options, 1), poolSize);
     const locks = sessionLocks;
@@ -429,7 +429,7 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
         throw error;
       }
     }
-    db = drizzlePglite(client, { schema }) as unknown as Db;
+    db = drizzlePglite(client, { schema });
     driver = "pglite";
     closeClient = () => client.close();
     options.log?.(`database: embedded PGlite (${pgliteTarget(dataDir)})`);

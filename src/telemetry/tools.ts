@@ -83,7 +83,7 @@ export function filesFromPatch(patch: string, cwd?: string | null): Array<{ path
 function commandText(v: unknown): string | undefined {
   if (typeof v === "string") return v;
   if (Array.isArray(v) && v.every((x) => typeof x === "string")) {
-    const parts = v as string[];
+    const parts = v;
     // Codex-style ["bash", "-lc", "script"]: the script is what matters.
     if (parts.length === 3 && /(?:^|\/)(?:ba|z)?sh$/.test(parts[0] ?? "") && parts[1] === "-lc") return parts[2];
     return parts.join(" ");
