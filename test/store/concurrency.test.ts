@@ -1,8 +1,14 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
+import type { PullRequestInfo } from "../../src/github/port.js";
+import { DatabaseGateStore } from "../../src/services/database-gate-store.js";
+import { evaluatePullRequest, type EvaluationTarget } from "../../src/services/evaluate-pull-request.js";
+import { TtlEnforcementCache } from "../../src/services/memory-store.js";
+import type { Log, ServiceDeps } from "../../src/services/types.js";
 import { inputsDigest, type Store } from "../../src/store/index.js";
 import { openTestStore, type TestStoreContext } from "../helpers/db.js";
+import { FakeGitHub, pull, repo } from "../helpers/fake-github-port.js";
 
 const REPO = "octo/app";
 
@@ -40,25 +46,17 @@ function evaluation(pullRequest: number, headSha: string, decision = "action_req
   };
 }
 
-/**
- * What the App does for one pull_request event: remember the head on receipt, then under the PR lock evaluate,
- * refuse to publish for a stale head, record the decision with its audit entry in one transaction.
- */
-async function processEvent(
-  store: Store,
-  event: { pr: number; sha: string; updatedAt: Date },
-  published: string[],
-  beforePublish?: () => Promise<void>,
-): Promise<"published" | "stale"> {
-  await store.evaluations.observeHead(REPO, event.pr, event.sha, event.updatedAt);
-  return store.withPullRequestLock(REPO, event.pr, async (tx) => {
-    await beforePublish?.();
-    if (await tx.evaluations.isStale(REPO, event.pr, event.sha, event.updatedAt)) return "stale";
-    const recorded = await tx.evaluations.record(evaluation(event.pr, event.sha));
-    await tx.audit.append({ kind: "evaluation_decided", repository: REPO, pullRequest: event.pr, payload: { evaluationId: recorded.id, headSha: event.sha } });
-    published.push(event.sha);
-    return "published";
-  });
+const silent: Log = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** One App process: the real service over DatabaseGateStore on its own Store; GitHub (a fake port) is shared. */
+function appProcess(store: Store, github: FakeGitHub): ServiceDeps {
+  return { github, log: silent, store: new DatabaseGateStore(store), clock: () => new Date("2026-03-01T12:00:30Z"), appId: 1, enforcement: new TtlEnforcementCache() };
+}
+
+const head = (sha: string, updatedAt: string) => pull({ number: 3, headSha: sha, updatedAt });
+
+function event(pr: PullRequestInfo, deliveryId: string): EvaluationTarget {
+  return { repo, number: pr.number, pull: pr, deliveryId, event: "pull_request.synchronize" };
 }
 
 describe("two App processes on one Postgres", () => {
@@ -106,35 +104,36 @@ describe("two App processes on one Postgres", () => {
   });
 
   it("invariant 9 (stale head): a late event for an older head cannot publish over the newer head's decision", async () => {
-    const pr = 3;
-    const older = { pr, sha: "1".repeat(40), updatedAt: new Date("2026-03-01T12:00:00Z") };
-    const newer = { pr, sha: "2".repeat(40), updatedAt: new Date("2026-03-01T12:00:07Z") };
-    const published: string[] = [];
-    // Process A starts on the older head and is inside the lock when the newer push arrives at process B.
-    const olderInside = deferred();
-    const releaseOlder = deferred();
-    const olderRun = processEvent(a, older, published, async () => {
-      olderInside.resolve();
-      await releaseOlder.promise;
-    });
-    await olderInside.promise;
-    const newerRun = processEvent(b, newer, published);
+    const older = head("1".repeat(40), "2026-03-01T12:00:00Z");
+    const newer = head("2".repeat(40), "2026-03-01T12:00:07Z");
+    const github = new FakeGitHub();
+    github.current = older;
+    // Process A starts on the older head and is reading the files when the newer push arrives at process B.
+    const releaseA = deferred();
+    github.gate = releaseA.promise;
+    const olderRun = evaluatePullRequest(appProcess(a, github), event(older, "delivery-older"));
+    while (!github.calls.includes("listPullRequestFiles")) await nextTurn();
+    github.current = newer;
+    const newerRun = evaluatePullRequest(appProcess(b, github), event(newer, "delivery-newer"));
     await waitForAdvisoryWaiters(a, 1);
-    releaseOlder.resolve();
-    expect(await Promise.all([olderRun, newerRun])).toEqual(["stale", "published"]);
-    expect(published).toEqual([newer.sha]);
-    expect((await a.evaluations.latestFor(REPO, pr))?.headSha).toBe(newer.sha);
+    releaseA.resolve();
+    const [olderOutcome, newerOutcome] = await Promise.all([olderRun, newerRun]);
+    expect([olderOutcome.kind, newerOutcome.kind]).toEqual(["superseded", "published"]);
+    expect(github.checks.map((c) => c.headSha)).toEqual([newer.headSha]);
+    expect((await a.evaluations.latestFor(`${repo.owner}/${repo.repo}`, 3))?.headSha).toBe(newer.headSha);
   });
 
-  it("invariant 9 (stale head): the other order (newest processed first) also ends with the newest head's decision", async () => {
-    const pr = 4;
-    const older = { pr, sha: "3".repeat(40), updatedAt: new Date("2026-03-01T12:00:00Z") };
-    const newer = { pr, sha: "4".repeat(40), updatedAt: new Date("2026-03-01T12:01:00Z") };
-    const published: string[] = [];
-    expect(await processEvent(b, newer, published)).toBe("published");
-    expect(await processEvent(a, older, published)).toBe("stale");
-    expect(published).toEqual([newer.sha]);
-    expect((await b.evaluations.latestFor(REPO, pr))?.headSha).toBe(newer.sha);
+  it("invariant 9 (stale head): the other order, and GitHub answering with the older head (a lagging read), still ends with the newest decision", async () => {
+    const older = head("3".repeat(40), "2026-03-01T12:00:00Z");
+    const newer = head("4".repeat(40), "2026-03-01T12:01:00Z");
+    const github = new FakeGitHub();
+    github.current = { ...newer, number: 4 };
+    expect((await evaluatePullRequest(appProcess(b, github), event({ ...newer, number: 4 }, "delivery-4-newer"))).kind).toBe("published");
+    // The late event, and a read that still shows the older head: only the store knows a newer head was seen.
+    github.current = { ...older, number: 4 };
+    expect((await evaluatePullRequest(appProcess(a, github), event({ ...older, number: 4 }, "delivery-4-older"))).kind).toBe("superseded");
+    expect(github.checks.map((c) => c.headSha)).toEqual([newer.headSha]);
+    expect((await b.evaluations.latestFor(`${repo.owner}/${repo.repo}`, 4))?.headSha).toBe(newer.headSha);
   });
 
   it("invariant 8 (no fork): concurrent appends from two Store instances keep one chain", async () => {
@@ -197,18 +196,28 @@ describe("one process on PGlite", () => {
   });
 
   it("invariant 9 (stale head): the newest head's decision wins", async () => {
-    const { store } = ctx;
-    const published: string[] = [];
-    const older = { pr: 3, sha: "1".repeat(40), updatedAt: new Date("2026-03-01T12:00:00Z") };
-    const newer = { pr: 3, sha: "2".repeat(40), updatedAt: new Date("2026-03-01T12:00:07Z") };
-    const results = await Promise.all([processEvent(store, older, published), processEvent(store, newer, published)]);
-    expect(results).toEqual(["stale", "published"]);
-    expect((await store.evaluations.latestFor(REPO, 3))?.headSha).toBe(newer.sha);
+    const older = head("1".repeat(40), "2026-03-01T12:00:00Z");
+    const newer = head("2".repeat(40), "2026-03-01T12:00:07Z");
+    const github = new FakeGitHub();
+    github.current = older;
+    const releaseOlder = deferred();
+    github.gate = releaseOlder.promise;
+    const deps = appProcess(ctx.store, github);
+    const olderRun = evaluatePullRequest(deps, event(older, "p-older"));
+    while (!github.calls.includes("listPullRequestFiles")) await nextTurn();
+    github.current = newer;
+    const newerRun = evaluatePullRequest(deps, event(newer, "p-newer"));
+    releaseOlder.resolve();
+    const outcomes = await Promise.all([olderRun, newerRun]);
+    expect(outcomes.map((o) => o.kind)).toEqual(["superseded", "published"]);
+    expect(github.checks.map((c) => c.headSha)).toEqual([newer.headSha]);
+    expect((await ctx.store.evaluations.latestFor(`${repo.owner}/${repo.repo}`, 3))?.headSha).toBe(newer.headSha);
   });
 
   it("invariant 8 (no fork): concurrent appends keep one chain", async () => {
     const { store } = ctx;
+    const before = (await store.audit.head()).count;
     await Promise.all(Array.from({ length: 50 }, (_, i) => store.audit.append({ kind: "label_set", payload: { i } })));
-    expect(await store.audit.verify()).toMatchObject({ ok: true, count: 51 });
+    expect(await store.audit.verify()).toMatchObject({ ok: true, count: before + 50 });
   });
 });
