@@ -5,6 +5,7 @@
  * Everything GitHub returns is narrowed field by field here: a payload that lacks a field becomes a clear
  * GitHubApiError or a safe default, never an `undefined` deep inside the engine.
  */
+import type { Endpoints, RequestParameters, ResponseHeaders } from "@octokit/types";
 import { publishCheckRun } from "./check-runs.js";
 import type { CheckRunOctokit, CheckRunPublishing } from "./check-runs.js";
 import type { ProbotOctokit } from "probot";
@@ -50,6 +51,11 @@ export interface OctokitGitHubOptions {
 
 type Params = Record<string, unknown>;
 
+/** A REST route as Octokit's types spell it (`GET /repos/{owner}/{repo}/pulls/{pull_number}`): typed params and data. */
+type Route = keyof Endpoints;
+type RouteParams<R extends Route> = Endpoints[R]["parameters"] & RequestParameters;
+type RouteData<R extends Route> = Endpoints[R]["response"]["data"];
+
 export class OctokitGitHub implements GitHubPort {
   readonly #octokit: Octokit;
   readonly #cache: ConditionalCache;
@@ -83,9 +89,9 @@ export class OctokitGitHub implements GitHubPort {
   }
 
   async getFileText(repo: RepoRef, path: string, ref?: string): Promise<string | null> {
-    const params: Params = { ...repo, path, mediaType: { format: "raw" } };
-    if (ref !== undefined) params.ref = ref;
-    const data = await this.#conditional("GET /repos/{owner}/{repo}/contents/{path}", params, { missingIsNull: true });
+    const params = { ...repo, path, mediaType: { format: "raw" }, ...(ref === undefined ? {} : { ref }) };
+    // With the raw media type GitHub answers the file's bytes, not the JSON the route's type describes.
+    const data: unknown = await this.#conditional("GET /repos/{owner}/{repo}/contents/{path}", params, { missingIsNull: true });
     if (typeof data === "string") return data;
     if (data instanceof ArrayBuffer) return new TextDecoder().decode(data);
     if (data instanceof Uint8Array) return new TextDecoder().decode(data);
@@ -363,16 +369,16 @@ export class OctokitGitHub implements GitHubPort {
    * A GET with `If-None-Match` when we hold an ETag; a 304 returns the cached body.
    * @throws {GitHubApiError}
    */
-  async #conditional(route: string, params: Params, options: { missingIsNull?: boolean } = {}): Promise<unknown> {
+  async #conditional<R extends Route>(route: R, params: RouteParams<R>, options: { missingIsNull?: boolean } = {}): Promise<RouteData<R> | null> {
     const endpoint = this.#octokit.request.endpoint(route, params);
     const key = `${this.#scope} ${endpoint.method} ${endpoint.url} ${String(endpoint.headers.accept ?? "")}`;
     const cached = await this.#cache.get(key);
     try {
-      const headers = cached ? { "if-none-match": cached.etag } : {};
-      const response = await this.#octokit.request(route, { ...params, headers });
+      const response = await this.#request(route, params, cached ? { "if-none-match": cached.etag } : {});
+      const data = response.data;
       const etag = response.headers.etag;
-      if (typeof etag === "string" && etag.length > 0) await this.#cache.set(key, { etag, data: response.data });
-      return response.data;
+      if (typeof etag === "string" && etag.length > 0) await this.#cache.set(key, { etag, data });
+      return data;
     } catch (error) {
       if (statusOf(error) === 304 && cached) return cached.data;
       const e = toGitHubApiError(error, `${endpoint.method} ${endpoint.url}`);
@@ -386,7 +392,7 @@ export class OctokitGitHub implements GitHubPort {
    * next page, so an unchanged list costs one 304 a page and nothing against the rate limit.
    * @throws {GitHubApiError}
    */
-  async *#conditionalPages(route: string, params: Params): AsyncGenerator<unknown[]> {
+  async *#conditionalPages<R extends Route>(route: R, params: RouteParams<R>): AsyncGenerator<unknown[]> {
     let url: string | null = this.#octokit.request.endpoint(route, params).url;
     while (url !== null) {
       const key: string = `${this.#scope} GET ${url} pages`;
@@ -416,6 +422,15 @@ export class OctokitGitHub implements GitHubPort {
     } catch (error) {
       throw toGitHubApiError(error, `GET ${route}`);
     }
+  }
+
+  /**
+   * `octokit.request` for one route literal, typed by it. Octokit's own signature is conditional on the route,
+   * which TypeScript cannot resolve for a generic one; this is the one place that says they agree.
+   */
+  #request<R extends Route>(route: R, params: RouteParams<R>, headers: Record<string, string>): Promise<{ data: RouteData<R>; headers: ResponseHeaders }> {
+    const request = this.#octokit.request as (route: R, params: RequestParameters) => Promise<{ data: RouteData<R>; headers: ResponseHeaders }>;
+    return request(route, { ...(params as RequestParameters), headers });
   }
 
   async #call<T>(request: string, fn: () => Promise<T>): Promise<T> {

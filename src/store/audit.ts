@@ -110,14 +110,7 @@ export interface AuditRepository {
 }
 
 /** The material hashed after prev_hash. `payload` must already be canonical JSON text. */
-export function auditMaterial(entry: {
-  createdAt: Date;
-  kind: string;
-  repository: string | null;
-  pullRequest: number | null;
-  deliveryId: string | null;
-  payload: string;
-}): string {
+export function auditMaterial(entry: Pick<AuditEntry, "createdAt" | "kind" | "repository" | "pullRequest" | "deliveryId" | "payload">): string {
   // Keys in RFC 8785 order; the payload is spliced in as already-canonical JSON.
   return (
     `{"createdAt":${JSON.stringify(entry.createdAt.toISOString())}` +
