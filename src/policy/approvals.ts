@@ -45,15 +45,15 @@ export interface BuildRequirementsInput {
   codeowners: Codeowners;
 }
 
-/** Group the sensitive paths (findings at or above `approvals.codeowners.from`) by their owners and level. */
-export function buildRequirements(input: BuildRequirementsInput): Requirement[] {
-  const { policy, findings, codeowners } = input;
-  const from = levelRank(policy.approvals.codeowners.from);
-  // Per path: its highest level and its rules in first-seen order (a path is in a handful of findings at most,
-  // so a plain array beats a Set; a large pull request has thousands of paths).
+/**
+ * Per sensitive path (in a finding at or above `from`): its highest level and its rules in first-seen order. A path
+ * is in a handful of findings at most, so a plain array beats a Set; a large pull request has thousands of paths.
+ */
+function sensitivePaths(findings: readonly Finding[], from: RiskLevel): Map<string, { level: RiskLevel; rules: string[] }> {
+  const threshold = levelRank(from);
   const perPath = new Map<string, { level: RiskLevel; rules: string[] }>();
   for (const f of findings) {
-    if (levelRank(f.level) < from) continue;
+    if (levelRank(f.level) < threshold) continue;
     for (const p of f.paths) {
       const entry = perPath.get(p);
       if (!entry) {
@@ -64,6 +64,13 @@ export function buildRequirements(input: BuildRequirementsInput): Requirement[] 
       if (!entry.rules.includes(f.rule)) entry.rules.push(f.rule);
     }
   }
+  return perPath;
+}
+
+/** Group the sensitive paths (findings at or above `approvals.codeowners.from`) by their owners and level. */
+export function buildRequirements(input: BuildRequirementsInput): Requirement[] {
+  const { policy, findings, codeowners } = input;
+  const perPath = sensitivePaths(findings, policy.approvals.codeowners.from);
 
   // Owners and their grouping key depend only on the CODEOWNERS line that matched: computed once per line
   // (and recomputed should a line ever come back with other owners).
