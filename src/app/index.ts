@@ -97,7 +97,7 @@ export function createAgentGate(options: AgentGateOptions = {}): ApplicationFunc
             find: (repo, headSha, name) => durable.store.checkRuns.find(`${repo.owner}/${repo.repo}`, headSha, name),
             remember: (repo, headSha, name, id) => durable.store.checkRuns.remember(`${repo.owner}/${repo.repo}`, headSha, name, id),
           };
-          return depsWith((await app.auth(installationId)) as unknown as Octokit, installationId, log, { memory, appId, lookFirst: replay });
+          return depsWith(await app.auth(installationId), installationId, log, { memory, appId, lookFirst: replay });
         },
       };
       return durable.queue.work(durable.concurrency ?? DEFAULT_CONCURRENCY, (job) => runJob(runner, job));
@@ -112,7 +112,7 @@ export function createAgentGate(options: AgentGateOptions = {}): ApplicationFunc
       }
       for (const { work } of route.works) {
         const installationId = (context.payload as { installation?: { id?: number } }).installation?.id;
-        await perform(depsWith(context.octokit as Octokit, installationId, context.log as Log), work, { final: true });
+        await perform(depsWith(context.octokit, installationId, context.log), work, { final: true });
       }
     });
   };

@@ -7,7 +7,7 @@
  */
 import type { Endpoints, RequestParameters, ResponseHeaders } from "@octokit/types";
 import { publishCheckRun } from "./check-runs.js";
-import type { CheckRunOctokit, CheckRunPublishing } from "./check-runs.js";
+import type { CheckRunPublishing } from "./check-runs.js";
 import type { ProbotOctokit } from "probot";
 import type { ChangedFile, Review, ReviewState } from "../policy/types.js";
 import { batchAnnotations } from "../shared/annotations.js";

@@ -358,7 +358,7 @@ function sqlRunner(driver: "postgres" | "pglite", db: Db): SqlRunner {
     async executeSql(text, values) {
       if (values && values.length > 0) return { rows: (await lite.query(text, values)).rows as Rows };
       const results = await lite.exec(text);
-      return { rows: (results.at(-1)?.rows ?? []) as Rows };
+      return { rows: (results.at(-1)?.rows ?? []) };
     },
   };
 }
