@@ -187,7 +187,7 @@ export class OctokitGitHub implements GitHubPort {
 
   async createCheckRun(repo: RepoRef, input: CheckRunInput): Promise<CheckRunRef> {
     const annotations = (input.annotations ?? []).map(toApiAnnotation);
-    if (this.#checkRuns) return publishCheckRun(this.#octokit as unknown as CheckRunOctokit, completedCheckRun(repo, input), this.#checkRuns, annotations);
+    if (this.#checkRuns) return publishCheckRun(this.#octokit, completedCheckRun(repo, input), this.#checkRuns, annotations);
     const [first = [], ...rest] = batchAnnotations(annotations);
     const response = await this.#call(`POST /repos/${repo.owner}/${repo.repo}/check-runs`, () =>
       this.#octokit.request("POST /repos/{owner}/{repo}/check-runs", completedCheckRun(repo, input, first)),

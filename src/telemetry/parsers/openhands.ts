@@ -114,7 +114,7 @@ export class OpenHandsHandler implements FormatHandler {
 
   private observation(observation: string, value: unknown, line: number, time?: string): void {
     const cause = get(value, "cause");
-    const pending = cause === undefined || cause === null ? undefined : this.pending.take(String(cause as string | number));
+    const pending = cause === undefined || cause === null ? undefined : this.pending.take(String(cause));
     if (pending) return this.emit(pending, value);
     if (observation === "error") this.acc.add({ kind: "error", message: str(get(value, "content")) ?? str(get(value, "message")) ?? "error", sourceLine: line, ...(time ? { time } : {}) });
     else this.acc.other(`observation:${observation}`, line, time);
