@@ -7,7 +7,6 @@
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
-import type net from "node:net";
 import type { Duplex } from "node:stream";
 import tls from "node:tls";
 import type { KeyPair } from "./certs.js";
@@ -73,7 +72,7 @@ export class KeyInjector {
    */
   serve(client: Duplex, head: Buffer, target: { host: string; port: number }, address: string, stats: InjectedTunnel): Promise<void> {
     if (head.length > 0) client.unshift(head);
-    const secure = new tls.TLSSocket(client as net.Socket, { isServer: true, key: this.options.leaf.key, cert: this.options.leaf.cert, ALPNProtocols: ["http/1.1"] });
+    const secure = new tls.TLSSocket(client, { isServer: true, key: this.options.leaf.key, cert: this.options.leaf.cert, ALPNProtocols: ["http/1.1"] });
     // Never listens: the decrypted tunnel is handed to it as a connection, so Node's HTTP parser reads the requests.
     const server = http.createServer((req, res) => this.forward(req, res, target, address, stats));
     return new Promise((resolve) => {
