@@ -1,5 +1,5 @@
 import { CHECK_RUN_TEXT_LIMIT } from "../shared/limits.js";
-import { escapeMarkdown, sanitizeText } from "../shared/markdown.js";
+import { escapeInline, escapeMarkdown, sanitizeText } from "../shared/markdown.js";
 import type { Decision, Finding, RequirementStatus, RiskLevel } from "./types.js";
 
 /** Label colours (hex without `#`, as the labels API takes them). */
@@ -18,11 +18,18 @@ export const RISK_LABEL_DESCRIPTIONS: Record<RiskLevel, string> = {
 };
 
 // ---------------------------------------------------------------------------------------------------------
-// Escaping (src/shared/markdown.ts). Paths, owners and messages come from the pull request (an agent chose the
-// file names): they are data, never markup.
+// Escaping (src/shared/markdown.ts). File paths, and the finding messages that quote them and the hosts an added
+// line calls, were chosen by the agent: they are escaped like telemetry text (`escapeInline`: no live @mention,
+// link, autolink, #reference or HTML), since GitHub autolinks `https://…` and `www.…` even inside `<code>`.
+// Owners, rule ids and the policy's own sentences come from the base branch and keep `escapeMarkdown`.
+
+/** Agent-chosen text for a table cell. */
+function untrusted(text: string): string {
+  return escapeInline(text, 2000);
+}
 
 function code(text: string): string {
-  return `<code>${escapeMarkdown(text)}</code>`;
+  return `<code>${untrusted(text)}</code>`;
 }
 
 export { CHECK_RUN_TEXT_LIMIT, escapeMarkdown, sanitizeText };
@@ -128,7 +135,7 @@ export function renderDecisionMarkdown(decision: Decision, notes: string[] = [],
     push("| Level | Rule | Paths | Why |");
     push("|---|---|---|---|");
     for (const f of decision.findings) {
-      push(`| ${LEVEL_ICON[f.level]} ${f.level} | ${escapeMarkdown(f.rule)} | ${findingPaths(f)} | ${escapeMarkdown(f.message)} |`);
+      push(`| ${LEVEL_ICON[f.level]} ${f.level} | ${escapeMarkdown(f.rule)} | ${findingPaths(f)} | ${untrusted(f.message)} |`);
     }
     push("");
   }
@@ -136,7 +143,7 @@ export function renderDecisionMarkdown(decision: Decision, notes: string[] = [],
   if (decision.ignoredReviews.length > 0) {
     push("#### Reviews that do not count");
     push("");
-    for (const r of decision.ignoredReviews) push(`- ${escapeMarkdown(r.reason)}`);
+    for (const r of decision.ignoredReviews) push(`- ${untrusted(r.reason)}`);
     push("");
   }
 

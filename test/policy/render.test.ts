@@ -46,6 +46,19 @@ describe("renderDecisionMarkdown", () => {
     expect(row.replace(/\\\|/g, "").split("|").length - 1).toBe(6);
   });
 
+  it.each([
+    ["a team mention", "src/auth/@org/team.ts", /@org/, "@\u200Dorg/team"],
+    ["an HTML image with a handler", "src/auth/<img src=x onerror=alert(1)>.ts", /<img/, "&lt;img src=x onerror=alert\\(1\\)&gt;"],
+    ["a bare URL", "src/auth/https://evil.example/x.ts", /https:\/\/evil/, "https:\u200B//evil.example"],
+    ["a www autolink", "src/auth/www.evil.example.ts", /www\.evil/, "www\u200B.evil.example"],
+    ["a javascript: link", "src/auth/[x](javascript:alert(1)).ts", /\]\(javascript:/, "\\[x\\]\\(javascript:alert\\(1\\)\\)"],
+  ])("nothing agent-chosen is live markup: %s in a path is escaped in the table and the findings", (_what, path, live, shown) => {
+    const md = renderDecisionMarkdown(decisionFor([file(path)]));
+    expect(md).not.toMatch(live);
+    // Once in the approvals table, once in the findings.
+    expect(md.split(shown).length - 1).toBe(2);
+  });
+
   it("quotes an invalid policy's errors with file and line", () => {
     const r = parsePolicy("approvals:\n  count: { high: 0 }\n");
     if (r.ok) throw new Error("expected errors");
