@@ -3,6 +3,7 @@ import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument } from "yaml
 import type { Node as YamlNode } from "yaml";
 import { MAX_POLICY_ALIASES, MAX_POLICY_BYTES, MAX_POLICY_DEPTH, MAX_POLICY_ERRORS } from "../shared/limits.js";
 import { OWNER_FORMS, isValidOwner } from "./codeowners.js";
+import { prConditionFields } from "./conditions.js";
 import { MAX_GLOB_LENGTH, globProblem } from "./globs.js";
 import { DETECTORS, DETECTOR_REGISTRY } from "./detectors/index.js";
 import type { DetectorId } from "./detectors/index.js";
@@ -40,12 +41,6 @@ const owner = z
   .refine((value) => isValidOwner(value), { message: "expected @user, @org/team or an email address" })
   .meta({ maxLength: OWNER_FORMS.maxLength, anyOf: OWNER_FORMS.patterns.map((re) => ({ pattern: re.source })) })
   .describe("A code owner as CODEOWNERS writes it: @user, @org/team or an email address.");
-
-const threshold = z
-  .strictObject({
-    gt: z.number().int().min(0).describe("Fires when the count is greater than this."),
-  })
-  .describe("A numeric threshold.");
 
 export { DETECTORS };
 /** A detector's id, as a rule's `detect:` names it. */
@@ -89,13 +84,12 @@ const ruleSchema = z
           .optional()
           .describe("The file's status must be one of these (GitHub's: added, removed, modified, renamed, copied, changed, unchanged)."),
         binary: z.boolean().optional().describe("true: only binary files; false: only text files."),
-        changedLines: threshold
-          .optional()
-          .describe("The whole pull request's changed lines (additions + deletions) must exceed `gt`."),
-        changedFiles: threshold.optional().describe("The whole pull request's changed file count must exceed `gt`."),
+        ...prConditionFields,
       })
       .optional()
-      .describe("Further conditions; all given must hold."),
+      .describe(
+        "Further conditions; all given must hold. `status` and `binary` select files; the others are about the whole pull request (base branch, author, agent, labels, title, size).",
+      ),
   })
   .superRefine((rule, ctx) => {
     if (RESERVED_RULE_IDS.includes(rule.id)) {

@@ -1,4 +1,7 @@
 import { MAX_LISTED_FILES } from "../shared/limits.js";
+import { classifyPullRequest } from "./agents.js";
+import { conditionsHold, describeThreshold } from "./conditions.js";
+import type { ConditionFacts } from "./conditions.js";
 import type { ResolvedPolicy, ResolvedRule } from "./config.js";
 import { detectorById } from "./detectors/index.js";
 import type { DetectorId, Hit } from "./detectors/index.js";
@@ -77,6 +80,18 @@ function runDetector(id: DetectorId, view: FileView): readonly Hit[] {
   return hits;
 }
 
+/**
+ * What pull-request conditions look at, once per evaluation: an agent pull request is one the policy's `agents`
+ * match or whose head has accepted telemetry.
+ */
+export function conditionFacts(policy: ResolvedPolicy, pr: PullRequestFacts, files: readonly ChangedFile[]): ConditionFacts {
+  let changedLines = 0;
+  for (const f of files) changedLines += (f.additions || 0) + (f.deletions || 0);
+  const changedFiles = Math.max(files.length, pr.changedFiles ?? 0);
+  const isAgent = pr.telemetryAccepted === true || classifyPullRequest(policy, pr).isAgent;
+  return { pr, isAgent, changedLines, changedFiles };
+}
+
 export interface RiskInput {
   policy: ResolvedPolicy;
   files: ChangedFile[];
@@ -126,16 +141,12 @@ export function assessRisk(input: RiskInput): RiskResult {
     views.push({ file, names, lowerNames: names.map((n) => n.toLowerCase()) });
   }
 
-  let changedLines = 0;
-  for (const f of files) changedLines += (f.additions || 0) + (f.deletions || 0);
-  const changedFiles = Math.max(files.length, pr.changedFiles ?? 0);
-
+  const facts = conditionFacts(policy, pr, files);
   const findings: Finding[] = [];
   for (const rule of policy.risk.rules) {
-    const when = rule.when;
-    if (when?.changedLines && !(changedLines > when.changedLines.gt)) continue;
-    if (when?.changedFiles && !(changedFiles > when.changedFiles.gt)) continue;
-    const finding = applyRule(rule, views, addIncomplete, { changedLines, changedFiles });
+    // The whole pull request's conditions first: a rule for another branch or author spares every file's globs.
+    if (rule.when && !conditionsHold(rule.when, facts)) continue;
+    const finding = applyRule(rule, views, addIncomplete, facts);
     if (finding) findings.push(finding);
   }
 
@@ -211,8 +222,8 @@ function message(
   totals: { changedLines: number; changedFiles: number },
 ): string {
   const parts: string[] = [rule.reason];
-  if (rule.when?.changedLines) parts.push(`${totals.changedLines} changed lines (over ${rule.when.changedLines.gt})`);
-  if (rule.when?.changedFiles) parts.push(`${totals.changedFiles} changed files (over ${rule.when.changedFiles.gt})`);
+  if (rule.when?.changedLines) parts.push(`${totals.changedLines} changed lines (${describeThreshold(rule.when.changedLines)})`);
+  if (rule.when?.changedFiles) parts.push(`${totals.changedFiles} changed files (${describeThreshold(rule.when.changedFiles)})`);
   const located = locations.filter((l) => l.line > 0);
   if (located.length > 0) {
     const shown = located.slice(0, MESSAGE_LOCATIONS).map((l) => `${l.what} at ${l.path}:${l.line}`);

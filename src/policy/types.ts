@@ -40,6 +40,10 @@ export interface PullRequestFacts {
   changedFiles?: number | undefined;
   /** The human who started the agent run, when known (workflow actor, issue commenter). */
   triggeredBy?: string | undefined;
+  /** The title, for `title:` conditions (attacker-written: matched with a linear glob matcher only). */
+  title?: string | undefined;
+  /** Telemetry naming this PR and its head was accepted (read only when an `agent:` condition needs it). */
+  telemetryAccepted?: boolean | undefined;
 }
 
 export interface Finding {

@@ -8,6 +8,7 @@
  */
 import type { PullRequestInfo } from "../../github/port.js";
 import { classifyPullRequest } from "../../policy/agents.js";
+import { usesAgentCondition } from "../../policy/conditions.js";
 import type { Decision, PullRequestFacts, TeamMembership } from "../../policy/types.js";
 import { MAX_LISTED_FILES } from "../../shared/limits.js";
 import { readEnforcement } from "../enforcement.js";
@@ -64,18 +65,20 @@ export async function loadSnapshot(ctx: EvaluationContext, seen: { pr?: PullRequ
     github.listReviews(repo, pr.number),
   ]);
   const needsTelemetry = policy.telemetry.required && classification.isAgent;
+  // An `agent:` condition counts accepted telemetry as agent evidence: a store read, never a GitHub request.
+  const accepted = needsTelemetry || usesAgentCondition(policy) ? await telemetryAccepted(deps, repo, pr) : false;
   return {
     kind: "evaluable",
     pr,
     checkName,
     policy,
     policySource: policyLoad.source,
-    facts,
+    facts: accepted ? { ...facts, telemetryAccepted: true } : facts,
     codeowners,
     files: listing.files,
     truncated: listing.truncated || truncatedUpFront,
     reviews,
-    telemetryAccepted: needsTelemetry ? await telemetryAccepted(deps, repo, pr) : false,
+    telemetryAccepted: accepted,
     gateNotes: await proposedGateFileNotes(deps, repo, pr, listing.files),
     enforcement: await readEnforcement(deps, repo, target.installationId, pr.baseRef, checkName),
   };
@@ -133,6 +136,7 @@ function toFacts(pr: PullRequestInfo, triggeredBy: string | undefined): PullRequ
     labels: pr.labels.map((l) => l.name),
     changedFiles: pr.changedFiles,
     triggeredBy,
+    title: pr.title,
   };
 }
 
