@@ -26,104 +26,172 @@ class Unhandled extends Error {}
  * `s` case-insensitively is present, lowercased, in `s.toLowerCase()`.
  */
 export function requiredLiterals(source: string): string[][] {
-  let i = 0;
-  // A sequence up to an unmatched `)` or the end.
-  const sequence = (): string[][] => {
-    const alternatives: string[][][] = [];
-    let required: string[][] = [];
-    let run = "";
-    let lastIsLiteral = false;
-    const flush = () => {
-      if (run) required.push([run]);
-      run = "";
-      lastIsLiteral = false;
-    };
-    while (i < source.length) {
-      const c = source[i]!;
-      if (c === ")") break;
-      if (c === "|") {
-        flush();
-        alternatives.push(required);
-        required = [];
-        i++;
-      } else if (c === "*" || c === "+" || c === "?" || c === "{") {
-        // A quantifier (or a lazy marker after one): the atom before it may be absent or repeated.
-        if (lastIsLiteral) run = run.slice(0, -1);
-        flush();
-        if (c === "{") {
-          const q = /^\{\d+(?:,\d*)?\}/.exec(source.slice(i, i + 40));
-          if (!q) throw new Unhandled();
-          i += q[0].length;
-        } else i++;
-      } else if (c === "\\") {
-        const e = source[i + 1];
-        if (e !== undefined && /^[dDwWsSbB]$/.test(e)) {
-          // A class or a word-boundary assertion: no literal, and it ends the run.
-          flush();
-        } else if (e !== undefined && /^[\x20-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]$/.test(e)) {
-          // Escaped punctuation stands for itself.
-          run += e;
-          lastIsLiteral = true;
-        } else {
-          // Other letter and digit escapes (code points, back references, control characters): not handled.
-          throw new Unhandled();
-        }
-        i += 2;
-      } else if (c === "[") {
-        flush();
-        i++;
-        if (source[i] === "^") i++;
-        while (i < source.length && source[i] !== "]") i += source[i] === "\\" ? 2 : 1;
-        if (i >= source.length) throw new Unhandled();
-        i++;
-      } else if (c === "(") {
-        flush();
-        let lookaround = false;
-        if (source.startsWith("(?:", i)) {
-          i += 3;
-        } else if (source.startsWith("(?=", i) || source.startsWith("(?!", i)) {
-          i += 3;
-          lookaround = true;
-        } else if (source.startsWith("(?<=", i) || source.startsWith("(?<!", i)) {
-          i += 4;
-          lookaround = true;
-        } else if (source[i + 1] === "?") {
-          throw new Unhandled();
-        } else {
-          i++;
-        }
-        const inner = sequence();
-        if (source[i] !== ")") throw new Unhandled();
-        i++;
-        const quantified = i < source.length && "*+?{".includes(source[i]!);
-        if (!lookaround && !quantified) required.push(...inner);
-      } else if (c < "\x20" || c > "\x7e" || c === "." || c === "^" || c === "$" || c === "]" || c === "}") {
-        flush();
-        i++;
-      } else {
-        run += c.toLowerCase();
-        lastIsLiteral = true;
-        i++;
-      }
-    }
-    flush();
-    if (alternatives.length === 0) return required;
-    alternatives.push(required);
+  const reader = new RegexReader(source);
+  try {
+    const required = reader.sequence();
+    return reader.done() ? required : [];
+  } catch (e) {
+    if (e instanceof Unhandled) return [];
+    throw e;
+  }
+}
+
+/** One sequence's state while it is read: the literals required so far, the literal run being built. */
+class Sequence {
+  private readonly alternatives: string[][][] = [];
+  private required: string[][] = [];
+  private run = "";
+  private lastIsLiteral = false;
+
+  literal(c: string): void {
+    this.run += c;
+    this.lastIsLiteral = true;
+  }
+
+  /** Ends the current literal run (a class, an anchor, a group or a quantifier breaks it). */
+  flush(): void {
+    if (this.run) this.required.push([this.run]);
+    this.run = "";
+    this.lastIsLiteral = false;
+  }
+
+  /** A quantifier follows: the atom before it may be absent or repeated, so it is no literal of the run. */
+  quantified(): void {
+    if (this.lastIsLiteral) this.run = this.run.slice(0, -1);
+    this.flush();
+  }
+
+  require(entries: readonly string[][]): void {
+    this.required.push(...entries);
+  }
+
+  /** A `|`: what was required so far is one alternative. */
+  branch(): void {
+    this.flush();
+    this.alternatives.push(this.required);
+    this.required = [];
+  }
+
+  result(): string[][] {
+    this.flush();
+    if (this.alternatives.length === 0) return this.required;
     // Whichever alternative matched, its own literals are there: one of each alternative's best will be.
     const any = new Set<string>();
-    for (const alternative of alternatives) {
+    for (const alternative of [...this.alternatives, this.required]) {
       const best = bestLiterals(alternative, 1);
       if (!best) return [];
       for (const l of best) any.add(l);
     }
     return [[...any]];
-  };
-  try {
-    const required = sequence();
-    return i === source.length ? required : [];
-  } catch (e) {
-    if (e instanceof Unhandled) return [];
-    throw e;
+  }
+}
+
+/** Reads a regex source left to right; throws `Unhandled` at whatever it does not understand. */
+class RegexReader {
+  private i = 0;
+
+  constructor(private readonly source: string) {}
+
+  done(): boolean {
+    return this.i === this.source.length;
+  }
+
+  /** A sequence up to an unmatched `)` or the end. */
+  sequence(): string[][] {
+    const seq = new Sequence();
+    while (this.i < this.source.length) {
+      const c = this.source[this.i]!;
+      if (c === ")") break;
+      this.step(c, seq);
+    }
+    return seq.result();
+  }
+
+  private step(c: string, seq: Sequence): void {
+    if (c === "|") {
+      seq.branch();
+      this.i++;
+    } else if (c === "*" || c === "+" || c === "?" || c === "{") {
+      // A quantifier (or a lazy marker after one).
+      seq.quantified();
+      this.quantifier(c);
+    } else if (c === "\\") {
+      this.escape(seq);
+    } else if (c === "[") {
+      seq.flush();
+      this.characterClass();
+    } else if (c === "(") {
+      seq.flush();
+      this.group(seq);
+    } else if (c < "\x20" || c > "\x7e" || c === "." || c === "^" || c === "$" || c === "]" || c === "}") {
+      seq.flush();
+      this.i++;
+    } else {
+      seq.literal(c.toLowerCase());
+      this.i++;
+    }
+  }
+
+  private quantifier(c: string): void {
+    if (c !== "{") {
+      this.i++;
+      return;
+    }
+    const q = /^\{\d+(?:,\d*)?\}/.exec(this.source.slice(this.i, this.i + 40));
+    if (!q) throw new Unhandled();
+    this.i += q[0].length;
+  }
+
+  private escape(seq: Sequence): void {
+    const e = this.source[this.i + 1];
+    if (e !== undefined && /^[dDwWsSbB]$/.test(e)) {
+      // A class or a word-boundary assertion: no literal, and it ends the run.
+      seq.flush();
+    } else if (e !== undefined && /^[\x20-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]$/.test(e)) {
+      // Escaped punctuation stands for itself.
+      seq.literal(e);
+    } else {
+      // Other letter and digit escapes (code points, back references, control characters): not handled.
+      throw new Unhandled();
+    }
+    this.i += 2;
+  }
+
+  private characterClass(): void {
+    this.i++;
+    if (this.source[this.i] === "^") this.i++;
+    while (this.i < this.source.length && this.source[this.i] !== "]") this.i += this.source[this.i] === "\\" ? 2 : 1;
+    if (this.i >= this.source.length) throw new Unhandled();
+    this.i++;
+  }
+
+  private group(seq: Sequence): void {
+    const lookaround = this.groupOpening();
+    const inner = this.sequence();
+    if (this.source[this.i] !== ")") throw new Unhandled();
+    this.i++;
+    const quantified = this.i < this.source.length && "*+?{".includes(this.source[this.i]!);
+    if (!lookaround && !quantified) seq.require(inner);
+  }
+
+  /** Steps over a group's opening; true for a lookaround (its literals need not be in the match). */
+  private groupOpening(): boolean {
+    const { source, i } = this;
+    if (source.startsWith("(?:", i)) {
+      this.i += 3;
+      return false;
+    }
+    if (source.startsWith("(?=", i) || source.startsWith("(?!", i)) {
+      this.i += 3;
+      return true;
+    }
+    if (source.startsWith("(?<=", i) || source.startsWith("(?<!", i)) {
+      this.i += 4;
+      return true;
+    }
+    if (source[i + 1] === "?") throw new Unhandled();
+    this.i++;
+    return false;
   }
 }
 
