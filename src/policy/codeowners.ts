@@ -126,9 +126,22 @@ const ANY: Element = { kind: "any" };
 /** Segment-level tokens while scanning: a literal character, `*`, `?`. */
 type ScanToken = { t: "char"; c: string } | { t: "star" } | { t: "qmark" };
 
-type CompileResult = { ok: true; elements: Element[] } | { ok: false; message: string; column: number };
+type CompileResult = { ok: true; elements: Element[] } | CompileError;
+
+type CompileError = { ok: false; message: string; column: number };
 
 function compilePattern(raw: string): CompileResult {
+  const unsupported = unsupportedPattern(raw);
+  if (unsupported) return unsupported;
+  const scanned = scanSegments(raw);
+  if (!scanned.ok) return scanned;
+  const shape = patternShape(raw, scanned.segments);
+  if (!shape.ok) return shape;
+  return { ok: true, elements: normalise(patternElements(shape)) };
+}
+
+/** Whole-pattern forms CODEOWNERS does not support. */
+function unsupportedPattern(raw: string): CompileError | null {
   if (raw.startsWith("!")) {
     return { ok: false, column: 1, message: 'Negation with "!" is not supported in CODEOWNERS; the line is ignored.' };
   }
@@ -142,8 +155,11 @@ function compilePattern(raw: string): CompileResult {
   if (raw === "/") {
     return { ok: false, column: 1, message: 'The pattern "/" never matches anything; use "*" for every file.' };
   }
+  return null;
+}
 
-  // Split into segments, resolving backslash escapes (`\ `, `\*`, `\[`, ...) into literal characters.
+/** Splits into segments, resolving backslash escapes (`\ `, `\*`, `\[`, ...) into literal characters. */
+function scanSegments(raw: string): { ok: true; segments: ScanToken[][] } | CompileError {
   const segments: ScanToken[][] = [[]];
   for (let i = 0; i < raw.length; i++) {
     const ch = raw[i]!;
@@ -178,7 +194,19 @@ function compilePattern(raw: string): CompileResult {
       i += c.length - 1;
     }
   }
+  return { ok: true, segments };
+}
 
+interface PatternShape {
+  ok: true;
+  segments: ScanToken[][];
+  anchored: boolean;
+  trailingSlash: boolean;
+}
+
+/** Leading and trailing slashes taken off and read: anchoring, "directories only". */
+function patternShape(raw: string, scanned: ScanToken[][]): PatternShape | CompileError {
+  const segments = [...scanned];
   let anchored = false;
   if (segments[0]!.length === 0) {
     anchored = true; // leading slash
@@ -195,10 +223,14 @@ function compilePattern(raw: string): CompileResult {
   }
   // gitignore: a slash at the beginning or in the middle anchors the pattern; otherwise it matches at any depth.
   if (!anchored && segments.length > 1) anchored = true;
+  return { ok: true, segments, anchored, trailingSlash };
+}
 
-  const isGlobstar = (s: ScanToken[]) => s.length === 2 && s[0]!.t === "star" && s[1]!.t === "star";
-  const isLoneStar = (s: ScanToken[]) => s.length === 1 && s[0]!.t === "star";
+const isGlobstar = (s: ScanToken[]) => s.length === 2 && s[0]!.t === "star" && s[1]!.t === "star";
+const isLoneStar = (s: ScanToken[]) => s.length === 1 && s[0]!.t === "star";
 
+/** The elements of a shaped pattern (adjacent STARs not yet collapsed). */
+function patternElements({ segments, anchored, trailingSlash }: PatternShape): Element[] {
   const elements: Element[] = [];
   if (!anchored) elements.push(STAR);
   for (let i = 0; i < segments.length; i++) {
@@ -209,7 +241,7 @@ function compilePattern(raw: string): CompileResult {
         // A trailing `/**` (or a lone `**`) matches everything beneath, but not the directory itself.
         pushStar(elements);
         elements.splice(elements.length - 1, 0, ANY);
-        return { ok: true, elements: normalise(elements) };
+        return elements;
       }
       pushStar(elements);
       // `dir/**/` names the directories beneath dir (at least one level), as in gitignore; their contents
@@ -230,7 +262,7 @@ function compilePattern(raw: string): CompileResult {
     // at the end: GitHub documents that `docs/*` does not match nested files.
     if (!isLoneStar(last)) pushStar(elements);
   }
-  return { ok: true, elements: normalise(elements) };
+  return elements;
 }
 
 function pushStar(elements: Element[]): void {
