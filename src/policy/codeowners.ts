@@ -309,27 +309,22 @@ function segmentElement(seg: ScanToken[]): Element {
 }
 
 /**
- * Classic wildcard matching with a single backtrack point: O(n·m), no exponential blow-up. Works on UTF-16
- * units; `?` consumes a whole surrogate pair. A `*` that stops inside a pair can only be followed by a `?`
- * (a literal low surrogate always follows its literal high one), and the aligned split matches the same rest.
+ * Classic wildcard matching with a single backtrack point: O(n·m), no exponential blow-up. Used at two levels:
+ * characters within a segment, and segments within a path. `isStar(p)`: pattern item `p` spans any run;
+ * `consume(p, s)`: how many units the other item `p` takes at unit `s`, 0 when it does not match there.
  */
-function globMatch(tokens: GlobToken[], text: string): boolean {
-  const n = text.length;
+function backtrackMatch(length: number, n: number, isStar: (p: number) => boolean, consume: (p: number, s: number) => number): boolean {
   let p = 0;
   let s = 0;
   let starP = -1;
   let starS = 0;
   while (s < n) {
-    const tok = tokens[p];
-    if (tok === TOKEN_QMARK) {
-      const c = text.charCodeAt(s);
-      const pair = c >= 0xd800 && c <= 0xdbff && s + 1 < n && (text.charCodeAt(s + 1) & 0xfc00) === 0xdc00;
-      s += pair ? 2 : 1;
+    const star = p < length && isStar(p);
+    const taken = p < length && !star ? consume(p, s) : 0;
+    if (taken > 0) {
       p++;
-    } else if (tok !== undefined && tok >= 0 && tok === text.charCodeAt(s)) {
-      p++;
-      s++;
-    } else if (tok === TOKEN_STAR) {
+      s += taken;
+    } else if (star) {
       starP = p++;
       starS = s;
     } else if (starP !== -1) {
@@ -339,8 +334,30 @@ function globMatch(tokens: GlobToken[], text: string): boolean {
       return false;
     }
   }
-  while (tokens[p] === TOKEN_STAR) p++;
-  return p === tokens.length;
+  while (p < length && isStar(p)) p++;
+  return p === length;
+}
+
+/**
+ * A segment against a glob's tokens. Works on UTF-16 units; `?` consumes a whole surrogate pair. A `*` that
+ * stops inside a pair can only be followed by a `?` (a literal low surrogate always follows its literal high
+ * one), and the aligned split matches the same rest.
+ */
+function globMatch(tokens: GlobToken[], text: string): boolean {
+  const n = text.length;
+  return backtrackMatch(
+    tokens.length,
+    n,
+    (p) => tokens[p] === TOKEN_STAR,
+    (p, s) => {
+      const tok = tokens[p]!;
+      if (tok === TOKEN_QMARK) {
+        const c = text.charCodeAt(s);
+        return c >= 0xd800 && c <= 0xdbff && s + 1 < n && (text.charCodeAt(s + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+      }
+      return tok === text.charCodeAt(s) ? 1 : 0;
+    },
+  );
 }
 
 function elementMatches(e: Element, segment: string): boolean {
@@ -356,29 +373,14 @@ function elementMatches(e: Element, segment: string): boolean {
   }
 }
 
-/** The same two-pointer algorithm one level up: STAR spans whole segments. */
+/** The same algorithm one level up: STAR spans whole segments. */
 function elementsMatch(elements: Element[], segments: string[]): boolean {
-  let p = 0;
-  let s = 0;
-  let starP = -1;
-  let starS = 0;
-  while (s < segments.length) {
-    const e = elements[p];
-    if (e !== undefined && e.kind !== "star" && elementMatches(e, segments[s]!)) {
-      p++;
-      s++;
-    } else if (e?.kind === "star") {
-      starP = p++;
-      starS = s;
-    } else if (starP !== -1) {
-      p = starP + 1;
-      s = ++starS;
-    } else {
-      return false;
-    }
-  }
-  while (elements[p]?.kind === "star") p++;
-  return p === elements.length;
+  return backtrackMatch(
+    elements.length,
+    segments.length,
+    (p) => elements[p]!.kind === "star",
+    (p, s) => (elementMatches(elements[p]!, segments[s]!) ? 1 : 0),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------
