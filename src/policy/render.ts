@@ -70,97 +70,129 @@ function findingPaths(f: Finding): string {
  * dropped whole and counted in a closing note.
  */
 export function renderDecisionMarkdown(decision: Decision, notes: string[] = [], limit = CHECK_RUN_TEXT_LIMIT): string {
-  const TRUNCATION_RESERVE = 400;
-  const budget = limit - TRUNCATION_RESERVE;
-  const out: string[] = [];
-  let used = 0;
-  let dropped = 0;
-  let full = false;
-  const push = (s: string, required = false): boolean => {
+  const summary = new SummaryLines(limit - TRUNCATION_RESERVE);
+  headerSection(summary, decision, notes);
+  policyErrorsSection(summary, decision);
+  approvalsSection(summary, decision);
+  findingsSection(summary, decision);
+  ignoredReviewsSection(summary, decision);
+  codeownersSection(summary, decision);
+  return summary.text();
+}
+
+/** Room kept for the closing "N more lines not shown" note. */
+const TRUNCATION_RESERVE = 400;
+
+/** A summary's lines within a character budget (the limit less room for the closing note). */
+class SummaryLines {
+  private readonly out: string[] = [];
+  private used = 0;
+  private dropped = 0;
+  private full = false;
+
+  constructor(private readonly budget: number) {}
+
+  /** Adds a line unless it no longer fits; `required` lines (headings, the decision itself) always go in. */
+  push(s: string, required = false): boolean {
     const n = size(s) + 1;
     // Once one line did not fit, later ones are dropped too, so nothing is shown out of order or out of place.
-    if (!required && (full || used + n > budget)) {
-      full = true;
-      if (s !== "") dropped++;
+    if (!required && (this.full || this.used + n > this.budget)) {
+      this.full = true;
+      if (s !== "") this.dropped++;
       return false;
     }
-    out.push(s);
-    used += n;
+    this.out.push(s);
+    this.used += n;
     return true;
-  };
+  }
 
-  push(`### ${LEVEL_ICON[decision.risk]} ${escapeMarkdown(decision.title)}`, true);
-  push("", true);
+  text(): string {
+    const out = [...this.out];
+    if (this.dropped > 0) {
+      const d = this.dropped;
+      out.push(`_${d} more line${d === 1 ? "" : "s"} not shown: GitHub limits a check run summary to ${CHECK_RUN_TEXT_LIMIT.toLocaleString("en-US")} characters._`);
+    }
+    return out.join("\n");
+  }
+}
+
+function headerSection(summary: SummaryLines, decision: Decision, notes: string[]): void {
+  summary.push(`### ${LEVEL_ICON[decision.risk]} ${escapeMarkdown(decision.title)}`, true);
+  summary.push("", true);
   const policyRef = decision.policy.ref ? ` at ${code(decision.policy.ref.slice(0, 12))}` : "";
-  push(
+  summary.push(
     `**Risk:** ${escapeMarkdown(decision.labels.join(", "))} · **Conclusion:** ${decision.conclusion} · **Policy:** ${escapeMarkdown(decision.policy.source)}${policyRef}`,
     true,
   );
-  push("", true);
+  summary.push("", true);
   for (const note of notes) {
     // Notes are the App's own sentences (trusted markup), capped so they cannot crowd out the table.
-    push(note.length > 4000 ? `${note.slice(0, 4000)}…` : note, true);
-    push("", true);
+    summary.push(note.length > 4000 ? `${note.slice(0, 4000)}…` : note, true);
+    summary.push("", true);
   }
+}
 
-  if (decision.policyErrors && decision.policyErrors.length > 0) {
-    push("#### The policy file is invalid", true);
-    push("", true);
-    push("Every pull request fails closed until it is fixed:", true);
-    push("", true);
-    for (const e of decision.policyErrors) push(`- ${escapeMarkdown(e)}`);
-    push("");
-  }
+function policyErrorsSection(summary: SummaryLines, decision: Decision): void {
+  if (!decision.policyErrors || decision.policyErrors.length === 0) return;
+  summary.push("#### The policy file is invalid", true);
+  summary.push("", true);
+  summary.push("Every pull request fails closed until it is fixed:", true);
+  summary.push("", true);
+  for (const e of decision.policyErrors) summary.push(`- ${escapeMarkdown(e)}`);
+  summary.push("");
+}
 
+function approvalsSection(summary: SummaryLines, decision: Decision): void {
   const reqs = decision.approval.requirements;
-  if (reqs.length > 0) {
-    push("#### Approvals", true);
-    push("", true);
-    push("| Sensitive path | Rule | Owners | Approved by | Status |", true);
-    push("|---|---|---|---|---|", true);
-    for (const r of reqs) {
-      const approved = r.approvedBy.length > 0 ? r.approvedBy.map((a) => escapeMarkdown(`@${a}`)).join(", ") : "—";
-      const rest = `${escapeMarkdown(r.rules.join(", "))} | ${ownersCell(r)} | ${approved} | ${statusCell(r)} |`;
-      for (const p of r.paths) push(`| ${code(p)} | ${rest}`);
+  if (reqs.length === 0) {
+    if (!decision.policyErrors) {
+      summary.push("No file needs a code owner's approval under this policy.");
+      summary.push("");
     }
-    push("");
-  } else if (!decision.policyErrors) {
-    push("No file needs a code owner's approval under this policy.");
-    push("");
+    return;
   }
-
-  if (decision.findings.length > 0) {
-    push("#### Findings");
-    push("");
-    push("| Level | Rule | Paths | Why |");
-    push("|---|---|---|---|");
-    for (const f of decision.findings) {
-      push(`| ${LEVEL_ICON[f.level]} ${f.level} | ${escapeMarkdown(f.rule)} | ${findingPaths(f)} | ${untrusted(f.message)} |`);
-    }
-    push("");
+  summary.push("#### Approvals", true);
+  summary.push("", true);
+  summary.push("| Sensitive path | Rule | Owners | Approved by | Status |", true);
+  summary.push("|---|---|---|---|---|", true);
+  for (const r of reqs) {
+    const approved = r.approvedBy.length > 0 ? r.approvedBy.map((a) => escapeMarkdown(`@${a}`)).join(", ") : "—";
+    const rest = `${escapeMarkdown(r.rules.join(", "))} | ${ownersCell(r)} | ${approved} | ${statusCell(r)} |`;
+    for (const p of r.paths) summary.push(`| ${code(p)} | ${rest}`);
   }
+  summary.push("");
+}
 
-  if (decision.ignoredReviews.length > 0) {
-    push("#### Reviews that do not count");
-    push("");
-    for (const r of decision.ignoredReviews) push(`- ${untrusted(r.reason)}`);
-    push("");
+function findingsSection(summary: SummaryLines, decision: Decision): void {
+  if (decision.findings.length === 0) return;
+  summary.push("#### Findings");
+  summary.push("");
+  summary.push("| Level | Rule | Paths | Why |");
+  summary.push("|---|---|---|---|");
+  for (const f of decision.findings) {
+    summary.push(`| ${LEVEL_ICON[f.level]} ${f.level} | ${escapeMarkdown(f.rule)} | ${findingPaths(f)} | ${untrusted(f.message)} |`);
   }
+  summary.push("");
+}
 
+function ignoredReviewsSection(summary: SummaryLines, decision: Decision): void {
+  if (decision.ignoredReviews.length === 0) return;
+  summary.push("#### Reviews that do not count");
+  summary.push("");
+  for (const r of decision.ignoredReviews) summary.push(`- ${untrusted(r.reason)}`);
+  summary.push("");
+}
+
+function codeownersSection(summary: SummaryLines, decision: Decision): void {
   const co = decision.codeowners;
-  if (co.tooLarge || co.errors.length > 0) {
-    push("#### CODEOWNERS");
-    push("");
-    if (co.tooLarge) push(`- ${escapeMarkdown(co.path ?? "CODEOWNERS")} is 3 MB or larger; GitHub and Agent Gate ignore it.`);
-    for (const e of co.errors.slice(0, 50)) push(`- ${escapeMarkdown(`${co.path ?? "CODEOWNERS"}:${e.line}: ${e.message}`)} (line skipped, as GitHub skips it)`);
-    if (co.errors.length > 50) push(`- and ${co.errors.length - 50} more invalid lines`);
-    push("");
-  }
-
-  if (dropped > 0) {
-    out.push(`_${dropped} more line${dropped === 1 ? "" : "s"} not shown: GitHub limits a check run summary to ${CHECK_RUN_TEXT_LIMIT.toLocaleString("en-US")} characters._`);
-  }
-  return out.join("\n");
+  if (!co.tooLarge && co.errors.length === 0) return;
+  const path = co.path ?? "CODEOWNERS";
+  summary.push("#### CODEOWNERS");
+  summary.push("");
+  if (co.tooLarge) summary.push(`- ${escapeMarkdown(path)} is 3 MB or larger; GitHub and Agent Gate ignore it.`);
+  for (const e of co.errors.slice(0, 50)) summary.push(`- ${escapeMarkdown(`${path}:${e.line}: ${e.message}`)} (line skipped, as GitHub skips it)`);
+  if (co.errors.length > 50) summary.push(`- and ${co.errors.length - 50} more invalid lines`);
+  summary.push("");
 }
 
 /** Plain text for the CLI. */
