@@ -14,6 +14,7 @@ import { retryAfterSeconds } from "../github/retry-after.js";
 import { evaluatePullRequest } from "../services/evaluate-pull-request.js";
 import { ingestTelemetry } from "../services/ingest-telemetry.js";
 import type { TelemetryDeps } from "../services/ingest-telemetry.js";
+import { checkMergeGroup } from "../services/merge-group.js";
 import { evaluateCommit } from "../services/rerun.js";
 import type { Log } from "../services/types.js";
 import type { PendingWork, Store } from "../store/index.js";
@@ -37,6 +38,9 @@ export async function perform(deps: TelemetryDeps, work: Work, attempt: Attempt)
     case "telemetry":
       // Which workflows count, and whether this run's telemetry is accepted, is the service's call (invariant 7).
       await ingestTelemetry(deps, work.target);
+      return;
+    case "merge-group":
+      await checkMergeGroup(deps, { ...work.target, publishFailure: attempt.final });
       return;
   }
 }

@@ -11,9 +11,14 @@ import type { RepoRef } from "../github/port.js";
 import type { EvaluationTarget } from "../services/evaluate-pull-request.js";
 import type { TelemetryTarget } from "../services/ingest-telemetry.js";
 import { CHECK_NAME_PREFIX } from "../services/render.js";
+import type { MergeGroupTarget } from "../services/merge-group.js";
 import type { RerunTarget } from "../services/rerun.js";
 
-export type Work = { kind: "evaluate"; target: EvaluationTarget } | { kind: "commit"; target: RerunTarget } | { kind: "telemetry"; target: TelemetryTarget };
+export type Work =
+  | { kind: "evaluate"; target: EvaluationTarget }
+  | { kind: "commit"; target: RerunTarget }
+  | { kind: "telemetry"; target: TelemetryTarget }
+  | { kind: "merge-group"; target: MergeGroupTarget };
 
 export interface KeyedWork {
   /** Coalescing key: one pending work per key. */
@@ -109,9 +114,23 @@ export function routeEvent(event: WebhookEvent, options: { appId: number | null 
     case "workflow_run":
       if (action !== "completed") return { skip: `${name}: telemetry is read when the run has completed` };
       return telemetry(event, payload, repo, installationId);
+    case "merge_group":
+      // `destroyed` (merged, dequeued, invalidated): the group's commit is gone; nothing to report on it.
+      if (action !== "checks_requested") return { skip: `${name}: only checks_requested asks for our check` };
+      return mergeGroup(event, payload, repo, installationId);
     default:
       return { skip: `${name}: not an event the gate acts on` };
   }
+}
+
+/** One check per merge group commit; a redelivery folds into the pending one. */
+function mergeGroup(event: WebhookEvent, payload: Json, repo: RepoRef, installationId: number | null): Route {
+  const group = rec(payload.merge_group);
+  const headSha = str(group.head_sha);
+  const baseRef = str(group.base_ref).replace(/^refs\/heads\//, "");
+  if (!/^[0-9a-f]{40}$/i.test(headSha) || !baseRef) return { skip: "merge_group.checks_requested: no head_sha or base_ref in the payload" };
+  const target: MergeGroupTarget = { repo, installationId: installationId ?? undefined, headSha, headRef: str(group.head_ref), baseRef, deliveryId: event.id, event: "merge_group.checks_requested" };
+  return { works: [{ key: `merge-group:${installationId ?? 0}:${repo.owner}/${repo.repo}@${headSha}`.toLowerCase(), installationId, work: { kind: "merge-group", target } }] };
 }
 
 /** A re-run: one evaluation per listed pull request (coalesced with its other events), or a lookup by commit (forks). */

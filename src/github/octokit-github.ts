@@ -26,6 +26,7 @@ import type {
   GitHubCodeownersError,
   GitHubPort,
   LabelInfo,
+  MergeQueueEntry,
   PullRequestInfo,
   RationaleAnnotation,
   RationaleCheckInput,
@@ -50,6 +51,15 @@ export interface OctokitGitHubOptions {
 }
 
 type Params = Record<string, unknown>;
+
+/** The merge queue's entries with what a merge group check needs of each (GitHub has no REST route for it). */
+const MERGE_QUEUE_QUERY = `query($owner: String!, $name: String!, $branch: String!) {
+  repository(owner: $owner, name: $name) {
+    mergeQueue(branch: $branch) {
+      entries(first: 100) { nodes { position headCommit { oid } pullRequest { number headRefOid baseRefName } } }
+    }
+  }
+}`;
 
 /** A REST route as Octokit's types spell it (`GET /repos/{owner}/{repo}/pulls/{pull_number}`): typed params and data. */
 type Route = keyof Endpoints;
@@ -266,6 +276,25 @@ export class OctokitGitHub implements GitHubPort {
       if (e instanceof NotFoundError || e instanceof ValidationError) return null;
       throw e;
     }
+  }
+
+  async listMergeQueue(repo: RepoRef, branch: string): Promise<MergeQueueEntry[]> {
+    const data = await this.#call(`POST /graphql mergeQueue(${branch})`, () =>
+      this.#octokit.graphql<unknown>(MERGE_QUEUE_QUERY, { owner: repo.owner, name: repo.repo, branch }),
+    );
+    const queue = record(record(record(data).repository).mergeQueue);
+    const nodes = record(queue.entries).nodes;
+    return (Array.isArray(nodes) ? nodes : []).flatMap((node): MergeQueueEntry[] => {
+      const entry = record(node);
+      if (typeof entry.position !== "number") return [];
+      const head = record(entry.headCommit).oid;
+      const pr = record(entry.pullRequest);
+      const pullRequest =
+        typeof pr.number === "number" && typeof pr.headRefOid === "string" && typeof pr.baseRefName === "string"
+          ? { number: pr.number, headSha: pr.headRefOid, baseRef: pr.baseRefName }
+          : null;
+      return [{ position: entry.position, headSha: typeof head === "string" ? head : null, pullRequest }];
+    }).sort((a, b) => a.position - b.position);
   }
 
   async listRunArtifacts(repo: RepoRef, runId: number): Promise<ArtifactInfo[]> {

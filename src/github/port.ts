@@ -199,6 +199,23 @@ export interface GitHubPort extends TelemetryGitHub {
    * @throws {GitHubApiError} on failures other than 404/422.
    */
   getCodeownersErrors(repo: RepoRef, ref: string): Promise<GitHubCodeownersError[] | null>;
+
+  /**
+   * The merge queue of `branch`, front first (GraphQL `repository.mergeQueue(branch).entries`, one query of at
+   * most 100 entries: GitHub's queue holds no more than that per build). Empty when the branch has no queue.
+   * @throws {GitHubApiError}
+   */
+  listMergeQueue(repo: RepoRef, branch: string): Promise<MergeQueueEntry[]>;
+}
+
+/** One pull request waiting in a merge queue, with the merge group commit GitHub built for it. */
+export interface MergeQueueEntry {
+  /** 1 is next to merge. */
+  position: number;
+  /** The merge group commit of this entry: the base plus every entry ahead plus this one. Null before it is built. */
+  headSha: string | null;
+  /** Null when the installation cannot see the pull request. */
+  pullRequest: { number: number; headSha: string; baseRef: string } | null;
 }
 
 export interface ArtifactInfo {

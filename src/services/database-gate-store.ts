@@ -22,7 +22,8 @@
  */
 import { inputsDigest } from "../store/index.js";
 import type { ApprovalInput, AuditAppend, DeliveryOutcome, HeldLock, Store, StoreTx } from "../store/index.js";
-import type { DecisionRecord, GateStore, PullRequestKey, PullRequestScope } from "./types.js";
+import type { Conclusion } from "../policy/types.js";
+import type { DecisionRecord, GateStore, MergeGroupRecord, PullRequestKey, PullRequestScope, RecordedDecision } from "./types.js";
 
 export interface DatabaseGateStoreOptions {
   /** Told when even the failure of an evaluation could not be recorded (the database is probably gone). */
@@ -234,6 +235,27 @@ export class DatabaseGateStore implements GateStore {
     options: DatabaseGateStoreOptions = {},
   ) {
     this.#onRecordError = options.onRecordError;
+  }
+
+  async latestDecision(key: PullRequestKey): Promise<RecordedDecision | null> {
+    const row = await this.store.evaluations.latestFor(repositoryName(key), key.number);
+    if (!row) return null;
+    // A row without a published conclusion never counts as a success.
+    const conclusion: Conclusion = row.conclusion === "success" || row.conclusion === "action_required" ? row.conclusion : "failure";
+    return { headSha: row.headSha, baseRef: row.baseRef, conclusion, title: row.decision };
+  }
+
+  async recordMergeGroup(record: MergeGroupRecord): Promise<void> {
+    const { repo, members, evaluatedAt: _at, installationId: _id, deliveryId, ...check } = record;
+    await this.store.transaction((tx) =>
+      tx.audit.append({
+        kind: "merge_group_checked",
+        repository: `${repo.owner}/${repo.repo}`,
+        pullRequest: null,
+        deliveryId: deliveryId ?? null,
+        payload: { ...check, members: members.map((m) => ({ number: m.number, headSha: m.headSha, approved: m.approved, reason: m.reason, decided: m.decision })) },
+      }),
+    );
   }
 
   async withPullRequestLock<T>(key: PullRequestKey, fn: (scope: PullRequestScope) => Promise<T>): Promise<T> {

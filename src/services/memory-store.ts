@@ -2,7 +2,7 @@
  * The in-process GateStore: enough for one App process and for tests. It forgets on restart, which is why the
  * services also derive "already requested" from GitHub itself (requested reviewers and reviews survive restarts).
  */
-import type { DecisionRecord, Enforcement, EnforcementCache, GateStore, PullRequestKey, PullRequestScope } from "./types.js";
+import type { DecisionRecord, Enforcement, EnforcementCache, GateStore, MergeGroupRecord, PullRequestKey, PullRequestScope, RecordedDecision } from "./types.js";
 
 const MAX_ENTRIES = 10_000;
 
@@ -27,6 +27,23 @@ export class MemoryGateStore implements GateStore {
   readonly #heads = new Map<string, { headSha: string; at: number }>();
   /** The decisions recorded, newest last (bounded); tests and the lead's store wiring read them. */
   readonly decisions: DecisionRecord[] = [];
+  /** The merge group checks recorded, newest last (bounded). */
+  readonly mergeGroups: MergeGroupRecord[] = [];
+
+  async latestDecision(key: PullRequestKey): Promise<RecordedDecision | null> {
+    const k = keyOf(key);
+    for (let i = this.decisions.length - 1; i >= 0; i--) {
+      const d = this.decisions[i];
+      // A "could not evaluate" (no decision) is the latest word too: it does not let a group through.
+      if (d && keyOf(d.key) === k) return { headSha: d.headSha, baseRef: d.baseRef, conclusion: d.conclusion, title: d.reason };
+    }
+    return null;
+  }
+
+  async recordMergeGroup(record: MergeGroupRecord): Promise<void> {
+    this.mergeGroups.push(record);
+    if (this.mergeGroups.length > 1_000) this.mergeGroups.splice(0, this.mergeGroups.length - 1_000);
+  }
 
   async withPullRequestLock<T>(key: PullRequestKey, fn: (scope: PullRequestScope) => Promise<T>): Promise<T> {
     const k = keyOf(key);

@@ -49,11 +49,53 @@ export interface DecisionRecord {
   pullRequest?: { title: string; author: string | null; openedAt: Date | null } | undefined;
 }
 
+/** What a merge group check reads of a pull request's latest decision. */
+export interface RecordedDecision {
+  headSha: string;
+  baseRef: string;
+  conclusion: Conclusion;
+  title: string;
+}
+
+/** One pull request of a merge group, as its check judged it. */
+export interface MergeGroupMember {
+  number: number;
+  /** The PR's head as the merge queue showed it; null when GitHub did not say. */
+  headSha: string | null;
+  /** Its latest recorded decision, or null when it has none. */
+  decision: RecordedDecision | null;
+  /** Whether it counts as approved for this group, and why not. */
+  approved: boolean;
+  reason: string;
+}
+
+export interface MergeGroupRecord {
+  repo: RepoRef;
+  installationId?: number | undefined;
+  deliveryId: string | undefined;
+  /** The merge group's commit, which the check is on. */
+  headSha: string;
+  baseRef: string;
+  checkName: string;
+  checkRunId: number | null;
+  conclusion: Conclusion;
+  title: string;
+  members: MergeGroupMember[];
+  evaluatedAt: Date;
+}
+
 /**
  * Everything the App must remember between events. All of it is per pull request and used only while that PR's
  * lock is held, so a database implementation can bind every call to the lock's transaction.
  */
 export interface GateStore {
+  /**
+   * The decision most recently recorded for a pull request (any head), or null. Read without the PR's lock: a
+   * merge group check judges several PRs at once, and an evaluation racing it re-publishes on the PR anyway.
+   */
+  latestDecision(key: PullRequestKey): Promise<RecordedDecision | null>;
+  /** One published merge group check and the decisions it rested on (an audit entry). */
+  recordMergeGroup(record: MergeGroupRecord): Promise<void>;
   /**
    * Runs `fn` while no other evaluation of the same pull request runs (a Postgres advisory lock later), so two
    * events cannot publish out of order. `scope` is valid only inside `fn`.

@@ -25,6 +25,7 @@ export const AUDIT_KINDS = [
   "telemetry_accepted",
   "telemetry_rejected",
   "telemetry_discrepancy",
+  "merge_group_checked",
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 

@@ -3,7 +3,7 @@
  * through it without HTTP (the App's tests use nock, test/helpers/github.ts).
  */
 import { GitHubApiError } from "../../src/github/errors.js";
-import type { ArtifactInfo, CheckRunInput, FileListing, GitHubPort, LabelInfo, PullRequestInfo, RepoRef, RequiredCheck } from "../../src/github/port.js";
+import type { ArtifactInfo, CheckRunInput, FileListing, GitHubPort, LabelInfo, MergeQueueEntry, PullRequestInfo, RepoRef, RequiredCheck } from "../../src/github/port.js";
 import type { ChangedFile, Review } from "../../src/policy/types.js";
 
 export const repo: RepoRef = { owner: "acme", repo: "app" };
@@ -114,6 +114,11 @@ export class FakeGitHub implements GitHubPort {
   }
   async addCheckRunAnnotations(): Promise<void> {
     this.#call("addCheckRunAnnotations");
+  }
+  mergeQueue: MergeQueueEntry[] = [];
+  async listMergeQueue(): Promise<MergeQueueEntry[]> {
+    this.#call("listMergeQueue");
+    return this.mergeQueue;
   }
 }
 
