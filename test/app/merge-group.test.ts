@@ -253,8 +253,8 @@ describe("merge group routing and membership (pure)", () => {
 
   it("a group is its entry and every entry ahead of it, never one behind", () => {
     const queue = [1, 2, 3].map((position) => ({ position, headSha: `${position}`.repeat(40), pullRequest: { number: 10 + position, headSha: "a".repeat(40), baseRef: "main" } }));
-    expect(groupEntries(queue, "2".repeat(40), null)?.map((e) => e.pullRequest.number)).toEqual([11, 12]);
-    expect(groupEntries(queue, "9".repeat(40), 13)?.map((e) => e.pullRequest.number)).toEqual([11, 12, 13]);
+    expect(groupEntries(queue, "2".repeat(40), null)?.map((e) => e.pullRequest?.number)).toEqual([11, 12]);
+    expect(groupEntries(queue, "9".repeat(40), 13)?.map((e) => e.pullRequest?.number)).toEqual([11, 12, 13]);
     expect(groupEntries(queue, "9".repeat(40), 99)).toBeNull();
   });
 });
