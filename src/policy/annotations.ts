@@ -10,6 +10,8 @@ import { plainText } from "../shared/markdown.js";
 import type { Finding, RiskLevel } from "./types.js";
 
 const LEVEL: Record<RiskLevel, CheckAnnotation["annotation_level"]> = { critical: "failure", high: "warning", medium: "warning", low: "notice" };
+/** Detectors whose file-level hits are not files GitHub could annotate (a gitlink has no lines). */
+const NOT_A_FILE: ReadonlySet<string> = new Set(["submodules"]);
 /** The part of a finding's message before its list of locations: the rule's reason. */
 const reasonOf = (f: Finding) => f.message.split(": ")[0] ?? f.message;
 
@@ -28,7 +30,7 @@ export function riskAnnotations(findings: readonly Finding[], max: number = MAX_
     const level = LEVEL[f.level];
     if (f.locations && f.locations.length > 0) {
       for (const l of f.locations) push({ path: l.path, start_line: l.line, end_line: l.line, annotation_level: level, title, message: plainText(`${l.what ?? "flagged"} — ${reasonOf(f)}`, 1000) });
-    } else {
+    } else if (!NOT_A_FILE.has(f.detector)) {
       // A file-level hit (new executable, new symlink): the whole file is the risk, so its first line carries it.
       for (const path of f.paths) push({ path, start_line: 1, end_line: 1, annotation_level: level, title, message: plainText(reasonOf(f), 1000) });
     }

@@ -330,6 +330,12 @@ export const RECOMMENDED_RULES: readonly RiskRule[] = [
     paths: [`**/{${SECURITY_WORDS}}/**`, `**/{${SECURITY_WORDS}}.*`, `**/*[_.-]{${SECURITY_WORDS}}.*`],
   },
   {
+    id: "submodule",
+    level: "high",
+    reason: "a submodule brings in code from another repository",
+    detect: "submodules",
+  },
+  {
     id: "new-symlink",
     level: "high",
     reason: "a new symbolic link can point a harmless path at a protected file",

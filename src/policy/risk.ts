@@ -47,6 +47,8 @@ export function isBinary(file: ChangedFile): boolean {
   return (file.status === "modified" || file.status === "changed") && file.additions === 0 && file.deletions === 0 && file.changes === 0;
 }
 
+const MISSING_PATCH_REASON = "a changed text file came without its diff, so its content could not be checked";
+
 /** A text file whose diff we were not given although it changed lines: content rules cannot look at it. */
 function lacksPatch(file: ChangedFile): boolean {
   if (file.patch !== undefined || isBinary(file) || file.status === "removed") return false;
@@ -137,6 +139,9 @@ export function assessRisk(input: RiskInput): RiskResult {
     if ((file.status === "renamed" || file.status === "copied") && !file.previous_filename) {
       addIncomplete("a renamed or copied file has no previous path", [file.filename]);
     }
+    // The engine's own check, not a content rule's: whatever the policy (even `extends: none` with no content
+    // rules), a text file whose changed lines we were not shown is a change nobody judged (invariant 2).
+    if (lacksPatch(file)) addIncomplete(MISSING_PATCH_REASON, [file.filename]);
     const names = pathsOf(file);
     views.push({ file, names, lowerNames: names.map((n) => n.toLowerCase()) });
   }
@@ -146,7 +151,7 @@ export function assessRisk(input: RiskInput): RiskResult {
   for (const rule of policy.risk.rules) {
     // The whole pull request's conditions first: a rule for another branch or author spares every file's globs.
     if (rule.when && !conditionsHold(rule.when, facts)) continue;
-    const finding = applyRule(rule, views, addIncomplete, facts);
+    const finding = applyRule(rule, views, facts);
     if (finding) findings.push(finding);
   }
 
@@ -166,7 +171,6 @@ export function assessRisk(input: RiskInput): RiskResult {
 function applyRule(
   rule: ResolvedRule,
   views: FileView[],
-  addIncomplete: (reason: string, paths: string[]) => void,
   totals: { changedLines: number; changedFiles: number },
 ): Finding | null {
   const include = rule.paths ? globMatcher(rule.paths) : null;
@@ -184,10 +188,8 @@ function applyRule(
     if (rule.when?.binary !== undefined && isBinary(file) !== rule.when.binary) continue;
     if ((include || exclude) && !anyNameMatches(view, include, exclude)) continue;
     if (rule.detect) {
-      if (detectorById(rule.detect).needsPatch && lacksPatch(file)) {
-        addIncomplete("a changed text file came without its diff, so its content could not be checked", [file.filename]);
-        continue;
-      }
+      // Already reported by the engine as incomplete (assessRisk); a content detector has nothing to read.
+      if (detectorById(rule.detect).needsPatch && lacksPatch(file)) continue;
       const hits = runDetector(rule.detect, view);
       if (hits.length === 0) continue;
       for (const h of hits) locations.push({ path: file.filename, line: h.line, what: h.what });
@@ -224,10 +226,10 @@ function message(
   const parts: string[] = [rule.reason];
   if (rule.when?.changedLines) parts.push(`${totals.changedLines} changed lines (${describeThreshold(rule.when.changedLines)})`);
   if (rule.when?.changedFiles) parts.push(`${totals.changedFiles} changed files (${describeThreshold(rule.when.changedFiles)})`);
-  const located = locations.filter((l) => l.line > 0);
-  if (located.length > 0) {
-    const shown = located.slice(0, MESSAGE_LOCATIONS).map((l) => `${l.what} at ${l.path}:${l.line}`);
-    const more = located.length - shown.length;
+  if (locations.length > 0) {
+    // A file-level hit (line 0: a new symlink and its target, a submodule and its commits) is named with its path.
+    const shown = locations.slice(0, MESSAGE_LOCATIONS).map((l) => (l.line > 0 ? `${l.what} at ${l.path}:${l.line}` : `${l.what} (${l.path})`));
+    const more = locations.length - shown.length;
     parts.push(shown.join(", ") + (more > 0 ? ` and ${more} more` : ""));
   } else if (!rule.when?.changedLines && !rule.when?.changedFiles) {
     parts.push(`${matchedFiles} file${matchedFiles === 1 ? "" : "s"}`);

@@ -149,6 +149,14 @@ const TABLE: Record<string, Case[]> = {
     { name: "a suffixed auth file", files: [file("src/user-auth.ts")], fires: true },
     { name: "an author model", files: [file("src/author.ts")], fires: false },
   ],
+  submodule: [
+    { name: "a gitlink bump (GitHub's patch)", files: [file("vendor/lib", { patch: `@@ -1 +1 @@\n-Subproject commit ${"a".repeat(40)}\n+Subproject commit ${"b".repeat(40)}` })], fires: true },
+    { name: "a new gitlink (git's mode)", files: [file("vendor/lib", { status: "added", mode: { new: "160000" }, patch: `@@ -0,0 +1 @@\n+Subproject commit ${"c".repeat(40)}` })], fires: true },
+    { name: "a .gitmodules change", files: [withAdded(".gitmodules", ['[submodule "lib"]', "\tpath = vendor/lib", "\turl = https://example.com/lib.git"])], fires: true },
+    { name: "a text file mentioning submodules", files: [withAdded("docs/submodules.txt", ["Subproject commit is how git shows a gitlink"])], fires: false },
+    { name: "a regular file (by mode) holding a gitlink-like line", files: [file("notes", { mode: { old: "100644", new: "100644" }, patch: `@@ -1 +1 @@\n-Subproject commit ${"a".repeat(40)}\n+Subproject commit ${"b".repeat(40)}` })], fires: false },
+    { name: "a removed gitlink", files: [file("vendor/lib", { status: "removed", additions: 0, deletions: 1, changes: 1, patch: `@@ -1 +0,0 @@\n-Subproject commit ${"a".repeat(40)}` })], fires: false },
+  ],
   "new-symlink": [
     { name: "a new symlink", files: [file("docs/link", { status: "added", mode: { new: "120000" } })], fires: true },
     { name: "a file turned into a symlink", files: [file("docs/link", { status: "changed", mode: { old: "100644", new: "120000" } })], fires: true },

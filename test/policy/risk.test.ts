@@ -65,10 +65,30 @@ describe("invariant 2 (both paths)", () => {
     expect(risk).toBe("medium");
   });
 
-  it("invariant 2 (both paths): a missing patch only matters where a rule needs one (extends: none, no content rules)", () => {
+  it("invariant 2: a missing patch fails closed whatever the preset (extends: none, no rules at all)", () => {
     const p = policy("risk:\n  extends: none\n");
-    const { risk } = rule([file("src/huge.ts", { patch: undefined, additions: 20000, changes: 20000 })], p);
-    expect(risk).toBe("low");
+    const { risk, findings } = rule([file("src/huge.ts", { patch: undefined, additions: 20000, changes: 20000 })], p);
+    expect(risk).toBe("critical");
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ rule: "evaluation-incomplete", paths: ["src/huge.ts"] });
+    expect(findings[0]!.message).toContain("came without its diff");
+  });
+
+  it("invariant 2: a missing patch fails closed even when every rule that could read it is excluded", () => {
+    // Only a path rule that does not cover the file, and one with a content detector restricted elsewhere.
+    const p = policy("risk:\n  extends: none\n  rules:\n    - id: docs\n      paths: [\"docs/**\"]\n      level: low\n    - id: probe\n      detect: secrets\n      paths: [\"docs/**\"]\n      level: high\n");
+    const { risk } = rule([file("src/huge.ts", { patch: undefined, additions: 3, deletions: 1, changes: 4 })], p);
+    expect(risk).toBe("critical");
+  });
+
+  it("invariant 2: the engine does not call a file without changed lines, a binary or a removed file unevaluable", () => {
+    const p = policy("risk:\n  extends: none\n");
+    const quiet = [
+      file("empty.txt", { status: "added", patch: undefined, additions: 0, changes: 0 }),
+      file("img/logo.png", { patch: undefined, additions: 0, changes: 0, binary: true }),
+      file("src/gone.ts", { status: "removed", patch: undefined, additions: 0, deletions: 40, changes: 40 }),
+    ];
+    expect(rule(quiet, p).risk).toBe("low");
   });
 
   it("invariant 2 (both paths): 3,000 listed files fail closed as critical, 2,999 do not", () => {

@@ -1,6 +1,6 @@
 /**
  * The detector registry: every built-in check a risk rule can name in `detect:`. The policy schema (the enum and
- * its documentation), the risk engine and the missing-patch check derive from this list, so a detector is added
+ * its documentation) and the risk engine derive from this list, so a detector is added
  * by writing its file and adding it here, nowhere else.
  */
 import { externalHosts } from "./external-hosts.js";
@@ -8,10 +8,11 @@ import { newExecutable } from "./new-executable.js";
 import { newSymlink } from "./new-symlink.js";
 import { packageScripts } from "./package-scripts.js";
 import { secrets } from "./secrets.js";
+import { submodules } from "./submodules.js";
 import { dependencyAdded } from "./dependency-added.js";
 import { workflowRiskDetector } from "./workflow-risk.js";
 
-export const DETECTOR_REGISTRY = [secrets, externalHosts, packageScripts, newSymlink, newExecutable, workflowRiskDetector, dependencyAdded] as const;
+export const DETECTOR_REGISTRY = [secrets, externalHosts, packageScripts, newSymlink, newExecutable, workflowRiskDetector, dependencyAdded, submodules] as const;
 
 export type DetectorId = (typeof DETECTOR_REGISTRY)[number]["id"];
 

@@ -20,16 +20,15 @@ export interface DetectorInput {
 
 /**
  * A built-in check a risk rule names in `detect:`. Adding one is one file in this folder and one line in
- * `index.ts`: the policy schema, its documentation, the risk engine and the missing-patch check all read the
- * registry.
+ * `index.ts`: the policy schema, its documentation and the risk engine all read the registry.
  */
 export interface Detector<Id extends string = string> {
   id: Id;
   /** One line for the policy documentation and the JSON Schema. */
   description: string;
   /**
-   * Reads the file's diff. A text file that changed but came without a patch cannot be judged by such a detector:
-   * the evaluation is then incomplete (invariant 2), never silently clean.
+   * Reads the file's diff, so it is not run on a changed text file that came without one: the engine reports that
+   * file as "cannot be fully evaluated" itself (invariant 2), whatever the policy's rules.
    */
   needsPatch: boolean;
   detect(input: DetectorInput): readonly Hit[];
