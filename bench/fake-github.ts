@@ -6,7 +6,7 @@
  * Pull requests are built from a real webhook example (test/fixtures/github), so the API answers and the webhook
  * payloads the benchmark sends have GitHub's shape.
  */
-import { createHash } from "node:crypto";
+import { createHash, createHmac, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
@@ -98,6 +98,26 @@ export function pullJson(p: FakePull): any {
   return pr;
 }
 
+/**
+ * One entry of the App's webhook delivery log (`GET /app/hook/deliveries`), shaped as GitHub's `hook-delivery-item`
+ * (see test/fixtures/github/SOURCES.md), plus the event it carried so a redelivery can send it again.
+ */
+export interface FakeHookDelivery {
+  id: number;
+  guid: string;
+  delivered_at: string;
+  redelivery: boolean;
+  duration: number;
+  status: string;
+  status_code: number;
+  event: string;
+  action: string | null;
+  installation_id: number | null;
+  repository_id: number | null;
+  throttled_at: string | null;
+  body: string;
+}
+
 export class FakeGitHub {
   readonly requests: FakeRequest[] = [];
   readonly pulls = new Map<string, FakePull>();
@@ -111,8 +131,16 @@ export class FakeGitHub {
   delay: ((method: string, path: string) => number) | undefined;
   /** Answers a request with this status (and headers) instead, e.g. a 502 or a rate limit. */
   fault: ((method: string, path: string) => { status: number; headers?: Record<string, string>; message?: string } | undefined) | undefined;
+  /** The App's webhook delivery log, oldest first (listed newest first, as GitHub does). */
+  readonly hookDeliveries: FakeHookDelivery[] = [];
+  /** Where redeliveries go (the App's webhook URL) and the secret they are signed with. */
+  webhookTarget: string | undefined;
+  webhookSecret = "";
+  /** Repository (`owner/repo`, lower case) -> the App's installation there; unlisted repositories answer 1. */
+  readonly installations = new Map<string, number | null>();
   #server: Server | undefined;
   #checkRunId = 0;
+  #hookDeliveryId = 9_000_000;
 
   constructor(
     readonly content: FakeRepoContent,
@@ -130,6 +158,73 @@ export class FakeGitHub {
 
   pull(owner: string, repo: string, number: number): FakePull | undefined {
     return this.pulls.get(this.key(owner, repo, number));
+  }
+
+  /**
+   * A delivery GitHub attempted and failed to hand over (the App never saw it): only the log has it, as
+   * "failed to connect" with status 502 unless told otherwise. Returns its GUID.
+   */
+  failDelivery(event: { name: string; payload: unknown }, options: { guid?: string; statusCode?: number; status?: string; at?: Date } = {}): string {
+    return this.logDelivery(event, { statusCode: 502, status: "failed to connect", ...options });
+  }
+
+  /** Adds an entry to the delivery log (e.g. a delivery the test sent itself, answered `statusCode`). Returns its GUID. */
+  logDelivery(event: { name: string; payload: unknown }, options: { guid?: string; statusCode: number; status: string; at?: Date }): string {
+    const payload = event.payload as { action?: unknown; installation?: { id?: unknown }; repository?: { id?: unknown } };
+    const guid = options.guid ?? randomUUID();
+    this.#logDelivery(guid, event.name, JSON.stringify(event.payload), payload, { redelivery: false, statusCode: options.statusCode, status: options.status, at: options.at ?? new Date() });
+    return guid;
+  }
+
+  #logDelivery(guid: string, name: string, body: string, payload: { action?: unknown; installation?: { id?: unknown }; repository?: { id?: unknown } }, how: { redelivery: boolean; statusCode: number; status: string; at: Date }): FakeHookDelivery {
+    const entry: FakeHookDelivery = {
+      id: ++this.#hookDeliveryId,
+      guid,
+      delivered_at: how.at.toISOString().replace(/\.\d{3}Z$/, "Z"),
+      redelivery: how.redelivery,
+      duration: 0.03,
+      status: how.status,
+      status_code: how.statusCode,
+      event: name,
+      action: typeof payload.action === "string" ? payload.action : null,
+      installation_id: typeof payload.installation?.id === "number" ? payload.installation.id : null,
+      repository_id: typeof payload.repository?.id === "number" ? payload.repository.id : null,
+      throttled_at: null,
+      body,
+    };
+    this.hookDeliveries.push(entry);
+    return entry;
+  }
+
+  /** GitHub's side of `POST /app/hook/deliveries/{id}/attempts`: the same GUID and body, sent again, logged. */
+  async #redeliver(original: FakeHookDelivery): Promise<void> {
+    for (let waited = 0; !this.webhookTarget && waited < 30_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    const signature = `sha256=${createHmac("sha256", this.webhookSecret).update(original.body).digest("hex")}`;
+    const payload = JSON.parse(original.body) as Record<string, any>;
+    let statusCode = 0;
+    try {
+      const response = await fetch(this.webhookTarget ?? "http://127.0.0.1:9/", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-github-event": original.event, "x-github-delivery": original.guid, "x-hub-signature-256": signature, "user-agent": "GitHub-Hookshot/fake" },
+        body: original.body,
+      });
+      await response.arrayBuffer();
+      statusCode = response.status;
+    } catch {
+      statusCode = 0;
+    }
+    this.#logDelivery(original.guid, original.event, original.body, payload, { redelivery: true, statusCode, status: statusCode >= 200 && statusCode < 300 ? "OK" : "failed to connect", at: new Date() });
+  }
+
+  #hookDeliveryPage(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    const perPage = Math.min(100, Number(url.searchParams.get("per_page") ?? 30));
+    const cursor = url.searchParams.get("cursor");
+    const newestFirst = [...this.hookDeliveries].reverse().filter((d) => cursor === null || d.id <= Number(cursor));
+    const page = newestFirst.slice(0, perPage);
+    const after = newestFirst[perPage];
+    const headers: Record<string, string> = {};
+    if (after) headers.link = `<http://${req.headers.host}/api/v3/app/hook/deliveries?per_page=${perPage}&cursor=${after.id}>; rel="next"`;
+    this.#send(req, res, 200, page.map(({ body: _body, ...item }) => item), headers);
   }
 
   resetLog(): void {
@@ -195,6 +290,18 @@ export class FakeGitHub {
 
     if (method === "POST" && (m = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path))) {
       return this.#send(req, res, 201, { token: `ghs_bench_${m[1]}`, expires_at: new Date(Date.now() + 3_600_000).toISOString(), permissions: {} });
+    }
+    if (method === "GET" && path === "/app/hook/deliveries") return this.#hookDeliveryPage(req, res, url);
+    if (method === "POST" && (m = /^\/app\/hook\/deliveries\/(\d+)\/attempts$/.exec(path))) {
+      const original = this.hookDeliveries.find((d) => d.id === Number(m![1]));
+      if (!original) return this.#send(req, res, 404, { message: "Not Found" });
+      void this.#redeliver(original);
+      return this.#send(req, res, 202, {});
+    }
+    if (method === "GET" && (m = /^\/repos\/([^/]+)\/([^/]+)\/installation$/.exec(path))) {
+      const id = this.installations.get(`${m[1]}/${m[2]}`.toLowerCase());
+      if (id === null) return this.#send(req, res, 404, { message: "Not Found" });
+      return this.#send(req, res, 200, { id: id ?? 1, app_id: this.appId, target_type: "Organization", account: { login: m[1] } });
     }
     if (method === "GET" && (m = /^\/repos\/([^/]+)\/([^/]+)\/contents\/(.+)$/.exec(path))) {
       const text = this.content.files[m[3]!];

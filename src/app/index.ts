@@ -16,10 +16,13 @@ import type { EnforcementCache, GateStore, Log } from "../services/types.js";
 import type { Store } from "../store/index.js";
 import type { JobQueue } from "../store/job-queue.js";
 import { webhookEdge } from "./edge.js";
+import { octokitAppDeliveries } from "../github/app-deliveries.js";
 import { healthHandler } from "./health.js";
 import type { HealthProbe } from "./health.js";
 import { perform, runJob } from "./jobs.js";
 import type { JobRunner } from "./jobs.js";
+import { startReconciler } from "./reconcile.js";
+import type { Reconciler } from "./reconcile.js";
 import { routeEvent } from "./routes.js";
 
 export interface AgentGateOptions {
@@ -52,6 +55,11 @@ export interface DurableOptions {
   /** Jobs this process runs at once (default 16). */
   concurrency?: number | undefined;
   maxBodyBytes?: number | undefined;
+  /**
+   * The reconciliation pass (src/app/reconcile.ts): at start-up, then every `intervalSeconds`. `started` gets
+   * its handle, so the server can stop it on shutdown. Absent: no pass.
+   */
+  reconcile?: { intervalSeconds: number; firstDelayMs?: number | undefined; started?: ((reconciler: Reconciler) => void) | undefined } | undefined;
 }
 
 const DEFAULT_CONCURRENCY = 16;
@@ -100,6 +108,11 @@ export function createAgentGate(options: AgentGateOptions = {}): ApplicationFunc
           return depsWith(await app.auth(installationId), installationId, log, { memory, appId, lookFirst: replay });
         },
       };
+      if (durable.reconcile) {
+        // As the App (a JWT), not an installation: the pass never spends an installation's rate limit.
+        const reconciler = startReconciler({ store: durable.store, queue: durable.queue, log, github: async () => octokitAppDeliveries(await app.auth()) }, durable.reconcile);
+        durable.reconcile.started?.(reconciler);
+      }
       return durable.queue.work(durable.concurrency ?? DEFAULT_CONCURRENCY, (job) => runJob(runner, job));
     }
 

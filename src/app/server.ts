@@ -30,6 +30,7 @@ import { openJobQueue } from "../store/job-queue.js";
 import { DatabaseTelemetryStore } from "../store/telemetry-store.js";
 import { WebConfigError, complianceHandler, createComplianceApp, webConfigFromEnv, webDeps } from "../web/index.js";
 import { createAgentGate } from "./index.js";
+import type { Reconciler } from "./reconcile.js";
 import type { AgentGateOptions } from "./index.js";
 import { databaseProbe } from "./health.js";
 import { startSetup } from "./setup.js";
@@ -176,6 +177,16 @@ const PROBOT_INTERNAL_WEBHOOK_PATH = "/__agent-gate/probot-webhooks";
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 
+/** RECONCILE_INTERVAL_SECONDS' default: a quiet pass costs one request with the App's JWT. */
+const DEFAULT_RECONCILE_INTERVAL_SECONDS = 300;
+
+/** A number of at least 0 (0 turns a feature off), or the fallback when unset or not a number. */
+function nonNegativeNumber(value: string | undefined, fallback: number): number {
+  if (value === undefined || value.trim() === "") return fallback;
+  const n = Number(value);
+  return Number.isFinite(n) && n >= 0 ? n : fallback;
+}
+
 function positiveInt(value: string | undefined, fallback: number): number {
   const n = Number(value);
   return Number.isInteger(n) && n > 0 ? n : fallback;
@@ -191,7 +202,10 @@ async function startApp(options: StartOptions, env: NodeJS.ProcessEnv, log: Logg
   const queue = store
     ? await openJobQueue(store, { databaseUrl: store.driver === "postgres" ? (options.storage?.databaseUrl ?? storeOptionsFromEnv(env).databaseUrl) : undefined, onError: (err) => log.warn({ err }, "job queue error") })
     : undefined;
-  const durable = store && queue ? { store, queue, webhookPath, concurrency: positiveInt(env.JOB_CONCURRENCY, 16) } : undefined;
+  let reconciler: Reconciler | undefined;
+  const reconcileSeconds = nonNegativeNumber(env.RECONCILE_INTERVAL_SECONDS, DEFAULT_RECONCILE_INTERVAL_SECONDS);
+  const reconcile = reconcileSeconds > 0 ? { intervalSeconds: reconcileSeconds, started: (r: Reconciler) => (reconciler = r) } : undefined;
+  const durable = store && queue ? { store, queue, webhookPath, concurrency: positiveInt(env.JOB_CONCURRENCY, 16), reconcile } : undefined;
   const appFn = createAgentGate({ ...options.app, store: gateStore, health, telemetry, durable });
   const port = options.port ?? (Number(env.PORT) || 3000);
   const baseUrl = githubApiBaseUrl(env);
@@ -224,6 +238,7 @@ async function startApp(options: StartOptions, env: NodeJS.ProcessEnv, log: Logg
     }
   } catch (error) {
     await proxy?.stop().catch(() => {});
+    await reconciler?.stop();
     await queue?.stop(1000);
     throw error;
   }
@@ -238,6 +253,7 @@ async function startApp(options: StartOptions, env: NodeJS.ProcessEnv, log: Logg
         await proxy?.stop().catch(() => {});
         await server.stop();
       } finally {
+        await reconciler?.stop().catch(() => {});
         try {
           await queue?.stop(shutdownMs);
         } finally {

@@ -55,6 +55,11 @@ export interface JobQueue {
   notify(): void;
   /** Stops taking jobs, waits up to `timeoutMs` for running ones, then fails the rest (they are retried). */
   stop(timeoutMs: number): Promise<void>;
+  /**
+   * Which of these keys have a job that will still run (waiting, in retry backoff or running), on any replica.
+   * Reconciliation re-enqueues only work without one.
+   */
+  liveKeys(keys: string[]): Promise<Set<string>>;
 }
 
 export async function openJobQueue(store: Store, options: JobQueueOptions = {}): Promise<JobQueue> {
@@ -99,6 +104,15 @@ export async function openJobQueue(store: Store, options: JobQueueOptions = {}):
     },
     notify() {
       for (const id of workers) boss.notifyWorker(id);
+    },
+    async liveKeys(keys) {
+      if (keys.length === 0) return new Set();
+      // pg-boss's job states are an ordered enum: created < retry < active < completed < cancelled < failed.
+      const { rows } = await store.sql.executeSql(
+        "select distinct data->>'key' as key from pgboss.job where name = $1 and state < 'completed' and data->>'key' in (select jsonb_array_elements_text($2::jsonb))",
+        [WORK_QUEUE, JSON.stringify(keys)],
+      );
+      return new Set(rows.map((r) => String(r.key)));
     },
     async stop(timeoutMs) {
       // close: false: the store owns the connection and closes it after us.

@@ -7,6 +7,8 @@ import type { Executor } from "./executor.js";
 import { createCheckRuns } from "./check-runs.js";
 import type { CheckRunsRepository } from "./check-runs.js";
 import { createPendingWork } from "./pending-work.js";
+import { createReconciliation } from "./reconciliation.js";
+import type { ReconciliationRepository } from "./reconciliation.js";
 import type { PendingWorkRepository } from "./pending-work.js";
 import {
   approvals,
@@ -612,6 +614,7 @@ export interface Repositories {
   webSessions: WebSessionsRepository;
   pendingWork: PendingWorkRepository;
   checkRuns: CheckRunsRepository;
+  reconciliation: ReconciliationRepository;
 }
 
 export function createAllRepositories(exec: Executor): Repositories {
@@ -627,8 +630,10 @@ export function createAllRepositories(exec: Executor): Repositories {
     webSessions: createWebSessions(exec),
     pendingWork: createPendingWork(exec),
     checkRuns: createCheckRuns(exec),
+    reconciliation: createReconciliation(exec),
   };
 }
 
 export type { PendingWork, PendingWorkRepository, FoldedDelivery } from "./pending-work.js";
 export type { CheckRunsRepository } from "./check-runs.js";
+export type { ReconciliationRepository, UndecidedHead } from "./reconciliation.js";

@@ -83,6 +83,12 @@ export const pullRequestHeads = pgTable(
     headSha: text("head_sha").notNull(),
     headUpdatedAt: timestamp("head_updated_at", { withTimezone: true, mode: "date" }).notNull(),
     observedAt: timestamp("observed_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    /**
+     * The head the reconciliation pass last asked to evaluate because it had no recorded decision
+     * (src/services/reconcile.ts): each head is asked for at most once, so a PR that is never decided on purpose
+     * (closed, out of scope) does not come back on every pass.
+     */
+    reconciledHead: text("reconciled_head"),
   },
   (t) => [primaryKey({ name: "pull_request_heads_pk", columns: [t.repository, t.pullRequest] })],
 );
@@ -318,3 +324,13 @@ export const checkRuns = pgTable(
   },
   (t) => [primaryKey({ name: "check_runs_pk", columns: [t.repository, t.headSha, t.name] })],
 );
+
+/**
+ * Small named values the App keeps across restarts and shares between replicas: the reconciliation pass's cursor
+ * into GitHub's webhook deliveries and its lease (src/store/app-state.ts).
+ */
+export const appState = pgTable("app_state", {
+  key: text("key").primaryKey(),
+  value: jsonb("value").notNull(),
+  updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+});
