@@ -8,6 +8,7 @@ import { createPostgresDatabase, tempDataDir, type PostgresTestDatabase } from "
 const MIGRATIONS = (JSON.parse(readFileSync(new URL("../../migrations/meta/_journal.json", import.meta.url), "utf8")) as { entries: unknown[] }).entries.length;
 
 const TABLES = [
+  "app_state",
   "approvals",
   "audit_log",
   "check_runs",
