@@ -26,6 +26,8 @@ export interface EdgeOptions {
   store: Store;
   queue: JobQueue;
   appId: number | null;
+  /** This App's bot login: its own label events are skipped (see RouteOptions). */
+  botLogin?: string | null | undefined;
   log: Log;
   maxBytes?: number | undefined;
 }
@@ -149,7 +151,7 @@ async function handleVerified(options: EdgeOptions, res: ServerResponse, event: 
   }
   let works: KeyedWork[];
   try {
-    const route = routeEvent(event, { appId: options.appId });
+    const route = routeEvent(event, { appId: options.appId, botLogin: options.botLogin });
     if ("skip" in route) {
       log.debug({ deliveryId: event.id }, `skipped ${route.skip}`);
       return answer(res, 200, `nothing to do: ${route.skip}`);

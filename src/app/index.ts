@@ -28,6 +28,12 @@ import { routeEvent } from "./routes.js";
 export interface AgentGateOptions {
   /** This App's id (default: APP_ID). Used to tell whether a branch requires our check from us. */
   appId?: number | undefined;
+  /**
+   * This App's bot login, `<slug>[bot]` (default: from APP_SLUG). Label events it sent are skipped at the edge, so
+   * putting a hand-changed risk label back never reacts to itself. Without it, such an event costs one policy read
+   * and writes nothing (the labels already match).
+   */
+  botLogin?: string | undefined;
   /** Where ETags and bodies of conditional requests live (default: an in-memory LRU). */
   cache?: ConditionalCache | undefined;
   /** Dedup, locks, review-request memory, audit records (default: in memory; `npm start` passes the database's). */
@@ -68,6 +74,7 @@ export function createAgentGate(options: AgentGateOptions = {}): ApplicationFunc
   return (app: Probot, appOptions?: ApplicationFunctionOptions) => {
     const envAppId = Number(process.env.APP_ID);
     const appId = options.appId ?? (Number.isInteger(envAppId) && envAppId > 0 ? envAppId : null);
+    const botLogin = options.botLogin ?? (process.env.APP_SLUG ? `${process.env.APP_SLUG}[bot]` : null);
     const cache = options.cache ?? new LruConditionalCache();
     const store = options.store ?? new MemoryGateStore();
     const enforcement = options.enforcement ?? new TtlEnforcementCache();
@@ -92,7 +99,7 @@ export function createAgentGate(options: AgentGateOptions = {}): ApplicationFunc
       const durable = options.durable;
       const log = app.log as unknown as Log;
       appOptions?.addHandler(
-        webhookEdge({ path: durable.webhookPath, verify: (body, signature) => app.webhooks.verify(body, signature), store: durable.store, queue: durable.queue, appId, log, maxBytes: durable.maxBodyBytes }),
+        webhookEdge({ path: durable.webhookPath, verify: (body, signature) => app.webhooks.verify(body, signature), store: durable.store, queue: durable.queue, appId, botLogin, log, maxBytes: durable.maxBodyBytes }),
       );
       const runner: JobRunner = {
         store: durable.store,
@@ -118,7 +125,7 @@ export function createAgentGate(options: AgentGateOptions = {}): ApplicationFunc
 
     // In-process: the same routing and services, run inside Probot's handler (no durability; tests use it).
     app.on(["pull_request", "pull_request_review", "check_run", "check_suite", "workflow_run", "merge_group"], async (context) => {
-      const route = routeEvent({ id: context.id, name: context.name, payload: context.payload }, { appId });
+      const route = routeEvent({ id: context.id, name: context.name, payload: context.payload }, { appId, botLogin });
       if ("skip" in route) {
         context.log.debug({ deliveryId: context.id }, `skipped ${route.skip}`);
         return;

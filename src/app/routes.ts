@@ -37,8 +37,14 @@ export interface WebhookEvent {
   payload: unknown;
 }
 
-/** The default agent label is recognised without reading the policy; our own risk labels never re-trigger. */
+/** The default risk label prefix, recognised without reading the policy. */
 const RISK_LABEL_PREFIX = "agent-risk:";
+
+export interface RouteOptions {
+  appId: number | null;
+  /** This App's bot login (`<slug>[bot]`): its own label events are skipped, so putting labels back never loops. */
+  botLogin?: string | null | undefined;
+}
 
 const PULL_ACTIONS = new Set(["opened", "reopened", "synchronize", "ready_for_review"]);
 const REVIEW_ACTIONS = new Set(["submitted", "edited", "dismissed"]);
@@ -67,7 +73,7 @@ function installationOf(payload: Json): number | null {
 /**
  * @throws {GitHubApiError} when a pull request payload lacks its number, head or base (the edge answers 400).
  */
-export function routeEvent(event: WebhookEvent, options: { appId: number | null }): Route {
+export function routeEvent(event: WebhookEvent, options: RouteOptions): Route {
   const payload = rec(event.payload);
   const action = str(payload.action);
   const name = `${event.name}.${action}`;
@@ -84,12 +90,7 @@ export function routeEvent(event: WebhookEvent, options: { appId: number | null 
     case "pull_request":
       if (PULL_ACTIONS.has(action)) return evaluate();
       if (action === "edited") return rec(payload.changes).base ? evaluate() : { skip: `${name}: the base branch did not change` };
-      if (action === "labeled" || action === "unlabeled") {
-        const label = str(rec(payload.label).name);
-        if (!label || label.toLowerCase().startsWith(RISK_LABEL_PREFIX)) return { skip: `${name}: not the agent label` };
-        // Whether the label marks agent PRs is the policy's call; the service reads it and skips otherwise.
-        return evaluate({ onlyIfAgentLabel: label });
-      }
+      if (action === "labeled" || action === "unlabeled") return labelEvent(name, payload, options, evaluate);
       return { skip: `${name}: not an event the gate acts on` };
     case "pull_request_review": {
       if (!REVIEW_ACTIONS.has(action)) return { skip: `${name}: not an event the gate acts on` };
@@ -131,6 +132,20 @@ function mergeGroup(event: WebhookEvent, payload: Json, repo: RepoRef, installat
   if (!/^[0-9a-f]{40}$/i.test(headSha) || !baseRef) return { skip: "merge_group.checks_requested: no head_sha or base_ref in the payload" };
   const target: MergeGroupTarget = { repo, installationId: installationId ?? undefined, headSha, headRef: str(group.head_ref), baseRef, deliveryId: event.id, event: "merge_group.checks_requested" };
   return { works: [{ key: `merge-group:${installationId ?? 0}:${repo.owner}/${repo.repo}@${headSha}`.toLowerCase(), installationId, work: { kind: "merge-group", target } }] };
+}
+
+/**
+ * A label change. A risk label is the App's: one changed by anyone else is put back to the decision (the service
+ * does it from the recorded decision); one changed by this App itself is skipped. Any other label may be an agent
+ * label, which is the policy's call: the service reads it and skips otherwise.
+ */
+function labelEvent(name: string, payload: Json, options: RouteOptions, evaluate: (extra?: Partial<EvaluationTarget>) => Route): Route {
+  const label = str(rec(payload.label).name);
+  if (!label) return { skip: `${name}: no label in the payload` };
+  if (!label.toLowerCase().startsWith(RISK_LABEL_PREFIX)) return evaluate({ onlyIfAgentLabel: label });
+  const sender = str(rec(payload.sender).login);
+  if (options.botLogin && sender.toLowerCase() === options.botLogin.toLowerCase()) return { skip: `${name}: our own risk label change (${sender})` };
+  return evaluate({ restoreLabels: { label, sender } });
 }
 
 /** A re-run: one evaluation per listed pull request (coalesced with its other events), or a lookup by commit (forks). */
@@ -191,5 +206,7 @@ export function foldWork(older: Work, newer: Work): Work {
   const b = newer.target;
   const label = a.onlyIfAgentLabel !== undefined && a.onlyIfAgentLabel === b.onlyIfAgentLabel ? b.onlyIfAgentLabel : undefined;
   const head = a.onlyIfHeadSha !== undefined && a.onlyIfHeadSha === b.onlyIfHeadSha ? b.onlyIfHeadSha : undefined;
-  return { kind: "evaluate", target: { ...b, onlyIfAgentLabel: label, onlyIfHeadSha: head } };
+  // Putting labels back instead of evaluating only when no folded event asked for an evaluation.
+  const restore = a.restoreLabels !== undefined && b.restoreLabels !== undefined ? b.restoreLabels : undefined;
+  return { kind: "evaluate", target: { ...b, onlyIfAgentLabel: label, onlyIfHeadSha: head, restoreLabels: restore } };
 }

@@ -206,7 +206,8 @@ async function startApp(options: StartOptions, env: NodeJS.ProcessEnv, log: Logg
   const reconcileSeconds = nonNegativeNumber(env.RECONCILE_INTERVAL_SECONDS, DEFAULT_RECONCILE_INTERVAL_SECONDS);
   const reconcile = reconcileSeconds > 0 ? { intervalSeconds: reconcileSeconds, started: (r: Reconciler) => (reconciler = r) } : undefined;
   const durable = store && queue ? { store, queue, webhookPath, concurrency: positiveInt(env.JOB_CONCURRENCY, 16), reconcile } : undefined;
-  const appFn = createAgentGate({ ...options.app, store: gateStore, health, telemetry, durable });
+  const botLogin = options.app?.botLogin ?? (env.APP_SLUG ? `${env.APP_SLUG}[bot]` : undefined);
+  const appFn = createAgentGate({ ...options.app, botLogin, store: gateStore, health, telemetry, durable });
   const port = options.port ?? (Number(env.PORT) || 3000);
   const baseUrl = githubApiBaseUrl(env);
   const server = new Server({

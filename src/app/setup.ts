@@ -194,6 +194,8 @@ async function finishRegistration(query: URLSearchParams, res: ServerResponse, o
   }
   updateDotEnv(setup.envFile, {
     APP_ID: String(app.id),
+    // The App's bot login is `<slug>[bot]`: its own label events are told apart by it.
+    APP_SLUG: app.slug,
     PRIVATE_KEY: app.pem,
     ...(app.webhookSecret ? { WEBHOOK_SECRET: app.webhookSecret } : {}),
     GITHUB_CLIENT_ID: app.clientId,

@@ -22,8 +22,11 @@
  */
 import { inputsDigest } from "../store/index.js";
 import type { ApprovalInput, AuditAppend, DeliveryOutcome, HeldLock, Store, StoreTx } from "../store/index.js";
-import type { Conclusion } from "../policy/types.js";
+import { RISK_LEVELS } from "../policy/types.js";
+import type { Conclusion, RiskLevel } from "../policy/types.js";
 import type { DecisionRecord, GateStore, MergeGroupRecord, PullRequestKey, PullRequestScope, RecordedDecision } from "./types.js";
+
+const isRiskLevel = (s: string): s is RiskLevel => (RISK_LEVELS as readonly string[]).includes(s);
 
 export interface DatabaseGateStoreOptions {
   /** Told when even the failure of an evaluation could not be recorded (the database is probably gone). */
@@ -46,7 +49,7 @@ function splitEvent(event: string | undefined): { event: string; action: string 
 
 /** The service's outcome kinds (published, superseded, skipped) as the deliveries table's outcomes. */
 function deliveryOutcome(outcome: string): DeliveryOutcome {
-  if (outcome === "published") return "processed";
+  if (outcome === "published" || outcome === "labels-restored") return "processed";
   if (outcome === "failed") return "failed";
   // Superseded: handled on purpose without publishing (the newer event publishes). Skipped: out of scope.
   return "skipped";
@@ -221,6 +224,16 @@ class Session {
       recordDecision: (record) => {
         this.decisions.push(record);
         this.ops.push((tx) => this.writeDecision(tx, record));
+        return Promise.resolve();
+      },
+      lastDecision: async () => {
+        const row = await store.evaluations.latestFor(repository, number);
+        // An invalid policy's record carries `critical`; its labels are never set, and the caller re-reads the policy.
+        return row ? { headSha: row.headSha, baseSha: row.baseSha, risk: isRiskLevel(row.risk) ? row.risk : null, evaluationId: row.id } : null;
+      },
+      recordLabelsRestored: (restored) => {
+        const { headSha, evaluationId, added, removed, event, sender } = restored;
+        this.entry("label_set", { evaluationId: evaluationId ?? null, headSha, added, removed, restoredAfter: { event, sender: sender ?? null } });
         return Promise.resolve();
       },
     };

@@ -16,6 +16,7 @@ import { loadCurrentState, loadSnapshot, loadTeams } from "./evaluation/load.js"
 import { planCouldNotEvaluate, planPublication } from "./evaluation/plan.js";
 import { publish } from "./evaluation/publish.js";
 import { record, recordCouldNotEvaluate } from "./evaluation/record.js";
+import { restoreRiskLabels } from "./evaluation/restore-labels.js";
 import type { Decided, EvaluationContext, EvaluationTarget, Snapshot } from "./evaluation/types.js";
 import type { Enforcement, EvaluationOutcome, PullRequestKey, ServiceDeps } from "./types.js";
 
@@ -39,7 +40,9 @@ export async function evaluatePullRequest(deps: ServiceDeps, target: EvaluationT
       log.info({ deliveryId: target.deliveryId }, "skipped: this delivery was already handled (redelivery)");
       return { kind: "skipped", reason: "delivery already handled" };
     }
-    const outcome = await run({ deps: { ...deps, log }, scope, target, key });
+    const ctx: EvaluationContext = { deps: { ...deps, log }, scope, target, key };
+    // A hand-changed risk label goes back to the recorded decision; a full evaluation only when there is none.
+    const outcome = (target.restoreLabels ? await restoreRiskLabels(ctx) : null) ?? (await run(ctx));
     // Only a delivery handled to the end is marked: a failed one may be redelivered and must run again.
     if (target.deliveryId) await scope.markDeliveryDone(target.deliveryId, outcome.kind);
     return outcome;

@@ -2,7 +2,7 @@
  * The in-process GateStore: enough for one App process and for tests. It forgets on restart, which is why the
  * services also derive "already requested" from GitHub itself (requested reviewers and reviews survive restarts).
  */
-import type { DecisionRecord, Enforcement, EnforcementCache, GateStore, MergeGroupRecord, PullRequestKey, PullRequestScope, RecordedDecision } from "./types.js";
+import type { DecisionRecord, Enforcement, EnforcementCache, GateStore, LabelsRestored, MergeGroupRecord, PullRequestKey, PullRequestScope, RecordedDecision } from "./types.js";
 
 const MAX_ENTRIES = 10_000;
 
@@ -27,6 +27,8 @@ export class MemoryGateStore implements GateStore {
   readonly #heads = new Map<string, { headSha: string; at: number }>();
   /** The decisions recorded, newest last (bounded); tests and the lead's store wiring read them. */
   readonly decisions: DecisionRecord[] = [];
+  /** Risk labels put back after a hand change, newest last (bounded). */
+  readonly labelsRestored: Array<LabelsRestored & { key: PullRequestKey }> = [];
   /** The merge group checks recorded, newest last (bounded). */
   readonly mergeGroups: MergeGroupRecord[] = [];
 
@@ -99,6 +101,15 @@ export class MemoryGateStore implements GateStore {
       recordDecision: async (record) => {
         this.decisions.push(record);
         if (this.decisions.length > 1_000) this.decisions.splice(0, this.decisions.length - 1_000);
+      },
+      lastDecision: async () => {
+        // As the database keeps it: evaluations only, not the "could not evaluate" failures.
+        const last = this.decisions.findLast((d) => keyOf(d.key) === k && d.decision !== null);
+        return last ? { headSha: last.headSha, baseSha: last.baseSha, risk: last.risk } : null;
+      },
+      recordLabelsRestored: async (restored) => {
+        this.labelsRestored.push({ ...restored, key });
+        if (this.labelsRestored.length > 1_000) this.labelsRestored.splice(0, this.labelsRestored.length - 1_000);
       },
     };
   }

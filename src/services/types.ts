@@ -124,6 +124,29 @@ export interface PullRequestScope {
   firstTriggeredBy(seen: string | undefined): Promise<string | undefined>;
   /** One published decision: the audit log entry and the evaluation record. */
   recordDecision(record: DecisionRecord): Promise<void>;
+  /** The newest recorded decision of this PR (not a "could not evaluate" failure), or null. */
+  lastDecision(): Promise<LastDecision | null>;
+  /** Risk labels put back to `lastDecision` after someone changed them by hand (a `label_set` audit entry). */
+  recordLabelsRestored(restored: LabelsRestored): Promise<void>;
+}
+
+export interface LastDecision {
+  headSha: string;
+  baseSha: string;
+  /** null: no risk was decided (an invalid policy). */
+  risk: RiskLevel | null;
+  /** The evaluation record's id, where the store keeps one. */
+  evaluationId?: number | undefined;
+}
+
+export interface LabelsRestored {
+  headSha: string;
+  evaluationId?: number | undefined;
+  added: string[];
+  removed: string[];
+  /** The label event that changed them (e.g. `pull_request.unlabeled`) and who sent it. */
+  event: string;
+  sender?: string | undefined;
 }
 
 export interface ServiceDeps {
@@ -164,6 +187,8 @@ export type EvaluationOutcome =
   | { kind: "skipped"; reason: string }
   /** The PR moved on (new head or base) while we evaluated; the newer event publishes. */
   | { kind: "superseded"; reason: string }
+  /** A hand-changed risk label was put back to the last decision, without re-evaluating. */
+  | { kind: "labels-restored"; risk: RiskLevel; labels: { added: string[]; removed: string[] } }
   | {
       kind: "published";
       conclusion: Conclusion;

@@ -385,9 +385,10 @@ describe("pull_request events", () => {
   });
 
   it("labeled: our own risk labels never re-trigger; a non-agent label is skipped after reading the policy", async () => {
-    const { probot } = await createApp();
+    const { probot } = await createApp({ botLogin: "agent-gate[bot]" });
     const ours = agentPullRequest(DOCS, { action: "labeled" });
     ours.payload.label = { name: "agent-risk:low", color: "0e8a16" };
+    ours.payload.sender = { ...ours.payload.sender, login: "agent-gate[bot]", type: "Bot" };
     await probot.receive({ id: "d-lab-1", ...ours });
     expect(requests.total).toBe(0);
 

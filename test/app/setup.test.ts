@@ -158,6 +158,7 @@ describe("setup mode: GitHub's redirect back, and the restart", () => {
     const saved = parseEnv(readFileSync(envFile, "utf8"));
     expect(saved).toEqual({
       APP_ID: "1",
+      APP_SLUG: "octoapp",
       PRIVATE_KEY: key,
       WEBHOOK_SECRET: CONVERSION.webhook_secret,
       GITHUB_CLIENT_ID: CONVERSION.client_id,

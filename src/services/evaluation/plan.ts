@@ -47,7 +47,7 @@ export function planCouldNotEvaluate(pr: PullRequestInfo, error: unknown, delive
 }
 
 /** The one current risk label; stale ones with the policy's prefix go; no other label is touched. */
-export function planLabels(pull: PullRequestInfo, decision: Decision, policy: ResolvedPolicy): LabelPlan {
+export function planLabels(pull: PullRequestInfo, decision: Pick<Decision, "labels" | "risk">, policy: ResolvedPolicy): LabelPlan {
   const prefix = policy.labels.prefix.toLowerCase();
   const desired = new Set(decision.labels.map((l) => l.toLowerCase()));
   const current = pull.labels.map((l) => l.name);

@@ -17,7 +17,7 @@ export async function publish(deps: ServiceDeps, repo: RepoRef, plan: Publicatio
 }
 
 /** A label GitHub creates on the fly comes back grey (`ededed`): it then gets the level's colour, once. */
-async function applyLabels(deps: ServiceDeps, repo: RepoRef, number: number, plan: LabelPlan): Promise<Published["labels"]> {
+export async function applyLabels(deps: ServiceDeps, repo: RepoRef, number: number, plan: LabelPlan): Promise<Published["labels"]> {
   const added: string[] = [];
   const removed: string[] = [];
   try {

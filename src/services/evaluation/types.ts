@@ -21,6 +21,11 @@ export interface EvaluationTarget {
   event: string;
   /** labeled/unlabeled: evaluate only when this label is one of the policy's agent labels. */
   onlyIfAgentLabel?: string | undefined;
+  /**
+   * A risk label was added or removed by someone other than this App: put the labels back to the last recorded
+   * decision for this head and base (no re-evaluation), or evaluate when there is none.
+   */
+  restoreLabels?: { label: string; sender: string } | undefined;
   /** check re-runs: evaluate only when the PR's head is still this commit. */
   onlyIfHeadSha?: string | undefined;
   /**
