@@ -2,13 +2,13 @@ import { z } from "zod";
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument } from "yaml";
 import type { Node as YamlNode } from "yaml";
 import { MAX_POLICY_ALIASES, MAX_POLICY_BYTES, MAX_POLICY_DEPTH, MAX_POLICY_ERRORS } from "../shared/limits.js";
-import { OWNER_FORMS, isValidOwner } from "./codeowners.js";
 import { prConditionFields } from "./conditions.js";
-import { MAX_GLOB_LENGTH, globProblem } from "./globs.js";
+import { approvalRuleSchema, disapprovalSchema, noDuplicateNames, requestsSchema } from "./rules-schema.js";
+import { glob, level, owner } from "./schema-common.js";
 import { DETECTORS, DETECTOR_REGISTRY } from "./detectors/index.js";
 import type { DetectorId } from "./detectors/index.js";
 import { GATE_CONTROL_RULE, RECOMMENDED_RULES, RESERVED_RULE_IDS } from "./preset.js";
-import { KNOWN_FILE_STATUSES, RISK_LEVELS } from "./types.js";
+import { KNOWN_FILE_STATUSES } from "./types.js";
 
 /** Where the App and the CLI read the policy, always from the base branch (invariant 1). */
 export const POLICY_PATH = ".github/agent-gate.yml";
@@ -22,25 +22,6 @@ export { MAX_POLICY_BYTES, MAX_POLICY_DEPTH, MAX_POLICY_ERRORS };
 // it, so an editor rejects what `agent-gate validate` rejects (test/policy/schema-parity.test.ts feeds both the
 // same files). What it cannot say: a glob picomatch cannot compile, and duplicate rule ids (JSON Schema has no
 // uniqueness by property); only the CLI and the App catch those.
-
-const level = z.enum(RISK_LEVELS).describe("A risk level: low, medium, high or critical.");
-
-const glob = z
-  .string()
-  .superRefine((value, ctx) => {
-    const problem = globProblem(value);
-    if (problem) ctx.addIssue({ code: "custom", message: problem });
-  })
-  .meta({ minLength: 1, maxLength: MAX_GLOB_LENGTH, not: { pattern: "^[/!]" } })
-  .describe(
-    "A glob over the repository path (no leading slash), dot files included, case-insensitive. `*` stays within one folder, `**` crosses folders: `*.pem` matches only at the root, `**/*.pem` anywhere.",
-  );
-
-const owner = z
-  .string()
-  .refine((value) => isValidOwner(value), { message: "expected @user, @org/team or an email address" })
-  .meta({ maxLength: OWNER_FORMS.maxLength, anyOf: OWNER_FORMS.patterns.map((re) => ({ pattern: re.source })) })
-  .describe("A code owner as CODEOWNERS writes it: @user, @org/team or an email address.");
 
 export { DETECTORS };
 /** A detector's id, as a rule's `detect:` names it. */
@@ -204,6 +185,7 @@ export const policySchema = z
             from: level
               .default("high")
               .describe("Files with a finding at or above this level need their code owners' approval. Default: high."),
+            requests: requestsSchema.default("all"),
           })
           .prefault({})
           .describe("Which files need code-owner approval."),
@@ -218,6 +200,15 @@ export const policySchema = z
           .boolean()
           .default(true)
           .describe("Count only reviews on the pull request's current head commit (default true)."),
+        rules: z
+          .array(approvalRuleSchema)
+          .max(50)
+          .superRefine(noDuplicateNames)
+          .default(() => [])
+          .describe(
+            "Named approval rules, on top of the code-owner rule above (the recommended preset's). Every rule that applies must pass.",
+          ),
+        disapproval: disapprovalSchema.optional(),
       })
       .prefault({})
       .describe("Who must approve what."),

@@ -4,7 +4,8 @@ import type { Codeowners } from "./codeowners.js";
 import { formatPolicyError } from "./config.js";
 import type { PolicyError, ResolvedPolicy } from "./config.js";
 import { EVALUATION_INCOMPLETE_ID } from "./preset.js";
-import { assessRisk } from "./risk.js";
+import { assessRisk, conditionFacts } from "./risk.js";
+import { ruleRequirements, settleRequirements } from "./rules.js";
 import type { ChangedFile, Conclusion, Decision, Finding, PullRequestFacts, Requirement, RequirementStatus, Review, RiskLevel, TeamMembership } from "./types.js";
 
 export const POLICY_INVALID_ID = "policy-invalid";
@@ -48,7 +49,12 @@ export interface PreparedEvaluation {
 export function prepareEvaluation(input: Omit<EvaluateInput, "teams">): PreparedEvaluation {
   const { policy, codeowners, pr } = input;
   const { risk, findings } = assessRisk({ policy, files: input.files, pr, truncated: input.truncated });
-  const requirements = buildRequirements({ policy, findings, codeowners });
+  const mode = policy.approvals.codeowners.requests;
+  const builtIn = buildRequirements({ policy, findings, codeowners }).map((r) => (mode === "all" ? r : { ...r, requests: mode }));
+  // Named approval rules and the disapproval group: a stage of their own (rules.ts), numbered after the built-in ones.
+  const facts = conditionFacts(policy, pr, input.files);
+  const named = ruleRequirements({ policy, findings, risk, files: input.files, facts, codeowners, reviews: input.reviews }, builtIn.length + 1);
+  const requirements = [...builtIn, ...named];
   return {
     needs: { teams: teamsNeeded({ policy, pr, requirements, reviews: input.reviews }) },
     decide: (teams) => decide(input, { risk, findings, requirements }, teams),
@@ -70,11 +76,12 @@ export function evaluate(input: EvaluateInput): Decision {
 function decide(input: Omit<EvaluateInput, "teams">, phaseOne: { risk: RiskLevel; findings: Finding[]; requirements: Requirement[] }, teams: TeamMembership): Decision {
   const { policy, codeowners, pr } = input;
   const { risk, findings, requirements } = phaseOne;
-  const approval = evaluateApprovals({ policy, requirements, reviews: input.reviews, headSha: pr.headSha, pr, teams });
+  const evaluated = evaluateApprovals({ policy, requirements, reviews: input.reviews, headSha: pr.headSha, pr, teams });
+  const settled = settleRequirements(evaluated.requirements);
+  const approval = { ...evaluated, required: settled.requirements.length > 0, satisfied: settled.satisfied, requirements: settled.requirements };
 
   const incomplete = findings.some((f) => f.rule === EVALUATION_INCOMPLETE_ID);
-  const unsatisfiable = approval.requirements.filter((r) => !r.satisfiable);
-  const conclusion: Conclusion = incomplete || unsatisfiable.length > 0 ? "failure" : approval.satisfied ? "success" : "action_required";
+  const conclusion: Conclusion = incomplete || settled.unsatisfiable.length > 0 ? "failure" : approval.satisfied ? "success" : "action_required";
 
   return {
     risk,
@@ -82,7 +89,7 @@ function decide(input: Omit<EvaluateInput, "teams">, phaseOne: { risk: RiskLevel
     findings,
     approval: { required: approval.required, satisfied: approval.satisfied, requirements: approval.requirements },
     conclusion,
-    title: titleFor(risk, conclusion, incomplete, approval.requirements),
+    title: titleFor(risk, conclusion, incomplete, approval.requirements, settled.unsatisfiable),
     policy: { ...input.policySource },
     ignoredReviews: approval.ignoredReviews,
     approvals: approvalVerdicts(approval, input.reviews),
@@ -132,14 +139,15 @@ function listOwners(owners: string[], max = 3): string {
   return unique.length > max ? `${shown} and ${unique.length - max} more` : shown;
 }
 
-function titleFor(risk: RiskLevel, conclusion: Conclusion, incomplete: boolean, reqs: RequirementStatus[]): string {
+function titleFor(risk: RiskLevel, conclusion: Conclusion, incomplete: boolean, reqs: RequirementStatus[], unsatisfiable: RequirementStatus[]): string {
   const head = `${LEVEL_NAME[risk]} risk`;
   let tail: string;
   if (incomplete) {
     tail = "cannot be fully evaluated";
   } else if (conclusion === "failure") {
-    const paths = reqs.filter((r) => !r.satisfiable).reduce((n, r) => n + r.paths.length, 0);
-    tail = `nobody can approve ${paths} sensitive path${paths === 1 ? "" : "s"}`;
+    const paths = unsatisfiable.reduce((n, r) => n + r.paths.length, 0);
+    const rule = unsatisfiable.find((r) => r.name !== undefined && r.paths.length === 0)?.name;
+    tail = paths === 0 && rule !== undefined ? `nobody can satisfy rule ${rule}` : `nobody can approve ${paths} sensitive path${paths === 1 ? "" : "s"}`;
   } else if (conclusion === "action_required") {
     const blocked = reqs.flatMap((r) => r.blockedBy);
     tail = blocked.length > 0 ? `changes requested by ${listOwners(blocked.map((b) => `@${b}`))}` : `waiting on ${listOwners(reqs.flatMap((r) => r.waitingOn))}`;

@@ -45,13 +45,20 @@ const MAX_PATHS_PER_FINDING = 10;
 function ownersCell(r: RequirementStatus): string {
   if (r.source === "unowned") return "_none_";
   const owners = r.owners.map(escapeMarkdown).join(", ");
-  const from = r.source === "fallback" ? " (fallback)" : r.codeownersLine !== undefined ? ` (CODEOWNERS line ${r.codeownersLine})` : "";
+  const from = r.source === "fallback" ? " (fallback)" : r.codeownersLine !== undefined ? ` (CODEOWNERS line ${r.codeownersLine})` : r.disapproval ? " (disapproval group)" : "";
   return owners + from;
+}
+
+/** A named approval rule shows its name (and which alternative); a code-owner requirement the risk rules behind it. */
+function ruleCell(r: RequirementStatus): string {
+  if (r.name === undefined) return escapeMarkdown(r.rules.join(", "));
+  const alt = r.alternative ? ` (alternative ${r.alternative.index} of ${r.alternative.of})` : "";
+  return `${r.disapproval ? "disapproval " : "approval rule "}${code(r.name)}${alt}`;
 }
 
 function statusCell(r: RequirementStatus): string {
   if (!r.satisfiable) return `⛔ ${escapeMarkdown(r.reason ?? "nobody can approve")}`;
-  if (r.met) return "✅ met";
+  if (r.met) return r.metByAlternative !== undefined ? `✅ met by alternative ${r.metByAlternative}` : "✅ met";
   if (r.blockedBy.length > 0) return `✋ changes requested by ${r.blockedBy.map((b) => escapeMarkdown(`@${b}`)).join(", ")}`;
   const have = r.approvedBy.length;
   return `⏳ ${have} of ${r.count}; waiting on ${r.waitingOn.map(escapeMarkdown).join(", ") || "an eligible owner"}`;
@@ -157,7 +164,8 @@ function approvalsSection(summary: SummaryLines, decision: Decision): void {
   summary.push("|---|---|---|---|---|", true);
   for (const r of reqs) {
     const approved = r.approvedBy.length > 0 ? r.approvedBy.map((a) => escapeMarkdown(`@${a}`)).join(", ") : "—";
-    const rest = `${escapeMarkdown(r.rules.join(", "))} | ${ownersCell(r)} | ${approved} | ${statusCell(r)} |`;
+    const rest = `${ruleCell(r)} | ${ownersCell(r)} | ${approved} | ${statusCell(r)} |`;
+    if (r.paths.length === 0) summary.push(`| _whole pull request_ | ${rest}`);
     for (const p of r.paths) summary.push(`| ${code(p)} | ${rest}`);
   }
   summary.push("");
@@ -226,12 +234,13 @@ export function renderDecisionText(decision: Decision): string {
   } else {
     lines.push("Approvals:");
     for (const r of reqs) {
-      const state = !r.satisfiable ? "unsatisfiable" : r.met ? "met" : r.blockedBy.length > 0 ? "blocked" : "waiting";
+      const state = r.met ? "met" : !r.satisfiable ? "unsatisfiable" : r.blockedBy.length > 0 ? "blocked" : "waiting";
       const who =
         r.source === "unowned"
           ? "no owner"
           : `${r.count} approval${r.count === 1 ? "" : "s"} from ${s(r.owners.join(", "))}${r.source === "fallback" ? " (fallback)" : r.codeownersLine !== undefined ? ` (CODEOWNERS line ${r.codeownersLine})` : ""}`;
-      lines.push(`  [${state}] ${r.level}: ${who}; rules ${s(r.rules.join(", "))}`);
+      const rule = r.name === undefined ? `rules ${s(r.rules.join(", "))}` : `${r.disapproval ? "disapproval" : "approval rule"} ${s(r.name)}${r.alternative ? ` (alternative ${r.alternative.index} of ${r.alternative.of})` : ""}`;
+      lines.push(`  [${state}] ${r.level}: ${who}; ${rule}`);
       if (!r.satisfiable && r.reason) lines.push(`      ${s(r.reason)}`);
       if (r.approvedBy.length > 0) lines.push(`      approved by ${s(r.approvedBy.map((a) => `@${a}`).join(", "))}`);
       if (r.blockedBy.length > 0) lines.push(`      changes requested by ${s(r.blockedBy.map((a) => `@${a}`).join(", "))}`);

@@ -77,8 +77,11 @@ export type TeamMembership = Record<string, string[]>;
 // ---------------------------------------------------------------------------------------------------------
 // Engine outputs
 
-/** Where a requirement's owners came from. `unowned`: no CODEOWNERS entry and no fallback (unsatisfiable). */
-export type OwnerSource = "codeowners" | "fallback" | "unowned";
+/**
+ * Where a requirement's owners came from. `unowned`: no CODEOWNERS entry and no fallback (unsatisfiable); `rule`:
+ * the users and teams a named approval rule lists.
+ */
+export type OwnerSource = "codeowners" | "fallback" | "unowned" | "rule";
 
 /** One group of sensitive paths that share the same owners and the same level. */
 export interface Requirement {
@@ -99,6 +102,14 @@ export interface Requirement {
   /** false when no review can ever meet it; `reason` says why. */
   satisfiable: boolean;
   reason?: string | undefined;
+  /** The named approval rule (`approvals.rules[].name`, or the disapproval group's name) it belongs to. */
+  name?: string | undefined;
+  /** For a rule with `anyOf`: which alternative this is (1-based) of how many. */
+  alternative?: { index: number; of: number } | undefined;
+  /** Whom to ask for a review while it waits: all owners (default), one, only the teams, or nobody. */
+  requests?: "all" | "one" | "team" | "none" | undefined;
+  /** The disapproval group: met while none of its members' latest review requests changes. */
+  disapproval?: boolean | undefined;
 }
 
 export interface RequirementStatus extends Requirement {
@@ -109,6 +120,8 @@ export interface RequirementStatus extends Requirement {
   /** Logins of owners whose latest review requests changes; any entry blocks the requirement. */
   blockedBy: string[];
   met: boolean;
+  /** Met because another alternative of the same `anyOf` rule is (its 1-based index). */
+  metByAlternative?: number | undefined;
 }
 
 export interface IgnoredReview {

@@ -4,7 +4,7 @@
  */
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { nockAddLabels, requests } from "../helpers/github.js";
+import { nockAddLabels, nockRequestReviewers, nockTeamMembers, requests, reviewEvent } from "../helpers/github.js";
 import { POLICY_YML, agentPullRequest, createApp, nockEvaluation } from "./scenario.js";
 
 const DOCS = [{ filename: "docs/guide.md", patch: "@@ -1 +1 @@\n-old\n+new words" }];
@@ -52,6 +52,62 @@ describe("conditions on risk rules (App)", () => {
     await probot.receive({ id: "d-cond-2", ...event });
     expect(check.body.conclusion).toBe("success");
     expect(check.body.output.summary).not.toContain("release-hotfix");
+    expectRequests(8);
+  });
+});
+
+/** The test repository's policy plus a named rule for docs and a disapproval group. */
+const RULES = `${POLICY_YML}  rules:
+    - name: docs-review
+      if: { paths: ["docs/**"] }
+      requires: { count: 1, from: { teams: [Codertocat/docs] } }
+  disapproval:
+    from: { users: [vetoer] }
+`;
+
+describe("named approval rules and disapproval (App)", () => {
+  it("a rule on a low-risk docs PR waits for its team and asks it once, in the same 9 requests as a code-owner wait", async () => {
+    const { probot } = await createApp();
+    const event = agentPullRequest(DOCS);
+    const check = nockEvaluation(event, { files: DOCS, policy: RULES });
+    nockAddLabels([], { addedColor: "0e8a16" });
+    const asked = nockRequestReviewers();
+    await probot.receive({ id: "d-rule-1", ...event });
+    expect(check.body.conclusion).toBe("action_required");
+    expect(check.body.output.title).toBe("Low risk: waiting on @Codertocat/docs");
+    expect(check.body.output.summary).toContain("approval rule <code>docs-review</code>");
+    expect(asked.captured.body).toEqual({ reviewers: [], team_reviewers: ["docs"] });
+    expectRequests(9);
+  });
+
+  it("the team member's approval passes it: the team is read because the rule needs it", async () => {
+    const { probot } = await createApp();
+    const event = reviewEvent({ reviewer: "doc-dan", changedFiles: 1, labels: ["agent-risk:low"], requestedTeams: [] });
+    const check = nockEvaluation(event, { files: DOCS, policy: RULES, reviews: [{ reviewer: "doc-dan" }] });
+    nockTeamMembers("docs", ["doc-dan"]);
+    await probot.receive({ id: "d-rule-2", ...event });
+    expect(check.body.conclusion).toBe("success");
+    expect(check.body.output.title).toBe("Low risk: approved by @doc-dan");
+    expectRequests(8);
+  });
+
+  it("disapproval: the group member's changes requested blocks it even with the rule approved, and asks nobody", async () => {
+    const { probot } = await createApp();
+    const event = reviewEvent({ reviewer: "vetoer", state: "changes_requested", changedFiles: 1, labels: ["agent-risk:low"], requestedTeams: [] });
+    const check = nockEvaluation(event, {
+      files: DOCS,
+      policy: RULES,
+      reviews: [
+        { reviewer: "doc-dan" },
+        { reviewer: "vetoer", state: "CHANGES_REQUESTED" },
+      ],
+    });
+    nockTeamMembers("docs", ["doc-dan"]);
+    await probot.receive({ id: "d-veto", ...event });
+    expect(check.body.conclusion).toBe("action_required");
+    expect(check.body.output.title).toBe("Low risk: changes requested by @vetoer");
+    expect(check.body.output.summary).toContain("disapproval <code>disapproval</code>");
+    // No review request: the blocker already reviewed, and a disapproval asks nobody.
     expectRequests(8);
   });
 });

@@ -7,6 +7,7 @@ import { isBotLogin } from "../../policy/agents.js";
 import { riskAnnotations } from "../../policy/annotations.js";
 import type { ResolvedPolicy } from "../../policy/config.js";
 import { RISK_LABEL_COLORS, RISK_LABEL_DESCRIPTIONS, renderDecisionMarkdown } from "../../policy/render.js";
+import { ownersToAsk } from "../../policy/requests.js";
 import type { Decision, Review } from "../../policy/types.js";
 import { ANNOTATIONS_PER_REQUEST } from "../../shared/limits.js";
 import { approvalCheckName, couldNotEvaluateSummary } from "../render.js";
@@ -60,37 +61,45 @@ export function planLabels(pull: PullRequestInfo, decision: Pick<Decision, "labe
 }
 
 /**
- * The code owners a requirement still waits on, asked once: not those GitHub already lists as requested, not
- * those who reviewed already, not the author or bots, not anyone this App asked before. Not on drafts.
+ * The owners a requirement still waits on, asked once: not those GitHub already lists as requested, not those
+ * who reviewed already (on this head or any), not the author or bots, not anyone this App asked before. Not on
+ * drafts. Each requirement's `requests` mode (all, one, team, none) picks among them (src/policy/requests.ts).
  */
 export function planReviewRequests(repo: RepoRef, current: CurrentState, decision: Decision, reviews: readonly Review[]): ReviewRequestPlan | null {
   const { pull, askedBefore } = current;
   if (pull.draft) return null;
-  const waiting = new Set<string>();
-  for (const requirement of decision.approval.requirements) {
-    if (requirement.met || !requirement.satisfiable) continue;
-    for (const owner of requirement.waitingOn) waiting.add(owner);
-  }
   const reviewed = new Set(reviews.map((r) => r.reviewer.toLowerCase()));
   const requestedUsers = new Set(pull.requestedReviewers.map((l) => l.toLowerCase()));
   const requestedTeams = new Set(pull.requestedTeams.map((s) => s.toLowerCase()));
-  const plan: ReviewRequestPlan = { users: [], teams: [], owners: [] };
-  for (const owner of waiting) {
-    if (askedBefore.has(owner.toLowerCase())) continue;
+  const target = (owner: string): { team: string } | { user: string } | null => {
     const team = /^@([^/\s]+)\/([^/\s]+)$/.exec(owner);
     if (team) {
       const [, org, slug] = team as unknown as [string, string, string];
       // GitHub only takes teams of the repository's own organisation.
-      if (org.toLowerCase() !== repo.owner.toLowerCase() || requestedTeams.has(slug.toLowerCase())) continue;
-      plan.teams.push(slug);
-      plan.owners.push(owner);
-      continue;
+      return org.toLowerCase() === repo.owner.toLowerCase() ? { team: slug } : null;
     }
     const user = /^@([A-Za-z0-9-]+)$/.exec(owner)?.[1];
-    if (!user) continue; // an email owner cannot be requested through the API
+    if (!user) return null; // an email owner cannot be requested through the API
     const u = user.toLowerCase();
-    if (requestedUsers.has(u) || reviewed.has(u) || u === pull.author.login.toLowerCase() || isBotLogin(user)) continue;
-    plan.users.push(user);
+    return reviewed.has(u) || u === pull.author.login.toLowerCase() || isBotLogin(user) ? null : { user };
+  };
+  const pending = (owner: string): boolean => {
+    if (askedBefore.has(owner.toLowerCase())) return true;
+    const t = target(owner);
+    return t !== null && ("team" in t ? requestedTeams.has(t.team.toLowerCase()) : requestedUsers.has(t.user.toLowerCase()));
+  };
+  const askable = (owner: string) => target(owner) !== null && !pending(owner);
+  const waiting = new Set<string>();
+  for (const requirement of decision.approval.requirements) {
+    if (requirement.met || !requirement.satisfiable) continue;
+    for (const owner of ownersToAsk(requirement, pull.number, askable, pending)) waiting.add(owner);
+  }
+  const plan: ReviewRequestPlan = { users: [], teams: [], owners: [] };
+  for (const owner of waiting) {
+    const t = target(owner);
+    if (t === null) continue;
+    if ("team" in t) plan.teams.push(t.team);
+    else plan.users.push(t.user);
     plan.owners.push(owner);
   }
   return plan.owners.length > 0 ? plan : null;
