@@ -13,18 +13,21 @@
  * - On PGlite (one connection, one process) the same, with the in-process queue as the lock: no transaction is
  *   held across GitHub calls, since PGlite's one connection would otherwise stall every other statement
  *   (the job queue's, `/healthz`'s) until the evaluation ends.
- * - Everything else an evaluation writes (delivery row, review requests, triggered-by, evaluation and approvals,
- *   audit entries) commits together when the evaluation ends, or not at all.
+ * - The decision (evaluation row, approvals, its `evaluation_decided` audit entry) commits in a short
+ *   transaction of its own before its check is published, so no check run exists on GitHub without its audit
+ *   entry (invariant 9); the check run names that entry (`SEQ:HASH`).
+ * - Everything else an evaluation writes (delivery row, review requests, triggered-by, the published check run
+ *   and labels with their audit entries) commits together when the evaluation ends, or not at all.
  * - Audit entries are buffered and appended right before the commit: appending takes the chain's global lock
  *   until the commit, so taking it last keeps other pull requests' evaluations from waiting on GitHub calls.
- * - When an evaluation fails, its transaction rolls back; the delivery is then recorded as `failed` (it can be
- *   redelivered and will run again), with any "could not evaluate" check that was published, in a new transaction.
+ * - When an evaluation fails, its final transaction rolls back; the delivery is then recorded as `failed` (it
+ *   can be redelivered and will run again), with any check run that was published, in a new transaction.
  */
 import { inputsDigest } from "../store/index.js";
 import type { ApprovalInput, AuditAppend, DeliveryOutcome, HeldLock, Store, StoreTx } from "../store/index.js";
 import { RISK_LEVELS } from "../policy/types.js";
 import type { Conclusion, RiskLevel } from "../policy/types.js";
-import type { DecisionRecord, GateStore, MergeGroupRecord, PullRequestKey, PullRequestScope, RecordedDecision } from "./types.js";
+import type { CommittedDecision, DecisionRecord, GateStore, MergeGroupRecord, PublishedRecord, PullRequestKey, PullRequestScope, RecordedDecision } from "./types.js";
 
 const isRiskLevel = (s: string): s is RiskLevel => (RISK_LEVELS as readonly string[]).includes(s);
 
@@ -65,8 +68,8 @@ class Session {
   readonly repository: string;
   delivery: { guid: string; installationId: number | null; event: string; action: string | null } | undefined;
   headSha: string | undefined;
-  /** Decisions published on GitHub during this call (replayed after a rollback: they did happen). */
-  readonly decisions: DecisionRecord[] = [];
+  /** Check runs published on GitHub during this call (replayed after a rollback: they did happen). */
+  readonly published: PublishedRecord[] = [];
   audit: AuditAppend[] = [];
   /** Writes queued by `bufferedScope`, in the order the evaluation made them. */
   readonly ops: Array<(tx: StoreTx) => Promise<void>> = [];
@@ -85,16 +88,19 @@ class Session {
     for (const entry of entries) await tx.audit.append(entry);
   }
 
-  /** The evaluation row, its approvals, and the audit entries of one published decision. */
-  async writeDecision(tx: StoreTx, record: DecisionRecord): Promise<void> {
+  /**
+   * The evaluation row, its approvals and its audit entries, before the check is published. The witness is the
+   * decision's `evaluation_decided` entry: the check run names it.
+   */
+  async writeDecision(tx: StoreTx, record: DecisionRecord): Promise<CommittedDecision> {
     const decision = record.decision;
     const deliveryId = record.deliveryId ?? null;
     let evaluationId: number | null = null;
     // The decision says which approvals counted and why the others did not (the engine knows; no re-deriving).
     const approvals: ApprovalInput[] = decision?.approvals ?? [];
     if (record.pullRequest) await tx.pullRequests.upsert({ repository: this.repository, pullRequest: this.key.number, ...record.pullRequest });
+    const risk = record.risk ?? decision?.risk ?? null;
     if (decision) {
-      const risk = record.risk ?? decision.risk;
       const row = await tx.evaluations.record({
         repository: this.repository,
         pullRequest: this.key.number,
@@ -107,52 +113,64 @@ class Session {
         codeownersCommit: decision.codeowners.path ? record.baseSha : null,
         // Without the service's digest (invalid policy), the digest of what that decision rested on.
         inputsDigest: record.inputsDigest ?? inputsDigest({ policy: record.policy, headSha: record.headSha, baseSha: record.baseSha, policyErrors: decision.policyErrors ?? [] }),
-        risk,
+        risk: risk ?? decision.risk,
         findings: decision.findings,
         requirements: decision.approval.requirements,
         decision: decision.title,
         conclusion: record.conclusion,
-        checkRunId: record.checkRunId,
+        // Set once GitHub took the check (`writePublished`): a decision whose check never reached GitHub has none.
+        checkRunId: null,
         deliveryId,
         approvals,
       });
       evaluationId = row.id;
-      if (decision.policyErrors && decision.policyErrors.length > 0) {
-        this.entry("policy_invalid", { headSha: record.headSha, baseSha: record.baseSha, policy: record.policy, errors: decision.policyErrors }, deliveryId);
-      }
-      this.entry(
-        "evaluation_decided",
-        {
+    }
+    const entry = (kind: AuditAppend["kind"], payload: unknown): AuditAppend => ({ kind, repository: this.repository, pullRequest: this.key.number, deliveryId, payload });
+    if (decision?.policyErrors && decision.policyErrors.length > 0) {
+      await tx.audit.append(entry("policy_invalid", { headSha: record.headSha, baseSha: record.baseSha, policy: record.policy, errors: decision.policyErrors }));
+    }
+    const decided = await tx.audit.append(
+      entry("evaluation_decided", {
+        evaluationId,
+        event: record.event,
+        headSha: record.headSha,
+        baseRef: record.baseRef,
+        baseSha: record.baseSha,
+        policy: record.policy,
+        codeowners: decision?.codeowners.path ?? null,
+        inputsDigest: record.inputsDigest ?? null,
+        risk,
+        conclusion: record.conclusion,
+        title: record.reason,
+        checkName: record.checkName,
+      }),
+    );
+    for (const approval of approvals) {
+      await tx.audit.append(
+        entry(approval.counted ? "approval_counted" : "approval_refused", {
           evaluationId,
-          event: record.event,
+          reviewer: approval.reviewer,
+          commitId: approval.commitId ?? null,
           headSha: record.headSha,
-          baseRef: record.baseRef,
-          baseSha: record.baseSha,
-          policy: record.policy,
-          codeowners: decision.codeowners.path,
-          inputsDigest: record.inputsDigest ?? null,
-          risk,
-          conclusion: record.conclusion,
-          title: decision.title,
-          checkRunId: record.checkRunId,
-        },
-        deliveryId,
+          reason: approval.reason ?? null,
+        }),
       );
     }
+    return { evaluationId, audit: { id: decided.id, hash: decided.hash } };
+  }
+
+  /** The check run GitHub took for a recorded decision, and the labels set with it. */
+  async writePublished(tx: StoreTx, record: PublishedRecord): Promise<void> {
+    const { evaluationId, audit } = record.decided;
+    const deliveryId = record.deliveryId ?? null;
+    if (evaluationId !== null) await tx.evaluations.setCheckRun(evaluationId, record.checkRunId, record.conclusion);
     this.entry(
       "check_published",
-      { evaluationId, checkName: record.checkName, checkRunId: record.checkRunId, headSha: record.headSha, conclusion: record.conclusion, title: record.reason },
+      { evaluationId, decidedIn: audit?.id ?? null, checkName: record.checkName, checkRunId: record.checkRunId, headSha: record.headSha, conclusion: record.conclusion, title: record.title },
       deliveryId,
     );
     if (record.labels && (record.labels.added.length > 0 || record.labels.removed.length > 0)) {
       this.entry("label_set", { evaluationId, headSha: record.headSha, added: record.labels.added, removed: record.labels.removed }, deliveryId);
-    }
-    for (const approval of approvals) {
-      this.entry(
-        approval.counted ? "approval_counted" : "approval_refused",
-        { evaluationId, reviewer: approval.reviewer, commitId: approval.commitId ?? null, headSha: record.headSha, reason: approval.reason ?? null },
-        deliveryId,
-      );
     }
   }
 
@@ -221,9 +239,15 @@ class Session {
         });
         return seen;
       },
-      recordDecision: (record) => {
-        this.decisions.push(record);
-        this.ops.push((tx) => this.writeDecision(tx, record));
+      recordDecision: (record) =>
+        // Its own short transaction, now: the check that follows names the committed entry (invariant 9).
+        store.transaction(async (tx) => {
+          await lock.assertHeld();
+          return this.writeDecision(tx, record);
+        }),
+      recordPublished: (record) => {
+        this.published.push(record);
+        this.ops.push((tx) => this.writePublished(tx, record));
         return Promise.resolve();
       },
       lastDecision: async () => {
@@ -253,8 +277,10 @@ export class DatabaseGateStore implements GateStore {
   async latestDecision(key: PullRequestKey): Promise<RecordedDecision | null> {
     const row = await this.store.evaluations.latestFor(repositoryName(key), key.number);
     if (!row) return null;
-    // A row without a published conclusion never counts as a success.
-    const conclusion: Conclusion = row.conclusion === "success" || row.conclusion === "action_required" ? row.conclusion : "failure";
+    // A row without a published conclusion never counts as a success; nor does a decision recorded but not (yet)
+    // published (no check run: the process died in between, and the job's next run publishes).
+    const published = row.checkRunId !== null;
+    const conclusion: Conclusion = published && (row.conclusion === "success" || row.conclusion === "action_required") ? row.conclusion : "failure";
     return { headSha: row.headSha, baseRef: row.baseRef, conclusion, title: row.decision };
   }
 
@@ -292,7 +318,7 @@ export class DatabaseGateStore implements GateStore {
   /** After a rollback: the delivery as `failed` (so a redelivery runs again) and the decisions GitHub did get. */
   async #recordFailure(session: Session, error: unknown): Promise<void> {
     const delivery = session.delivery;
-    if (!delivery && session.decisions.length === 0) return;
+    if (!delivery && session.published.length === 0) return;
     try {
       await this.store.transaction(async (tx) => {
         if (delivery && (await tx.deliveries.begin(delivery)) === "new") {
@@ -300,7 +326,7 @@ export class DatabaseGateStore implements GateStore {
         }
         const replay = new Session(session.key);
         replay.delivery = delivery;
-        for (const record of session.decisions) await replay.writeDecision(tx, record);
+        for (const record of session.published) await replay.writePublished(tx, record);
         await replay.flush(tx);
       });
     } catch (recordError) {

@@ -4,18 +4,20 @@
  *   load (one snapshot) → decide (pure; the engine's two phases, teams fetched in between)
  *   → load current state → plan (desired vs current GitHub state, pure) → publish (one path) → record
  *
- * Any error before the check is published: a `failure` check "could not evaluate" is planned and published the
- * same way, the error is logged with the delivery id and rethrown (GitHub records the delivery as failed and it
- * can be redelivered).
+ * The decision is recorded (evaluation row and audit entry, committed) before its check is published, and the
+ * check names that audit entry (`SEQ:HASH`): no check run exists on GitHub without its audit entry (invariant 9).
+ *
+ * Any error before the check is published: a `failure` check "could not evaluate" is recorded, planned and
+ * published the same way, the error is logged with the delivery id and rethrown (the job retries it).
  */
 import { isGitHubApiError } from "../github/errors.js";
 import type { PullRequestInfo } from "../github/port.js";
 import { MAX_LISTED_FILES } from "../shared/limits.js";
 import { decide, decideInvalidPolicy, prepare } from "./evaluation/decide.js";
 import { loadCurrentState, loadSnapshot, loadTeams } from "./evaluation/load.js";
-import { planCouldNotEvaluate, planPublication } from "./evaluation/plan.js";
+import { planCouldNotEvaluate, planPublication, withAuditEntry } from "./evaluation/plan.js";
 import { publish } from "./evaluation/publish.js";
-import { record, recordCouldNotEvaluate } from "./evaluation/record.js";
+import { recordCouldNotEvaluate, recordDecided, recordPublished } from "./evaluation/record.js";
 import { restoreRiskLabels } from "./evaluation/restore-labels.js";
 import type { Decided, EvaluationContext, EvaluationTarget, Snapshot } from "./evaluation/types.js";
 import type { Enforcement, EvaluationOutcome, PullRequestKey, ServiceDeps } from "./types.js";
@@ -70,11 +72,13 @@ async function run(ctx: EvaluationContext): Promise<EvaluationOutcome> {
     const decided = await decideSnapshot(ctx, snapshot);
     const current = await loadCurrentState(ctx, snapshot.pr, snapshot.kind === "evaluable" ? decided.decision : null);
     if ("superseded" in current) return superseded(ctx, snapshot.pr, current.superseded);
-    const plan = planPublication(ctx.target.repo, snapshot, decided, current);
+    // Recorded (committed, with its audit entry) before GitHub sees it; the check names that entry (invariant 9).
+    const recorded = await recordDecided(ctx, snapshot, decided);
+    const plan = withAuditEntry(planPublication(ctx.target.repo, snapshot, decided, current), recorded.audit);
     const result = await publish(ctx.deps, ctx.target.repo, plan);
     published = true;
     announce(ctx, snapshot, decided, result.checkRunId);
-    await record(ctx, snapshot, decided, result);
+    await recordPublished(ctx, plan, recorded, result);
     return {
       kind: "published",
       conclusion: decided.decision.conclusion,
@@ -126,11 +130,14 @@ function superseded(ctx: EvaluationContext, pr: PullRequestInfo, fresh: PullRequ
 /** Fail closed (invariant 5): the same publish and record stages, with a failing check and no decision. */
 async function publishCouldNotEvaluate(ctx: EvaluationContext, pr: PullRequestInfo, error: unknown): Promise<void> {
   const { deps, target } = ctx;
-  const plan = planCouldNotEvaluate(pr, error, target.deliveryId);
   try {
+    // Recorded first, like a decision: a store that cannot record it (a database outage) publishes nothing.
+    const planned = planCouldNotEvaluate(pr, error, target.deliveryId);
+    const recorded = await recordCouldNotEvaluate(ctx, pr, planned);
+    const plan = withAuditEntry(planned, recorded.audit);
     const result = await publish(deps, target.repo, plan);
     deps.log.warn({ checkRunId: result.checkRunId, deliveryId: target.deliveryId }, "published a failing 'could not evaluate' check");
-    await recordCouldNotEvaluate(ctx, pr, plan, result);
+    await recordPublished(ctx, plan, recorded, result);
   } catch (publishError) {
     deps.log.error(
       { err: isGitHubApiError(publishError) ? publishError.toLog() : publishError, deliveryId: target.deliveryId },

@@ -2,7 +2,7 @@
  * The in-process GateStore: enough for one App process and for tests. It forgets on restart, which is why the
  * services also derive "already requested" from GitHub itself (requested reviewers and reviews survive restarts).
  */
-import type { DecisionRecord, Enforcement, EnforcementCache, GateStore, LabelsRestored, MergeGroupRecord, PullRequestKey, PullRequestScope, RecordedDecision } from "./types.js";
+import type { DecisionRecord, Enforcement, EnforcementCache, GateStore, LabelsRestored, MergeGroupRecord, PublishedRecord, PullRequestKey, PullRequestScope, RecordedDecision } from "./types.js";
 
 const MAX_ENTRIES = 10_000;
 
@@ -46,6 +46,8 @@ export class MemoryGateStore implements GateStore {
     this.mergeGroups.push(record);
     if (this.mergeGroups.length > 1_000) this.mergeGroups.splice(0, this.mergeGroups.length - 1_000);
   }
+  /** The check runs published for them, newest last (bounded). */
+  readonly published: PublishedRecord[] = [];
 
   async withPullRequestLock<T>(key: PullRequestKey, fn: (scope: PullRequestScope) => Promise<T>): Promise<T> {
     const k = keyOf(key);
@@ -101,6 +103,12 @@ export class MemoryGateStore implements GateStore {
       recordDecision: async (record) => {
         this.decisions.push(record);
         if (this.decisions.length > 1_000) this.decisions.splice(0, this.decisions.length - 1_000);
+        // No audit log in memory: the check names no entry.
+        return { evaluationId: null, audit: null };
+      },
+      recordPublished: async (record) => {
+        this.published.push(record);
+        if (this.published.length > 1_000) this.published.splice(0, this.published.length - 1_000);
       },
       lastDecision: async () => {
         // As the database keeps it: evaluations only, not the "could not evaluate" failures.

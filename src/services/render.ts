@@ -54,3 +54,17 @@ export function notesBlock(notes: string[]): string[] {
   if (notes.length === 0) return [];
   return ["", "### Notes", "", ...notes.map((n) => `- ${n}`)];
 }
+
+/** The audit entry a check run names, as `agent-gate audit verify --head` takes it. */
+export function auditEntryRef(audit: { id: number; hash: string }): string {
+  return `${audit.id}:${audit.hash}`;
+}
+
+/**
+ * The last lines of every approval check: the audit entry of its decision. An outside witness of the chain: an
+ * auditor who keeps it (or reads it off GitHub later) detects a log cut or rewritten below it (issue 11).
+ */
+export function auditEntryFooter(audit: { id: number; hash: string }): string {
+  const ref = auditEntryRef(audit);
+  return `\n\n---\nAudit entry \`${ref}\` · \`agent-gate audit verify --head ${ref}\` fails if the audit log no longer holds this entry unchanged.`;
+}

@@ -3,7 +3,7 @@
  * `GateStore` — the seam where the database plugs in (delivery dedup, per-PR lock, review-request memory, audit and
  * evaluation records): `DatabaseGateStore` (src/services/database-gate-store.ts) in the App, `MemoryGateStore` in tests.
  */
-import type { GitHubPort, RepoRef } from "../github/port.js";
+import type { CheckRunInput, GitHubPort, RepoRef } from "../github/port.js";
 import type { Conclusion, Decision, Review, RiskLevel } from "../policy/types.js";
 import type { TelemetryStore } from "./telemetry-types.js";
 
@@ -30,7 +30,6 @@ export interface DecisionRecord {
   baseRef: string;
   baseSha: string;
   checkName: string;
-  checkRunId: number | null;
   conclusion: Conclusion;
   /** null when there is no decision to record: invalid policy, or GitHub could not be read. */
   risk: RiskLevel | null;
@@ -43,8 +42,6 @@ export interface DecisionRecord {
   inputsDigest?: string | undefined;
   /** The reviews the engine considered, so the store can say which approvals counted and why others did not. */
   reviews?: Review[] | undefined;
-  /** The risk labels this evaluation added and removed. */
-  labels?: { added: string[]; removed: string[] } | undefined;
   /** What the compliance pages show of the PR (from the PR as GitHub showed it to this evaluation). */
   pullRequest?: { title: string; author: string | null; openedAt: Date | null } | undefined;
 }
@@ -85,6 +82,36 @@ export interface MergeGroupRecord {
 }
 
 /**
+ * An audit entry known outside the database (its sequence number and hash): the check run names the entry of its
+ * decision, so `agent-gate audit verify --head SEQ:HASH` detects a chain cut below it.
+ */
+export interface AuditWitnessRef {
+  id: number;
+  hash: string;
+}
+
+/** A decision as committed before its check is published (invariant 9: no check run without its audit entry). */
+export interface CommittedDecision {
+  /** The evaluation row; null when there was no decision (the check says "could not evaluate"). */
+  evaluationId: number | null;
+  /** The decision's `evaluation_decided` entry; null in a store without an audit log (the in-memory one). */
+  audit: AuditWitnessRef | null;
+}
+
+/** What GitHub took for a recorded decision: committed after publishing, with the delivery. */
+export interface PublishedRecord {
+  decided: CommittedDecision;
+  deliveryId: string | undefined;
+  headSha: string;
+  checkName: string;
+  checkRunId: number;
+  conclusion: CheckRunInput["conclusion"];
+  title: string;
+  /** The risk labels this evaluation added and removed. */
+  labels?: { added: string[]; removed: string[] } | undefined;
+}
+
+/**
  * Everything the App must remember between events. All of it is per pull request and used only while that PR's
  * lock is held, so a database implementation can bind every call to the lock's transaction.
  */
@@ -122,8 +149,14 @@ export interface PullRequestScope {
    * it, so the triggering user cannot remove their name and then approve their own agent's work.
    */
   firstTriggeredBy(seen: string | undefined): Promise<string | undefined>;
-  /** One published decision: the audit log entry and the evaluation record. */
-  recordDecision(record: DecisionRecord): Promise<void>;
+  /**
+   * One decision, committed now, before its check is published: the evaluation record, its approvals and its
+   * audit entries. A crash after this and before publishing leaves a decision no check shows; the job's next
+   * run decides and publishes again. @throws when it cannot be committed (then nothing may be published).
+   */
+  recordDecision(record: DecisionRecord): Promise<CommittedDecision>;
+  /** The check run GitHub took for a recorded decision (and the labels set): committed when the evaluation ends. */
+  recordPublished(record: PublishedRecord): Promise<void>;
   /** The newest recorded decision of this PR (not a "could not evaluate" failure), or null. */
   lastDecision(): Promise<LastDecision | null>;
   /** Risk labels put back to `lastDecision` after someone changed them by hand (a `label_set` audit entry). */

@@ -66,7 +66,8 @@ describe.each(TEST_DRIVERS)("durable processing on %s", (driver) => {
     expect(fake.checkRuns[0]).toMatchObject({ headSha: pull.headSha });
     const audit = await rows<{ kind: string }>(store, `select kind from audit_log where delivery_id = '${sent.id}' order by id`);
     expect(audit.map((a) => a.kind)).toContain("check_published");
-    expect(await rows(store, "select * from pending_work")).toHaveLength(0);
+    // The job settles its pending work right after the evaluation's own commit marked the delivery.
+    await waitFor("the pending work to be settled", async () => (await rows(store, "select * from pending_work")).length === 0);
   });
 
   it("events that arrive while a PR's evaluation is pending fold into it; each delivery is still recorded and audited", async () => {

@@ -11,6 +11,7 @@ import { sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { start } from "../../src/app/server.js";
 import type { RunningServer } from "../../src/app/server.js";
+import { parseHeadWitness } from "../../src/cli/checkpoint.js";
 import { DatabaseGateStore } from "../../src/services/database-gate-store.js";
 import type { AuditEntry, Store } from "../../src/store/index.js";
 import { evaluations } from "../../src/store/schema.js";
@@ -51,10 +52,14 @@ afterEach(() => {
   expect(pending).toEqual([]);
 });
 
-async function auditKinds(store: Store): Promise<string[]> {
+async function entries(store: Store): Promise<AuditEntry[]> {
   const out: AuditEntry[] = [];
   for await (const entry of store.audit.export()) out.push(entry);
-  return out.map((e) => `${e.kind}${e.deliveryId ? ` ${e.deliveryId}` : ""}`);
+  return out;
+}
+
+async function auditKinds(store: Store): Promise<string[]> {
+  return (await entries(store)).map((e) => `${e.kind}${e.deliveryId ? ` ${e.deliveryId}` : ""}`);
 }
 
 async function evaluationRows(store: Store) {
@@ -98,6 +103,41 @@ describe.each(TEST_DRIVERS)("the App recording to %s", (driver) => {
       ...Array.from({ length: duplicates }, () => "delivery_duplicate d-redelivered"),
     ]);
     expect(await ctx.store.audit.verify()).toMatchObject({ ok: true });
+  });
+
+  it("invariant 9: the decision and its audit entry are committed before its check is published, and the check names that entry", async () => {
+    const { probot } = await createApp({ store: new DatabaseGateStore(ctx.store) });
+    const event = agentPullRequest(DOCS);
+    nockPolicyFile(POLICY_YML);
+    nockCodeowners(CODEOWNERS);
+    nockListFiles(DOCS);
+    nockReviews([]);
+    nockRulesetChecks("master", [{ context: "Agent Gate: approval (master)" }]);
+    nockGetPull(event.payload.pull_request);
+    // What the database holds at the moment GitHub receives the check run.
+    let atPublish: AuditEntry[] = [];
+    let body: { output: { summary: string } } | undefined;
+    api()
+      .post(`${REPO_PATH}/check-runs`)
+      .reply(async (_uri, sent) => {
+        body = sent as typeof body;
+        atPublish = await entries(ctx.store);
+        return [201, { id: 77, html_url: "https://github.com/o/r/runs/77" }];
+      });
+    nockAddLabels([], { addedColor: "0e8a16" });
+    await probot.receive({ id: "d-witness", ...event });
+
+    const decided = atPublish.filter((e) => e.kind === "evaluation_decided");
+    expect(decided).toHaveLength(1);
+    expect(atPublish.map((e) => e.kind)).not.toContain("check_published");
+    const ref = `${decided[0]!.id}:${decided[0]!.hash}`;
+    expect(body?.output.summary).toContain(`Audit entry \`${ref}\``);
+    // The reference is what `agent-gate audit verify --head` takes, and the chain holds it.
+    expect(await ctx.store.audit.verify({ witnesses: [parseHeadWitness(ref)!] })).toMatchObject({ ok: true });
+    const after = await entries(ctx.store);
+    const publishedEntry = after.find((e) => e.kind === "check_published");
+    expect(JSON.parse(publishedEntry?.payload ?? "{}")).toMatchObject({ checkRunId: 77, decidedIn: decided[0]!.id, evaluationId: JSON.parse(decided[0]!.payload).evaluationId });
+    expect((await ctx.store.evaluations.latestFor(REPOSITORY, event.payload.pull_request.number))?.checkRunId).toBe(77);
   });
 
   it("two App instances evaluating one PR at once: the newest head's decision is published, the stale one is not", async () => {

@@ -40,6 +40,21 @@ describe("evaluatePullRequest (services with a fake GitHub)", () => {
     expect(third).toEqual({ kind: "skipped", reason: "delivery already handled" });
   });
 
+  it("invariant 9: a decision the store cannot record is not published, nor is a failing check in its place", async () => {
+    const github = new FakeGitHub();
+    const store = new MemoryGateStore();
+    // The database is gone when the decision is to be committed (e.g. an outage mid-evaluation).
+    const down = (): never => {
+      throw new Error("connection refused (database)");
+    };
+    const broken: MemoryGateStore = Object.assign(Object.create(store) as MemoryGateStore, {
+      withPullRequestLock: <T>(key: Parameters<MemoryGateStore["withPullRequestLock"]>[0], fn: Parameters<MemoryGateStore["withPullRequestLock"]>[1]) =>
+        store.withPullRequestLock(key, (scope) => fn({ ...scope, recordDecision: async () => down() }) as Promise<T>),
+    });
+    await expect(evaluatePullRequest(deps(github, broken), { repo, number: 7, pull: pull(), deliveryId: "d9", event: "e" })).rejects.toThrow(/database/);
+    expect(github.checks).toEqual([]);
+  });
+
   it("invariant 9 (idempotent): two copies of one delivery arriving together publish once", async () => {
     const github = new FakeGitHub();
     const d = deps(github);

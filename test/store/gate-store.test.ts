@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Decision } from "../../src/policy/types.js";
-import type { DecisionRecord, PullRequestKey } from "../../src/services/types.js";
+import type { DecisionRecord, PublishedRecord, PullRequestKey, CommittedDecision } from "../../src/services/types.js";
 import { DatabaseGateStore } from "../../src/services/database-gate-store.js";
 import { openStore, type AuditEntry, type Store } from "../../src/store/index.js";
 import { TEST_DRIVERS, openTestStore, tempDataDir, type TestStoreContext } from "../helpers/db.js";
@@ -71,7 +71,6 @@ function record(key: PullRequestKey, headSha: string, deliveryId: string): Decis
     baseRef: "main",
     baseSha: BASE,
     checkName: "Agent Gate: approval (main)",
-    checkRunId: 77,
     conclusion: "success",
     risk: "high",
     decision,
@@ -85,8 +84,12 @@ function record(key: PullRequestKey, headSha: string, deliveryId: string): Decis
       { reviewer: "bob", state: "APPROVED", commitId: headSha, submittedAt: "2026-01-01T11:02:00Z" },
       { reviewer: "carol", state: "COMMENTED", commitId: headSha, submittedAt: "2026-01-01T11:03:00Z" },
     ],
-    labels: { added: ["agent-risk:high"], removed: ["agent-risk:low"] },
   };
+}
+
+/** The check run GitHub took for a recorded decision. */
+function published(decided: CommittedDecision, r: DecisionRecord, checkRunId = 77): PublishedRecord {
+  return { decided, deliveryId: r.deliveryId, headSha: r.headSha, checkName: r.checkName, checkRunId, conclusion: r.conclusion, title: r.reason, labels: { added: ["agent-risk:high"], removed: ["agent-risk:low"] } };
 }
 
 describe.each(TEST_DRIVERS)("DatabaseGateStore on %s", (driver) => {
@@ -124,8 +127,10 @@ describe.each(TEST_DRIVERS)("DatabaseGateStore on %s", (driver) => {
       gate.withPullRequestLock(key, async (s) => {
         expect(await s.isDeliveryDone("guid-f", "pull_request.synchronize")).toBe(false);
         await s.recordReviewRequests(["@Octo/DBA"]);
-        // The "could not evaluate" check that did reach GitHub before the error.
-        await s.recordDecision({ ...record(key, HEAD_A, "guid-f"), decision: null, risk: null, conclusion: "failure", reason: "Could not evaluate: GitHub answered 502", reviews: undefined, labels: undefined, inputsDigest: undefined });
+        // The "could not evaluate" check that did reach GitHub before the error: recorded before, published after.
+        const failing: DecisionRecord = { ...record(key, HEAD_A, "guid-f"), decision: null, risk: null, conclusion: "failure", reason: "Could not evaluate: GitHub answered 502", reviews: undefined, inputsDigest: undefined };
+        const decided = await s.recordDecision(failing);
+        await s.recordPublished({ ...published(decided, failing, 78), labels: undefined });
         throw new Error("GitHub answered 502\nstack...");
       }),
     ).rejects.toThrow("GitHub answered 502");
@@ -134,8 +139,9 @@ describe.each(TEST_DRIVERS)("DatabaseGateStore on %s", (driver) => {
     expect(await gate.withPullRequestLock(key, (s) => s.requestedOwners())).toEqual(new Set());
     // ...but the failing check GitHub did get is in the audit log.
     const audit = await auditOf(ctx.store, key.number);
-    expect(audit.map((e) => e.kind)).toEqual(["check_published"]);
+    expect(audit.map((e) => e.kind)).toEqual(["evaluation_decided", "check_published"]);
     expect(JSON.parse(audit[0]?.payload ?? "{}")).toMatchObject({ conclusion: "failure", title: "Could not evaluate: GitHub answered 502", evaluationId: null });
+    expect(JSON.parse(audit[1]?.payload ?? "{}")).toMatchObject({ conclusion: "failure", checkRunId: 78, evaluationId: null, decidedIn: audit[0]?.id });
 
     expect(await gate.withPullRequestLock(key, (s) => s.isDeliveryDone("guid-f", "pull_request.synchronize"))).toBe(false);
     expect(await ctx.store.deliveries.get("guid-f", 7)).toMatchObject({ outcome: "pending", attempts: 2 });
@@ -171,7 +177,15 @@ describe.each(TEST_DRIVERS)("DatabaseGateStore on %s", (driver) => {
 
   it("a published decision leaves an evaluation row, approvals counted and refused with the reason, and audit entries in one chain", async () => {
     const key = pr();
-    await gate.withPullRequestLock(key, (s) => s.recordDecision(record(key, HEAD_B, "guid-d")));
+    const r = record(key, HEAD_B, "guid-d");
+    let decided: CommittedDecision | undefined;
+    await gate.withPullRequestLock(key, async (s) => {
+      decided = await s.recordDecision(r);
+      // Committed before the check is published: another connection sees it, with no check run yet.
+      expect(await ctx.store.evaluations.latestFor("Octo/Repo", key.number)).toMatchObject({ headSha: HEAD_B, checkRunId: null });
+      expect((await auditOf(ctx.store, key.number)).map((e) => e.kind)).toEqual(["evaluation_decided", "approval_counted", "approval_refused", "approval_refused"]);
+      await s.recordPublished(published(decided, r));
+    });
     const evaluation = await ctx.store.evaluations.latestFor("Octo/Repo", key.number);
     expect(evaluation).toMatchObject({
       headSha: HEAD_B,
@@ -195,10 +209,13 @@ describe.each(TEST_DRIVERS)("DatabaseGateStore on %s", (driver) => {
       ["bob", false, "not an owner of any path that needs approval"],
     ]);
     const audit = await auditOf(ctx.store, key.number);
-    expect(audit.map((e) => e.kind)).toEqual(["evaluation_decided", "check_published", "label_set", "approval_counted", "approval_refused", "approval_refused"]);
+    expect(audit.map((e) => e.kind)).toEqual(["evaluation_decided", "approval_counted", "approval_refused", "approval_refused", "check_published", "label_set"]);
     expect(audit.every((e) => e.deliveryId === "guid-d")).toBe(true);
     expect(JSON.parse(audit[0]?.payload ?? "{}")).toMatchObject({ evaluationId: evaluation?.id, risk: "high", conclusion: "success", inputsDigest: "d".repeat(64) });
-    expect(JSON.parse(audit[2]?.payload ?? "{}")).toMatchObject({ added: ["agent-risk:high"], removed: ["agent-risk:low"] });
+    // The witness the check run names is the decision's entry, as the chain holds it.
+    expect(decided?.audit).toEqual({ id: audit[0]?.id, hash: audit[0]?.hash });
+    expect(JSON.parse(audit[4]?.payload ?? "{}")).toMatchObject({ evaluationId: evaluation?.id, checkRunId: 77, decidedIn: audit[0]?.id });
+    expect(JSON.parse(audit[5]?.payload ?? "{}")).toMatchObject({ added: ["agent-risk:high"], removed: ["agent-risk:low"] });
     expect(await ctx.store.audit.verify()).toMatchObject({ ok: true });
   });
 
@@ -206,7 +223,8 @@ describe.each(TEST_DRIVERS)("DatabaseGateStore on %s", (driver) => {
     const key = pr();
     const base = record(key, HEAD_A, "guid-p");
     const decision: Decision = { ...decisionFor(HEAD_A), risk: "critical", conclusion: "failure", title: "Invalid policy", policyErrors: [".github/agent-gate.yml:3: unknown key"], approvals: [], codeowners: { path: null, tooLarge: false, errors: [] } };
-    await gate.withPullRequestLock(key, (s) => s.recordDecision({ ...base, decision, risk: null, conclusion: "failure", reason: decision.title, inputsDigest: undefined, reviews: undefined, labels: undefined }));
+    const invalid: DecisionRecord = { ...base, decision, risk: null, conclusion: "failure", reason: decision.title, inputsDigest: undefined, reviews: undefined };
+    await gate.withPullRequestLock(key, async (s) => s.recordPublished({ ...published(await s.recordDecision(invalid), invalid), labels: undefined }));
     const audit = await auditOf(ctx.store, key.number);
     expect(audit.map((e) => e.kind)).toEqual(["policy_invalid", "evaluation_decided", "check_published"]);
     expect(JSON.parse(audit[0]?.payload ?? "{}")).toMatchObject({ errors: [".github/agent-gate.yml:3: unknown key"] });

@@ -9,8 +9,9 @@ import type { ResolvedPolicy } from "../../policy/config.js";
 import { RISK_LABEL_COLORS, RISK_LABEL_DESCRIPTIONS, renderDecisionMarkdown } from "../../policy/render.js";
 import { ownersToAsk } from "../../policy/requests.js";
 import type { Decision, Review } from "../../policy/types.js";
-import { ANNOTATIONS_PER_REQUEST } from "../../shared/limits.js";
-import { approvalCheckName, couldNotEvaluateSummary } from "../render.js";
+import { ANNOTATIONS_PER_REQUEST, CHECK_RUN_TEXT_LIMIT } from "../../shared/limits.js";
+import { approvalCheckName, auditEntryFooter, couldNotEvaluateSummary } from "../render.js";
+import type { AuditWitnessRef } from "../types.js";
 import type { CurrentState, Decided, LabelPlan, PublicationPlan, ReviewRequestPlan, Snapshot } from "./types.js";
 
 export function planPublication(repo: RepoRef, snapshot: Snapshot, decided: Decided, current: CurrentState): PublicationPlan {
@@ -45,6 +46,20 @@ export function planCouldNotEvaluate(pr: PullRequestInfo, error: unknown, delive
     labels: null,
     reviews: null,
   };
+}
+
+/**
+ * The check with the audit entry of its recorded decision at the end of its summary. The summary is cut first if
+ * it needs the room, so GitHub's limit never cuts the entry off.
+ */
+export function withAuditEntry(plan: PublicationPlan, audit: AuditWitnessRef | null): PublicationPlan {
+  if (audit === null) return plan;
+  const footer = auditEntryFooter(audit);
+  const room = CHECK_RUN_TEXT_LIMIT - footer.length;
+  const note = "\n\n… cut here: GitHub shows at most 65,535 characters.";
+  const { summary } = plan.check;
+  const body = summary.length <= room ? summary : summary.slice(0, room - note.length) + note;
+  return { ...plan, check: { ...plan.check, summary: body + footer } };
 }
 
 /** The one current risk label; stale ones with the policy's prefix go; no other label is touched. */

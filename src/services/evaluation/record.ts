@@ -1,22 +1,44 @@
 /**
- * The record stage: what was published goes into the store (review requests remembered, the decision's audit
- * entry and evaluation record). It runs after publishing; the store commits it with the delivery (invariant 9).
+ * The record stage, in two steps around publishing (invariant 9: no check run exists on GitHub without its
+ * audit entry):
+ *
+ * 1. `recordDecided`, before publishing: the decision (evaluation row, approvals, its `evaluation_decided` audit
+ *    entry) is committed; the check run then names that entry (`SEQ:HASH`). If the process dies after this and
+ *    before the check is published, the job runs again, decides again and publishes (idempotently, on the same
+ *    check run); the orphan decision stays in the log as what it was: decided, never shown.
+ * 2. `recordPublished`, after publishing: the check run id, labels and review requests, committed with the
+ *    delivery when the evaluation ends.
  */
 import type { PullRequestInfo } from "../../github/port.js";
 import { inputsDigest } from "../../store/canonical.js";
-import type { DecisionRecord } from "../types.js";
+import type { DecisionRecord, CommittedDecision } from "../types.js";
 import { dateOf } from "./load.js";
 import type { Decided, EvaluationContext, PublicationPlan, Published, Snapshot } from "./types.js";
 
-export async function record(ctx: EvaluationContext, snapshot: Snapshot, decided: Decided, published: Published): Promise<void> {
-  if (published.reviewRequested.length > 0) await ctx.scope.recordReviewRequests(published.reviewRequested);
-  await ctx.scope.recordDecision(decisionRecord(ctx, snapshot, decided, published));
+/** Commits the decision before its check is published. @throws when the store cannot (nothing is published then). */
+export function recordDecided(ctx: EvaluationContext, snapshot: Snapshot, decided: Decided): Promise<CommittedDecision> {
+  return ctx.scope.recordDecision(decisionRecord(ctx, snapshot, decided));
 }
 
-/** The record of a published decision. Pure given the context's clock. */
-export function decisionRecord(ctx: EvaluationContext, snapshot: Snapshot, decided: Decided, published: Published): DecisionRecord {
+/** What GitHub took: the check run of the recorded decision, the labels, the owners asked to review. */
+export async function recordPublished(ctx: EvaluationContext, plan: PublicationPlan, recorded: CommittedDecision, published: Published): Promise<void> {
+  if (published.reviewRequested.length > 0) await ctx.scope.recordReviewRequests(published.reviewRequested);
+  await ctx.scope.recordPublished({
+    decided: recorded,
+    deliveryId: ctx.target.deliveryId,
+    headSha: plan.check.headSha,
+    checkName: plan.check.name,
+    checkRunId: published.checkRunId,
+    conclusion: plan.check.conclusion,
+    title: plan.check.title,
+    labels: published.labels,
+  });
+}
+
+/** The record of a decision. Pure given the context's clock. */
+export function decisionRecord(ctx: EvaluationContext, snapshot: Snapshot, decided: Decided): DecisionRecord {
   const { decision } = decided;
-  const base = { ...recordBase(ctx, snapshot.pr, snapshot.checkName), checkRunId: published.checkRunId, conclusion: decision.conclusion, decision, reason: decision.title };
+  const base = { ...recordBase(ctx, snapshot.pr, snapshot.checkName), conclusion: decision.conclusion, decision, reason: decision.title };
   if (snapshot.kind === "invalid-policy") return { ...base, risk: null, policy: snapshot.policySource };
   return {
     ...base,
@@ -33,15 +55,13 @@ export function decisionRecord(ctx: EvaluationContext, snapshot: Snapshot, decid
       teams: decided.teams,
     }),
     reviews: snapshot.reviews,
-    labels: published.labels,
   };
 }
 
-/** The failing "could not evaluate" check, recorded without a decision. */
-export async function recordCouldNotEvaluate(ctx: EvaluationContext, pr: PullRequestInfo, plan: PublicationPlan, published: Published): Promise<void> {
-  await ctx.scope.recordDecision({
+/** The failing "could not evaluate" check, recorded without a decision, before it is published. */
+export function recordCouldNotEvaluate(ctx: EvaluationContext, pr: PullRequestInfo, plan: PublicationPlan): Promise<CommittedDecision> {
+  return ctx.scope.recordDecision({
     ...recordBase(ctx, pr, plan.check.name),
-    checkRunId: published.checkRunId,
     conclusion: "failure",
     risk: null,
     decision: null,
