@@ -388,6 +388,70 @@ export function pullRequestLockKey(repository: string, pullRequest: number): str
   return `${repository.toLowerCase()}#${pullRequest}`;
 }
 
+/** An open database: its drizzle handle, driver, how to close it, and the session locks it offers. */
+interface Connection {
+  db: Db;
+  driver: "postgres" | "pglite";
+  closeClient: () => Promise<void>;
+  sessionLocks: SessionLocks;
+}
+
+async function connectPostgresDriver(options: StoreOptions & { databaseUrl: string }, migrationsFolder: string | undefined): Promise<Connection> {
+  const poolSize = options.maxConnections ?? 10;
+  if (!(Number.isInteger(poolSize) && poolSize >= MIN_POOL_SIZE)) {
+    throw new StoreUnavailableError(`the Postgres pool needs at least ${MIN_POOL_SIZE} connections, got ${poolSize}`, describeDatabaseUrl(options.databaseUrl));
+  }
+  if (options.migrate) await migrate({ ...options, migrationsFolder });
+  const client = connectPostgres(options.databaseUrl, options, poolSize);
+  await probePostgres(client, options.databaseUrl);
+  const sessionLocks = postgresSessionLocks(client, connectPostgres(options.databaseUrl, options, 1), poolSize);
+  options.log?.(`database: Postgres at ${describeDatabaseUrl(options.databaseUrl)}`);
+  return {
+    db: drizzlePostgres(client, { schema }),
+    driver: "postgres",
+    sessionLocks,
+    closeClient: async () => {
+      await sessionLocks.close();
+      await client.end({ timeout: 5 });
+    },
+  };
+}
+
+async function connectPgliteDriver(options: StoreOptions, migrationsFolder: string | undefined): Promise<Connection> {
+  const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
+  const client = await openPglite(dataDir);
+  const shouldMigrate = options.migrate ?? dataDir === MEMORY_DATA_DIR;
+  if (shouldMigrate && migrationsFolder) {
+    try {
+      await migrateOpenPglite(client, migrationsFolder, dataDir, options.log);
+    } catch (error) {
+      await client.close().catch(() => {});
+      throw error;
+    }
+  }
+  options.log?.(`database: embedded PGlite (${pgliteTarget(dataDir)})`);
+  return { db: drizzlePglite(client, { schema }), driver: "pglite", sessionLocks: IN_PROCESS_ONLY, closeClient: () => client.close() };
+}
+
+/** `select 1` within 5 s: the health check's answer. */
+async function pingDatabase(db: Db, driver: "postgres" | "pglite"): Promise<PingResult> {
+  try {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("no answer within 5 s")), 5000);
+      timer.unref();
+    });
+    try {
+      await Promise.race([db.execute(sql`select 1`), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return { ok: true, driver };
+  } catch (error) {
+    return { ok: false, driver, error: describeConnectionError(error) };
+  }
+}
+
 /**
  * Opens the store. With `databaseUrl` it connects to Postgres (and fails fast with StoreUnavailableError if it
  * cannot); otherwise it opens PGlite in `dataDir`.
@@ -395,45 +459,9 @@ export function pullRequestLockKey(repository: string, pullRequest: number): str
  */
 export async function openStore(options: StoreOptions = {}): Promise<Store> {
   const migrationsFolder = options.migrationsFolder ?? (options.migrate || options.dataDir === MEMORY_DATA_DIR ? defaultMigrationsFolder() : undefined);
-  let db: Db;
-  let driver: "postgres" | "pglite";
-  let closeClient: () => Promise<void>;
-  let sessionLocks = IN_PROCESS_ONLY;
-
-  if (usesPostgres(options)) {
-    const poolSize = options.maxConnections ?? 10;
-    if (!(Number.isInteger(poolSize) && poolSize >= MIN_POOL_SIZE)) {
-      throw new StoreUnavailableError(`the Postgres pool needs at least ${MIN_POOL_SIZE} connections, got ${poolSize}`, describeDatabaseUrl(options.databaseUrl));
-    }
-    if (options.migrate) await migrate({ ...options, migrationsFolder });
-    const client = connectPostgres(options.databaseUrl, options, poolSize);
-    await probePostgres(client, options.databaseUrl);
-    db = drizzlePostgres(client, { schema });
-    driver = "postgres";
-    sessionLocks = postgresSessionLocks(client, connectPostgres(options.databaseUrl, options, 1), poolSize);
-    const locks = sessionLocks;
-    closeClient = async () => {
-      await locks.close();
-      await client.end({ timeout: 5 });
-    };
-    options.log?.(`database: Postgres at ${describeDatabaseUrl(options.databaseUrl)}`);
-  } else {
-    const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
-    const client = await openPglite(dataDir);
-    const shouldMigrate = options.migrate ?? dataDir === MEMORY_DATA_DIR;
-    if (shouldMigrate && migrationsFolder) {
-      try {
-        await migrateOpenPglite(client, migrationsFolder, dataDir, options.log);
-      } catch (error) {
-        await client.close().catch(() => {});
-        throw error;
-      }
-    }
-    db = drizzlePglite(client, { schema });
-    driver = "pglite";
-    closeClient = () => client.close();
-    options.log?.(`database: embedded PGlite (${pgliteTarget(dataDir)})`);
-  }
+  const { db, driver, closeClient, sessionLocks } = usesPostgres(options)
+    ? await connectPostgresDriver(options, migrationsFolder)
+    : await connectPgliteDriver(options, migrationsFolder);
 
   const insideTransaction = new AsyncLocalStorage<true>();
   const prLocks = new KeyedQueue();
@@ -494,23 +522,7 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
         }
       });
     },
-    async ping() {
-      try {
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error("no answer within 5 s")), 5000);
-          timer.unref();
-        });
-        try {
-          await Promise.race([db.execute(sql`select 1`), timeout]);
-        } finally {
-          clearTimeout(timer);
-        }
-        return { ok: true, driver };
-      } catch (error) {
-        return { ok: false, driver, error: describeConnectionError(error) };
-      }
-    },
+    ping: () => pingDatabase(db, driver),
     close() {
       closed ??= closeClient();
       return closed;
