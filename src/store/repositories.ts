@@ -3,6 +3,7 @@
  * transaction (`tx.x`); multi-row writes run in one transaction so they land together or not at all.
  */
 import { and, desc, eq, gt, inArray, lte, sql } from "drizzle-orm";
+import type { SQL } from "drizzle-orm";
 import type { Executor } from "./executor.js";
 import { createCheckRuns } from "./check-runs.js";
 import type { CheckRunsRepository } from "./check-runs.js";
@@ -10,6 +11,7 @@ import { createPendingWork } from "./pending-work.js";
 import { createReconciliation } from "./reconciliation.js";
 import type { ReconciliationRepository } from "./reconciliation.js";
 import type { PendingWorkRepository } from "./pending-work.js";
+import { withNulls } from "./rows.js";
 import {
   approvals,
   evaluations,
@@ -236,97 +238,77 @@ export interface EvaluationsRepository {
   isStale(repository: string, pullRequest: number, headSha: string, headUpdatedAt?: Date): Promise<boolean>;
 }
 
-function createEvaluations(exec: Executor): EvaluationsRepository {
-  async function observeHead(repository: string, pullRequest: number, headSha: string, headUpdatedAt: Date): Promise<HeadObservation> {
-    if (Number.isNaN(headUpdatedAt.getTime())) throw new TypeError("headUpdatedAt is not a valid date");
-    return exec.inTx(async (db) => {
-      await db
-        .insert(pullRequestHeads)
-        .values({ repository, pullRequest, headSha, headUpdatedAt })
-        .onConflictDoUpdate({
-          target: [pullRequestHeads.repository, pullRequestHeads.pullRequest],
-          set: { headSha, headUpdatedAt, observedAt: sql`now()` },
-          setWhere: sql`${pullRequestHeads.headUpdatedAt} <= excluded.head_updated_at`,
-        });
-      const [row] = await db
-        .select({ headSha: pullRequestHeads.headSha, headUpdatedAt: pullRequestHeads.headUpdatedAt })
-        .from(pullRequestHeads)
-        .where(and(eq(pullRequestHeads.repository, repository), eq(pullRequestHeads.pullRequest, pullRequest)));
-      if (!row) throw new Error("pull_request_heads upsert returned no row");
-      return row;
-    });
-  }
+/** An evaluation row and its approvals, together. */
+async function recordEvaluation(exec: Executor, input: EvaluationInput): Promise<Evaluation> {
+  const { approvals: considered, ...columns } = input;
+  return exec.inTx(async (db) => {
+    const [row] = await db
+      .insert(evaluations)
+      .values({
+        ...withNulls(columns, ["policyCommit", "codeownersPath", "codeownersCommit", "conclusion", "checkRunId", "deliveryId"]),
+        findings: columns.findings ?? [],
+        requirements: columns.requirements ?? [],
+      })
+      .returning();
+    if (!row) throw new Error("evaluations insert returned no row");
+    if (considered && considered.length > 0) {
+      await db.insert(approvals).values(considered.map((a) => ({ evaluationId: row.id, ...withNulls(a, ["commitId", "reason"]) })));
+    }
+    return row;
+  });
+}
 
-  async function currentHead(repository: string, pullRequest: number): Promise<HeadObservation | null> {
-    const [row] = await exec
-      .db()
+/** "This PR" (and "this head" when `headSha` is given) on a table keyed by repository, pull request and head. */
+function ofPullRequest(table: typeof evaluations | typeof telemetryRuns, repository: string, pullRequest: number, headSha?: string): SQL | undefined {
+  const conditions = [eq(table.repository, repository), eq(table.pullRequest, pullRequest)];
+  if (headSha !== undefined) conditions.push(eq(table.headSha, headSha));
+  return and(...conditions);
+}
+
+/** The newest evaluation of a PR (of one head when `headSha` is given), or null. */
+async function latestEvaluation(exec: Executor, repository: string, pullRequest: number, headSha?: string): Promise<Evaluation | null> {
+  const where = ofPullRequest(evaluations, repository, pullRequest, headSha);
+  const [row] = await exec.db().select().from(evaluations).where(where).orderBy(desc(evaluations.id)).limit(1);
+  return row ?? null;
+}
+
+async function observeHeadIn(exec: Executor, repository: string, pullRequest: number, headSha: string, headUpdatedAt: Date): Promise<HeadObservation> {
+  if (Number.isNaN(headUpdatedAt.getTime())) throw new TypeError("headUpdatedAt is not a valid date");
+  return exec.inTx(async (db) => {
+    await db
+      .insert(pullRequestHeads)
+      .values({ repository, pullRequest, headSha, headUpdatedAt })
+      .onConflictDoUpdate({
+        target: [pullRequestHeads.repository, pullRequestHeads.pullRequest],
+        set: { headSha, headUpdatedAt, observedAt: sql`now()` },
+        setWhere: sql`${pullRequestHeads.headUpdatedAt} <= excluded.head_updated_at`,
+      });
+    const [row] = await db
       .select({ headSha: pullRequestHeads.headSha, headUpdatedAt: pullRequestHeads.headUpdatedAt })
       .from(pullRequestHeads)
       .where(and(eq(pullRequestHeads.repository, repository), eq(pullRequestHeads.pullRequest, pullRequest)));
-    return row ?? null;
-  }
+    if (!row) throw new Error("pull_request_heads upsert returned no row");
+    return row;
+  });
+}
+
+async function currentHeadIn(exec: Executor, repository: string, pullRequest: number): Promise<HeadObservation | null> {
+  const [row] = await exec
+    .db()
+    .select({ headSha: pullRequestHeads.headSha, headUpdatedAt: pullRequestHeads.headUpdatedAt })
+    .from(pullRequestHeads)
+    .where(and(eq(pullRequestHeads.repository, repository), eq(pullRequestHeads.pullRequest, pullRequest)));
+  return row ?? null;
+}
+
+function createEvaluations(exec: Executor): EvaluationsRepository {
+  const observeHead = (repository: string, pullRequest: number, headSha: string, headUpdatedAt: Date) => observeHeadIn(exec, repository, pullRequest, headSha, headUpdatedAt);
+  const currentHead = (repository: string, pullRequest: number) => currentHeadIn(exec, repository, pullRequest);
 
   return {
-    async record(input) {
-      return exec.inTx(async (db) => {
-        const [row] = await db
-          .insert(evaluations)
-          .values({
-            repository: input.repository,
-            pullRequest: input.pullRequest,
-            headSha: input.headSha,
-            baseRef: input.baseRef,
-            baseSha: input.baseSha,
-            policySource: input.policySource,
-            policyCommit: input.policyCommit ?? null,
-            codeownersPath: input.codeownersPath ?? null,
-            codeownersCommit: input.codeownersCommit ?? null,
-            inputsDigest: input.inputsDigest,
-            risk: input.risk,
-            findings: input.findings ?? [],
-            requirements: input.requirements ?? [],
-            decision: input.decision,
-            conclusion: input.conclusion ?? null,
-            checkRunId: input.checkRunId ?? null,
-            deliveryId: input.deliveryId ?? null,
-          })
-          .returning();
-        if (!row) throw new Error("evaluations insert returned no row");
-        if (input.approvals && input.approvals.length > 0) {
-          await db.insert(approvals).values(
-            input.approvals.map((a) => ({
-              evaluationId: row.id,
-              reviewer: a.reviewer,
-              state: a.state,
-              commitId: a.commitId ?? null,
-              counted: a.counted,
-              reason: a.reason ?? null,
-            })),
-          );
-        }
-        return row;
-      });
-    },
-    async latestFor(repository, pullRequest) {
-      const [row] = await exec
-        .db()
-        .select()
-        .from(evaluations)
-        .where(and(eq(evaluations.repository, repository), eq(evaluations.pullRequest, pullRequest)))
-        .orderBy(desc(evaluations.id))
-        .limit(1);
-      return row ?? null;
-    },
-    async latestForHead(repository, pullRequest, headSha) {
-      const [row] = await exec
-        .db()
-        .select()
-        .from(evaluations)
-        .where(and(eq(evaluations.repository, repository), eq(evaluations.pullRequest, pullRequest), eq(evaluations.headSha, headSha)))
-        .orderBy(desc(evaluations.id))
-        .limit(1);
-      return row ?? null;
-    },
+    record: (input) => recordEvaluation(exec, input),
+    latestFor: (repository, pullRequest) => latestEvaluation(exec, repository, pullRequest),
+    latestForHead: (repository, pullRequest, headSha) => latestEvaluation(exec, repository, pullRequest, headSha),
     async setCheckRun(evaluationId, checkRunId, conclusion) {
       await exec.db().update(evaluations).set({ checkRunId, conclusion }).where(eq(evaluations.id, evaluationId));
     },
@@ -471,23 +453,14 @@ export interface TelemetryRepository {
 function createTelemetry(exec: Executor): TelemetryRepository {
   return {
     async record(input) {
+      const { discrepancies, ...columns } = input;
       return exec.inTx(async (db) => {
         const [created] = await db
           .insert(telemetryRuns)
           .values({
-            repository: input.repository,
-            pullRequest: input.pullRequest,
-            headSha: input.headSha,
-            workflowRunId: input.workflowRunId,
-            workflowPath: input.workflowPath ?? null,
-            artifactId: input.artifactId ?? null,
-            format: input.format,
-            accepted: input.accepted,
-            reasons: input.reasons ?? [],
-            agent: input.agent ?? null,
-            model: input.model ?? null,
-            counts: input.counts ?? {},
-            trace: input.trace ?? null,
+            ...withNulls(columns, ["workflowPath", "artifactId", "agent", "model", "trace"]),
+            reasons: columns.reasons ?? [],
+            counts: columns.counts ?? {},
           })
           .onConflictDoNothing()
           .returning();
@@ -505,24 +478,15 @@ function createTelemetry(exec: Executor): TelemetryRepository {
           if (!existing) throw new Error("telemetry_runs conflict without an existing row");
           return { run: existing, created: false };
         }
-        if (input.discrepancies && input.discrepancies.length > 0) {
-          await db.insert(telemetryDiscrepancies).values(
-            input.discrepancies.map((d) => ({ telemetryRunId: created.id, kind: d.kind, path: d.path ?? null, detail: d.detail ?? null })),
-          );
+        if (discrepancies && discrepancies.length > 0) {
+          await db.insert(telemetryDiscrepancies).values(discrepancies.map((d) => ({ telemetryRunId: created.id, ...withNulls(d, ["path", "detail"]) })));
         }
         return { run: created, created: true };
       });
     },
     async latestFor(repository, pullRequest, headSha) {
-      const conditions = [eq(telemetryRuns.repository, repository), eq(telemetryRuns.pullRequest, pullRequest)];
-      if (headSha !== undefined) conditions.push(eq(telemetryRuns.headSha, headSha));
-      const [row] = await exec
-        .db()
-        .select()
-        .from(telemetryRuns)
-        .where(and(...conditions))
-        .orderBy(desc(telemetryRuns.id))
-        .limit(1);
+      const where = ofPullRequest(telemetryRuns, repository, pullRequest, headSha);
+      const [row] = await exec.db().select().from(telemetryRuns).where(where).orderBy(desc(telemetryRuns.id)).limit(1);
       return row ?? null;
     },
     async discrepanciesFor(runId) {
