@@ -149,94 +149,105 @@ function batchSizeOf(value: number | undefined): number {
   return value;
 }
 
+/** The export filter as SQL conditions (an empty `repositories` list matches nothing: the caller stops first). */
+function filterConditions(filter: AuditExportFilter): SQL[] {
+  const conditions: SQL[] = [];
+  if (filter.repository !== undefined) conditions.push(eq(auditLog.repository, filter.repository));
+  if (filter.since !== undefined) conditions.push(gte(auditLog.createdAt, filter.since));
+  if (filter.until !== undefined) conditions.push(lt(auditLog.createdAt, filter.until));
+  if (filter.pullRequest !== undefined) conditions.push(eq(auditLog.pullRequest, filter.pullRequest));
+  if (filter.kind !== undefined) conditions.push(eq(auditLog.kind, filter.kind));
+  if (filter.repositories !== undefined) {
+    conditions.push(inArray(sql`lower(${auditLog.repository})`, [...new Set(filter.repositories.map((r) => r.toLowerCase()))]));
+  }
+  return conditions;
+}
+
+async function appendEntry(exec: Executor, entry: AuditAppend): Promise<AuditEntry> {
+  if (!(AUDIT_KINDS as readonly string[]).includes(entry.kind)) throw new TypeError(`unknown audit kind: ${String(entry.kind)}`);
+  // Canonicalise before taking the lock: a bad payload must not hold up other appenders.
+  const payload = canonicalize(entry.payload ?? null);
+  const repository = entry.repository ?? null;
+  const pullRequest = entry.pullRequest ?? null;
+  const deliveryId = entry.deliveryId ?? null;
+  return exec.inTx(async (db) => {
+    // One chain, one writer at a time, across every process on this database. Read committed: the
+    // SELECT below takes a fresh snapshot after the lock is granted, so it sees the previous append.
+    await db.execute(sql`select pg_advisory_xact_lock(${sql.raw(String(LOCK_NAMESPACE.auditChain))}, 0)`);
+    const [head] = await db.select({ hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.id)).limit(1);
+    // The database clock (one clock for all App processes), at millisecond precision so it hashes exactly.
+    const [clock] = await queryRows<{ now: unknown }>(db, sql`select date_trunc('milliseconds', clock_timestamp()) as now`);
+    const createdAt = toDate(clock?.now);
+    const prevHash = head?.hash ?? GENESIS_HASH;
+    const hash = auditHash(prevHash, { createdAt, kind: entry.kind, repository, pullRequest, deliveryId, payload });
+    const [row] = await db
+      .insert(auditLog)
+      .values({ createdAt, kind: entry.kind, repository, pullRequest, deliveryId, payload, prevHash, hash })
+      .returning();
+    if (!row) throw new Error("audit_log insert returned no row");
+    return normaliseRow(row);
+  });
+}
+
+async function* exportEntries(exec: Executor, filter: AuditExportFilter = {}): AsyncGenerator<AuditEntry> {
+  const batch = batchSizeOf(filter.batchSize);
+  const db = exec.db();
+  // A consistent prefix: entries appended while we export are left for the next export.
+  const [top] = await db.select({ maxId: max(auditLog.id) }).from(auditLog);
+  const maxId = top?.maxId == null ? 0 : Number(top.maxId);
+  if (maxId === 0 || filter.repositories?.length === 0) return;
+  let lastId = 0;
+  for (;;) {
+    const conditions = [gt(auditLog.id, lastId), lte(auditLog.id, maxId), ...filterConditions(filter)];
+    const rows = await exec
+      .db()
+      .select()
+      .from(auditLog)
+      .where(and(...conditions))
+      .orderBy(asc(auditLog.id))
+      .limit(batch);
+    filter.onBatch?.(rows.length);
+    for (const row of rows) yield normaliseRow(row);
+    const last = rows[rows.length - 1];
+    if (!last || rows.length < batch) return;
+    lastId = Number(last.id);
+  }
+}
+
+async function verifyChain(exec: Executor, options: AuditVerifyOptions = {}): Promise<AuditVerifyResult> {
+  const witnesses = new Map((options.witnesses ?? []).map((w) => [w.id, w.hash.toLowerCase()]));
+  let expectedPrev = GENESIS_HASH;
+  let count = 0;
+  let headId: number | null = null;
+  for await (const entry of exportEntries(exec, { batchSize: options.batchSize, onBatch: options.onBatch })) {
+    if (entry.prevHash !== expectedPrev) return { ok: false, count, brokenAt: { id: entry.id, reason: "prev_hash does not link" } };
+    if (auditHash(entry.prevHash, entry) !== entry.hash) return { ok: false, count, brokenAt: { id: entry.id, reason: "hash mismatch" } };
+    const witnessed = witnesses.get(entry.id);
+    if (witnessed !== undefined && witnessed !== entry.hash) return { ok: false, count, brokenAt: { id: entry.id, reason: "witness hash differs" } };
+    witnesses.delete(entry.id);
+    expectedPrev = entry.hash;
+    headId = entry.id;
+    count++;
+  }
+  // Ids only grow, so a witness the walk did not meet was deleted (truncation) or never existed here.
+  const missing = [...witnesses.keys()].sort((a, b) => a - b)[0];
+  if (missing !== undefined) return { ok: false, count, brokenAt: { id: missing, reason: "witness entry missing" } };
+  return { ok: true, count, headHash: expectedPrev, headId };
+}
+
+async function chainHead(exec: Executor): Promise<{ count: number; lastId: number | null; hash: string }> {
+  const db = exec.db();
+  const [last] = await db.select({ id: auditLog.id, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.id)).limit(1);
+  const [counted] = await db.select({ n: sql<string>`count(*)` }).from(auditLog);
+  return { count: Number(counted?.n ?? 0), lastId: last ? Number(last.id) : null, hash: last?.hash ?? GENESIS_HASH };
+}
+
+
 export function createAuditRepository(exec: Executor): AuditRepository {
-  async function append(entry: AuditAppend): Promise<AuditEntry> {
-    if (!(AUDIT_KINDS as readonly string[]).includes(entry.kind)) throw new TypeError(`unknown audit kind: ${String(entry.kind)}`);
-    // Canonicalise before taking the lock: a bad payload must not hold up other appenders.
-    const payload = canonicalize(entry.payload ?? null);
-    const repository = entry.repository ?? null;
-    const pullRequest = entry.pullRequest ?? null;
-    const deliveryId = entry.deliveryId ?? null;
-    return exec.inTx(async (db) => {
-      // One chain, one writer at a time, across every process on this database. Read committed: the
-      // SELECT below takes a fresh snapshot after the lock is granted, so it sees the previous append.
-      await db.execute(sql`select pg_advisory_xact_lock(${sql.raw(String(LOCK_NAMESPACE.auditChain))}, 0)`);
-      const [head] = await db.select({ hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.id)).limit(1);
-      // The database clock (one clock for all App processes), at millisecond precision so it hashes exactly.
-      const [clock] = await queryRows<{ now: unknown }>(db, sql`select date_trunc('milliseconds', clock_timestamp()) as now`);
-      const createdAt = toDate(clock?.now);
-      const prevHash = head?.hash ?? GENESIS_HASH;
-      const hash = auditHash(prevHash, { createdAt, kind: entry.kind, repository, pullRequest, deliveryId, payload });
-      const [row] = await db
-        .insert(auditLog)
-        .values({ createdAt, kind: entry.kind, repository, pullRequest, deliveryId, payload, prevHash, hash })
-        .returning();
-      if (!row) throw new Error("audit_log insert returned no row");
-      return normaliseRow(row);
-    });
-  }
-
-  async function* exportEntries(filter: AuditExportFilter = {}): AsyncGenerator<AuditEntry> {
-    const batch = batchSizeOf(filter.batchSize);
-    const db = exec.db();
-    // A consistent prefix: entries appended while we export are left for the next export.
-    const [top] = await db.select({ maxId: max(auditLog.id) }).from(auditLog);
-    const maxId = top?.maxId == null ? 0 : Number(top.maxId);
-    if (maxId === 0) return;
-    let lastId = 0;
-    for (;;) {
-      const conditions: SQL[] = [gt(auditLog.id, lastId), lte(auditLog.id, maxId)];
-      if (filter.repository !== undefined) conditions.push(eq(auditLog.repository, filter.repository));
-      if (filter.since !== undefined) conditions.push(gte(auditLog.createdAt, filter.since));
-      if (filter.until !== undefined) conditions.push(lt(auditLog.createdAt, filter.until));
-      if (filter.pullRequest !== undefined) conditions.push(eq(auditLog.pullRequest, filter.pullRequest));
-      if (filter.kind !== undefined) conditions.push(eq(auditLog.kind, filter.kind));
-      if (filter.repositories !== undefined) {
-        if (filter.repositories.length === 0) return;
-        conditions.push(inArray(sql`lower(${auditLog.repository})`, [...new Set(filter.repositories.map((r) => r.toLowerCase()))]));
-      }
-      const rows = await exec
-        .db()
-        .select()
-        .from(auditLog)
-        .where(and(...conditions))
-        .orderBy(asc(auditLog.id))
-        .limit(batch);
-      filter.onBatch?.(rows.length);
-      for (const row of rows) yield normaliseRow(row);
-      const last = rows[rows.length - 1];
-      if (!last || rows.length < batch) return;
-      lastId = Number(last.id);
-    }
-  }
-
-  async function verify(options: AuditVerifyOptions = {}): Promise<AuditVerifyResult> {
-    const witnesses = new Map((options.witnesses ?? []).map((w) => [w.id, w.hash.toLowerCase()]));
-    let expectedPrev = GENESIS_HASH;
-    let count = 0;
-    let headId: number | null = null;
-    for await (const entry of exportEntries({ batchSize: options.batchSize, onBatch: options.onBatch })) {
-      if (entry.prevHash !== expectedPrev) return { ok: false, count, brokenAt: { id: entry.id, reason: "prev_hash does not link" } };
-      if (auditHash(entry.prevHash, entry) !== entry.hash) return { ok: false, count, brokenAt: { id: entry.id, reason: "hash mismatch" } };
-      const witnessed = witnesses.get(entry.id);
-      if (witnessed !== undefined && witnessed !== entry.hash) return { ok: false, count, brokenAt: { id: entry.id, reason: "witness hash differs" } };
-      witnesses.delete(entry.id);
-      expectedPrev = entry.hash;
-      headId = entry.id;
-      count++;
-    }
-    // Ids only grow, so a witness the walk did not meet was deleted (truncation) or never existed here.
-    const missing = [...witnesses.keys()].sort((a, b) => a - b)[0];
-    if (missing !== undefined) return { ok: false, count, brokenAt: { id: missing, reason: "witness entry missing" } };
-    return { ok: true, count, headHash: expectedPrev, headId };
-  }
-
-  async function head(): Promise<{ count: number; lastId: number | null; hash: string }> {
-    const db = exec.db();
-    const [last] = await db.select({ id: auditLog.id, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.id)).limit(1);
-    const [counted] = await db.select({ n: sql<string>`count(*)` }).from(auditLog);
-    return { count: Number(counted?.n ?? 0), lastId: last ? Number(last.id) : null, hash: last?.hash ?? GENESIS_HASH };
-  }
-
-  return { append, export: exportEntries, verify, head };
+  return {
+    append: (entry) => appendEntry(exec, entry),
+    export: (filter) => exportEntries(exec, filter),
+    verify: (options) => verifyChain(exec, options),
+    head: () => chainHead(exec),
+  };
 }

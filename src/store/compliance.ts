@@ -266,11 +266,14 @@ const idList = (ids: number[]): SQL =>
 
 const textOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
+/** The columns every trail row has. */
+function trailRow(r: Record<string, unknown>): { id: number; createdAt: Date; headSha: string } {
+  return { id: Number(r.id), createdAt: toDate(r.created_at), headSha: String(r.head_sha) };
+}
+
 function toTrailEvaluation(e: Record<string, unknown>, approvals: Array<Record<string, unknown>>): TrailEvaluation {
   return {
-    id: Number(e.id),
-    createdAt: toDate(e.created_at),
-    headSha: String(e.head_sha),
+    ...trailRow(e),
     baseRef: String(e.base_ref),
     baseSha: String(e.base_sha),
     policySource: String(e.policy_source),
@@ -291,9 +294,7 @@ function toTrailEvaluation(e: Record<string, unknown>, approvals: Array<Record<s
 
 function toTrailTelemetry(t: Record<string, unknown>, discrepancies: Array<Record<string, unknown>>): TrailTelemetry {
   return {
-    id: Number(t.id),
-    createdAt: toDate(t.created_at),
-    headSha: String(t.head_sha),
+    ...trailRow(t),
     workflowRunId: Number(t.workflow_run_id),
     workflowPath: textOrNull(t.workflow_path),
     format: String(t.format),
@@ -336,21 +337,60 @@ async function loadTrail(db: Db, readable: readonly string[], repository: string
   };
 }
 
-export function createComplianceQueries(db: Db): ComplianceQueries {
-  async function approvedByOf(evaluationIds: number[]): Promise<Map<number, ApprovalSeen[]>> {
-    const out = new Map<number, ApprovalSeen[]>();
-    if (evaluationIds.length === 0) return out;
-    const rows = await queryRows<{ evaluation_id: unknown; reviewer: string; commit_id: string | null }>(
-      db,
-      sql`select evaluation_id, reviewer, commit_id from approvals where counted and evaluation_id in (${idList(evaluationIds)}) order by id`,
-    );
-    for (const r of rows) {
-      const id = Number(r.evaluation_id);
-      out.set(id, [...(out.get(id) ?? []), { reviewer: r.reviewer, commitId: r.commit_id }]);
-    }
-    return out;
+/** The counted approvals of each evaluation. */
+async function approvedByOf(db: Db, evaluationIds: number[]): Promise<Map<number, ApprovalSeen[]>> {
+  const out = new Map<number, ApprovalSeen[]>();
+  if (evaluationIds.length === 0) return out;
+  const rows = await queryRows<{ evaluation_id: unknown; reviewer: string; commit_id: string | null }>(
+    db,
+    sql`select evaluation_id, reviewer, commit_id from approvals where counted and evaluation_id in (${idList(evaluationIds)}) order by id`,
+  );
+  for (const r of rows) {
+    const id = Number(r.evaluation_id);
+    out.set(id, [...(out.get(id) ?? []), { reviewer: r.reviewer, commitId: r.commit_id }]);
   }
+  return out;
+}
 
+/** Agent PRs per week by risk, and the time each approved one took. */
+async function loadCharts(db: Db, filter: AgentPullRequestFilter): Promise<ChartData> {
+  if (filter.readable.length === 0) return { perWeek: [], approvalSeconds: [] };
+  const cte = agentPullRequestsCte(filter.readable);
+  const where = filterSql(filter);
+  const weeks = await queryRows<{ week: unknown; risk: string; n: unknown }>(
+    db,
+    sql`${cte} select date_trunc('week', opened_at at time zone 'UTC') as week, risk, count(*)::int as n from prs
+      where ${where} and opened_at is not null group by 1, 2 order by 1, 2`,
+  );
+  const approved = await queryRows<{ seconds: unknown }>(
+    db,
+    sql`${cte} select extract(epoch from decided_at - opened_at)::float8 as seconds from prs
+      where ${where} and decision = 'approved' and opened_at is not null and decided_at >= opened_at order by 1`,
+  );
+  return {
+    perWeek: weeks.map((w) => ({ week: new Date(`${String(toDate(w.week).toISOString()).slice(0, 10)}T00:00:00Z`), risk: w.risk, count: Number(w.n) })),
+    approvalSeconds: approved.map((a) => Number(a.seconds)),
+  };
+}
+
+/** A page of the audit log the reader may read, newest first. */
+async function loadAuditEntries(db: Db, filter: AuditEntryFilter): Promise<AuditEntry[]> {
+  if (filter.readable.length === 0) return [];
+  const conditions: SQL[] = [sql`lower(repository) in (${lowerList(filter.readable)})`];
+  if (filter.repository) conditions.push(sql`lower(repository) = ${filter.repository.toLowerCase()}`);
+  if (filter.pullRequest !== undefined) conditions.push(sql`pull_request = ${filter.pullRequest}`);
+  if (filter.kind) conditions.push(sql`kind = ${filter.kind}`);
+  if (filter.from) conditions.push(sql`created_at >= ${filter.from.toISOString()}::timestamptz`);
+  if (filter.to) conditions.push(sql`created_at < ${filter.to.toISOString()}::timestamptz`);
+  if (filter.beforeId !== undefined) conditions.push(sql`id < ${filter.beforeId}`);
+  const rows = await queryRows<Record<string, unknown>>(
+    db,
+    sql`select * from audit_log where ${sql.join(conditions, sql` and `)} order by id desc limit ${filter.limit}`,
+  );
+  return rows.map(toAuditEntry);
+}
+
+export function createComplianceQueries(db: Db): ComplianceQueries {
   return {
     async agentPullRequests(filter, page) {
       if (filter.readable.length === 0) return { rows: [], total: 0 };
@@ -361,47 +401,15 @@ export function createComplianceQueries(db: Db): ComplianceQueries {
           order by opened_at desc nulls last, repository, pull_request
           limit ${page.limit} offset ${page.offset}`,
       );
-      const approvedBy = await approvedByOf(rows.map((r) => Number(r.evaluation_id)));
+      const approvedBy = await approvedByOf(db, rows.map((r) => Number(r.evaluation_id)));
       return { rows: rows.map((r) => toPrRow(r, approvedBy)), total: rows[0] ? Number(rows[0].total) : 0 };
     },
 
-    async charts(filter) {
-      if (filter.readable.length === 0) return { perWeek: [], approvalSeconds: [] };
-      const cte = agentPullRequestsCte(filter.readable);
-      const where = filterSql(filter);
-      const weeks = await queryRows<{ week: unknown; risk: string; n: unknown }>(
-        db,
-        sql`${cte} select date_trunc('week', opened_at at time zone 'UTC') as week, risk, count(*)::int as n from prs
-          where ${where} and opened_at is not null group by 1, 2 order by 1, 2`,
-      );
-      const approved = await queryRows<{ seconds: unknown }>(
-        db,
-        sql`${cte} select extract(epoch from decided_at - opened_at)::float8 as seconds from prs
-          where ${where} and decision = 'approved' and opened_at is not null and decided_at >= opened_at order by 1`,
-      );
-      return {
-        perWeek: weeks.map((w) => ({ week: new Date(`${String(toDate(w.week).toISOString()).slice(0, 10)}T00:00:00Z`), risk: w.risk, count: Number(w.n) })),
-        approvalSeconds: approved.map((a) => Number(a.seconds)),
-      };
-    },
+    charts: (filter) => loadCharts(db, filter),
 
     trail: (readable, repository, pullRequest) => loadTrail(db, readable, repository, pullRequest),
 
-    async auditEntries(filter) {
-      if (filter.readable.length === 0) return [];
-      const conditions: SQL[] = [sql`lower(repository) in (${lowerList(filter.readable)})`];
-      if (filter.repository) conditions.push(sql`lower(repository) = ${filter.repository.toLowerCase()}`);
-      if (filter.pullRequest !== undefined) conditions.push(sql`pull_request = ${filter.pullRequest}`);
-      if (filter.kind) conditions.push(sql`kind = ${filter.kind}`);
-      if (filter.from) conditions.push(sql`created_at >= ${filter.from.toISOString()}::timestamptz`);
-      if (filter.to) conditions.push(sql`created_at < ${filter.to.toISOString()}::timestamptz`);
-      if (filter.beforeId !== undefined) conditions.push(sql`id < ${filter.beforeId}`);
-      const rows = await queryRows<Record<string, unknown>>(
-        db,
-        sql`select * from audit_log where ${sql.join(conditions, sql` and `)} order by id desc limit ${filter.limit}`,
-      );
-      return rows.map(toAuditEntry);
-    },
+    auditEntries: (filter) => loadAuditEntries(db, filter),
 
     async repositories(readable) {
       if (readable.length === 0) return [];
