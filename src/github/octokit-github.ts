@@ -66,6 +66,21 @@ type Route = keyof Endpoints;
 type RouteParams<R extends Route> = Endpoints[R]["parameters"] & RequestParameters;
 type RouteData<R extends Route> = Endpoints[R]["response"]["data"];
 
+/** How long a file missing on a branch (not at a commit) is taken as missing without asking again. */
+export const ABSENT_TTL_MS = 5 * 60_000;
+const FULL_SHA = /^[0-9a-f]{40}$/i;
+
+/** A remembered 404 of a file: `absentUntil` null = for good (at a commit), else until then (ms since epoch). */
+interface Absence {
+  absentUntil: number | null;
+}
+
+function isAbsence(data: unknown, now: number): boolean {
+  if (typeof data !== "object" || data === null || !("absentUntil" in data)) return false;
+  const until = (data as Absence).absentUntil;
+  return until === null || until > now;
+}
+
 export class OctokitGitHub implements GitHubPort {
   readonly #octokit: Octokit;
   readonly #cache: ConditionalCache;
@@ -98,10 +113,24 @@ export class OctokitGitHub implements GitHubPort {
     return numbers;
   }
 
+  /**
+   * A file's text at `ref`, or null when there is none. A 404 carries no ETag, so a repository without a policy
+   * file (or without CODEOWNERS in the first locations) would pay a counted 404 on every event; the absence is
+   * remembered instead: for good at a commit SHA (a commit's tree never changes), for ABSENT_TTL_MS at a branch
+   * (the organisation's `.github` default, which someone may add: it applies within that time).
+   */
   async getFileText(repo: RepoRef, path: string, ref?: string): Promise<string | null> {
+    const absentKey = `${this.#scope} absent ${repo.owner}/${repo.repo}:${path}@${ref ?? ""}`.toLowerCase();
+    const absent = await this.#cache.get(absentKey);
+    if (absent && isAbsence(absent.data, Date.now())) return null;
     const params = { ...repo, path, mediaType: { format: "raw" }, ...(ref === undefined ? {} : { ref }) };
     // With the raw media type GitHub answers the file's bytes, not the JSON the route's type describes.
     const data: unknown = await this.#conditional("GET /repos/{owner}/{repo}/contents/{path}", params, { missingIsNull: true });
+    if (data === null) {
+      const absence: Absence = { absentUntil: ref !== undefined && FULL_SHA.test(ref) ? null : Date.now() + ABSENT_TTL_MS };
+      await this.#cache.set(absentKey, { etag: "", data: absence });
+      return null;
+    }
     if (typeof data === "string") return data;
     if (data instanceof ArrayBuffer) return new TextDecoder().decode(data);
     if (data instanceof Uint8Array) return new TextDecoder().decode(data);

@@ -367,6 +367,30 @@ describe("pull_request events", () => {
     expectRequests(10);
   });
 
+  it("a repository without any policy file pays its two 404s once, not on every event", async () => {
+    const { probot } = await createApp();
+    const opened = agentPullRequest(DOCS, { author: "github-actions[bot]", headRef: "codex/docs" });
+    nockEvaluation(opened, { files: DOCS, policy: null, etags: true });
+    nockOrgPolicyFile(null);
+    nockAddLabels([], { addedColor: "0e8a16" });
+    await probot.receive({ id: "d-nopolicy-1", ...opened });
+    expectRequests(9);
+
+    // A push on the same base commit: the policy is known to be absent there (a commit never changes), and the
+    // organisation's default was missing moments ago (remembered for 5 minutes): neither is asked again.
+    requests.reset();
+    const pushed = agentPullRequest(DOCS, { action: "synchronize", author: "github-actions[bot]", headRef: "codex/docs", headSha: NEW_HEAD_SHA, labels: ["agent-risk:low"] });
+    nockCodeowners(null, { etag: '"codeowners-v1"', notModified: true });
+    nockListFiles(DOCS);
+    nockReviews([]);
+    nockGetPull(pushed.payload.pull_request);
+    const check = nockCreateCheckRun().captured;
+    await probot.receive({ id: "d-nopolicy-2", ...pushed });
+    expect(check.body).toMatchObject({ head_sha: NEW_HEAD_SHA, conclusion: "success" });
+    expect(JSON.stringify(requests.describe())).not.toMatch(/agent-gate\.yml/);
+    expectRequests(5, 4);
+  });
+
   it("pull_request.edited re-evaluates only when the base branch changed", async () => {
     const { probot, lines } = await createApp();
     const titleOnly = agentPullRequest(DOCS, { action: "edited" });

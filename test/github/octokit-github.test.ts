@@ -1,8 +1,9 @@
 import nock from "nock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { GitHubApiError, LruConditionalCache, OctokitGitHub } from "../../src/github/index.js";
+import { ABSENT_TTL_MS } from "../../src/github/octokit-github.js";
 import type { Octokit } from "../../src/github/index.js";
-import { API, OWNER, REPO, REPO_PATH, TestOctokit, api, nockBranchProtection, nockListFiles, nockRulesetChecks, nockTeamMembers, requests } from "../helpers/github.js";
+import { API, BASE_SHA, OWNER, REPO, REPO_PATH, TestOctokit, api, nockBranchProtection, nockFile, nockListFiles, nockRulesetChecks, nockTeamMembers, requests } from "../helpers/github.js";
 
 const repo = { owner: OWNER, repo: REPO };
 
@@ -170,6 +171,36 @@ describe("OctokitGitHub conditional requests", () => {
     expect(cache.get("b")).toBeUndefined();
     expect(cache.get("a")?.data).toBe(1);
     expect(cache.size).toBe(2);
+  });
+});
+
+describe("OctokitGitHub remembers a missing file (a 404 has no ETag)", () => {
+  it("at a commit for good, on a branch for ABSENT_TTL_MS, and per installation", async () => {
+    const cache = new LruConditionalCache();
+    const github = new OctokitGitHub(octokit(), { cache, installationId: 1 });
+    nockFile(".github/agent-gate.yml", BASE_SHA, { text: null });
+    nockFile(".github/agent-gate.yml", undefined, { text: null, repo: ".github" });
+    expect(await github.getFileText(repo, ".github/agent-gate.yml", BASE_SHA)).toBeNull();
+    expect(await github.getFileText({ owner: OWNER, repo: ".github" }, ".github/agent-gate.yml")).toBeNull();
+    expect(requests.total).toBe(2);
+    // Asked again: no request for either.
+    expect(await github.getFileText(repo, ".github/agent-gate.yml", BASE_SHA)).toBeNull();
+    expect(await github.getFileText({ owner: OWNER, repo: ".github" }, ".github/agent-gate.yml")).toBeNull();
+    expect(requests.total).toBe(2);
+    // Past the TTL the branch is asked again (someone may have added the file); the commit never is.
+    const now = Date.now();
+    const clock = vi.spyOn(Date, "now").mockReturnValue(now + ABSENT_TTL_MS + 1);
+    try {
+      nockFile(".github/agent-gate.yml", undefined, { text: "scope: all\n", repo: ".github" });
+      expect(await github.getFileText({ owner: OWNER, repo: ".github" }, ".github/agent-gate.yml")).toBe("scope: all\n");
+      expect(await github.getFileText(repo, ".github/agent-gate.yml", BASE_SHA)).toBeNull();
+      expect(requests.total).toBe(3);
+    } finally {
+      clock.mockRestore();
+    }
+    // Another installation shares nothing with this one.
+    nockFile(".github/agent-gate.yml", BASE_SHA, { text: "scope: all\n" });
+    expect(await new OctokitGitHub(octokit(), { cache, installationId: 2 }).getFileText(repo, ".github/agent-gate.yml", BASE_SHA)).toBe("scope: all\n");
   });
 });
 
