@@ -5,10 +5,10 @@ import { CODEOWNERS_LOCATIONS, CODEOWNERS_MAX_BYTES, parseCodeowners } from "../
 import type { Codeowners } from "../../policy/codeowners.js";
 import { MAX_POLICY_BYTES, POLICY_PATH, defaultPolicy, formatPolicyError, parsePolicy } from "../../policy/config.js";
 import type { ResolvedPolicy } from "../../policy/config.js";
-import { evaluate, policyErrorDecision } from "../../policy/decision.js";
+import { policyErrorDecision, prepareEvaluation } from "../../policy/decision.js";
 import { renderDecisionMarkdown, renderDecisionText } from "../../policy/render.js";
-import type { Decision } from "../../policy/types.js";
-import { EXIT_INVALID, EXIT_NOT_SUCCESS, EXIT_OK } from "../errors.js";
+import type { Decision, Review, TeamMembership } from "../../policy/types.js";
+import { CliError, EXIT_INVALID, EXIT_NOT_SUCCESS, EXIT_OK, EXIT_USAGE } from "../errors.js";
 import { branchName, changedFiles, defaultBaseRef, mergeBase, openRepository, readBlob, resolveCommit } from "../git.js";
 import type { CliIO } from "../io.js";
 
@@ -18,6 +18,13 @@ export interface EvaluateOptions {
   head?: string;
   author?: string;
   label?: string[];
+  title?: string;
+  /** Simulated approvals: `login` (on the head) or `login@<commit>`. */
+  approve?: string[];
+  /** Simulated "changes requested" reviews, same forms as `approve`. */
+  requestChanges?: string[];
+  /** Simulated team membership: `org/team=alice,carol`. */
+  team?: string[];
   format: "text" | "json" | "markdown";
   /** The old behaviour: exit 0 whatever the decision (an invalid policy still exits 1). */
   exitZero?: boolean;
@@ -68,7 +75,9 @@ export async function runEvaluate(opts: EvaluateOptions, io: CliIO): Promise<num
 
   const codeowners = await loadBaseCodeowners(repo, baseSha);
   const files = await changedFiles(repo, from, headSha);
-  const decision = evaluate({
+  const simulated = await simulatedReviews(repo, headSha, opts);
+  const teams = parseTeams(opts.team ?? []);
+  const prepared = prepareEvaluation({
     policy: loaded.policy,
     policySource: { source: loaded.source, ref: baseSha },
     codeowners,
@@ -79,19 +88,65 @@ export async function runEvaluate(opts: EvaluateOptions, io: CliIO): Promise<num
       headRef: await branchName(repo, headName),
       headSha,
       labels: opts.label ?? [],
+      title: opts.title,
     },
-    reviews: [],
-    teams: {},
+    reviews: simulated,
   });
+  const decision = prepared.decide(teams);
   io.stdout(format(decision, opts.format));
+  // The App would read these teams' members; without --team the simulation counts nobody in them.
+  const known = new Set(Object.keys(teams).map((t) => t.toLowerCase()));
+  const missing = prepared.needs.teams.filter((t) => !known.has(t.toLowerCase()));
+  if (missing.length > 0) io.stderr(`note: team membership not given, counted as nobody: ${missing.join(", ")} (add --team ${missing[0]!.slice(1)}=login,login)`);
   // A CI job can gate on the command: anything but `success` (waiting for approval, failure) is non-zero.
   return decision.conclusion === "success" || opts.exitZero ? EXIT_OK : EXIT_NOT_SUCCESS;
+}
+
+/**
+ * `--approve alice`, `--approve bob@<sha>`, `--request-changes vic`: reviews as GitHub would list them, in the
+ * order given (later ones are newer). A commit may be abbreviated or any ref git resolves; default the head.
+ * @throws {CliError} for a malformed login.
+ */
+async function simulatedReviews(repo: string, headSha: string, opts: EvaluateOptions): Promise<Review[]> {
+  const given: Array<{ spec: string; state: Review["state"] }> = [
+    ...(opts.approve ?? []).map((spec) => ({ spec, state: "APPROVED" as const })),
+    ...(opts.requestChanges ?? []).map((spec) => ({ spec, state: "CHANGES_REQUESTED" as const })),
+  ];
+  const reviews: Review[] = [];
+  for (const [i, { spec, state }] of given.entries()) {
+    const at = spec.indexOf("@", 1);
+    const login = (at > 0 ? spec.slice(0, at) : spec).replace(/^@/, "");
+    if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,38}(?:\[bot\])?$/.test(login)) throw new CliError(EXIT_USAGE, `not a GitHub login: "${spec}" (expected login or login@commit)`);
+    const commitId = at > 0 ? await resolveCommit(repo, spec.slice(at + 1)) : headSha;
+    reviews.push({ id: i + 1, reviewer: login, reviewerType: /\[bot\]$/.test(login) ? "Bot" : "User", state, commitId, submittedAt: new Date(Date.UTC(2000, 0, 1, 0, 0, i)).toISOString() });
+  }
+  return reviews;
+}
+
+/**
+ * `--team acme/dba=alice,carol` (a leading @ allowed) as the engine's membership map.
+ * @throws {CliError} for anything else.
+ */
+export function parseTeams(specs: readonly string[]): TeamMembership {
+  const teams: TeamMembership = {};
+  for (const spec of specs) {
+    const match = /^@?([A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9][A-Za-z0-9._-]*)=(.*)$/.exec(spec);
+    if (!match) throw new CliError(EXIT_USAGE, `--team expects org/team=login,login, got "${spec}"`);
+    const members = match[2]!.split(",").map((m) => m.trim().replace(/^@/, "")).filter((m) => m.length > 0);
+    const key = `@${match[1]!}`;
+    teams[key] = [...(teams[key] ?? []), ...members];
+  }
+  return teams;
 }
 
 function format(decision: Decision, fmt: EvaluateOptions["format"]): string {
   if (fmt === "json") return JSON.stringify(decision, null, 2);
   if (fmt === "markdown") return renderDecisionMarkdown(decision);
   return renderDecisionText(decision).replace(/\n$/, "");
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 export function registerEvaluateCommand(program: Command, io: CliIO, setExit: (code: number) => void): void {
@@ -104,7 +159,11 @@ export function registerEvaluateCommand(program: Command, io: CliIO, setExit: (c
     .option("--base <ref>", "the base ref whose policy and CODEOWNERS apply (default: origin's default branch, else main)")
     .option("--head <ref>", "the head ref to evaluate", "HEAD")
     .option("--author <login>", "the pull request author's login (agent detection, self-approval)")
-    .option("--label <name...>", "labels the pull request would carry (agent detection)")
+    .option("--label <name...>", "labels the pull request would carry (agent detection, conditions)")
+    .option("--title <text>", "the pull request title (title conditions)")
+    .option("--approve <login[@commit]>", "simulate an approval by login, on the head or on the given commit (repeatable)", collect, [])
+    .option("--request-changes <login[@commit]>", "simulate a \"changes requested\" review (repeatable)", collect, [])
+    .option("--team <org/team=logins>", "simulate a team's members, e.g. acme/dba=alice,carol (repeatable)", collect, [])
     .addOption(new Option("--format <format>", "output format").choices(["text", "json", "markdown"]).default("text"))
     .option("--exit-zero", "exit 0 whatever the decision, once it is printed (the old behaviour; invalid policy still exits 1)")
     .action(async (opts: EvaluateOptions) => {
