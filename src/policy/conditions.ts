@@ -113,8 +113,8 @@ export function conditionsHold(c: PrConditions, facts: ConditionFacts): boolean 
 }
 
 /** Whether the policy uses the `agent` condition anywhere (only then is accepted telemetry worth reading). */
-export function usesAgentCondition(policy: Pick<ResolvedPolicy, "risk">): boolean {
-  return policy.risk.rules.some((r) => r.when?.agent !== undefined);
+export function usesAgentCondition(policy: Pick<ResolvedPolicy, "risk" | "approvals">): boolean {
+  return policy.risk.rules.some((r) => r.when?.agent !== undefined) || policy.approvals.rules.some((r) => r.if?.agent !== undefined);
 }
 
 /**

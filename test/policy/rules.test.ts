@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { usesAgentCondition } from "../../src/policy/conditions.js";
 import { formatPolicyError, parsePolicy } from "../../src/policy/config.js";
 import { evaluate, prepareEvaluation } from "../../src/policy/decision.js";
 import { renderDecisionMarkdown, renderDecisionText } from "../../src/policy/render.js";
@@ -109,6 +110,22 @@ describe("named approval rules", () => {
     const d = decide("approvals:\n  rules:\n    - name: pair\n      requires: { count: 2, from: { users: [lee] } }\n");
     expect(d.conclusion).toBe("failure");
     expect(d.title).toBe("Low risk: nobody can satisfy rule pair");
+  });
+});
+
+describe("agent condition on approval rules", () => {
+  const yaml = "approvals:\n  rules:\n    - name: agents-need-lead\n      if: { agent: true }\n      requires: { from: { users: [lee] } }\n";
+  const human = { author: "alice", authorType: "User" as const, headRef: "feature/x" };
+
+  it("applies to an agent PR, and to a human-looking PR once telemetry for its head was accepted", () => {
+    expect(decide(yaml).conclusion).toBe("action_required");
+    expect(decide(yaml, { pr: human }).conclusion).toBe("success");
+    expect(decide(yaml, { pr: { ...human, telemetryAccepted: true } }).conclusion).toBe("action_required");
+  });
+
+  it("the load stage reads telemetry when an approval rule (not only a risk rule) uses agent:", () => {
+    expect(usesAgentCondition(policy(yaml))).toBe(true);
+    expect(usesAgentCondition(policy(DBA_RULE))).toBe(false);
   });
 });
 
