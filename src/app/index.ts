@@ -124,7 +124,7 @@ export function createAgentGate(options: AgentGateOptions = {}): ApplicationFunc
     }
 
     // In-process: the same routing and services, run inside Probot's handler (no durability; tests use it).
-    app.on(["pull_request", "pull_request_review", "check_run", "check_suite", "workflow_run", "merge_group"], async (context) => {
+    app.on(["pull_request", "pull_request_review", "check_run", "check_suite", "workflow_run", "merge_group", "issue_comment"], async (context) => {
       const route = routeEvent({ id: context.id, name: context.name, payload: context.payload }, { appId, botLogin });
       if ("skip" in route) {
         context.log.debug({ deliveryId: context.id }, `skipped ${route.skip}`);

@@ -15,6 +15,7 @@ import { evaluatePullRequest } from "../services/evaluate-pull-request.js";
 import { ingestTelemetry } from "../services/ingest-telemetry.js";
 import type { TelemetryDeps } from "../services/ingest-telemetry.js";
 import { checkMergeGroup } from "../services/merge-group.js";
+import { applyOverride } from "../services/override.js";
 import { evaluateCommit } from "../services/rerun.js";
 import type { Log } from "../services/types.js";
 import type { PendingWork, Store } from "../store/index.js";
@@ -41,6 +42,9 @@ export async function perform(deps: TelemetryDeps, work: Work, attempt: Attempt)
       return;
     case "merge-group":
       await checkMergeGroup(deps, { ...work.target, publishFailure: attempt.final });
+      return;
+    case "override":
+      await applyOverride(deps, work.target);
       return;
   }
 }
@@ -88,7 +92,7 @@ function primaryDelivery(work: Work): string | undefined {
 
 function scopeOf(work: Work): { repository: string; pullRequest: number | null } {
   const repository = `${work.target.repo.owner}/${work.target.repo.repo}`;
-  return { repository, pullRequest: work.kind === "evaluate" ? work.target.number : null };
+  return { repository, pullRequest: work.kind === "evaluate" || work.kind === "override" ? work.target.number : null };
 }
 
 /**

@@ -12,13 +12,16 @@ import type { EvaluationTarget } from "../services/evaluate-pull-request.js";
 import type { TelemetryTarget } from "../services/ingest-telemetry.js";
 import { CHECK_NAME_PREFIX } from "../services/render.js";
 import type { MergeGroupTarget } from "../services/merge-group.js";
+import type { OverrideTarget } from "../services/override.js";
+import { parseOverrideCommand } from "../policy/override.js";
 import type { RerunTarget } from "../services/rerun.js";
 
 export type Work =
   | { kind: "evaluate"; target: EvaluationTarget }
   | { kind: "commit"; target: RerunTarget }
   | { kind: "telemetry"; target: TelemetryTarget }
-  | { kind: "merge-group"; target: MergeGroupTarget };
+  | { kind: "merge-group"; target: MergeGroupTarget }
+  | { kind: "override"; target: OverrideTarget };
 
 export interface KeyedWork {
   /** Coalescing key: one pending work per key. */
@@ -115,6 +118,10 @@ export function routeEvent(event: WebhookEvent, options: RouteOptions): Route {
     case "workflow_run":
       if (action !== "completed") return { skip: `${name}: telemetry is read when the run has completed` };
       return telemetry(event, payload, repo, installationId);
+    case "issue_comment":
+      // Only a new comment: an edit could turn an old comment into an override after the fact.
+      if (action !== "created") return { skip: `${name}: only a new comment can carry an override` };
+      return overrideCommand(event, payload, repo, installationId);
     case "merge_group":
       // `destroyed` (merged, dequeued, invalidated): the group's commit is gone; nothing to report on it.
       if (action !== "checks_requested") return { skip: `${name}: only checks_requested asks for our check` };
@@ -122,6 +129,29 @@ export function routeEvent(event: WebhookEvent, options: RouteOptions): Route {
     default:
       return { skip: `${name}: not an event the gate acts on` };
   }
+}
+
+/** `/agent-gate override <reason>` on a pull request; anything else is skipped here, without I/O. */
+function overrideCommand(event: WebhookEvent, payload: Json, repo: RepoRef, installationId: number | null): Route {
+  const issue = rec(payload.issue);
+  const comment = rec(payload.comment);
+  const user = rec(comment.user);
+  if (!issue.pull_request) return { skip: "issue_comment.created: not on a pull request" };
+  if (!parseOverrideCommand(str(comment.body))) return { skip: "issue_comment.created: not an override command" };
+  const number = issue.number;
+  const id = comment.id;
+  if (typeof number !== "number" || typeof id !== "number") return { skip: "issue_comment.created: no issue number or comment id" };
+  const target: OverrideTarget = {
+    repo,
+    installationId: installationId ?? undefined,
+    number,
+    comment: { id, body: str(comment.body), url: str(comment.html_url) || null, createdAt: str(comment.created_at), user: { login: str(user.login), type: str(user.type) } },
+    deliveryId: event.id,
+    event: "issue_comment.created",
+  };
+  // Its own key: an override must not fold into (and replace) a pending evaluation of the PR; the PR lock orders them.
+  const key = `override:${installationId ?? 0}:${repo.owner}/${repo.repo}#${number}:${id}`.toLowerCase();
+  return { works: [{ key, installationId, work: { kind: "override", target } }] };
 }
 
 /** One check per merge group commit; a redelivery folds into the pending one. */

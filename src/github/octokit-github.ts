@@ -326,6 +326,12 @@ export class OctokitGitHub implements GitHubPort {
     }).sort((a, b) => a.position - b.position);
   }
 
+  async createIssueComment(repo: RepoRef, number: number, body: string): Promise<void> {
+    await this.#call(`POST /repos/${repo.owner}/${repo.repo}/issues/${number}/comments`, () =>
+      this.#octokit.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...repo, issue_number: number, body: clamp(body, 65_536) }),
+    );
+  }
+
   async listRunArtifacts(repo: RepoRef, runId: number): Promise<ArtifactInfo[]> {
     const request = `GET /repos/${repo.owner}/${repo.repo}/actions/runs/${runId}/artifacts`;
     try {

@@ -206,6 +206,13 @@ export interface GitHubPort extends TelemetryGitHub {
    * @throws {GitHubApiError}
    */
   listMergeQueue(repo: RepoRef, branch: string): Promise<MergeQueueEntry[]>;
+
+  /**
+   * Comments on a pull request (`POST /repos/{o}/{r}/issues/{number}/comments`; *pull requests: write* is enough
+   * on a pull request): the App's reply to a refused `/agent-gate override`.
+   * @throws {GitHubApiError}
+   */
+  createIssueComment(repo: RepoRef, number: number, body: string): Promise<void>;
 }
 
 /** One pull request waiting in a merge queue, with the merge group commit GitHub built for it. */

@@ -23,6 +23,16 @@ export { MAX_POLICY_BYTES, MAX_POLICY_DEPTH, MAX_POLICY_ERRORS };
 // same files). What it cannot say: a glob picomatch cannot compile, and duplicate rule ids (JSON Schema has no
 // uniqueness by property); only the CLI and the App catch those.
 
+const githubLogin = z
+  .string()
+  .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, "expected a GitHub login without @, e.g. alice")
+  .describe("A GitHub user login, without @.");
+
+const teamRef = z
+  .string()
+  .regex(/^@[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/, "expected a team as @org/team-slug")
+  .describe("A team as @org/team-slug.");
+
 export { DETECTORS };
 /** A detector's id, as a rule's `detect:` names it. */
 export type Detector = DetectorId;
@@ -234,6 +244,21 @@ export const policySchema = z
       })
       .prefault({})
       .describe("Where agent telemetry may come from."),
+    override: z
+      .strictObject({
+        users: z
+          .array(githubLogin)
+          .default(() => [])
+          .describe("GitHub logins (without @) who may override the approval check. Default: none."),
+        teams: z
+          .array(teamRef)
+          .default(() => [])
+          .describe("Teams (@org/team) whose members may override the approval check; membership is read from GitHub. Default: none."),
+      })
+      .prefault({})
+      .describe(
+        "Break-glass: who may comment `/agent-gate override <reason>` on a pull request to make its approval check pass for the current head. The reason and the decision it overrode go into the audit log; the next push ends the override. The pull request's author and the human who triggered its agent cannot override it. Empty (default): nobody can.",
+      ),
   })
   .describe("Agent Gate policy (.github/agent-gate.yml), read from the pull request's base branch.");
 
@@ -290,8 +315,8 @@ function resolveSettings(settings: PolicySettings): ResolvedPolicy {
     if (disabled.has(r.id)) continue;
     rules.push({ ...r, reason: r.reason ?? `matches policy rule "${r.id}"`, origin: "policy" });
   }
-  const { agents, scope, approvals, labels, telemetry } = settings;
-  return { agents, scope, risk: { extends: risk.extends, rules }, approvals, labels, telemetry };
+  const { agents, scope, approvals, labels, telemetry, override } = settings;
+  return { agents, scope, risk: { extends: risk.extends, rules }, approvals, labels, telemetry, override };
 }
 
 /** The recommended preset with every default: what applies when a repository has no policy file. */

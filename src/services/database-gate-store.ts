@@ -27,7 +27,7 @@ import { inputsDigest } from "../store/index.js";
 import type { ApprovalInput, AuditAppend, DeliveryOutcome, HeldLock, Store, StoreTx } from "../store/index.js";
 import { RISK_LEVELS } from "../policy/types.js";
 import type { Conclusion, RiskLevel } from "../policy/types.js";
-import type { CommittedDecision, DecisionRecord, GateStore, MergeGroupRecord, PublishedRecord, PullRequestKey, PullRequestScope, RecordedDecision } from "./types.js";
+import type { CommittedDecision, DecisionRecord, GateStore, MergeGroupRecord, OverrideRecord, PublishedRecord, PullRequestKey, PullRequestScope, RecordedDecision } from "./types.js";
 
 const isRiskLevel = (s: string): s is RiskLevel => (RISK_LEVELS as readonly string[]).includes(s);
 
@@ -122,6 +122,9 @@ class Session {
         checkRunId: null,
         deliveryId,
         approvals,
+        // An override in force on this head stays on the record of every decision on it (it ends with a push).
+        overriddenBy: record.override?.by ?? null,
+        overrideReason: record.override?.reason ?? null,
       });
       evaluationId = row.id;
     }
@@ -143,6 +146,7 @@ class Session {
         conclusion: record.conclusion,
         title: record.reason,
         checkName: record.checkName,
+        ...(record.override ? { overriddenBy: record.override.by, overrideReason: record.override.reason } : {}),
       }),
     );
     for (const approval of approvals) {
@@ -172,6 +176,45 @@ class Session {
     if (record.labels && (record.labels.added.length > 0 || record.labels.removed.length > 0)) {
       this.entry("label_set", { evaluationId, headSha: record.headSha, added: record.labels.added, removed: record.labels.removed }, deliveryId);
     }
+  }
+
+  /**
+   * Break-glass: a copy of the overridden evaluation, now `success` and marked with who overrode it and why (so
+   * the compliance pages and a merge group see it as the head's decision), and the audit entry with the reason and
+   * the decision it overrode.
+   */
+  async writeOverride(tx: StoreTx, record: OverrideRecord): Promise<CommittedDecision> {
+    const overridden = await tx.evaluations.latestForHead(this.repository, this.key.number, record.headSha);
+    if (!overridden) throw new Error(`no evaluation of ${record.headSha} to override`);
+    const { id: overriddenId, createdAt: _createdAt, ...rest } = overridden;
+    const row = await tx.evaluations.record({
+      ...rest,
+      decision: `Overridden by @${record.comment.by}`,
+      conclusion: "success",
+      // Set once GitHub took the check (`writePublished`).
+      checkRunId: null,
+      deliveryId: record.deliveryId ?? null,
+      overriddenBy: record.comment.by,
+      overrideReason: record.comment.reason,
+    });
+    const applied = await tx.audit.append({
+      kind: "override_applied",
+      repository: this.repository,
+      pullRequest: this.key.number,
+      deliveryId: record.deliveryId ?? null,
+      payload: {
+        evaluationId: row.id,
+        headSha: record.headSha,
+        baseRef: record.baseRef,
+        by: record.comment.by,
+        via: record.via,
+        reason: record.comment.reason,
+        comment: { id: record.comment.id, url: record.comment.url, createdAt: record.comment.createdAt },
+        overrode: { evaluationId: overriddenId, conclusion: overridden.conclusion, title: overridden.decision, risk: overridden.risk },
+        checkName: record.checkName,
+      },
+    });
+    return { evaluationId: row.id, audit: { id: applied.id, hash: applied.hash } };
   }
 
   /** Runs the queued writes and appends the audit entries, in one transaction. */
@@ -260,6 +303,21 @@ class Session {
         this.entry("label_set", { evaluationId: evaluationId ?? null, headSha, added, removed, restoredAfter: { event, sender: sender ?? null } });
         return Promise.resolve();
       },
+      activeOverride: async (headSha, baseRef) => {
+        const row = await store.evaluations.latestForHead(repository, number, headSha);
+        return row && row.baseRef === baseRef && row.overriddenBy ? { by: row.overriddenBy, reason: row.overrideReason ?? "" } : null;
+      },
+      recordOverride: (record) =>
+        // Its own short transaction, now: the check that follows names the committed entry (invariant 9).
+        store.transaction(async (tx) => {
+          await lock.assertHeld();
+          return this.writeOverride(tx, record);
+        }),
+      recordOverrideRefused: (refusal) => {
+        const { comment } = refusal;
+        this.entry("override_refused", { headSha: refusal.headSha, by: comment.by, reason: comment.reason, why: refusal.why, comment: { id: comment.id, url: comment.url, createdAt: comment.createdAt } }, refusal.deliveryId);
+        return Promise.resolve();
+      },
     };
   }
 }
@@ -281,7 +339,8 @@ export class DatabaseGateStore implements GateStore {
     // published (no check run: the process died in between, and the job's next run publishes).
     const published = row.checkRunId !== null;
     const conclusion: Conclusion = published && (row.conclusion === "success" || row.conclusion === "action_required") ? row.conclusion : "failure";
-    return { headSha: row.headSha, baseRef: row.baseRef, conclusion, title: row.decision };
+    const first = await this.store.evaluations.firstDecidedAt(repositoryName(key), key.number, row.headSha);
+    return { headSha: row.headSha, baseRef: row.baseRef, conclusion, title: row.decision, evaluatedAt: row.createdAt, headFirstDecidedAt: first ?? row.createdAt, overriddenBy: row.overriddenBy };
   }
 
   async recordMergeGroup(record: MergeGroupRecord): Promise<void> {

@@ -13,7 +13,7 @@
 import { isGitHubApiError } from "../github/errors.js";
 import type { PullRequestInfo } from "../github/port.js";
 import { MAX_LISTED_FILES } from "../shared/limits.js";
-import { decide, decideInvalidPolicy, prepare } from "./evaluation/decide.js";
+import { decide, decideInvalidPolicy, prepare, withOverride } from "./evaluation/decide.js";
 import { loadCurrentState, loadSnapshot, loadTeams } from "./evaluation/load.js";
 import { planCouldNotEvaluate, planPublication, withAuditEntry } from "./evaluation/plan.js";
 import { publish } from "./evaluation/publish.js";
@@ -101,7 +101,7 @@ async function decideSnapshot(ctx: EvaluationContext, snapshot: Snapshot): Promi
   if (snapshot.kind === "invalid-policy") return decideInvalidPolicy(snapshot);
   const engine = prepare(snapshot);
   const teams = await loadTeams(ctx.deps, engine.needs.teams);
-  return decide(snapshot, engine, teams);
+  return withOverride(decide(snapshot, engine, teams), await ctx.scope.activeOverride(snapshot.pr.headSha, snapshot.pr.baseRef));
 }
 
 function announce(ctx: EvaluationContext, snapshot: Snapshot, decided: Decided, checkRunId: number): void {

@@ -2,7 +2,7 @@
  * The in-process GateStore: enough for one App process and for tests. It forgets on restart, which is why the
  * services also derive "already requested" from GitHub itself (requested reviewers and reviews survive restarts).
  */
-import type { DecisionRecord, Enforcement, EnforcementCache, GateStore, LabelsRestored, MergeGroupRecord, PublishedRecord, PullRequestKey, PullRequestScope, RecordedDecision } from "./types.js";
+import type { CommittedDecision, DecisionRecord, Enforcement, EnforcementCache, GateStore, LabelsRestored, MergeGroupRecord, OverrideRecord, OverrideRefusal, PublishedRecord, PullRequestKey, PullRequestScope, RecordedDecision } from "./types.js";
 
 const MAX_ENTRIES = 10_000;
 
@@ -32,14 +32,25 @@ export class MemoryGateStore implements GateStore {
   /** The merge group checks recorded, newest last (bounded). */
   readonly mergeGroups: MergeGroupRecord[] = [];
 
+  /** Overrides published and refused, newest last (bounded). */
+  readonly overrides: Array<{ applied: OverrideRecord } | { refused: OverrideRefusal }> = [];
+
   async latestDecision(key: PullRequestKey): Promise<RecordedDecision | null> {
     const k = keyOf(key);
-    for (let i = this.decisions.length - 1; i >= 0; i--) {
-      const d = this.decisions[i];
-      // A "could not evaluate" (no decision) is the latest word too: it does not let a group through.
-      if (d && keyOf(d.key) === k) return { headSha: d.headSha, baseRef: d.baseRef, conclusion: d.conclusion, title: d.reason };
-    }
-    return null;
+    const mine = this.decisions.filter((d) => keyOf(d.key) === k);
+    // A "could not evaluate" (no decision) is the latest word too: it does not let a group through.
+    const d = mine.at(-1);
+    if (!d) return null;
+    const first = mine.find((x) => x.headSha === d.headSha) ?? d;
+    return {
+      headSha: d.headSha,
+      baseRef: d.baseRef,
+      conclusion: d.conclusion,
+      title: d.reason,
+      evaluatedAt: d.evaluatedAt,
+      headFirstDecidedAt: first.evaluatedAt,
+      overriddenBy: d.override?.by ?? null,
+    };
   }
 
   async recordMergeGroup(record: MergeGroupRecord): Promise<void> {
@@ -62,6 +73,13 @@ export class MemoryGateStore implements GateStore {
     } finally {
       if (this.#locks.get(k) === tail) this.#locks.delete(k);
     }
+  }
+
+  #remember(record: DecisionRecord): CommittedDecision {
+    this.decisions.push(record);
+    if (this.decisions.length > 1_000) this.decisions.splice(0, this.decisions.length - 1_000);
+    // No audit log in memory: the check names no entry.
+    return { evaluationId: null, audit: null };
   }
 
   /** The PR-bound view; also for tests that prepare state (e.g. a review request made before a restart). */
@@ -100,15 +118,38 @@ export class MemoryGateStore implements GateStore {
         }
         return seen;
       },
-      recordDecision: async (record) => {
-        this.decisions.push(record);
-        if (this.decisions.length > 1_000) this.decisions.splice(0, this.decisions.length - 1_000);
-        // No audit log in memory: the check names no entry.
-        return { evaluationId: null, audit: null };
-      },
+      recordDecision: async (record) => this.#remember(record),
       recordPublished: async (record) => {
         this.published.push(record);
         if (this.published.length > 1_000) this.published.splice(0, this.published.length - 1_000);
+      },
+      activeOverride: async (headSha, baseRef) => {
+        const last = this.decisions.filter((d) => keyOf(d.key) === k && d.headSha === headSha && d.baseRef === baseRef).at(-1);
+        return last?.override ?? null;
+      },
+      recordOverride: async (record) => {
+        const o = record.overridden;
+        this.overrides.push({ applied: record });
+        return this.#remember({
+          key: record.key,
+          deliveryId: record.deliveryId,
+          event: record.event,
+          headSha: record.headSha,
+          baseRef: record.baseRef,
+          baseSha: "",
+          checkName: record.checkName,
+          conclusion: "success",
+          risk: null,
+          decision: null,
+          reason: `Overridden by @${record.comment.by} (was: ${o.title})`,
+          policy: { source: "override", ref: "" },
+          evaluatedAt: record.evaluatedAt,
+          override: { by: record.comment.by, reason: record.comment.reason },
+        });
+      },
+      recordOverrideRefused: async (refusal) => {
+        this.overrides.push({ refused: refusal });
+        if (this.overrides.length > 1_000) this.overrides.splice(0, this.overrides.length - 1_000);
       },
       lastDecision: async () => {
         // As the database keeps it: evaluations only, not the "could not evaluate" failures.

@@ -44,6 +44,8 @@ export interface DecisionRecord {
   reviews?: Review[] | undefined;
   /** What the compliance pages show of the PR (from the PR as GitHub showed it to this evaluation). */
   pullRequest?: { title: string; author: string | null; openedAt: Date | null } | undefined;
+  /** The override in force on this head, which made the check pass (break-glass); absent for a normal decision. */
+  override?: ActiveOverride | undefined;
 }
 
 /** What a merge group check reads of a pull request's latest decision. */
@@ -52,6 +54,50 @@ export interface RecordedDecision {
   baseRef: string;
   conclusion: Conclusion;
   title: string;
+  evaluatedAt: Date;
+  /** When this head was first decided: an override comment older than that was written about another head. */
+  headFirstDecidedAt: Date;
+  /** Break-glass: who overrode this decision's head, or null. */
+  overriddenBy: string | null;
+}
+
+/** An override in force on one head and base (break-glass). */
+export interface ActiveOverride {
+  by: string;
+  reason: string;
+}
+
+/** A `/agent-gate override` comment, as the audit log keeps it. */
+export interface OverrideComment {
+  id: number;
+  url: string | null;
+  createdAt: string;
+  by: string;
+  reason: string;
+}
+
+/** An override about to make the check pass: what it overrides, and who and why. */
+export interface OverrideRecord {
+  key: PullRequestKey;
+  deliveryId: string | undefined;
+  event: string;
+  headSha: string;
+  baseRef: string;
+  checkName: string;
+  comment: OverrideComment;
+  /** Which part of the override group let the commenter in (`override.users` or the team). */
+  via: string;
+  overridden: RecordedDecision;
+  evaluatedAt: Date;
+}
+
+/** An override command that was refused, and why (the reply says the same). */
+export interface OverrideRefusal {
+  key: PullRequestKey;
+  deliveryId: string | undefined;
+  headSha: string | null;
+  comment: OverrideComment;
+  why: string;
 }
 
 /** One pull request of a merge group, as its check judged it. */
@@ -161,6 +207,15 @@ export interface PullRequestScope {
   lastDecision(): Promise<LastDecision | null>;
   /** Risk labels put back to `lastDecision` after someone changed them by hand (a `label_set` audit entry). */
   recordLabelsRestored(restored: LabelsRestored): Promise<void>;
+  /** The override in force on this head and base, if any (it ends with the next push: a new head has none). */
+  activeOverride(headSha: string, baseRef: string): Promise<ActiveOverride | null>;
+  /**
+   * An override, committed before its check is published (invariant 9): an evaluation record marked overridden and
+   * its `override_applied` audit entry, which the check names. `recordPublished` follows with the check run.
+   */
+  recordOverride(record: OverrideRecord): Promise<CommittedDecision>;
+  /** A refused override command (audit entry). */
+  recordOverrideRefused(refusal: OverrideRefusal): Promise<void>;
 }
 
 export interface LastDecision {

@@ -26,6 +26,8 @@ export const AUDIT_KINDS = [
   "telemetry_rejected",
   "telemetry_discrepancy",
   "merge_group_checked",
+  "override_applied",
+  "override_refused",
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 

@@ -201,6 +201,9 @@ export interface EvaluationInput {
   requirements: unknown;
   decision: string;
   conclusion?: string | null | undefined;
+  /** Break-glass: who overrode this head's check, and why (both or neither). */
+  overriddenBy?: string | null | undefined;
+  overrideReason?: string | null | undefined;
   checkRunId?: number | null | undefined;
   deliveryId?: string | null | undefined;
   approvals?: ApprovalInput[] | undefined;
@@ -216,6 +219,8 @@ export interface EvaluationsRepository {
   record(input: EvaluationInput): Promise<Evaluation>;
   /** The most recently recorded evaluation of a PR (any head), or null. */
   latestFor(repository: string, pullRequest: number): Promise<Evaluation | null>;
+  /** When the first evaluation of one head of a PR was recorded, or null (an override must not predate its head). */
+  firstDecidedAt(repository: string, pullRequest: number, headSha: string): Promise<Date | null>;
   /** The most recent evaluation of one head of a PR, or null (lets a re-run on the same inputs skip work). */
   latestForHead(repository: string, pullRequest: number, headSha: string): Promise<Evaluation | null>;
   /** Sets the check run published for an evaluation (after the GitHub call succeeded). */
@@ -245,7 +250,7 @@ async function recordEvaluation(exec: Executor, input: EvaluationInput): Promise
     const [row] = await db
       .insert(evaluations)
       .values({
-        ...withNulls(columns, ["policyCommit", "codeownersPath", "codeownersCommit", "conclusion", "checkRunId", "deliveryId"]),
+        ...withNulls(columns, ["policyCommit", "codeownersPath", "codeownersCommit", "conclusion", "checkRunId", "deliveryId", "overriddenBy", "overrideReason"]),
         findings: columns.findings ?? [],
         requirements: columns.requirements ?? [],
       })
@@ -309,6 +314,16 @@ function createEvaluations(exec: Executor): EvaluationsRepository {
     record: (input) => recordEvaluation(exec, input),
     latestFor: (repository, pullRequest) => latestEvaluation(exec, repository, pullRequest),
     latestForHead: (repository, pullRequest, headSha) => latestEvaluation(exec, repository, pullRequest, headSha),
+    async firstDecidedAt(repository, pullRequest, headSha) {
+      const [row] = await exec
+        .db()
+        .select({ createdAt: evaluations.createdAt })
+        .from(evaluations)
+        .where(and(eq(evaluations.repository, repository), eq(evaluations.pullRequest, pullRequest), eq(evaluations.headSha, headSha)))
+        .orderBy(evaluations.id)
+        .limit(1);
+      return row?.createdAt ?? null;
+    },
     async setCheckRun(evaluationId, checkRunId, conclusion) {
       await exec.db().update(evaluations).set({ checkRunId, conclusion }).where(eq(evaluations.id, evaluationId));
     },

@@ -135,6 +135,9 @@ export const evaluations = pgTable(
     conclusion: text("conclusion"),
     checkRunId: bigint("check_run_id", { mode: "number" }),
     deliveryId: text("delivery_id"),
+    /** Break-glass: the login whose `/agent-gate override` made this head's check pass; null for a normal decision. */
+    overriddenBy: text("overridden_by"),
+    overrideReason: text("override_reason"),
     createdAt: createdAt(),
   },
   (t) => [

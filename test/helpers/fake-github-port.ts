@@ -115,6 +115,11 @@ export class FakeGitHub implements GitHubPort {
   async addCheckRunAnnotations(): Promise<void> {
     this.#call("addCheckRunAnnotations");
   }
+  comments: Array<{ number: number; body: string }> = [];
+  async createIssueComment(_r: RepoRef, number: number, body: string): Promise<void> {
+    this.#call("createIssueComment");
+    this.comments.push({ number, body });
+  }
   mergeQueue: MergeQueueEntry[] = [];
   async listMergeQueue(): Promise<MergeQueueEntry[]> {
     this.#call("listMergeQueue");

@@ -8,6 +8,8 @@ import type { EvaluateInput, PreparedEvaluation } from "../../policy/decision.js
 import type { TeamMembership } from "../../policy/types.js";
 import { enforcementNote } from "../enforcement.js";
 import { withTelemetryRequirement } from "../telemetry-gate.js";
+import { escapeInline } from "../../shared/markdown.js";
+import type { ActiveOverride } from "../types.js";
 import type { Decided, EvaluableSnapshot, InvalidPolicySnapshot } from "./types.js";
 
 /** What the engine reads, from the snapshot. */
@@ -27,6 +29,24 @@ export function decide(snapshot: EvaluableSnapshot, engine: PreparedEvaluation, 
   const { decision, note: telemetryNote } = withTelemetryRequirement(snapshot.policy, snapshot.pr.headSha, evaluated, snapshot.telemetryAccepted);
   const notes = [...present(enforcementNote(snapshot.enforcement, snapshot.checkName, snapshot.pr.baseRef), telemetryNote), ...snapshot.gateNotes];
   return { decision, notes, risk: decision.risk, teams };
+}
+
+/**
+ * Break-glass: an override in force on this head and base keeps the check passing through every re-evaluation of
+ * the same head (a review, a label, a re-run), with the decision it stands in for named; a push ends it, since
+ * the new head has none.
+ */
+export function withOverride(decided: Decided, override: ActiveOverride | null): Decided {
+  if (!override) return decided;
+  const { decision } = decided;
+  const own = decision.conclusion === "success";
+  const note = `Overridden by @${override.by} (break-glass; ends with the next push): ${escapeInline(override.reason, 1_000)}. Without the override: ${decision.conclusion}: ${escapeInline(decision.title, 500)}.`;
+  return {
+    ...decided,
+    decision: own ? decision : { ...decision, conclusion: "success", title: `Overridden by @${override.by}` },
+    notes: [note, ...decided.notes],
+    override,
+  };
 }
 
 /** Invariant 5: an invalid policy is a failing decision that quotes file, line and message. */

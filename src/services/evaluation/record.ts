@@ -55,6 +55,7 @@ export function decisionRecord(ctx: EvaluationContext, snapshot: Snapshot, decid
       teams: decided.teams,
     }),
     reviews: snapshot.reviews,
+    override: decided.override,
   };
 }
 

@@ -7,7 +7,7 @@ import type { CheckRunInput, PullRequestInfo, RepoRef } from "../../github/port.
 import type { Codeowners } from "../../policy/codeowners.js";
 import type { PolicyError, ResolvedPolicy } from "../../policy/config.js";
 import type { ChangedFile, Decision, PullRequestFacts, Review, RiskLevel, TeamMembership } from "../../policy/types.js";
-import type { Enforcement, PullRequestKey, PullRequestScope, ServiceDeps } from "../types.js";
+import type { ActiveOverride, Enforcement, PullRequestKey, PullRequestScope, ServiceDeps } from "../types.js";
 
 export interface EvaluationTarget {
   repo: RepoRef;
@@ -84,6 +84,8 @@ export interface Decided {
   risk: RiskLevel | null;
   /** The team members the engine's second phase used (part of the recorded inputs). */
   teams: TeamMembership;
+  /** Break-glass: the override in force on this head and base, which made the check pass. */
+  override?: ActiveOverride | undefined;
 }
 
 /** GitHub's state right before publishing, for the plan to compare against. */
