@@ -297,8 +297,11 @@ describe.each(TEST_DRIVERS)("overrides on the database (%s)", (driver) => {
       reason: "payments outage, hotfix approved on the incident call",
       headSha: HEAD_SHA,
       overrode: { evaluationId: rows[0]?.id, conclusion: "action_required" },
-      checkRunId: 501,
     });
+    // Recorded before publishing (invariant 9): the check names the override's entry, and its publication follows.
+    expect(check.body.output.summary).toContain(`${applied?.id}:${applied?.hash}`);
+    const published = entries.filter((e) => e.kind === "check_published").map((e) => JSON.parse(e.payload)).at(-1);
+    expect(published).toMatchObject({ evaluationId: rows[1]?.id, decidedIn: applied?.id, checkRunId: 501, conclusion: "success", title: "Overridden by @oncall-olga" });
     expect((await ctx.store.audit.verify()).ok).toBe(true);
   });
 
