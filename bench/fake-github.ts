@@ -122,7 +122,7 @@ export class FakeGitHub {
   readonly requests: FakeRequest[] = [];
   readonly pulls = new Map<string, FakePull>();
   readonly teams = new Map<string, string[]>();
-  readonly checkRuns: Array<{ id: number; repo: string; name: string; headSha: string; conclusion: string; externalId: string | undefined; updates: number }> = [];
+  readonly checkRuns: Array<{ id: number; repo: string; name: string; headSha: string; conclusion: string; externalId: string | undefined; updates: number; annotationBatches: unknown[][] }> = [];
   /** Applies the request, then drops the connection instead of answering (a response lost on the way back). */
   loseResponse: ((method: string, path: string) => boolean) | undefined;
   /** Repository label -> colour; a label not listed is created grey by "add labels", as GitHub does. */
@@ -346,7 +346,7 @@ export class FakeGitHub {
     }
     if (method === "POST" && (m = /^\/repos\/([^/]+)\/([^/]+)\/check-runs$/.exec(path))) {
       const id = ++this.#checkRunId;
-      this.checkRuns.push({ id, repo: `${m[1]}/${m[2]}`, name: String(body.name), headSha: String(body.head_sha), conclusion: String(body.conclusion), externalId: body.external_id as string | undefined, updates: 0 });
+      this.checkRuns.push({ id, repo: `${m[1]}/${m[2]}`, name: String(body.name), headSha: String(body.head_sha), conclusion: String(body.conclusion), externalId: body.external_id as string | undefined, updates: 0, annotationBatches: annotationsOf(body) });
       if (this.loseResponse?.(method, path)) {
         this.requests.push({ method, path, status: 0, at: performance.now() });
         res.destroy();
@@ -359,6 +359,7 @@ export class FakeGitHub {
       if (!run) return this.#send(req, res, 404, { message: "Not Found" });
       run.conclusion = String(body.conclusion ?? run.conclusion);
       run.updates++;
+      run.annotationBatches.push(...annotationsOf(body));
       return this.#send(req, res, 200, { id: run.id, html_url: `https://github.com/${m[1]}/${m[2]}/runs/${run.id}` });
     }
     if (method === "GET" && (m = /^\/repos\/([^/]+)\/([^/]+)\/commits\/([^/]+)\/check-runs$/.exec(path))) {
@@ -439,4 +440,14 @@ export function summarise(requests: FakeRequest[]): { total: number; counted: nu
     writes: requests.filter((r) => r.method !== "GET").length,
     detail: [...groups].map(([k, n]) => (n > 1 ? `${k} ×${n}` : k)).join("; "),
   };
+}
+
+/** The annotations one check-run request carried, as a one-batch list (none: an empty list), as GitHub appends them. */
+function annotationsOf(body: Record<string, unknown>): unknown[][] {
+  const output = body.output;
+  const annotations = typeof output === "object" && output !== null ? (output as { annotations?: unknown }).annotations : undefined;
+  if (!Array.isArray(annotations) || annotations.length === 0) return [];
+  // GitHub refuses more than 50 in one request; so does the fake, so a test cannot pass with one big batch.
+  if (annotations.length > 50) throw new Error(`${annotations.length} annotations in one request: GitHub takes at most 50`);
+  return [annotations];
 }

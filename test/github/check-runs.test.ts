@@ -88,4 +88,17 @@ describe("publishing a check run exactly once", () => {
     expect(fake.checkRuns).toHaveLength(1);
     expect(mem.ids.get(`${HEAD}|Agent Gate: approval (main)`)).toBe(ref.id);
   });
+
+  it("130 annotations: the create carries 50, two PATCHes carry 50 and 30, in order; a later decision on the head sends none", async () => {
+    const { fake, octokit } = await setup();
+    const annotations = Array.from({ length: 130 }, (_, i) => ({ path: "src/a.ts", start_line: i + 1, end_line: i + 1, annotation_level: "warning", message: `line ${i + 1}` }));
+    const mem = memory();
+    await publishCheckRun(octokit, body(), { memory: mem, appId: APP }, annotations);
+    const run = fake.checkRuns[0]!;
+    expect(run.annotationBatches.map((b) => b.length)).toEqual([50, 50, 30]);
+    expect(run.annotationBatches.flat()).toEqual(annotations);
+    await publishCheckRun(octokit, body("success"), { memory: mem, appId: APP }, annotations);
+    expect(fake.checkRuns).toHaveLength(1);
+    expect(run.annotationBatches.flat()).toHaveLength(130);
+  });
 });

@@ -9,7 +9,7 @@ import type { ResolvedPolicy } from "../../policy/config.js";
 import { RISK_LABEL_COLORS, RISK_LABEL_DESCRIPTIONS, renderDecisionMarkdown } from "../../policy/render.js";
 import { ownersToAsk } from "../../policy/requests.js";
 import type { Decision, Review } from "../../policy/types.js";
-import { ANNOTATIONS_PER_REQUEST, CHECK_RUN_TEXT_LIMIT } from "../../shared/limits.js";
+import { CHECK_RUN_TEXT_LIMIT, MAX_ANNOTATIONS } from "../../shared/limits.js";
 import { approvalCheckName, auditEntryFooter, couldNotEvaluateSummary } from "../render.js";
 import type { AuditWitnessRef } from "../types.js";
 import type { CurrentState, Decided, LabelPlan, PublicationPlan, ReviewRequestPlan, Snapshot } from "./types.js";
@@ -29,9 +29,10 @@ export function planPublication(repo: RepoRef, snapshot: Snapshot, decided: Deci
   if (snapshot.kind === "invalid-policy") return { number: pr.number, check, labels: null, reviews: null };
   return {
     number: pr.number,
-    // The lines that made the pull request risky: the first 50, in the request that creates the check run (a
-    // later decision on the same head sends none; see publishCheckRun), so publishing costs no extra request.
-    check: { ...check, annotations: riskAnnotations(decision.findings, ANNOTATIONS_PER_REQUEST) },
+    // The lines that made the pull request risky, up to MAX_ANNOTATIONS: the first 50 with the request that creates
+    // the check run, the rest 50 per PATCH (a later decision on the same head sends none: GitHub keeps them; see
+    // publishCheckRun). Past 50 each batch costs one write, so the cap keeps a huge PR at 10 requests.
+    check: { ...check, annotations: riskAnnotations(decision.findings, MAX_ANNOTATIONS) },
     labels: planLabels(current.pull, decision, snapshot.policy),
     reviews: planReviewRequests(repo, current, decision, snapshot.reviews),
   };
