@@ -5,7 +5,7 @@ import { formatPolicyError } from "./config.js";
 import type { PolicyError, ResolvedPolicy } from "./config.js";
 import { EVALUATION_INCOMPLETE_ID } from "./preset.js";
 import { assessRisk, conditionFacts } from "./risk.js";
-import { ruleRequirements, settleRequirements } from "./rules.js";
+import { ruleRequirements, settleRequirements, withRuleReasons } from "./rules.js";
 import type { ChangedFile, Conclusion, Decision, Finding, PullRequestFacts, Requirement, RequirementStatus, Review, RiskLevel, TeamMembership } from "./types.js";
 
 export const POLICY_INVALID_ID = "policy-invalid";
@@ -92,7 +92,7 @@ function decide(input: Omit<EvaluateInput, "teams">, phaseOne: { risk: RiskLevel
     title: titleFor(risk, conclusion, incomplete, approval.requirements, settled.unsatisfiable),
     policy: { ...input.policySource },
     ignoredReviews: approval.ignoredReviews,
-    approvals: approvalVerdicts(approval, input.reviews),
+    approvals: withRuleReasons(approvalVerdicts(approval, input.reviews), approval.requirements),
     scope: classifyPullRequest(policy, pr),
     headSha: pr.headSha,
     codeowners: {

@@ -6,7 +6,7 @@ import type { ResolvedPolicy } from "./config.js";
 import { globMatcher } from "./globs.js";
 import { levelRank, pathsOf } from "./risk.js";
 import type { ApprovalRule, Disapproval, Requires } from "./rules-schema.js";
-import type { ChangedFile, Finding, OwnerSource, Requirement, RequirementStatus, Review, RiskLevel } from "./types.js";
+import type { ApprovalVerdict, ChangedFile, Finding, OwnerSource, Requirement, RequirementStatus, Review, RiskLevel } from "./types.js";
 
 /**
  * Named approval rules (`approvals.rules`) and the disapproval group (`approvals.disapproval`), as a stage of
@@ -174,4 +174,28 @@ export function settleRequirements(statuses: readonly RequirementStatus[]): Sett
   }
   const unsatisfiable = requirements.filter((s) => !s.satisfiable && !(s.alternative && s.name && viableGroups.has(s.name)) && !s.met);
   return { requirements, satisfied: requirements.every((s) => s.met), unsatisfiable };
+}
+
+/**
+ * The audit trail's reason for an approval that counted towards a named rule: approvals.ts words it for code-owner
+ * requirements ("counts as a code owner for r1 (paths)"); a rule's row has a name and may have no paths.
+ */
+export function withRuleReasons(verdicts: ApprovalVerdict[], requirements: readonly RequirementStatus[]): ApprovalVerdict[] {
+  const rulesOf = new Map<string, string[]>();
+  for (const r of requirements) {
+    if (r.name === undefined || r.disapproval) continue;
+    for (const login of r.approvedBy) {
+      const label = `rule ${r.name}${r.alternative ? ` (alternative ${r.alternative.index})` : ""}`;
+      const list = rulesOf.get(login.toLowerCase()) ?? [];
+      if (!list.includes(label)) list.push(label);
+      rulesOf.set(login.toLowerCase(), list);
+    }
+  }
+  return verdicts.map((v) => {
+    const rules = rulesOf.get(v.reviewer.toLowerCase());
+    if (!rules) return v;
+    const ownerParts = requirements.filter((r) => r.name === undefined && r.approvedBy.some((a) => a.toLowerCase() === v.reviewer.toLowerCase()));
+    const prefix = ownerParts.length > 0 ? `counts as a code owner for ${ownerParts.map((r) => r.id).join(", ")}; ` : "";
+    return { ...v, counted: true, reason: `${prefix}counts for ${rules.join(", ")}` };
+  });
 }

@@ -4,7 +4,8 @@
  */
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { nockAddLabels, nockRequestReviewers, nockTeamMembers, requests, reviewEvent } from "../helpers/github.js";
+import { MemoryTelemetryStore } from "../../src/services/telemetry-memory-store.js";
+import { HEAD_SHA, OWNER, PR_NUMBER, REPO, nockAddLabels, nockRequestReviewers, nockTeamMembers, requests, reviewEvent } from "../helpers/github.js";
 import { POLICY_YML, agentPullRequest, createApp, nockEvaluation } from "./scenario.js";
 
 const DOCS = [{ filename: "docs/guide.md", patch: "@@ -1 +1 @@\n-old\n+new words" }];
@@ -109,5 +110,79 @@ describe("named approval rules and disapproval (App)", () => {
     expect(check.body.output.summary).toContain("disapproval <code>disapproval</code>");
     // No review request: the blocker already reviewed, and a disapproval asks nobody.
     expectRequests(8);
+  });
+});
+
+/** A human-looking PR (scope: all) whose head has accepted telemetry is an agent PR for `agent:` conditions. */
+const AGENT_RULE = `scope: all
+risk:
+  extends: none
+approvals:
+  rules:
+    - name: agent-work
+      if: { agent: true }
+      requires: { from: { users: [lee, max, ned] } }
+      requests: one
+`;
+
+function acceptedTelemetry(store: MemoryTelemetryStore): Promise<unknown> {
+  return store.record({
+    repository: `${OWNER}/${REPO}`,
+    pullRequest: PR_NUMBER,
+    headSha: HEAD_SHA,
+    workflowRunId: 77,
+    workflowPath: ".github/workflows/agent.yml",
+    artifactId: 1,
+    format: "native",
+    accepted: true,
+    reasons: [],
+    agent: "codex",
+    model: null,
+    counts: {},
+    trace: null,
+    discrepancies: [],
+    audit: [],
+    deliveryId: undefined,
+  });
+}
+
+describe("agent: condition and requests: one (App)", () => {
+  const human = { author: "octocat", authorType: "User" as const, headRef: "feature/docs" };
+
+  it("without accepted telemetry a human PR is not an agent's: the rule does not apply (8 requests, as ever)", async () => {
+    const { probot } = await createApp({ telemetry: new MemoryTelemetryStore() });
+    const event = agentPullRequest(DOCS, human);
+    const check = nockEvaluation(event, { files: DOCS, policy: AGENT_RULE });
+    nockAddLabels([], { addedColor: "0e8a16" });
+    await probot.receive({ id: "d-agent-1", ...event });
+    expect(check.body.conclusion).toBe("success");
+    expectRequests(8);
+  });
+
+  it("with telemetry accepted for its head the rule applies, and exactly one of its users is asked, the same on a re-run", async () => {
+    const telemetry = new MemoryTelemetryStore();
+    await acceptedTelemetry(telemetry);
+    const { probot } = await createApp({ telemetry });
+    const event = agentPullRequest(DOCS, human);
+    const check = nockEvaluation(event, { files: DOCS, policy: AGENT_RULE });
+    nockAddLabels([], { addedColor: "0e8a16" });
+    const asked = nockRequestReviewers();
+    await probot.receive({ id: "d-agent-2", ...event });
+    expect(check.body.conclusion).toBe("action_required");
+    expect(check.body.output.summary).toContain("approval rule <code>agent-work</code>");
+    const body = asked.captured.body;
+    expect(body?.team_reviewers).toEqual([]);
+    expect(body?.reviewers).toHaveLength(1);
+    expect(["lee", "max", "ned"]).toContain(body?.reviewers[0]);
+    expectRequests(9);
+
+    // A fresh App (no memory of asking) picks the same person: the choice is a hash of the PR and the rule.
+    requests.reset();
+    const again = await createApp({ telemetry });
+    nockEvaluation(event, { files: DOCS, policy: AGENT_RULE, rulesetRequires: [{ context: "Agent Gate: approval (master)" }] });
+    nockAddLabels([], { addedColor: "0e8a16" });
+    const second = nockRequestReviewers();
+    await again.probot.receive({ id: "d-agent-3", ...event });
+    expect(second.captured.body?.reviewers).toEqual(body?.reviewers);
   });
 });

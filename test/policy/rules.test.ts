@@ -60,6 +60,15 @@ describe("named approval rules", () => {
     expect(decide(yaml, { reviews: [review("lee", "APPROVED")], pr: { triggeredBy: "tess" } }).conclusion).toBe("success");
   });
 
+  it("the audit trail says which rule an approval counted for", () => {
+    const yaml = "approvals:\n  rules:\n    - name: leads\n      requires: { from: { users: [lee] } }\n";
+    const d = decide(yaml, { reviews: [review("lee", "APPROVED"), review("olga", "APPROVED")] });
+    expect(d.approvals.map((a) => [a.reviewer, a.counted, a.reason])).toEqual([
+      ["lee", true, "counts for rule leads"],
+      ["olga", false, "not an owner of any path that needs approval"],
+    ]);
+  });
+
   it("every applicable rule must pass, each on its own", () => {
     const yaml = `${DBA_RULE}    - name: two-leads\n      if: { level: low }\n      requires: { count: 2, from: { users: [lee, max, ned] } }\n`;
     const teams = { "@acme/dba": ["dana"] };
