@@ -9,8 +9,8 @@
  *
  * Benchmarks are not tests: nothing here asserts a timing. Targets are shown beside the figures.
  */
-import { writeFileSync } from "node:fs";
-import { cpus, totalmem, type as osType, release } from "node:os";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem, type as osType, release } from "node:os";
 import { join } from "node:path";
 import { benchCodeowners } from "./codeowners.js";
 import { benchDetectors } from "./detectors.js";
@@ -89,9 +89,26 @@ if (only.has("requests")) {
 if (only.has("throughput")) {
   step("webhook throughput");
   const { benchThroughput } = await import("./throughput.js");
+  // Full sizes: the server runs under V8's sampling profiler (written when it exits), so 3c says where its CPU goes.
+  const profileDir = smoke || process.env.BENCH_SERVER_NODE_ARGS ? undefined : mkdtempSync(join(tmpdir(), "agent-gate-prof-"));
+  if (profileDir) process.env.BENCH_SERVER_NODE_ARGS = `--cpu-prof --cpu-prof-dir=${profileDir}`;
   const tp = await benchThroughput({ deliveries: sizes.deliveries });
+  if (profileDir) delete process.env.BENCH_SERVER_NODE_ARGS;
   results.throughput = tp.result;
   parts.push(tp.markdown, "");
+  if (!smoke) {
+    const { benchReplicas, replicasMarkdown } = await import("./replicas.js");
+    const runs = [];
+    for (const [replicas, killHalfway] of [[1, false], [2, false], [2, true]] as const) {
+      step(`webhook burst: ${replicas} replica(s)${killHalfway ? ", one killed -9 half-way" : ""}`);
+      runs.push(await benchReplicas({ deliveries: sizes.deliveries, replicas, killHalfway }));
+    }
+    const { summariseProfiles } = await import("./profile.js");
+    const profile = profileDir ? summariseProfiles(profileDir) : null;
+    results.replicas = runs;
+    results.profile = profile;
+    parts.push(replicasMarkdown(runs, profile, tp.result.db?.evaluations ?? 0), "");
+  }
 }
 
 if (only.has("telemetry")) {
@@ -119,5 +136,30 @@ if (only.has("detectors")) {
 step("done");
 const markdown = parts.join("\n").replace(/\n{3,}/g, "\n\n");
 console.log(markdown);
-if (outFile) writeFileSync(outFile, markdown);
+// With --only, the sections run replace theirs in the existing file and the others stay as they were measured.
+if (outFile) writeFileSync(outFile, arg("--only") && existsSync(outFile) ? mergeSections(readFileSync(outFile, "utf8"), markdown) : markdown);
 if (jsonFile) writeFileSync(jsonFile, JSON.stringify(results, null, 2));
+
+/** `## N. Title` sections of a benchmarks page, keyed by their title (the number may shift). */
+function sections(markdown: string): { head: string; byTitle: Map<string, string>; order: string[] } {
+  const chunks = markdown.split(/^(?=## )/m);
+  const head = chunks[0]!.startsWith("## ") ? "" : chunks.shift()!;
+  const byTitle = new Map<string, string>();
+  const order: string[] = [];
+  for (const chunk of chunks) {
+    const title = chunk.split("\n")[0]!.replace(/^## (\d+\. )?/, "").trim();
+    byTitle.set(title, chunk.trimEnd() + "\n\n");
+    order.push(title);
+  }
+  return { head, byTitle, order };
+}
+
+/** The existing page with the fresh sections put in place (new ones appended); its header keeps the older run's line. */
+function mergeSections(existing: string, fresh: string): string {
+  const old = sections(existing);
+  const next = sections(fresh);
+  const out = old.order.map((title) => next.byTitle.get(title) ?? old.byTitle.get(title)!);
+  for (const title of next.order) if (!old.byTitle.has(title)) out.push(next.byTitle.get(title)!);
+  const note = `Sections ${next.order.map((t) => `"${t}"`).join(", ")} re-measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC (\`--only\`) on ${machine()}.\n\n`;
+  return (old.head.trimEnd() + "\n\n" + note + out.join("")).replace(/\n{3,}/g, "\n\n");
+}

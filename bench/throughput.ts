@@ -63,7 +63,7 @@ export interface ThroughputResult {
 }
 
 /** CPU seconds (user + system) a Linux process has used so far; null elsewhere. */
-function cpuSeconds(pid: number): number | null {
+export function cpuSeconds(pid: number): number | null {
   try {
     // Fields after the command name (which is in parentheses and may hold spaces): utime and stime are 12th and 13th.
     const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
@@ -73,7 +73,7 @@ function cpuSeconds(pid: number): number | null {
   }
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
@@ -81,7 +81,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function waitForHealth(url: string, child: { exitCode: number | null }, timeoutMs = 60_000): Promise<void> {
+export async function waitForHealth(url: string, child: { exitCode: number | null }, timeoutMs = 60_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
@@ -94,6 +94,45 @@ async function waitForHealth(url: string, child: { exitCode: number | null }, ti
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`the server did not answer ${url} within ${timeoutMs} ms`);
+}
+
+export type DatabaseCheck = NonNullable<ThroughputResult["db"]>;
+
+/**
+ * Waits until every delivery in `uniqueIds` is finished in the database (or `deadlineMs` passes), then counts:
+ * delivery rows, evaluations, coalesced deliveries, lost (never recorded, failed, still pending, or processed
+ * without its evaluation) and duplicated (two evaluations of one delivery). `seconds`: from `started` until done.
+ */
+export async function checkDatabase(dbUrl: string, uniqueIds: Set<string>, started: number, deadlineMs: number): Promise<{ db: DatabaseCheck | null; dbError?: string; seconds: number }> {
+  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+  let seconds = (performance.now() - started) / 1000;
+  try {
+    const deadline = Date.now() + deadlineMs;
+    for (;;) {
+      const [p] = await sql<Array<{ done: number }>>`select count(*) filter (where outcome <> 'pending')::int as done from webhook_deliveries`;
+      if (p!.done >= uniqueIds.size || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    seconds = (performance.now() - started) / 1000;
+    const rows = await sql<Array<{ guid: string; outcome: string }>>`select guid, outcome from webhook_deliveries`;
+    const outcome = new Map(rows.map((r) => [r.guid, r.outcome]));
+    const [e] = await sql<Array<{ n: number; distinct: number }>>`select count(*)::int as n, count(distinct delivery_id)::int as distinct from evaluations`;
+    const evaluated = new Set((await sql<Array<{ delivery_id: string }>>`select delivery_id from evaluations`).map((r) => r.delivery_id));
+    // A delivery that arrived while its PR's evaluation was pending folded into it (docs/app.md, durable processing).
+    const coalesced = new Set((await sql<Array<{ delivery_id: string }>>`select delivery_id from audit_log where kind = 'delivery_coalesced'`).map((r) => r.delivery_id));
+    for (const id of coalesced) evaluated.add(id);
+    const [h] = await sql<Array<{ n: number }>>`select count(distinct (repository, head_sha))::int as n from evaluations`;
+    const missing = [...uniqueIds].filter((id) => {
+      const o = outcome.get(id);
+      return o === undefined || o === "pending" || o === "failed" || (o === "processed" && !evaluated.has(id));
+    }).length;
+    const db = { deliveries: rows.length, processed: rows.filter((r) => r.outcome === "processed").length, evaluations: e!.n, distinctEvaluated: e!.distinct, missing, duplicated: e!.n - e!.distinct, coalesced: coalesced.size, heads: h!.n };
+    return { db, seconds };
+  } catch (error) {
+    return { db: null, dbError: error instanceof Error ? error.message : String(error), seconds };
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
 }
 
 export async function benchThroughput(options: ThroughputOptions): Promise<{ markdown: string; result: ThroughputResult }> {
@@ -126,6 +165,8 @@ export async function benchThroughput(options: ThroughputOptions): Promise<{ mar
       LOG_LEVEL: "warn",
       LOG_FORMAT: "json",
       NODE_ENV: "production",
+      // Measured without the reconciliation pass (its one request a pass would only add noise here).
+      RECONCILE_INTERVAL_SECONDS: "0",
     },
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -193,46 +234,7 @@ export async function benchThroughput(options: ThroughputOptions): Promise<{ mar
 
     // The webhook middleware answers 202 "still processing" after 9 s; the decisions are counted once the
     // database has finished every delivery (or a generous deadline passes).
-    let db: ThroughputResult["db"] = null;
-    let dbError: string | undefined;
-    const sql = postgres(dbUrl.toString(), { max: 1, onnotice: () => {} });
-    let seconds = answered;
-    try {
-      const deadline = Date.now() + 120_000 + uniqueIds.size * 2_000;
-      for (;;) {
-        const [p] = await sql<Array<{ done: number }>>`select count(*) filter (where outcome <> 'pending')::int as done from webhook_deliveries`;
-        if (p!.done >= uniqueIds.size || Date.now() > deadline) break;
-        await new Promise((r) => setTimeout(r, 250));
-      }
-      seconds = (performance.now() - started) / 1000;
-      const rows = await sql<Array<{ guid: string; outcome: string }>>`select guid, outcome from webhook_deliveries`;
-      const outcome = new Map(rows.map((r) => [r.guid, r.outcome]));
-      const [e] = await sql<Array<{ n: number; distinct: number }>>`select count(*)::int as n, count(distinct delivery_id)::int as distinct from evaluations`;
-      const evaluated = new Set((await sql<Array<{ delivery_id: string }>>`select delivery_id from evaluations`).map((r) => r.delivery_id));
-      // A delivery that arrived while its PR's evaluation was pending folded into it (docs/app.md, durable processing).
-      const coalesced = new Set((await sql<Array<{ delivery_id: string }>>`select delivery_id from audit_log where kind = 'delivery_coalesced'`).map((r) => r.delivery_id));
-      for (const id of coalesced) evaluated.add(id);
-      const [h] = await sql<Array<{ n: number }>>`select count(distinct (repository, head_sha))::int as n from evaluations`;
-      // Lost: a delivery never recorded, failed, still pending, or "processed" without its evaluation.
-      const missing = [...uniqueIds].filter((id) => {
-        const o = outcome.get(id);
-        return o === undefined || o === "pending" || o === "failed" || (o === "processed" && !evaluated.has(id));
-      }).length;
-      db = {
-        deliveries: rows.length,
-        processed: rows.filter((r) => r.outcome === "processed").length,
-        evaluations: e!.n,
-        distinctEvaluated: e!.distinct,
-        missing,
-        duplicated: e!.n - e!.distinct,
-        coalesced: coalesced.size,
-        heads: h!.n,
-      };
-    } catch (error) {
-      dbError = error instanceof Error ? error.message : String(error);
-    } finally {
-      await sql.end({ timeout: 5 });
-    }
+    const { db, dbError, seconds } = await checkDatabase(dbUrl.toString(), uniqueIds, started, 120_000 + uniqueIds.size * 2_000);
     const serverPeak = server.pid === undefined ? null : peakRss(server.pid);
     const serverCpu = server.pid === undefined ? null : cpuSeconds(server.pid);
     const writes = fake.requests.filter((r) => r.method !== "GET" && !r.path.startsWith("/app/"));
