@@ -134,24 +134,7 @@ export function registerAuditCommands(program: Command, io: CliIo = processIo())
       .option("--repo <owner/name>", "only entries of this repository")
       .option("--since <date>", "only entries created at or after this date (ISO 8601)")
       .addOption(new Option("--format <format>", "output format").choices(["jsonl", "csv"]).default("jsonl")),
-  ).action(async (flags: DbFlags & { repo?: string; since?: string; format: ExportFormat }) => {
-    await run(io, async () => {
-      const repository = flags.repo === undefined ? undefined : parseRepo(flags.repo);
-      const since = flags.since === undefined ? undefined : parseSince(flags.since);
-      const store = await openExistingStore(flags);
-      const onError = (error: unknown) => {
-        if (!isBrokenPipe(error)) io.stderr.write(`agent-gate: cannot write output: ${oneLine(error)}\n`);
-      };
-      io.stdout.on("error", onError);
-      try {
-        await exportAudit(store, { repository, since, format: flags.format, out: io.stdout });
-        return 0;
-      } finally {
-        io.stdout.off("error", onError);
-        await store.close();
-      }
-    });
-  });
+  ).action((flags: ExportFlags) => run(io, () => exportCommand(io, flags)));
 
   addDbOptions(
     audit
@@ -159,25 +142,7 @@ export function registerAuditCommands(program: Command, io: CliIo = processIo())
       .description("Walk the whole chain; exit 1 naming the first broken entry, or a witness (check run, checkpoint) the chain no longer holds")
       .option("--head <seq:hash...>", "an entry the chain must still contain, as named in an approval check run (`Audit entry SEQ:HASH`)")
       .option("--checkpoint <file...>", "a checkpoint file written by `agent-gate audit checkpoint`"),
-  ).action(async (flags: DbFlags & WitnessFlags) => {
-    await run(io, async () => {
-      const witnesses = await readWitnesses(flags);
-      const store = await openExistingStore(flags);
-      io.stderr.write(`checking the audit log in ${describeTarget(storeOptions(flags))}\n`);
-      try {
-        const result = await store.audit.verify({ witnesses });
-        if (result.ok) {
-          const checked = witnesses.length > 0 ? `; ${witnesses.length} witness${witnesses.length === 1 ? "" : "es"} present` : "";
-          io.stdout.write(`audit log intact: ${result.count} entries, head ${result.headHash}${checked}\n`);
-          return 0;
-        }
-        io.stdout.write(`${describeBreak(result.brokenAt, result.count)}\n`);
-        return 1;
-      } finally {
-        await store.close();
-      }
-    });
-  });
+  ).action((flags: DbFlags & WitnessFlags) => run(io, () => verifyCommand(io, flags)));
 
   addDbOptions(
     audit
@@ -185,34 +150,72 @@ export function registerAuditCommands(program: Command, io: CliIo = processIo())
       .description("Verify the chain, then write a checkpoint naming its newest entry (keep it outside the database; `audit verify --checkpoint` takes it)")
       .option("--out <file>", "where to write the checkpoint (default: stdout)")
       .option("--checkpoint <file...>", "earlier checkpoints the chain must still contain before a new one is written"),
-  ).action(async (flags: DbFlags & WitnessFlags & { out?: string }) => {
-    await run(io, async () => {
-      const witnesses = await readWitnesses(flags);
-      const store = await openExistingStore(flags);
-      let checkpoint: AuditCheckpoint;
-      try {
-        const result = await store.audit.verify({ witnesses });
-        if (!result.ok) {
-          io.stdout.write(`${describeBreak(result.brokenAt, result.count)}; no checkpoint written\n`);
-          return 1;
-        }
-        if (result.headId === null) throw new CliEnvironmentError("the audit log is empty: nothing to checkpoint yet");
-        checkpoint = { format: CHECKPOINT_FORMAT, seq: result.headId, hash: result.headHash, count: result.count, takenAt: new Date().toISOString() };
-      } finally {
-        await store.close();
-      }
-      if (flags.out === undefined) {
-        io.stdout.write(checkpointJson(checkpoint));
-      } else {
-        // Written whole or not at all: a half-written checkpoint would fail every later verify.
-        const temp = `${flags.out}.${process.pid}.tmp`;
-        await writeFile(temp, checkpointJson(checkpoint), { flag: "wx" });
-        await rename(temp, flags.out);
-        io.stderr.write(`checkpoint: entry ${checkpoint.seq}:${checkpoint.hash} (${checkpoint.count} entries) written to ${flags.out}\n`);
-      }
+  ).action((flags: CheckpointFlags) => run(io, () => checkpointCommand(io, flags)));
+}
+
+type ExportFlags = DbFlags & { repo?: string; since?: string; format: ExportFormat };
+type CheckpointFlags = DbFlags & WitnessFlags & { out?: string };
+
+async function exportCommand(io: CliIo, flags: ExportFlags): Promise<number> {
+  const repository = flags.repo === undefined ? undefined : parseRepo(flags.repo);
+  const since = flags.since === undefined ? undefined : parseSince(flags.since);
+  const store = await openExistingStore(flags);
+  const onError = (error: unknown) => {
+    if (!isBrokenPipe(error)) io.stderr.write(`agent-gate: cannot write output: ${oneLine(error)}\n`);
+  };
+  io.stdout.on("error", onError);
+  try {
+    await exportAudit(store, { repository, since, format: flags.format, out: io.stdout });
+    return 0;
+  } finally {
+    io.stdout.off("error", onError);
+    await store.close();
+  }
+}
+
+async function verifyCommand(io: CliIo, flags: DbFlags & WitnessFlags): Promise<number> {
+  const witnesses = await readWitnesses(flags);
+  const store = await openExistingStore(flags);
+  io.stderr.write(`checking the audit log in ${describeTarget(storeOptions(flags))}\n`);
+  try {
+    const result = await store.audit.verify({ witnesses });
+    if (result.ok) {
+      const checked = witnesses.length > 0 ? `; ${witnesses.length} witness${witnesses.length === 1 ? "" : "es"} present` : "";
+      io.stdout.write(`audit log intact: ${result.count} entries, head ${result.headHash}${checked}\n`);
       return 0;
-    });
-  });
+    }
+    io.stdout.write(`${describeBreak(result.brokenAt, result.count)}\n`);
+    return 1;
+  } finally {
+    await store.close();
+  }
+}
+
+async function checkpointCommand(io: CliIo, flags: CheckpointFlags): Promise<number> {
+  const witnesses = await readWitnesses(flags);
+  const store = await openExistingStore(flags);
+  let checkpoint: AuditCheckpoint;
+  try {
+    const result = await store.audit.verify({ witnesses });
+    if (!result.ok) {
+      io.stdout.write(`${describeBreak(result.brokenAt, result.count)}; no checkpoint written\n`);
+      return 1;
+    }
+    if (result.headId === null) throw new CliEnvironmentError("the audit log is empty: nothing to checkpoint yet");
+    checkpoint = { format: CHECKPOINT_FORMAT, seq: result.headId, hash: result.headHash, count: result.count, takenAt: new Date().toISOString() };
+  } finally {
+    await store.close();
+  }
+  if (flags.out === undefined) {
+    io.stdout.write(checkpointJson(checkpoint));
+  } else {
+    // Written whole or not at all: a half-written checkpoint would fail every later verify.
+    const temp = `${flags.out}.${process.pid}.tmp`;
+    await writeFile(temp, checkpointJson(checkpoint), { flag: "wx" });
+    await rename(temp, flags.out);
+    io.stderr.write(`checkpoint: entry ${checkpoint.seq}:${checkpoint.hash} (${checkpoint.count} entries) written to ${flags.out}\n`);
+  }
+  return 0;
 }
 
 interface WitnessFlags {
