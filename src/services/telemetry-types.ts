@@ -3,6 +3,7 @@
  * memory (`MemoryTelemetryStore`) and over the database (`DatabaseTelemetryStore` in src/store/telemetry-store.ts).
  */
 import type { AuditKind } from "../store/audit.js";
+import type { TelemetryOutcomeInput } from "../store/telemetry-store.js";
 
 /** One audit entry ingestion asks the store to append with the outcome (telemetry_* kinds only). */
 export interface TelemetryAuditEntry {
@@ -16,29 +17,13 @@ export interface TelemetryDiscrepancyRecord {
   path: string;
 }
 
-/** What one ingestion attempt concluded, accepted or rejected, with the audit entries that go with it. */
-export interface TelemetryOutcomeRecord {
-  /** `owner/name`. */
-  repository: string;
-  /** null when no pull request could be identified: then only the audit entries are written. */
-  pullRequest: number | null;
-  /** The head the telemetry was judged against (the PR's, else the bundle's or the run's). */
-  headSha: string;
-  workflowRunId: number;
-  workflowPath: string;
-  artifactId: number | null;
-  /** native | codex | claude-code | otel, or `unknown` when nothing could be parsed. */
-  format: string;
-  accepted: boolean;
-  reasons: string[];
-  agent: string | null;
-  model: string | null;
-  counts: Record<string, unknown>;
-  /** The normalized trace AFTER redaction (invariant 7); null when rejected before parsing. */
-  trace: unknown;
+/**
+ * What one ingestion attempt concluded, accepted or rejected, with the audit entries that go with it: the
+ * store's row shape (`TelemetryOutcomeInput`), with the services' narrower discrepancy and audit kinds.
+ */
+export interface TelemetryOutcomeRecord extends Omit<TelemetryOutcomeInput, "discrepancies" | "audit"> {
   discrepancies: TelemetryDiscrepancyRecord[];
   audit: TelemetryAuditEntry[];
-  deliveryId: string | undefined;
 }
 
 export interface TelemetryStore {

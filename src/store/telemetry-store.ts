@@ -12,10 +12,12 @@ export interface TelemetryOutcomeInput {
   repository: string;
   /** null: no pull request identified; only the audit entries are written. */
   pullRequest: number | null;
+  /** The head the telemetry was judged against (the PR's, else the bundle's or the run's). */
   headSha: string;
   workflowRunId: number;
   workflowPath: string;
   artifactId: number | null;
+  /** native | codex | claude-code | otel, or `unknown` when nothing could be parsed. */
   format: string;
   accepted: boolean;
   reasons: string[];
