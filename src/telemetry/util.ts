@@ -38,6 +38,24 @@ export function arr(v: unknown): unknown[] {
  * JSON.stringify with a depth limit and an output budget: hostile arguments (deeply nested, huge, cyclic-free but
  * enormous) come out as a bounded string instead of a stack overflow or a multi-megabyte copy.
  */
+/**
+ * The text of message content: a string as it is, else the `text` of up to 100 blocks, one a line; blocks after
+ * `maxChars` characters were gathered are left out.
+ */
+export function blocksText(content: unknown, maxChars = Infinity): string {
+  if (typeof content === "string") return content;
+  const parts: string[] = [];
+  let size = 0;
+  for (const block of arr(content).slice(0, 100)) {
+    const t = str(get(block, "text"));
+    if (t !== undefined && size < maxChars) {
+      parts.push(t);
+      size += t.length;
+    }
+  }
+  return parts.join("\n");
+}
+
 export function safeStringify(value: unknown, maxChars: number, maxDepth = 12): string {
   const out: string[] = [];
   let size = 0;

@@ -36,3 +36,14 @@ export interface Detector<Id extends string = string> {
 
 /** Shared by every file a detector finds nothing in: thousands of files, one allocation. */
 export const NO_HITS: readonly Hit[] = Object.freeze([]);
+
+/** One hit for each added line `what` names something on (null: nothing there). */
+export function addedLineHits(lines: readonly PatchLine[], what: (text: string) => string | null): readonly Hit[] {
+  const hits: Hit[] = [];
+  for (const l of lines) {
+    if (l.kind !== "add") continue;
+    const found = what(l.text);
+    if (found !== null) hits.push({ line: l.line, what: found });
+  }
+  return hits.length === 0 ? NO_HITS : hits;
+}

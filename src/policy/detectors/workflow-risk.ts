@@ -1,5 +1,5 @@
-import { NO_HITS } from "./types.js";
-import type { Detector, Hit } from "./types.js";
+import { addedLineHits, NO_HITS } from "./types.js";
+import type { Detector } from "./types.js";
 
 /** `uses: owner/repo[/path]@ref`, a reusable workflow or an action; local (`./…`) and docker actions are pinned by path/digest. */
 const USES_RE = /^\s*-?\s*uses:\s*["']?([^\s"'#]+)/;
@@ -27,14 +27,5 @@ export const workflowRiskDetector: Detector<"workflow-risk"> = {
   id: "workflow-risk",
   description: "added workflow lines with an unpinned `uses:`, widened `permissions:` or `pull_request_target`",
   needsPatch: true,
-  detect: ({ file, lines }) => {
-    if (!file.patch || !/\.ya?ml$/i.test(file.filename)) return NO_HITS;
-    const hits: Hit[] = [];
-    for (const l of lines()) {
-      if (l.kind !== "add") continue;
-      const what = workflowRisk(l.text);
-      if (what !== null) hits.push({ line: l.line, what });
-    }
-    return hits.length === 0 ? NO_HITS : hits;
-  },
+  detect: ({ file, lines }) => (file.patch && /\.ya?ml$/i.test(file.filename) ? addedLineHits(lines(), workflowRisk) : NO_HITS),
 };

@@ -16,7 +16,7 @@ import { CAPS } from "../model.js";
 import type { CallStatus } from "../model.js";
 import { classifyTool } from "../tools.js";
 import type { ToolDraft } from "../tools.js";
-import { arr, get, int, isObject, isoTime, normalizePath, num, str } from "../util.js";
+import { arr, blocksText, get, int, isObject, isoTime, normalizePath, num, str } from "../util.js";
 import { addDraft, PendingMap } from "./builder.js";
 import type { FormatHandler } from "./builder.js";
 
@@ -25,20 +25,6 @@ interface PendingUse {
   input: unknown;
   line: number;
   time?: string;
-}
-
-function resultText(content: unknown): string {
-  if (typeof content === "string") return content;
-  const parts: string[] = [];
-  let size = 0;
-  for (const block of arr(content).slice(0, 100)) {
-    const t = str(get(block, "text"));
-    if (t !== undefined && size < CAPS.outputChars * 4) {
-      parts.push(t);
-      size += t.length;
-    }
-  }
-  return parts.join("\n");
 }
 
 /** A record only Cursor's stream has: `thinking` or `tool_call` with a subtype. */
@@ -52,6 +38,9 @@ interface PendingCursorCall {
   line: number;
   time?: string;
 }
+
+/** The record types a method of the handler reads whole. */
+const EVENT_METHODS = { assistant: "assistant", user: "user", thinking: "thinkingEvent", tool_call: "toolCallEvent" } as const;
 
 export class ClaudeHandler implements FormatHandler {
   private cwd: string | null = null;
@@ -98,16 +87,10 @@ export class ClaudeHandler implements FormatHandler {
         return;
       }
       case "assistant":
-        this.assistant(value, line, time);
-        return;
       case "user":
-        this.user(value, line, time);
-        return;
       case "thinking":
-        this.thinkingEvent(value, line, time);
-        return;
       case "tool_call":
-        this.toolCallEvent(value, line, time);
+        this[EVENT_METHODS[type]](value, line, time);
         return;
       case "result": {
         const subtype = str(get(value, "subtype")) ?? null;
@@ -172,7 +155,7 @@ export class ClaudeHandler implements FormatHandler {
       if (bt === "tool_result") {
         const id = str(get(block, "tool_use_id"));
         const use = id === undefined ? undefined : this.pending.take(id);
-        let text = resultText(get(block, "content"));
+        let text = blocksText(get(block, "content"), CAPS.outputChars * 4);
         if (text === "" && isObject(extra)) text = [str(get(extra, "stdout")), str(get(extra, "stderr"))].filter(Boolean).join("\n");
         const isError = get(block, "is_error") === true;
         if (use) this.emit(use, { isError, text });

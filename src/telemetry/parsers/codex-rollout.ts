@@ -10,7 +10,7 @@ import type { TraceAccumulator } from "../accumulator.js";
 import { CAPS } from "../model.js";
 import type { CallStatus } from "../model.js";
 import { classifyTool, filesFromPatch } from "../tools.js";
-import { arr, get, int, isObject, isoTime, num, parseJson, str } from "../util.js";
+import { arr, blocksText, get, int, isObject, isoTime, num, parseJson, str } from "../util.js";
 import { addDraft, PendingMap } from "./builder.js";
 
 const ROLLOUT_TYPES = new Set(["session_meta", "turn_context", "response_item", "event_msg", "compacted"]);
@@ -28,17 +28,6 @@ interface PendingCall {
   time?: string;
 }
 
-/** Text of message content parts (input_text / output_text / text). */
-function contentText(content: unknown): string {
-  if (typeof content === "string") return content;
-  const parts: string[] = [];
-  for (const p of arr(content).slice(0, 100)) {
-    const t = str(get(p, "text"));
-    if (t !== undefined) parts.push(t);
-  }
-  return parts.join("\n");
-}
-
 /** The exit code a function_call_output states: JSON `{metadata: {exit_code}}` or the text forms Codex prints. */
 function exitCodeOf(output: string): number | null {
   const head = output.slice(0, 2000);
@@ -51,7 +40,7 @@ function exitCodeOf(output: string): number | null {
 }
 
 function outputText(output: unknown): string {
-  if (typeof output !== "string") return contentText(output);
+  if (typeof output !== "string") return blocksText(output);
   if (!output.trimStart().startsWith("{") || output.length > 1_000_000) return output;
   const parsed = parseJson(output);
   return parsed.ok ? (str(get(parsed.value, "output")) ?? output) : output;
@@ -100,11 +89,11 @@ export class CodexRolloutHandler {
       case "message": {
         const role = str(get(p, "role"));
         // User and developer messages are instructions and environment context; the prompt comes from event_msg.
-        if (role === "assistant") this.acc.add({ kind: "message", role: "agent", text: contentText(get(p, "content")), ...base });
+        if (role === "assistant") this.acc.add({ kind: "message", role: "agent", text: blocksText(get(p, "content")), ...base });
         return;
       }
       case "reasoning": {
-        const text = contentText(get(p, "summary"));
+        const text = blocksText(get(p, "summary"));
         if (text.trim() !== "") this.acc.add({ kind: "reasoning", text, ...base });
         return;
       }
@@ -116,7 +105,7 @@ export class CodexRolloutHandler {
       case "custom_tool_call_output": {
         const call = callId === undefined ? undefined : this.pending.take(callId);
         const output = get(p, "output");
-        if (call) this.emit(call, typeof output === "string" ? output : contentText(output), callId ?? null);
+        if (call) this.emit(call, typeof output === "string" ? output : blocksText(output), callId ?? null);
         else this.acc.other(`${type}:orphan`, line, time);
         return;
       }
