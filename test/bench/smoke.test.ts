@@ -127,7 +127,7 @@ describe("npm run bench -- --smoke", () => {
 
   it("times every content detector and the gate-file parsers at each size, with the ratio for ten times the input", () => {
     const detectors = tableRows(stdout, "## 5. Detectors and gate files");
-    expect(detectors.map((r) => r[0])).toEqual(["`secrets`", "`external-hosts`", "`package-scripts`"]);
+    expect(detectors.map((r) => r[0])).toEqual(["`secrets`", "`external-hosts`", "`package-scripts`", "`submodules`"]);
     // Two smoke sizes: two timings and one ratio each, all positive numbers.
     for (const r of detectors) expect(r.slice(1, 4).every((c) => Number(c) > 0)).toBe(true);
     const gateFiles: Array<{ name: string; kind: string; ms: number[] }> = results.detectors.filter((r: { kind: string }) => r.kind === "gate file");
