@@ -98,9 +98,15 @@ export function noDuplicateNames(rules: ReadonlyArray<{ name: string }>, ctx: z.
 export const disapprovalSchema = z
   .strictObject({
     name: ruleName.default("disapproval"),
-    from: approverSetSchema
-      .refine((f) => f.codeowners !== true, { message: "a disapproval group is users and teams; codeowners already block their own files" })
-      .describe("The group: users and teams."),
+    // Users and teams only: code owners already block their own files.
+    from: z
+      .strictObject({
+        users: z.array(userLogin).min(1).optional().describe("Users in the group."),
+        teams: z.array(teamSlug).min(1).optional().describe("Teams whose members are in the group."),
+      })
+      .refine((f) => f.users !== undefined || f.teams !== undefined, { message: "say who is in the group: users, teams or both" })
+      .meta({ anyOf: [{ required: ["users"] }, { required: ["teams"] }] })
+      .describe("The group: users and teams (code owners already block their own files)."),
   })
   .describe(
     "A group whose \"changes requested\" blocks the whole pull request until the same person approves or the review is dismissed (a code owner's blocks their own files anyway).",

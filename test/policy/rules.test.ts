@@ -253,7 +253,8 @@ describe("approval rule errors name the line", () => {
       ".github/agent-gate.yml:6: approvals.rules[1]: an approval rule needs exactly one of requires or anyOf",
       '.github/agent-gate.yml:7: approvals.rules[2].name: duplicate rule name "a" (approvals.rules[0] has it too)',
       ".github/agent-gate.yml:8: approvals.rules[2].requires.from: say who can approve: users, teams or codeowners: true",
-      ".github/agent-gate.yml:10: approvals.disapproval.from: a disapproval group is users and teams; codeowners already block their own files",
+      '.github/agent-gate.yml:10: approvals.disapproval.from.codeowners: unknown key "codeowners"',
+      ".github/agent-gate.yml:10: approvals.disapproval.from: say who is in the group: users, teams or both",
     ]);
   });
 });
