@@ -34,6 +34,11 @@ export interface AgentGateOptions {
    * and writes nothing (the labels already match).
    */
   botLogin?: string | undefined;
+  /**
+   * Where the compliance pages are reached (an origin, e.g. `https://gate.example.com`): the approval check's details
+   * link points at the PR's trail page there. `npm start` passes AGENT_GATE_PUBLIC_URL when it serves the pages.
+   */
+  publicUrl?: string | null | undefined;
   /** Where ETags and bodies of conditional requests live (default: an in-memory LRU). */
   cache?: ConditionalCache | undefined;
   /** Dedup, locks, review-request memory, audit records (default: in memory; `npm start` passes the database's). */
@@ -92,7 +97,7 @@ export function createAgentGate(options: AgentGateOptions = {}): ApplicationFunc
     const depsWith = (octokit: Octokit, installationId: number | undefined, log: Log, checkRuns?: CheckRunPublishing): TelemetryDeps => {
       // The one GitHub adapter serves the evaluation and telemetry's artifacts and rationale check alike.
       const github = new OctokitGitHub(octokit, { installationId, cache, checkRuns });
-      return { github, log, store, clock, appId, enforcement, telemetry, artifacts: github, limits: options.telemetryLimits };
+      return { github, log, store, clock, appId, enforcement, telemetry, artifacts: github, limits: options.telemetryLimits, publicUrl: options.publicUrl };
     };
 
     if (options.durable) {

@@ -28,7 +28,7 @@ import { StoreUnavailableError, openStore, storeOptionsFromEnv } from "../store/
 import type { Store, StoreOptions } from "../store/index.js";
 import { openJobQueue } from "../store/job-queue.js";
 import { DatabaseTelemetryStore } from "../store/telemetry-store.js";
-import { WebConfigError, complianceHandler, createComplianceApp, webConfigFromEnv, webDeps } from "../web/index.js";
+import { WebConfigError, complianceHandler, createComplianceApp, publicUrlFromEnv, webConfigFromEnv, webDeps } from "../web/index.js";
 import { createAgentGate } from "./index.js";
 import type { Reconciler } from "./reconcile.js";
 import type { AgentGateOptions } from "./index.js";
@@ -195,6 +195,9 @@ function positiveInt(value: string | undefined, fallback: number): number {
 async function startApp(options: StartOptions, env: NodeJS.ProcessEnv, log: Logger, credentials: AppCredentials, store: Store | undefined): Promise<RunningServer> {
   const gateStore = store ? new DatabaseGateStore(store, { onRecordError: (err) => log.error({ err }, "could not record a failed evaluation in the database") }) : options.app?.store;
   const health = [...(store ? [databaseProbe(store)] : []), ...(options.health ?? [])];
+  // The pages are served only on the App's own database; then the approval check links to the PR's trail there.
+  // Read before anything starts, so a malformed value stops start-up with nothing to clean up.
+  const publicUrl = store ? publicUrlFromEnv(env) : null;
   // Telemetry outcomes and their audit entries go to the same database as the decisions.
   const telemetry = store ? new DatabaseTelemetryStore(store) : options.app?.telemetry;
   const webhookPath = env.WEBHOOK_PATH || "/api/github/webhooks";
@@ -207,7 +210,7 @@ async function startApp(options: StartOptions, env: NodeJS.ProcessEnv, log: Logg
   const reconcile = reconcileSeconds > 0 ? { intervalSeconds: reconcileSeconds, started: (r: Reconciler) => (reconciler = r) } : undefined;
   const durable = store && queue ? { store, queue, webhookPath, concurrency: positiveInt(env.JOB_CONCURRENCY, 16), reconcile } : undefined;
   const botLogin = options.app?.botLogin ?? (env.APP_SLUG ? `${env.APP_SLUG}[bot]` : undefined);
-  const appFn = createAgentGate({ ...options.app, botLogin, store: gateStore, health, telemetry, durable });
+  const appFn = createAgentGate({ ...options.app, botLogin, publicUrl: options.app?.publicUrl ?? publicUrl, store: gateStore, health, telemetry, durable });
   const port = options.port ?? (Number(env.PORT) || 3000);
   const baseUrl = githubApiBaseUrl(env);
   const server = new Server({

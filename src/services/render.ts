@@ -10,6 +10,16 @@ export function approvalCheckName(baseRef: string): string {
   return `${CHECK_NAME_PREFIX} (${baseRef})`;
 }
 
+/** The compliance pages' trail of one PR: /audit/pr/OWNER/NAME/NUMBER (each path segment encoded). */
+export function trailPath(repository: string, number: number): string {
+  return `/audit/pr/${repository.split("/").map(encodeURIComponent).join("/")}/${number}`;
+}
+
+/** The approval check's details link: the PR's trail page where the pages are served, else none. */
+export function trailUrl(publicUrl: string | null | undefined, repo: { owner: string; repo: string }, number: number): string | undefined {
+  return publicUrl ? `${publicUrl.replace(/\/+$/, "")}${trailPath(`${repo.owner}/${repo.repo}`, number)}` : undefined;
+}
+
 /** A fenced block that no backtick run inside `text` can close early. */
 export function fence(text: string): string {
   const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));

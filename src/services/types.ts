@@ -246,6 +246,11 @@ export interface ServiceDeps {
   appId: number | null;
   /** Remembers whether a branch requires our check, to spare two requests per event. */
   enforcement: EnforcementCache;
+  /**
+   * Where people reach this App's compliance pages (AGENT_GATE_PUBLIC_URL, an origin): the approval check's details
+   * link then points at the PR's trail page. Absent: no details link.
+   */
+  publicUrl?: string | null | undefined;
   /** Accepted telemetry per PR head (telemetry.required). Absent: nothing is ever accepted, so required telemetry blocks. */
   telemetry?: TelemetryStore | undefined;
 }

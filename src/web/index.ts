@@ -37,21 +37,28 @@ export class WebConfigError extends Error {
  * the App's private key, so every process of one App agrees), AGENT_GATE_AUDITOR_TOKENS.
  * @throws {WebConfigError} on a malformed setting, naming it.
  */
+/**
+ * AGENT_GATE_PUBLIC_URL as an origin, or null when unset (the pages then use each request's origin, and the approval
+ * check gets no details link). @throws {WebConfigError} when it is not an http(s) URL.
+ */
+export function publicUrlFromEnv(env: NodeJS.ProcessEnv): string | null {
+  const raw = env.AGENT_GATE_PUBLIC_URL?.trim();
+  if (!raw) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new WebConfigError(`AGENT_GATE_PUBLIC_URL is not a URL: ${JSON.stringify(env.AGENT_GATE_PUBLIC_URL)}`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new WebConfigError("AGENT_GATE_PUBLIC_URL must start with https:// (or http:// for local use)");
+  return url.origin;
+}
+
 export function webConfigFromEnv(env: NodeJS.ProcessEnv, privateKey: string): WebConfig {
   const apiBaseUrl = env.GHE_HOST ? `${env.GHE_PROTOCOL || "https"}://${env.GHE_HOST}/api/v3` : undefined;
   const webBaseUrl = env.GHE_HOST ? `${env.GHE_PROTOCOL || "https"}://${env.GHE_HOST}` : "https://github.com";
   const oauth: OAuthClient | null = env.GITHUB_CLIENT_ID && env.GITHUB_CLIENT_SECRET ? { clientId: env.GITHUB_CLIENT_ID, clientSecret: env.GITHUB_CLIENT_SECRET, apiBaseUrl } : null;
-  let publicUrl: string | null = null;
-  if (env.AGENT_GATE_PUBLIC_URL?.trim()) {
-    let url: URL;
-    try {
-      url = new URL(env.AGENT_GATE_PUBLIC_URL.trim());
-    } catch {
-      throw new WebConfigError(`AGENT_GATE_PUBLIC_URL is not a URL: ${JSON.stringify(env.AGENT_GATE_PUBLIC_URL)}`);
-    }
-    if (url.protocol !== "https:" && url.protocol !== "http:") throw new WebConfigError("AGENT_GATE_PUBLIC_URL must start with https:// (or http:// for local use)");
-    publicUrl = url.origin;
-  }
+  const publicUrl = publicUrlFromEnv(env);
   const secret = env.AGENT_GATE_SESSION_SECRET?.trim();
   if (secret !== undefined && secret !== "" && secret.length < 32) throw new WebConfigError("AGENT_GATE_SESSION_SECRET must be at least 32 characters");
   const sessionSecret = secret || Buffer.from(hkdfSync("sha256", createHash("sha256").update(privateKey).digest(), "agent-gate", "web-cookie-signing", 32)).toString("base64url");

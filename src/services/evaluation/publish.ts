@@ -5,12 +5,15 @@
  */
 import { isGitHubApiError } from "../../github/errors.js";
 import type { RepoRef } from "../../github/port.js";
+import { trailUrl } from "../render.js";
 import type { ServiceDeps } from "../types.js";
 import type { LabelPlan, PublicationPlan, Published, ReviewRequestPlan } from "./types.js";
 
 /** @throws {GitHubApiError} when the check run cannot be created (nothing else was written then). */
 export async function publish(deps: ServiceDeps, repo: RepoRef, plan: PublicationPlan): Promise<Published> {
-  const check = await deps.github.createCheckRun(repo, plan.check);
+  // The details link leads compliance from the check to the PR's trail page (when the pages are served).
+  const detailsUrl = plan.check.detailsUrl ?? trailUrl(deps.publicUrl, repo, plan.number);
+  const check = await deps.github.createCheckRun(repo, detailsUrl === undefined ? plan.check : { ...plan.check, detailsUrl });
   const labels = plan.labels ? await applyLabels(deps, repo, plan.number, plan.labels) : { added: [], removed: [] };
   const reviewRequested = plan.reviews ? await requestReviews(deps, repo, plan.number, plan.reviews) : [];
   return { checkRunId: check.id, labels, reviewRequested };

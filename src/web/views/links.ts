@@ -4,6 +4,8 @@ export interface GitHubLinks {
   webBaseUrl: string;
 }
 
+import { trailPath } from "../../services/render.js";
+
 const seg = (s: string) => s.split("/").map(encodeURIComponent).join("/");
 
 export function pullUrl(links: GitHubLinks, repository: string, number: number): string {
@@ -22,7 +24,5 @@ export function workflowRunUrl(links: GitHubLinks, repository: string, runId: nu
   return `${links.webBaseUrl}/${seg(repository)}/actions/runs/${runId}`;
 }
 
-/** This App's page of one PR: /audit/pr/OWNER/NAME/NUMBER. */
-export function trailPath(repository: string, number: number): string {
-  return `/audit/pr/${seg(repository)}/${number}`;
-}
+/** This App's page of one PR: /audit/pr/OWNER/NAME/NUMBER (the approval check's details link uses the same). */
+export { trailPath };
