@@ -313,6 +313,10 @@ export class FakeGitHub {
       const rest = m[4] ?? "";
       if (method === "GET" && rest === "") return this.#send(req, res, 200, pullJson(pull));
       if (method === "GET" && rest === "/files") return this.#page(req, res, url, pull.files.map((f, i) => fileJson(pull, f, i)));
+      // The agent's one commit (its author the PR's author, committed through GitHub), as GitHub lists them.
+      if (method === "GET" && rest === "/commits") {
+        return this.#page(req, res, url, [{ sha: pull.headSha, commit: { message: "agent change" }, author: { login: pull.author, type: "Bot" }, committer: { login: "web-flow", type: "User" } }]);
+      }
       if (method === "GET" && rest === "/reviews") {
         return this.#page(req, res, url, pull.reviews.map((r, i) => ({ id: 500 + i, user: { login: r.login, id: 9000 + i, type: "User" }, body: "", state: r.state, commit_id: r.commitId, submitted_at: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString() })));
       }

@@ -91,6 +91,7 @@ export function routeEvent(event: WebhookEvent, options: RouteOptions): Route {
 
   switch (event.name) {
     case "pull_request":
+      if (action === "synchronize") return evaluate(pushedBy(payload));
       if (PULL_ACTIONS.has(action)) return evaluate();
       if (action === "edited") return rec(payload.changes).base ? evaluate() : { skip: `${name}: the base branch did not change` };
       if (action === "labeled" || action === "unlabeled") return labelEvent(name, payload, options, evaluate);
@@ -178,6 +179,14 @@ function labelEvent(name: string, payload: Json, options: RouteOptions, evaluate
   return evaluate({ restoreLabels: { label, sender } });
 }
 
+/** A human who pushed to the branch cannot approve it (invariant 4): the `synchronize` sender, unless a bot. */
+function pushedBy(payload: Json): Partial<EvaluationTarget> {
+  const sender = rec(payload.sender);
+  const login = str(sender.login);
+  if (login === "" || sender.type === "Bot" || login.toLowerCase().endsWith("[bot]")) return {};
+  return { pushers: [login] };
+}
+
 /** A re-run: one evaluation per listed pull request (coalesced with its other events), or a lookup by commit (forks). */
 function rerun(event: WebhookEvent, name: string, repo: RepoRef, installationId: number | null, headSha: string, pulls: unknown): Route {
   const numbers = [...new Set((Array.isArray(pulls) ? pulls : []).map((p) => rec(p).number).filter((n): n is number => typeof n === "number"))];
@@ -238,5 +247,7 @@ export function foldWork(older: Work, newer: Work): Work {
   const head = a.onlyIfHeadSha !== undefined && a.onlyIfHeadSha === b.onlyIfHeadSha ? b.onlyIfHeadSha : undefined;
   // Putting labels back instead of evaluating only when no folded event asked for an evaluation.
   const restore = a.restoreLabels !== undefined && b.restoreLabels !== undefined ? b.restoreLabels : undefined;
-  return { kind: "evaluate", target: { ...b, onlyIfAgentLabel: label, onlyIfHeadSha: head, restoreLabels: restore } };
+  // Every push folded in is kept: a pusher must not vanish because a later event folded over it.
+  const pushers = [...new Set([...(a.pushers ?? []), ...(b.pushers ?? [])])];
+  return { kind: "evaluate", target: { ...b, onlyIfAgentLabel: label, onlyIfHeadSha: head, restoreLabels: restore, pushers: pushers.length > 0 ? pushers : undefined } };
 }

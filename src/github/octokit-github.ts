@@ -9,7 +9,7 @@ import type { Endpoints, RequestParameters, ResponseHeaders } from "@octokit/typ
 import { publishCheckRun } from "./check-runs.js";
 import type { CheckRunPublishing } from "./check-runs.js";
 import type { ProbotOctokit } from "probot";
-import type { ChangedFile, Review, ReviewState } from "../policy/types.js";
+import type { ChangedFile, PullRequestCommits, Review, ReviewState } from "../policy/types.js";
 import { batchAnnotations } from "../shared/annotations.js";
 import type { CheckAnnotation } from "../shared/annotations.js";
 import { ANNOTATIONS_PER_REQUEST, CHECK_RUN_TEXT_LIMIT, MAX_LISTED_FILES } from "../shared/limits.js";
@@ -169,6 +169,30 @@ export class OctokitGitHub implements GitHubPort {
       await this.#cache.set(memoKey, { etag: "", data: { files: files.map((f) => ({ ...f })), truncated } satisfies FileListing });
     }
     return { files, truncated };
+  }
+
+  async listPullRequestCommitLogins(repo: RepoRef, number: number, options: { headSha: string; baseSha: string }): Promise<PullRequestCommits> {
+    const memoKey = `${this.#scope} commits ${repo.owner}/${repo.repo}#${number} ${options.baseSha}...${options.headSha}`;
+    const memo = await this.#cache.get(memoKey);
+    if (memo && isCommitLogins(memo.data)) return { logins: [...memo.data.logins], truncated: memo.data.truncated };
+    const logins = new Set<string>();
+    let count = 0;
+    let lastSha = "";
+    for await (const page of this.#pages("GET /repos/{owner}/{repo}/pulls/{pull_number}/commits", { ...repo, pull_number: number, per_page: 100 })) {
+      for (const item of page) {
+        const commit = record(item);
+        count++;
+        lastSha = str(commit.sha);
+        for (const who of [commit.author, commit.committer]) {
+          const login = record(who).login;
+          if (typeof login === "string" && login !== "") logins.add(login);
+        }
+      }
+    }
+    const result: PullRequestCommits = { logins: [...logins], truncated: count >= MAX_LISTED_COMMITS };
+    // The listing ends at the head when it is of this head: a push in between must not be remembered as this pair.
+    if (lastSha === options.headSha) await this.#cache.set(memoKey, { etag: "", data: { logins: result.logins, truncated: result.truncated } });
+    return result;
   }
 
   async listReviews(repo: RepoRef, number: number): Promise<Review[]> {
@@ -504,6 +528,14 @@ export class OctokitGitHub implements GitHubPort {
       throw toGitHubApiError(error, request);
     }
   }
+}
+
+/** GitHub lists at most this many commits of a pull request. */
+const MAX_LISTED_COMMITS = 250;
+
+function isCommitLogins(value: unknown): value is PullRequestCommits {
+  const v = record(value);
+  return Array.isArray(v.logins) && typeof v.truncated === "boolean";
 }
 
 /** A listing whose patches exceed this many characters is not remembered (see listPullRequestFiles). */

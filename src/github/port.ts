@@ -7,7 +7,7 @@
  * return type (`null`, `[]`) and the adapter decides, not the services. Keeping the surface small
  * (one method per request the App makes) is what lets the tests pin the request count of every event.
  */
-import type { ChangedFile, Review } from "../policy/types.js";
+import type { ChangedFile, PullRequestCommits, Review } from "../policy/types.js";
 import type { CheckAnnotation } from "../shared/annotations.js";
 
 export interface RepoRef {
@@ -134,6 +134,14 @@ export interface GitHubPort extends TelemetryGitHub {
    * @throws {GitHubApiError}
    */
   listPullRequestFiles(repo: RepoRef, number: number, options?: { limit?: number; headSha?: string; baseSha?: string }): Promise<FileListing>;
+
+  /**
+   * Who authored and committed the PR's commits (`GET /pulls/{n}/commits`, 100 a page, at most GitHub's 250), as
+   * logins; a commit whose email GitHub links to no account names nobody. Remembered for the `baseSha...headSha`
+   * pair like the files: a PR's commits between two fixed commits never change.
+   * @throws {GitHubApiError}
+   */
+  listPullRequestCommitLogins(repo: RepoRef, number: number, options: { headSha: string; baseSha: string }): Promise<PullRequestCommits>;
 
   /**
    * All reviews, every page, oldest first; conditional (a push or label event re-reads them for a 304).

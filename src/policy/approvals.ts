@@ -9,6 +9,7 @@ import type {
   Finding,
   IgnoredReview,
   OwnerSource,
+  PullRequestCommits,
   PullRequestFacts,
   Requirement,
   RequirementStatus,
@@ -195,12 +196,43 @@ export function teamsToResolve(requirements: Requirement[], reviews?: Review[]):
  */
 export function teamsNeeded(input: { policy: ResolvedPolicy; pr: PullRequestFacts; requirements: Requirement[]; reviews: Review[] }): string[] {
   const { policy, pr } = input;
-  const useful = latestReviews(input.reviews).some(
-    (r) =>
-      r.state === "CHANGES_REQUESTED" ||
-      (r.state === "APPROVED" && (!policy.approvals.invalidateOnPush || r.commitId === pr.headSha) && ineligibleReason(policy, pr, r.reviewer, r.reviewerType) === null),
-  );
+  const useful = latestReviews(input.reviews).some((r) => r.state === "CHANGES_REQUESTED" || (r.state === "APPROVED" && refusal(policy, pr, r) === null));
   return useful ? teamsToResolve(input.requirements, input.reviews).slice(0, MAX_TEAMS_PER_EVALUATION) : [];
+}
+
+/**
+ * Phase one, too: whether the decision needs the PR's commits (who authored or committed them). Only when an
+ * approval could otherwise count towards a requirement: an ordinary event costs no extra request (invariant 4).
+ */
+export function commitsNeeded(input: { policy: ResolvedPolicy; pr: PullRequestFacts; requirements: Requirement[]; reviews: Review[] }): boolean {
+  const { policy, pr } = input;
+  if (!policy.approvals.pushersCannotApprove) return false;
+  const open = input.requirements.filter((r) => r.satisfiable);
+  // A team owner's members are not known yet: any reviewer may be one of them.
+  const mayOwn = (login: string) => open.some((req) => req.owners.some((o) => isTeamOwner(o) || (isUserOwner(o) && sameLogin(ownerLogin(o), login))));
+  return latestReviews(input.reviews).some((r) => r.state === "APPROVED" && refusal(policy, pr, r) === null && mayOwn(r.reviewer));
+}
+
+/**
+ * Why this approval cannot count whoever owns what (invariants 3 and 4), or null: an ineligible reviewer, or a
+ * review given on another head. The commit check comes after it (`commitRefusal`), since it costs a request.
+ */
+function refusal(policy: ResolvedPolicy, pr: PullRequestFacts, r: Review): string | null {
+  const why = ineligibleReason(policy, pr, r.reviewer, r.reviewerType);
+  if (why) return `approval does not count: ${r.reviewer} ${why}`;
+  if (policy.approvals.invalidateOnPush && r.commitId !== pr.headSha) {
+    return `approval does not count: given on ${r.commitId.slice(0, 7) || "an unknown commit"}, not on the head ${pr.headSha.slice(0, 7)}`;
+  }
+  return null;
+}
+
+/** Whether the reviewer has commits in the PR (invariant 4); `commits` undefined: nobody could check, so no. */
+function commitRefusal(policy: ResolvedPolicy, reviewer: string, commits: PullRequestCommits | undefined): string | null {
+  if (!policy.approvals.pushersCannotApprove) return null;
+  if (!commits) return `approval does not count: whether ${reviewer} has commits in the pull request could not be checked`;
+  if (commits.logins.some((l) => sameLogin(l, reviewer))) return `approval does not count: ${reviewer} has commits in the pull request (author or committer)`;
+  if (commits.truncated) return `approval does not count: the pull request has more commits than GitHub lists (250), so whether ${reviewer} made some cannot be checked`;
+  return null;
 }
 
 /** Which latest approvals counted (and towards which requirement) and why the others did not. */
@@ -233,6 +265,8 @@ export interface EvaluateApprovalsInput {
   headSha: string;
   pr: PullRequestFacts;
   teams: TeamMembership;
+  /** The PR's commit authors and committers; needed when `commitsNeeded` said so (absent: such approvals do not count). */
+  commits?: PullRequestCommits | undefined;
 }
 
 /** Why this login can never count as an approver (invariant 4), or null. */
@@ -241,6 +275,7 @@ export function ineligibleReason(policy: ResolvedPolicy, pr: PullRequestFacts, l
   if (policy.agents.authors.some((a) => sameLogin(a, login))) return "is an agent identity (agents.authors)";
   if (isBotLogin(login, type)) return "is a bot";
   if (pr.triggeredBy && sameLogin(login, pr.triggeredBy)) return "triggered the agent run";
+  if (policy.approvals.pushersCannotApprove && pr.pushers?.some((p) => sameLogin(p, login))) return "pushed to the pull request's branch";
   return null;
 }
 
@@ -275,17 +310,9 @@ export function evaluateApprovals(input: EvaluateApprovalsInput): ApprovalResult
       changers.push(r.reviewer);
       continue;
     }
-    const why = ineligibleReason(policy, pr, r.reviewer, r.reviewerType);
-    if (why) {
-      ignored.push({ reviewer: r.reviewer, reason: `approval does not count: ${r.reviewer} ${why}` });
-    } else if (policy.approvals.invalidateOnPush && r.commitId !== headSha) {
-      ignored.push({
-        reviewer: r.reviewer,
-        reason: `approval does not count: given on ${r.commitId.slice(0, 7) || "an unknown commit"}, not on the head ${headSha.slice(0, 7)}`,
-      });
-    } else {
-      approvers.push(r.reviewer);
-    }
+    const why = refusal(policy, { ...pr, headSha }, r);
+    if (why) ignored.push({ reviewer: r.reviewer, reason: why });
+    else approvers.push(r.reviewer);
   }
 
   const owns = (owner: string, login: string): boolean => {
@@ -294,9 +321,21 @@ export function evaluateApprovals(input: EvaluateApprovalsInput): ApprovalResult
     return false;
   };
 
+  // Checked only for an owner's approval, once per reviewer: a non-owner's approval needs no commit list.
+  const commitChecked = new Map<string, boolean>();
+  const madeNoCommits = (login: string): boolean => {
+    let ok = commitChecked.get(login.toLowerCase());
+    if (ok === undefined) {
+      const why = commitRefusal(policy, login, input.commits);
+      if (why) ignored.push({ reviewer: login, reason: why });
+      commitChecked.set(login.toLowerCase(), (ok = why === null));
+    }
+    return ok;
+  };
+
   const statuses: RequirementStatus[] = requirements.map((req) => {
     const isOwner = (login: string) => req.owners.some((o) => owns(o, login));
-    const approvedBy = approvers.filter(isOwner);
+    const approvedBy = approvers.filter(isOwner).filter(madeNoCommits);
     const blockedBy = changers.filter(isOwner);
     let satisfiable = req.satisfiable;
     let reason = req.reason;
@@ -338,5 +377,5 @@ function dynamicUnsatisfiable(req: Requirement, teams: Map<string, Set<string>>,
   let eligible = 0;
   for (const c of candidates) if (!ineligible(c)) eligible++;
   if (eligible >= req.count) return null;
-  return `nobody can approve: ${req.count} approval${req.count === 1 ? " is" : "s are"} needed from its owners but only ${eligible} of them can approve (the author, agent identities, bots and whoever triggered the run cannot)`;
+  return `nobody can approve: ${req.count} approval${req.count === 1 ? " is" : "s are"} needed from its owners but only ${eligible} of them can approve (the author, agent identities, bots, whoever triggered the run and whoever pushed to it cannot)`;
 }

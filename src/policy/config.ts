@@ -209,7 +209,15 @@ export const policySchema = z
         invalidateOnPush: z
           .boolean()
           .default(true)
-          .describe("Count only reviews on the pull request's current head commit (default true)."),
+          .describe(
+            "Count only reviews given on the pull request's current head commit and for its current diff: a new push, a retarget to another base or any other change of the diff under the same head invalidates earlier approvals (default true). false: an approval counts whatever changed since.",
+          ),
+        pushersCannotApprove: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Whoever pushed to the pull request's branch (a `synchronize` sender) or has commits in it (author or committer) cannot approve it, as GitHub's \"require approval of the most recent reviewable push\" (default true).",
+          ),
         rules: z
           .array(approvalRuleSchema)
           .max(50)

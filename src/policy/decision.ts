@@ -1,12 +1,12 @@
 import { classifyPullRequest } from "./agents.js";
-import { approvalVerdicts, buildRequirements, evaluateApprovals, teamsNeeded } from "./approvals.js";
+import { approvalVerdicts, buildRequirements, commitsNeeded, evaluateApprovals, teamsNeeded } from "./approvals.js";
 import type { Codeowners } from "./codeowners.js";
 import { formatPolicyError } from "./config.js";
 import type { PolicyError, ResolvedPolicy } from "./config.js";
 import { EVALUATION_INCOMPLETE_ID } from "./preset.js";
 import { assessRisk, conditionFacts } from "./risk.js";
 import { ruleRequirements, settleRequirements, withRuleReasons } from "./rules.js";
-import type { ChangedFile, Conclusion, Decision, Finding, PullRequestFacts, Requirement, RequirementStatus, Review, RiskLevel, TeamMembership } from "./types.js";
+import type { ChangedFile, Conclusion, Decision, Finding, PullRequestCommits, PullRequestFacts, Requirement, RequirementStatus, Review, RiskLevel, TeamMembership } from "./types.js";
 
 export const POLICY_INVALID_ID = "policy-invalid";
 
@@ -21,6 +21,11 @@ export interface EvaluateInput {
   reviews: Review[];
   /** Members of the teams `teamsToResolve` named; missing teams count as nobody. */
   teams: TeamMembership;
+  /**
+   * Who authored or committed the PR's commits, when `needs.commits` asks for them. Omitted in a one-call
+   * `evaluate`: none of the reviewers has commits in it (the caller knows; e.g. the CLI has no reviews).
+   */
+  commits?: PullRequestCommits | undefined;
   truncated?: boolean | undefined;
 }
 
@@ -32,13 +37,21 @@ export function riskLabel(policy: Pick<ResolvedPolicy, "labels">, risk: RiskLeve
 export interface EngineNeeds {
   /** `@org/team` owners whose members the decision depends on. */
   teams: string[];
+  /** Whether the decision needs the PR's commits (an approval could count unless its reviewer made some). */
+  commits: boolean;
+}
+
+/** What the caller fetched for phase two. */
+export interface EngineAnswers {
+  /** The PR's commits when `needs.commits`; absent, approvals that needed the check do not count. */
+  commits?: PullRequestCommits | undefined;
 }
 
 /** Phase one done: what the decision still needs, and the decision once the caller has fetched it. */
 export interface PreparedEvaluation {
   needs: EngineNeeds;
-  /** Phase two: members of the teams in `needs.teams` (a team left out counts as nobody). */
-  decide(teams: TeamMembership): Decision;
+  /** Phase two: members of the teams in `needs.teams` (a team left out counts as nobody), and `answers` to the rest. */
+  decide(teams: TeamMembership, answers?: EngineAnswers): Decision;
 }
 
 /**
@@ -46,7 +59,7 @@ export interface PreparedEvaluation {
  * requirements first, which name the teams the decision depends on; the caller fetches those, then `decide`
  * evaluates approvals and the conclusion. Nothing is computed twice and no caller re-derives engine logic.
  */
-export function prepareEvaluation(input: Omit<EvaluateInput, "teams">): PreparedEvaluation {
+export function prepareEvaluation(input: Omit<EvaluateInput, "teams" | "commits">): PreparedEvaluation {
   const { policy, codeowners, pr } = input;
   const { risk, findings } = assessRisk({ policy, files: input.files, pr, truncated: input.truncated });
   const mode = policy.approvals.codeowners.requests;
@@ -55,9 +68,10 @@ export function prepareEvaluation(input: Omit<EvaluateInput, "teams">): Prepared
   const facts = conditionFacts(policy, pr, input.files);
   const named = ruleRequirements({ policy, findings, risk, files: input.files, facts, codeowners, reviews: input.reviews }, builtIn.length + 1);
   const requirements = [...builtIn, ...named];
+  const asked = { policy, pr, requirements, reviews: input.reviews };
   return {
-    needs: { teams: teamsNeeded({ policy, pr, requirements, reviews: input.reviews }) },
-    decide: (teams) => decide(input, { risk, findings, requirements }, teams),
+    needs: { teams: teamsNeeded(asked), commits: commitsNeeded(asked) },
+    decide: (teams, answers = {}) => decide(input, { risk, findings, requirements }, teams, answers),
   };
 }
 
@@ -70,13 +84,18 @@ export function prepareEvaluation(input: Omit<EvaluateInput, "teams">): Prepared
  * an owner requests changes; `success` when every requirement is met (or none exists).
  */
 export function evaluate(input: EvaluateInput): Decision {
-  return prepareEvaluation(input).decide(input.teams);
+  return prepareEvaluation(input).decide(input.teams, { commits: input.commits ?? { logins: [], truncated: false } });
 }
 
-function decide(input: Omit<EvaluateInput, "teams">, phaseOne: { risk: RiskLevel; findings: Finding[]; requirements: Requirement[] }, teams: TeamMembership): Decision {
+function decide(
+  input: Omit<EvaluateInput, "teams" | "commits">,
+  phaseOne: { risk: RiskLevel; findings: Finding[]; requirements: Requirement[] },
+  teams: TeamMembership,
+  answers: EngineAnswers,
+): Decision {
   const { policy, codeowners, pr } = input;
   const { risk, findings, requirements } = phaseOne;
-  const evaluated = evaluateApprovals({ policy, requirements, reviews: input.reviews, headSha: pr.headSha, pr, teams });
+  const evaluated = evaluateApprovals({ policy, requirements, reviews: input.reviews, headSha: pr.headSha, pr, teams, commits: answers.commits });
   const settled = settleRequirements(evaluated.requirements);
   const approval = { ...evaluated, required: settled.requirements.length > 0, satisfied: settled.satisfied, requirements: settled.requirements };
 

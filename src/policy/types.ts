@@ -44,6 +44,15 @@ export interface PullRequestFacts {
   title?: string | undefined;
   /** Telemetry naming this PR and its head was accepted (read only when an `agent:` condition needs it). */
   telemetryAccepted?: boolean | undefined;
+  /** Humans who pushed to the PR's branch (recorded `synchronize` senders): they cannot approve it (invariant 4). */
+  pushers?: readonly string[] | undefined;
+}
+
+/** Who made the PR's commits (`GET /pulls/{n}/commits`: author and committer logins), read only when needed. */
+export interface PullRequestCommits {
+  logins: string[];
+  /** GitHub lists at most 250 commits: true when the listing stopped there, so someone may be missing. */
+  truncated: boolean;
 }
 
 export interface Finding {

@@ -16,8 +16,10 @@
  * - The decision (evaluation row, approvals, its `evaluation_decided` audit entry) commits in a short
  *   transaction of its own before its check is published, so no check run exists on GitHub without its audit
  *   entry (invariant 9); the check run names that entry (`SEQ:HASH`).
- * - Everything else an evaluation writes (delivery row, review requests, triggered-by, the published check run
- *   and labels with their audit entries) commits together when the evaluation ends, or not at all.
+ * - The triggering user, the humans who pushed (and what each review was first seen against) are written at
+ *   once too, each on its own: first sightings that a failed evaluation must not forget (invariant 4).
+ * - Everything else an evaluation writes (delivery row, review requests, the published check run and labels
+ *   with their audit entries) commits together when the evaluation ends, or not at all.
  * - Audit entries are buffered and appended right before the commit: appending takes the chain's global lock
  *   until the commit, so taking it last keeps other pull requests' evaluations from waiting on GitHub calls.
  * - When an evaluation fails, its final transaction rolls back; the delivery is then recorded as `failed` (it
@@ -232,7 +234,6 @@ class Session {
     const number = this.key.number;
     const installationId = this.key.installationId ?? null;
     const pendingOwners: string[] = [];
-    let pendingTrigger: string | undefined;
     return {
       isDeliveryDone: async (deliveryId, event) => {
         const { event: name, action } = splitEvent(event);
@@ -273,15 +274,10 @@ class Session {
         });
         return Promise.resolve();
       },
-      firstTriggeredBy: async (seen) => {
-        const recorded = (await store.triggers.firstTriggeredBy(repository, number, undefined)) ?? pendingTrigger;
-        if (recorded !== undefined || seen === undefined || seen === "") return recorded;
-        pendingTrigger = seen;
-        this.ops.push(async (tx) => {
-          await tx.triggers.firstTriggeredBy(repository, number, seen);
-        });
-        return seen;
-      },
+      // Written at once, on its own (invariant 4): queued with the rest, a failed evaluation would roll it back,
+      // and an edited PR body could then drop the name before the next evaluation sees it.
+      firstTriggeredBy: (seen) => store.triggers.firstTriggeredBy(repository, number, seen === "" ? undefined : seen),
+      recordPushers: (logins, headSha) => store.pushers.record(repository, number, logins, headSha),
       recordDecision: (record) =>
         // Its own short transaction, now: the check that follows names the committed entry (invariant 9).
         store.transaction(async (tx) => {

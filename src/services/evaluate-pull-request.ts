@@ -96,12 +96,17 @@ async function run(ctx: EvaluationContext): Promise<EvaluationOutcome> {
   }
 }
 
-/** The engine's two phases: it names the teams it needs, the service fetches them, the engine decides. */
+/**
+ * The engine's two phases: it names the teams (and whether the PR's commits) it needs, the service fetches
+ * them, the engine decides.
+ */
 async function decideSnapshot(ctx: EvaluationContext, snapshot: Snapshot): Promise<Decided> {
   if (snapshot.kind === "invalid-policy") return decideInvalidPolicy(snapshot);
   const engine = prepare(snapshot);
   const teams = await loadTeams(ctx.deps, engine.needs.teams);
-  return withOverride(decide(snapshot, engine, teams), await ctx.scope.activeOverride(snapshot.pr.headSha, snapshot.pr.baseRef));
+  const { pr } = snapshot;
+  const commits = engine.needs.commits ? await ctx.deps.github.listPullRequestCommitLogins(ctx.target.repo, pr.number, { headSha: pr.headSha, baseSha: pr.baseSha }) : undefined;
+  return withOverride(decide(snapshot, engine, teams, commits), await ctx.scope.activeOverride(pr.headSha, pr.baseRef));
 }
 
 function announce(ctx: EvaluationContext, snapshot: Snapshot, decided: Decided, checkRunId: number): void {

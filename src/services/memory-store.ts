@@ -24,6 +24,7 @@ export class MemoryGateStore implements GateStore {
   readonly #locks = new Map<string, Promise<unknown>>();
   readonly #requested = new Map<string, Set<string>>();
   readonly #triggeredBy = new Map<string, string>();
+  readonly #pushers = new Map<string, string[]>();
   readonly #heads = new Map<string, { headSha: string; at: number }>();
   /** The decisions recorded, newest last (bounded); tests and the lead's store wiring read them. */
   readonly decisions: DecisionRecord[] = [];
@@ -117,6 +118,13 @@ export class MemoryGateStore implements GateStore {
           bound(this.#triggeredBy);
         }
         return seen;
+      },
+      recordPushers: async (logins) => {
+        const known = this.#pushers.get(k) ?? [];
+        for (const login of logins) if (login !== "" && !known.includes(login.toLowerCase())) known.push(login.toLowerCase());
+        if (known.length > 0) this.#pushers.set(k, known);
+        bound(this.#pushers);
+        return [...known];
       },
       recordDecision: async (record) => this.#remember(record),
       recordPublished: async (record) => {

@@ -196,6 +196,11 @@ export interface PullRequestScope {
    */
   firstTriggeredBy(seen: string | undefined): Promise<string | undefined>;
   /**
+   * Records `logins` (humans who pushed to the PR's branch: `synchronize` senders) and returns every pusher
+   * recorded for this PR, lower case. Written at once, like the triggering user: a failed evaluation keeps them.
+   */
+  recordPushers(logins: readonly string[], headSha: string): Promise<string[]>;
+  /**
    * One decision, committed now, before its check is published: the evaluation record, its approvals and its
    * audit entries. A crash after this and before publishing leaves a decision no check shows; the job's next
    * run decides and publishes again. @throws when it cannot be committed (then nothing may be published).

@@ -5,6 +5,8 @@
 import { and, desc, eq, gt, inArray, lte, sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
 import type { Executor } from "./executor.js";
+import { createPushers, createReviewObservations } from "./approval-memory.js";
+import type { PushersRepository, ReviewObservationsRepository } from "./approval-memory.js";
 import { createCheckRuns } from "./check-runs.js";
 import type { CheckRunsRepository } from "./check-runs.js";
 import { createPendingWork } from "./pending-work.js";
@@ -588,6 +590,8 @@ export interface Repositories {
   evaluations: EvaluationsRepository;
   reviewRequests: ReviewRequestsRepository;
   triggers: TriggersRepository;
+  pushers: PushersRepository;
+  reviewObservations: ReviewObservationsRepository;
   telemetry: TelemetryRepository;
   pullRequests: PullRequestsRepository;
   webSessions: WebSessionsRepository;
@@ -604,6 +608,8 @@ export function createAllRepositories(exec: Executor): Repositories {
     evaluations: createEvaluations(exec),
     reviewRequests: createReviewRequests(exec),
     triggers: createTriggers(exec),
+    pushers: createPushers(exec),
+    reviewObservations: createReviewObservations(exec),
     telemetry: createTelemetry(exec),
     pullRequests: createPullRequests(exec),
     webSessions: createWebSessions(exec),
@@ -616,3 +622,4 @@ export function createAllRepositories(exec: Executor): Repositories {
 export type { PendingWork, PendingWorkRepository, FoldedDelivery } from "./pending-work.js";
 export type { CheckRunsRepository } from "./check-runs.js";
 export type { ReconciliationRepository, UndecidedHead } from "./reconciliation.js";
+export type { PushersRepository, ReviewObservation, ReviewObservationsRepository } from "./approval-memory.js";

@@ -110,6 +110,46 @@ export const pullRequestTriggers = pgTable(
   (t) => [primaryKey({ name: "pull_request_triggers_pk", columns: [t.repository, t.pullRequest] })],
 );
 
+/**
+ * Humans who pushed to a pull request's branch (the `synchronize` sender), as first seen. They cannot approve it
+ * (invariant 4, GitHub's "most recent reviewable push" generalised). Written at once, outside the evaluation's
+ * transaction, so a failed evaluation does not forget a push. `login` is lower case.
+ */
+export const pullRequestPushers = pgTable(
+  "pull_request_pushers",
+  {
+    repository: text("repository").notNull(),
+    pullRequest: integer("pull_request").notNull(),
+    login: text("login").notNull(),
+    /** The head the push produced, as the event reported it. */
+    headSha: text("head_sha"),
+    firstSeenAt: timestamp("first_seen_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ name: "pull_request_pushers_pk", columns: [t.repository, t.pullRequest, t.login] })],
+);
+
+/**
+ * What each review was given against, as first observed (invariant 3): the head it names and the diff the pull
+ * request showed then (base branch and a fingerprint of the changed files). Written once, never updated; a
+ * review whose recorded diff differs from the current one does not count.
+ */
+export const reviewObservations = pgTable(
+  "review_observations",
+  {
+    repository: text("repository").notNull(),
+    pullRequest: integer("pull_request").notNull(),
+    reviewId: bigint("review_id", { mode: "number" }).notNull(),
+    reviewer: text("reviewer").notNull(),
+    commitId: text("commit_id").notNull(),
+    baseRef: text("base_ref").notNull(),
+    baseSha: text("base_sha").notNull(),
+    /** sha256 (hex) of the base branch and the changed files (see `diffFingerprint`). */
+    diffFingerprint: char("diff_fingerprint", { length: 64 }).notNull(),
+    observedAt: timestamp("observed_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ name: "review_observations_pk", columns: [t.repository, t.pullRequest, t.reviewId] })],
+);
+
 /** One policy evaluation of one pull request head: the inputs it used and what it decided. */
 export const evaluations = pgTable(
   "evaluations",

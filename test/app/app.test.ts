@@ -28,6 +28,7 @@ import {
   nockGetPull,
   nockListFiles,
   nockOrgPolicyFile,
+  nockPullCommits,
   nockPolicyFile,
   nockRemoveLabel,
   nockRequestReviewers,
@@ -509,14 +510,16 @@ describe("pull_request_review events", () => {
     const event = reviewEvent({ reviewer: "dba-alice", changedFiles: 1, labels: ["agent-risk:high"], requestedTeams: [] });
     const check = nockEvaluation(event, { files: MIGRATION, reviews: [{ reviewer: "dba-alice" }] });
     nockTeamMembers("db-team", ["dba-alice", "dba-bob"]);
+    nockPullCommits([{ author: "agent-gate-runner[bot]" }]);
     await probot.receive({ id: "d-approve", ...event });
     expect(check.body.conclusion).toBe("success");
     expect(check.body.output.title).toBe("High risk: approved by @dba-alice");
-    // policy, CODEOWNERS, files, reviews, team members, rulesets, PR re-read, check run
-    expectRequests(8);
+    // policy, CODEOWNERS, files, reviews, team members, the PR's commits (an owner's approval could count:
+    // invariant 4 asks whether she pushed), rulesets, PR re-read, check run
+    expectRequests(9);
   });
 
-  it("warm: reviews after the opened PR cost 4 counted requests, then 3 once the team list is cached", async () => {
+  it("warm: reviews after the opened PR cost 5 counted requests (the commits once), then 3 once the team list and commits are cached", async () => {
     const { probot } = await createApp();
     const opened = agentPullRequest(MIGRATION);
     nockPolicyFile(POLICY_YML, { etag: '"policy-v1"' });
@@ -538,11 +541,13 @@ describe("pull_request_review events", () => {
     nockCodeowners(null, { etag: '"codeowners-v1"', notModified: true });
     nockReviewsConditional([{ reviewer: "dba-alice" }], { etag: '"reviews-v1"', ifNoneMatch: '"reviews-v0"' });
     nockTeamMembersConditional("db-team", ["dba-alice", "dba-bob"], { etag: '"team-v1"' });
+    // The first owner's approval reads the PR's commits once; they are remembered for this head and base.
+    nockPullCommits([{ author: "agent-gate-runner[bot]" }]);
     nockGetPull(approve.payload.pull_request);
     const first = nockCreateCheckRun().captured;
     await probot.receive({ id: "d-w2", ...approve });
     expect(first.body.conclusion).toBe("success");
-    expectRequests(6, 4);
+    expectRequests(7, 5);
 
     // A second approval: the team answers 304 too. Counted: the reviews, the PR re-read, the check run.
     requests.reset();
@@ -564,6 +569,7 @@ describe("pull_request_review events", () => {
     const approve = reviewEvent({ reviewer: "dba-alice", changedFiles: 1, labels: ["agent-risk:high"], requestedTeams: [] });
     nockEvaluation(approve, { files: MIGRATION, reviews: [{ reviewer: "dba-alice" }] });
     nockTeamMembersConditional("db-team", ["dba-alice"], { etag: '"team-v1"' });
+    nockPullCommits([{ author: "agent-gate-runner[bot]" }]);
     await probot.receive({ id: "d-t1", ...approve });
 
     // dba-alice left the team: GitHub answers 200 with the new list to our old ETag, and her approval stops counting.

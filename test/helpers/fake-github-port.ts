@@ -63,6 +63,11 @@ export class FakeGitHub implements GitHubPort {
     if (this.gate) await this.gate;
     return { files: this.files, truncated: false };
   }
+  commitLogins: string[] = [];
+  async listPullRequestCommitLogins(): Promise<{ logins: string[]; truncated: boolean }> {
+    this.#call("listPullRequestCommitLogins");
+    return { logins: this.commitLogins, truncated: false };
+  }
   async listReviews(): Promise<Review[]> {
     this.#call("listReviews");
     return this.reviews;

@@ -461,3 +461,46 @@ export function nockCodeownersErrors(ref: string, errors: Array<{ line: number; 
     errors: errors.map((e) => ({ line: e.line, column: 1, kind: e.kind ?? "Unknown owner", source: "", suggestion: null, message: e.message, path: ".github/CODEOWNERS" })),
   });
 }
+
+export interface CommitSpec {
+  /** The author's GitHub login; null: GitHub links the commit's email to no account. */
+  author?: string | null;
+  committer?: string | null;
+  sha?: string;
+}
+
+/**
+ * `GET pulls/{n}/commits` (oldest first, the last one the head). Each item has the shape of GitHub's documented
+ * example (docs.github.com/rest/pulls/pulls#list-commits-on-a-pull-request, "commit" schema), trimmed to the
+ * fields a client reads: `author`/`committer` are GitHub accounts (or null), `commit.author` the git identity.
+ */
+export function nockPullCommits(commits: CommitSpec[], options: { number?: number } = {}): nock.Scope {
+  const user = (login: string, id: number) => ({ login, id, node_id: `MDQ6VXNlcj${id}`, type: "User", site_admin: false, url: `${API}/users/${login}`, html_url: `https://github.com/${login}` });
+  const body = commits.map((c, i) => {
+    const sha = c.sha ?? (i === commits.length - 1 ? HEAD_SHA : (i + 1).toString(16).padStart(40, "a"));
+    const author = c.author === undefined ? "agent-gate-runner[bot]" : c.author;
+    const committer = c.committer === undefined ? "web-flow" : c.committer;
+    return {
+      url: `${API}${REPO_PATH}/commits/${sha}`,
+      sha,
+      node_id: `C_${sha.slice(0, 8)}`,
+      html_url: `https://github.com/${OWNER}/${REPO}/commit/${sha}`,
+      commit: {
+        url: `${API}${REPO_PATH}/git/commits/${sha}`,
+        author: { name: author ?? "Someone", email: `${author ?? "someone"}@example.com`, date: "2026-01-01T09:00:00Z" },
+        committer: { name: committer ?? "Someone", email: `${committer ?? "someone"}@example.com`, date: "2026-01-01T09:00:00Z" },
+        message: `commit ${i + 1}`,
+        tree: { url: `${API}${REPO_PATH}/tree/${sha}`, sha },
+        comment_count: 0,
+        verification: { verified: false, reason: "unsigned", signature: null, payload: null },
+      },
+      author: author === null ? null : user(author, 7000 + i),
+      committer: committer === null ? null : user(committer, 8000 + i),
+      parents: [],
+    };
+  });
+  return api()
+    .get(`${REPO_PATH}/pulls/${options.number ?? PR_NUMBER}/commits`)
+    .query({ per_page: "100" })
+    .reply(200, body);
+}

@@ -88,7 +88,7 @@ describe("policy file", () => {
   it("defaults fill every field; the recommended preset follows the built-in gate-control rule", () => {
     const p = defaultPolicy();
     expect(p.scope).toBe("agents");
-    expect(p.approvals).toEqual({ codeowners: { from: "high", requests: "all" }, count: { low: 1, medium: 1, high: 1, critical: 1 }, fallback: [], invalidateOnPush: true, rules: [] });
+    expect(p.approvals).toEqual({ codeowners: { from: "high", requests: "all" }, count: { low: 1, medium: 1, high: 1, critical: 1 }, fallback: [], invalidateOnPush: true, pushersCannotApprove: true, rules: [] });
     expect(p.labels.prefix).toBe("agent-risk:");
     expect(p.risk.rules.map((r) => r.id)).toEqual(["gate-control", ...RECOMMENDED_RULES.map((r) => r.id)]);
   });

@@ -3,6 +3,7 @@ import { evaluate, prepareEvaluation } from "../../src/policy/decision.js";
 import { codeowners, file, OLD, policy, pr, review } from "./engine-helpers.js";
 
 const CODEOWNERS = codeowners("Dockerfile @acme/platform\n");
+const NO_COMMITS = { logins: [], truncated: false };
 const input = (reviews: ReturnType<typeof review>[]) => ({
   policy: policy(),
   policySource: { source: "preset", ref: "base" },
@@ -15,15 +16,40 @@ const input = (reviews: ReturnType<typeof review>[]) => ({
 describe("two-phase engine", () => {
   it("phase one names the teams the decision needs; phase two decides with their members", () => {
     const prepared = prepareEvaluation(input([review("paula", "APPROVED")]));
-    expect(prepared.needs.teams).toEqual(["@acme/platform"]);
-    const decision = prepared.decide({ "@acme/platform": ["paula"] });
+    expect(prepared.needs).toEqual({ teams: ["@acme/platform"], commits: true });
+    const decision = prepared.decide({ "@acme/platform": ["paula"] }, { commits: NO_COMMITS });
     expect(decision.conclusion).toBe("success");
     expect(decision).toEqual(evaluate({ ...input([review("paula", "APPROVED")]), teams: { "@acme/platform": ["paula"] } }));
   });
 
   it("invariant 4 (nobody approves their own agent): approvals that could never count need no team lookup", () => {
     const reviews = [review("copilot-swe-agent[bot]", "APPROVED"), review("tess", "APPROVED"), review("ci[bot]", "APPROVED")];
-    expect(prepareEvaluation(input(reviews)).needs.teams).toEqual([]);
+    expect(prepareEvaluation(input(reviews)).needs).toEqual({ teams: [], commits: false });
+  });
+
+  it("invariant 4 (nor their own push): an owner's approval needs the PR's commits; unread, it does not count", () => {
+    const prepared = prepareEvaluation(input([review("paula", "APPROVED")]));
+    expect(prepared.needs.commits).toBe(true);
+    const unread = prepared.decide({ "@acme/platform": ["paula"] });
+    expect(unread.conclusion).toBe("action_required");
+    expect(unread.approvals[0]).toMatchObject({ reviewer: "paula", counted: false, reason: "approval does not count: whether paula has commits in the pull request could not be checked" });
+    const authored = prepared.decide({ "@acme/platform": ["paula"] }, { commits: { logins: ["agent-bot", "Paula"], truncated: false } });
+    expect(authored.conclusion).toBe("action_required");
+    expect(authored.approvals[0]?.reason).toBe("approval does not count: paula has commits in the pull request (author or committer)");
+    const tooMany = prepared.decide({ "@acme/platform": ["paula"] }, { commits: { logins: [], truncated: true } });
+    expect(tooMany.conclusion).toBe("action_required");
+    expect(prepared.decide({ "@acme/platform": ["paula"] }, { commits: { logins: ["agent-bot"], truncated: false } }).conclusion).toBe("success");
+  });
+
+  it("invariant 4 (nor their own push): a recorded pusher cannot approve, costs no lookup, and the policy can allow it", () => {
+    const pushed = { ...input([review("paula", "APPROVED")]), pr: pr({ triggeredBy: "tess", pushers: ["PAULA"] }) };
+    expect(prepareEvaluation(pushed).needs).toEqual({ teams: [], commits: false });
+    const decision = evaluate({ ...pushed, teams: { "@acme/platform": ["paula"] } });
+    expect(decision.conclusion).toBe("failure");
+    expect(decision.approvals[0]?.reason).toBe("approval does not count: paula pushed to the pull request's branch");
+    const allowed = { ...pushed, policy: policy("approvals:\n  pushersCannotApprove: false\n") };
+    expect(prepareEvaluation(allowed).needs).toEqual({ teams: ["@acme/platform"], commits: false });
+    expect(evaluate({ ...allowed, teams: { "@acme/platform": ["paula"] } }).conclusion).toBe("success");
   });
 
   it("invariant 3 (approvals bind to the diff they saw): a stale approval needs no lookup; a changes request does", () => {
@@ -33,7 +59,7 @@ describe("two-phase engine", () => {
 
   it("the decision says which approvals counted and why the others did not", () => {
     const reviews = [review("paula", "APPROVED"), review("tess", "APPROVED"), review("olga", "APPROVED"), review("cy", "COMMENTED")];
-    const decision = prepareEvaluation(input(reviews)).decide({ "@acme/platform": ["paula", "tess"] });
+    const decision = prepareEvaluation(input(reviews)).decide({ "@acme/platform": ["paula", "tess"] }, { commits: NO_COMMITS });
     expect(decision.approvals.map((a) => [a.reviewer, a.counted, a.reason])).toEqual([
       ["paula", true, expect.stringMatching(/^counts as a code owner for /)],
       ["tess", false, "approval does not count: tess triggered the agent run"],

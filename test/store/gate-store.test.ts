@@ -245,6 +245,21 @@ describe.each(TEST_DRIVERS)("DatabaseGateStore on %s", (driver) => {
       expect(await other.withPullRequestLock(key, (s) => s.firstTriggeredBy("mallory"))).toBe("alice");
     }
   });
+
+  it("invariant 4: the triggering user and the pushers are written on first sight, outside the evaluation's transaction", async () => {
+    const key = pr();
+    const failing = gate.withPullRequestLock(key, async (s) => {
+      expect(await s.firstTriggeredBy("carol")).toBe("carol");
+      expect(await s.recordPushers(["Dave"], HEAD_A)).toEqual(["dave"]);
+      throw new Error("GitHub answered 500");
+    });
+    await expect(failing).rejects.toThrow(/500/);
+    // The evaluation rolled back; the first sightings did not.
+    expect(await gate.withPullRequestLock(key, (s) => s.firstTriggeredBy(undefined))).toBe("carol");
+    expect(await gate.withPullRequestLock(key, (s) => s.recordPushers([], HEAD_B))).toEqual(["dave"]);
+    expect(await gate.withPullRequestLock(key, (s) => s.recordPushers(["erin", "DAVE"], HEAD_B))).toEqual(["dave", "erin"]);
+    expect(await ctx.store.pushers.record("Octo/Repo", key.number + 1, [], null)).toEqual([]);
+  });
 });
 
 describe("DatabaseGateStore on a PGlite data directory", () => {

@@ -5,7 +5,7 @@
  */
 import { policyErrorDecision, prepareEvaluation } from "../../policy/decision.js";
 import type { EvaluateInput, PreparedEvaluation } from "../../policy/decision.js";
-import type { TeamMembership } from "../../policy/types.js";
+import type { PullRequestCommits, TeamMembership } from "../../policy/types.js";
 import { enforcementNote } from "../enforcement.js";
 import { withTelemetryRequirement } from "../telemetry-gate.js";
 import { escapeInline } from "../../shared/markdown.js";
@@ -13,7 +13,7 @@ import type { ActiveOverride } from "../types.js";
 import type { Decided, EvaluableSnapshot, InvalidPolicySnapshot } from "./types.js";
 
 /** What the engine reads, from the snapshot. */
-export function engineInput(snapshot: EvaluableSnapshot): Omit<EvaluateInput, "teams"> {
+export function engineInput(snapshot: EvaluableSnapshot): Omit<EvaluateInput, "teams" | "commits"> {
   const { policy, policySource, codeowners, files, facts, reviews, truncated } = snapshot;
   return { policy, policySource, codeowners, files, pr: facts, reviews, truncated };
 }
@@ -23,12 +23,12 @@ export function prepare(snapshot: EvaluableSnapshot): PreparedEvaluation {
   return prepareEvaluation(engineInput(snapshot));
 }
 
-export function decide(snapshot: EvaluableSnapshot, engine: PreparedEvaluation, teams: TeamMembership): Decided {
-  const evaluated = engine.decide(teams);
+export function decide(snapshot: EvaluableSnapshot, engine: PreparedEvaluation, teams: TeamMembership, commits?: PullRequestCommits): Decided {
+  const evaluated = engine.decide(teams, { commits });
   // telemetry.required: without accepted telemetry for this head, the check waits (DESIGN.md invariant 7).
   const { decision, note: telemetryNote } = withTelemetryRequirement(snapshot.policy, snapshot.pr.headSha, evaluated, snapshot.telemetryAccepted);
   const notes = [...present(enforcementNote(snapshot.enforcement, snapshot.checkName, snapshot.pr.baseRef), telemetryNote), ...snapshot.gateNotes];
-  return { decision, notes, risk: decision.risk, teams };
+  return { decision, notes, risk: decision.risk, teams, ...(commits ? { commits } : {}) };
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The load stage: one snapshot of what the engine reads, then (after the engine's phase one) the teams it named,
  * then, right before publishing, GitHub's current state. All reads; the only writes are the store's memory of
- * what was seen (the triggering user on first sight, the newest head).
+ * what was seen on first sight (the triggering user, the humans who pushed, the newest head).
  *
  * Order and why: the policy (base branch, base commit) first: it decides whether the PR is in scope at all, so a
  * human PR costs one conditional read and no writes. Then CODEOWNERS, files and reviews in parallel.
@@ -45,7 +45,7 @@ export async function loadSnapshot(ctx: EvaluationContext, seen: { pr?: PullRequ
       return { kind: "skip", reason: `label "${target.onlyIfAgentLabel}" is not an agent label` };
     }
   }
-  const facts = toFacts(pr, await scope.firstTriggeredBy(triggeredByFromBody(pr.body)));
+  const facts = toFacts(pr, await scope.firstTriggeredBy(triggeredByFromBody(pr.body)), await scope.recordPushers(target.pushers ?? [], pr.headSha));
   if (!policyLoad.ok) {
     // We cannot know the intended scope, so every PR fails until the policy is fixed (fail closed).
     const enforcement = await readEnforcement(deps, repo, target.installationId, pr.baseRef, checkName);
@@ -125,7 +125,7 @@ export function dateOf(iso: string | undefined): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
-function toFacts(pr: PullRequestInfo, triggeredBy: string | undefined): PullRequestFacts {
+function toFacts(pr: PullRequestInfo, triggeredBy: string | undefined, pushers: string[]): PullRequestFacts {
   return {
     number: pr.number,
     author: pr.author.login,
@@ -137,6 +137,7 @@ function toFacts(pr: PullRequestInfo, triggeredBy: string | undefined): PullRequ
     changedFiles: pr.changedFiles,
     triggeredBy,
     title: pr.title,
+    pushers,
   };
 }
 

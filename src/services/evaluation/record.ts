@@ -53,6 +53,7 @@ export function decisionRecord(ctx: EvaluationContext, snapshot: Snapshot, decid
       truncated: snapshot.truncated,
       reviews: snapshot.reviews,
       teams: decided.teams,
+      ...(decided.commits ? { commits: decided.commits } : {}),
     }),
     reviews: snapshot.reviews,
     override: decided.override,

@@ -6,7 +6,7 @@
 import type { CheckRunInput, PullRequestInfo, RepoRef } from "../../github/port.js";
 import type { Codeowners } from "../../policy/codeowners.js";
 import type { PolicyError, ResolvedPolicy } from "../../policy/config.js";
-import type { ChangedFile, Decision, PullRequestFacts, Review, RiskLevel, TeamMembership } from "../../policy/types.js";
+import type { ChangedFile, Decision, PullRequestCommits, PullRequestFacts, Review, RiskLevel, TeamMembership } from "../../policy/types.js";
 import type { ActiveOverride, Enforcement, PullRequestKey, PullRequestScope, ServiceDeps } from "../types.js";
 
 export interface EvaluationTarget {
@@ -26,6 +26,8 @@ export interface EvaluationTarget {
    * decision for this head and base (no re-evaluation), or evaluate when there is none.
    */
   restoreLabels?: { label: string; sender: string } | undefined;
+  /** Humans who pushed to the PR's branch, from `synchronize` senders (folded events keep them all). */
+  pushers?: string[] | undefined;
   /** check re-runs: evaluate only when the PR's head is still this commit. */
   onlyIfHeadSha?: string | undefined;
   /**
@@ -86,6 +88,8 @@ export interface Decided {
   teams: TeamMembership;
   /** Break-glass: the override in force on this head and base, which made the check pass. */
   override?: ActiveOverride | undefined;
+  /** The PR's commit authors and committers, when the engine asked for them (part of the recorded inputs). */
+  commits?: PullRequestCommits | undefined;
 }
 
 /** GitHub's state right before publishing, for the plan to compare against. */

@@ -1,0 +1,152 @@
+/**
+ * Who may approve, end to end (DESIGN.md invariants 3 and 4), attacked as an agent or a careless maintainer would:
+ * real webhook payloads through `probot.receive`, GitHub answered by nock, the store on Postgres and PGlite where
+ * what must survive a failure is the point.
+ */
+import nock from "nock";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { foldWork, routeEvent } from "../../src/app/routes.js";
+import type { Work } from "../../src/app/routes.js";
+import { DatabaseGateStore } from "../../src/services/database-gate-store.js";
+import {
+  NEW_HEAD_SHA,
+  OWNER,
+  PR_NUMBER,
+  REPO,
+  api,
+  nockCodeowners,
+  nockCreateCheckRun,
+  nockGetPull,
+  nockPolicyFile,
+  nockPullCommits,
+  nockReviews,
+  nockTeamMembers,
+  requests,
+  reviewEvent,
+} from "../helpers/github.js";
+import { TEST_DRIVERS, openTestStore, type TestStoreContext } from "../helpers/db.js";
+import { CODEOWNERS, POLICY_YML, agentPullRequest, createApp, nockEvaluation } from "./scenario.js";
+
+const MIGRATION = [{ filename: "db/migrations/0042_add_accounts.sql", status: "added", patch: "@@ -0,0 +1 @@\n+CREATE TABLE accounts (id int);" }];
+const HIGH = { changedFiles: 1, labels: ["agent-risk:high"], requestedTeams: ["db-team"] };
+
+beforeEach(() => requests.reset());
+afterEach(() => {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  expect(pending).toEqual([]);
+});
+
+/** The reads of a later evaluation: the file listing (this head and base) and the enforcement are remembered. */
+function nockWarmEvaluation(event: { payload: any }, reviews: Parameters<typeof nockReviews>[0]) {
+  nockPolicyFile(POLICY_YML);
+  nockCodeowners(CODEOWNERS);
+  nockReviews(reviews);
+  nockGetPull(event.payload.pull_request);
+  return nockCreateCheckRun().captured;
+}
+
+describe("invariant 4: whoever pushed to the agent's branch cannot approve it", () => {
+  it("invariant 4: the human who pushed (the synchronize sender) cannot approve; another owner can", async () => {
+    const { probot } = await createApp();
+    // dba-alice, a db-team member, pushes a commit of her own onto the agent's branch.
+    const push = agentPullRequest(MIGRATION, { action: "synchronize", headSha: NEW_HEAD_SHA, ...HIGH });
+    push.payload.sender = { ...push.payload.sender, login: "dba-alice", type: "User" };
+    nockEvaluation(push, { files: MIGRATION });
+    await probot.receive({ id: "d-push-alice", ...push });
+
+    // Her approval of that head does not count, and costs neither a team lookup nor the PR's commits.
+    requests.reset();
+    const approve = reviewEvent({ reviewer: "dba-alice", headSha: NEW_HEAD_SHA, ...HIGH });
+    const refused = nockWarmEvaluation(approve, [{ reviewer: "dba-alice", commitId: NEW_HEAD_SHA }]);
+    await probot.receive({ id: "d-approve-alice", ...approve });
+    expect(refused.body.conclusion).toBe("action_required");
+    expect(refused.body.output.summary).toContain("dba-alice pushed to the pull request's branch");
+    expect(requests.describe().some((r) => /teams|commits/.test(r))).toBe(false);
+
+    // dba-bob did not push and made no commit: his approval counts (the commits are read once to know that).
+    requests.reset();
+    const other = reviewEvent({ reviewer: "dba-bob", headSha: NEW_HEAD_SHA, ...HIGH });
+    const counted = nockWarmEvaluation(other, [
+      { reviewer: "dba-alice", commitId: NEW_HEAD_SHA },
+      { reviewer: "dba-bob", commitId: NEW_HEAD_SHA },
+    ]);
+    nockTeamMembers("db-team", ["dba-alice", "dba-bob"]);
+    nockPullCommits([{ author: "agent-gate-runner[bot]" }, { author: "dba-alice", committer: "dba-alice", sha: NEW_HEAD_SHA }]);
+    await probot.receive({ id: "d-approve-bob", ...other });
+    expect(counted.body.conclusion).toBe("success");
+    expect(counted.body.output.title).toBe("High risk: approved by @dba-bob");
+  });
+
+  it("invariant 4: an owner whose commits are in the PR (author or committer) cannot approve it", async () => {
+    for (const [i, commit] of [{ author: "DBA-Alice" }, { author: null, committer: "dba-alice" }].entries()) {
+      const { probot } = await createApp();
+      const approve = reviewEvent({ reviewer: "dba-alice", ...HIGH });
+      const check = nockEvaluation(approve, { files: MIGRATION, reviews: [{ reviewer: "dba-alice" }] });
+      nockTeamMembers("db-team", ["dba-alice", "dba-bob"]);
+      nockPullCommits([{ author: "agent-gate-runner[bot]" }, commit]);
+      await probot.receive({ id: `d-committed-${i}`, ...approve });
+      expect(check.body.conclusion).toBe("action_required");
+      expect(check.body.output.summary).toContain("dba-alice has commits in the pull request");
+    }
+  });
+
+  it("invariant 4: the synchronize sender is the pusher unless a bot, and folding events keeps every pusher", () => {
+    const pushBy = (login: string, type: string) => {
+      const event = agentPullRequest(MIGRATION, { action: "synchronize", headSha: NEW_HEAD_SHA });
+      event.payload.sender = { ...event.payload.sender, login, type };
+      const route = routeEvent({ id: `d-${login}`, ...event }, { appId: null });
+      if (!("works" in route)) throw new Error(route.skip);
+      return route.works[0]!.work;
+    };
+    const target = (w: Work) => (w.kind === "evaluate" ? w.target : null);
+    expect(target(pushBy("agent-gate-runner[bot]", "Bot"))?.pushers).toBeUndefined();
+    expect(target(pushBy("dba-alice", "User"))?.pushers).toEqual(["dba-alice"]);
+    const review = routeEvent({ id: "d-r", ...reviewEvent({ reviewer: "dba-bob" }) }, { appId: null });
+    if (!("works" in review)) throw new Error(review.skip);
+    expect(target(foldWork(pushBy("dba-alice", "User"), review.works[0]!.work))?.pushers).toEqual(["dba-alice"]);
+    expect(target(foldWork(pushBy("dba-alice", "User"), pushBy("mallory", "User")))?.pushers).toEqual(["dba-alice", "mallory"]);
+  });
+
+  it("invariant 4: an ordinary push costs no commits request (pinned: 8 requests, as before)", async () => {
+    const { probot } = await createApp();
+    const push = agentPullRequest(MIGRATION, { action: "synchronize", headSha: NEW_HEAD_SHA, ...HIGH });
+    const check = nockEvaluation(push, { files: MIGRATION, reviews: [{ reviewer: "dba-bob", commitId: "0".repeat(40) }] });
+    await probot.receive({ id: "d-plain-push", ...push });
+    expect(check.body.conclusion).toBe("action_required");
+    // policy, CODEOWNERS, files, reviews, rulesets, PR re-read, check run: the stale approval needs nothing more.
+    expect(requests.total).toBe(7);
+  });
+});
+
+describe.each(TEST_DRIVERS)("invariant 4 on %s: the triggering human is remembered on first sight", (driver) => {
+  let ctx: TestStoreContext;
+  beforeEach(async () => {
+    ctx = await openTestStore(driver);
+  });
+  afterEach(async () => {
+    await ctx.cleanup();
+  });
+
+  it("invariant 4: the first evaluation fails, the PR body is edited, the triggering human approves: still not counted", async () => {
+    const { probot } = await createApp({ store: new DatabaseGateStore(ctx.store) });
+    const opened = agentPullRequest(MIGRATION, { body: "Agent run 17.\n\n<!-- agent-gate: triggered-by=@dba-alice run=17 -->" });
+    nockPolicyFile(POLICY_YML);
+    nockCodeowners(CODEOWNERS);
+    api().get(`/repos/${OWNER}/${REPO}/pulls/${PR_NUMBER}/files`).query({ per_page: "100" }).reply(500, { message: "Server Error" });
+    nockReviews([]);
+    const failed = nockCreateCheckRun().captured;
+    await expect(probot.receive({ id: "d-first-fails", ...opened })).rejects.toThrow(/500/);
+    expect(failed.body.conclusion).toBe("failure");
+
+    // The body no longer names her (pull_request.edited without a base change is not even evaluated).
+    const approve = reviewEvent({ reviewer: "dba-alice", body: "Agent run 17.", ...HIGH });
+    const check = nockEvaluation(approve, { files: MIGRATION, reviews: [{ reviewer: "dba-alice" }] });
+    // Were she forgotten, her approval would count: she is in the owning team and made no commit.
+    api().get(`/orgs/${OWNER}/teams/db-team/members`).query({ per_page: "100" }).optionally().reply(200, [{ login: "dba-alice", id: 1, type: "User" }]);
+    api().get(`/repos/${OWNER}/${REPO}/pulls/${PR_NUMBER}/commits`).query({ per_page: "100" }).optionally().reply(200, []);
+    await probot.receive({ id: "d-alice-approves", ...approve });
+    expect(check.body.conclusion).not.toBe("success");
+    expect(check.body.output.summary).toContain("dba-alice triggered the agent run");
+  });
+});
