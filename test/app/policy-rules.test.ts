@@ -5,7 +5,7 @@
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MemoryTelemetryStore } from "../../src/services/telemetry-memory-store.js";
-import { HEAD_SHA, OWNER, PR_NUMBER, REPO, nockAddLabels, nockRequestReviewers, nockTeamMembers, requests, reviewEvent } from "../helpers/github.js";
+import { HEAD_SHA, OWNER, PR_NUMBER, REPO, nockAddLabels, nockPullCommits, nockRequestReviewers, nockTeamMembers, requests, reviewEvent } from "../helpers/github.js";
 import { POLICY_YML, agentPullRequest, createApp, nockEvaluation } from "./scenario.js";
 
 const DOCS = [{ filename: "docs/guide.md", patch: "@@ -1 +1 @@\n-old\n+new words" }];
@@ -86,10 +86,12 @@ describe("named approval rules and disapproval (App)", () => {
     const event = reviewEvent({ reviewer: "doc-dan", changedFiles: 1, labels: ["agent-risk:low"], requestedTeams: [] });
     const check = nockEvaluation(event, { files: DOCS, policy: RULES, reviews: [{ reviewer: "doc-dan" }] });
     nockTeamMembers("docs", ["doc-dan"]);
+    // An approval that could count: the PR's commits are read (did doc-dan push to it? invariant 4).
+    nockPullCommits([{ author: "agent-gate-runner[bot]" }]);
     await probot.receive({ id: "d-rule-2", ...event });
     expect(check.body.conclusion).toBe("success");
     expect(check.body.output.title).toBe("Low risk: approved by @doc-dan");
-    expectRequests(8);
+    expectRequests(9);
   });
 
   it("disapproval: the group member's changes requested blocks it even with the rule approved, and asks nobody", async () => {
@@ -104,12 +106,14 @@ describe("named approval rules and disapproval (App)", () => {
       ],
     });
     nockTeamMembers("docs", ["doc-dan"]);
+    nockPullCommits([{ author: "agent-gate-runner[bot]" }]);
     await probot.receive({ id: "d-veto", ...event });
     expect(check.body.conclusion).toBe("action_required");
     expect(check.body.output.title).toBe("Low risk: changes requested by @vetoer");
     expect(check.body.output.summary).toContain("disapproval <code>disapproval</code>");
-    // No review request: the blocker already reviewed, and a disapproval asks nobody.
-    expectRequests(8);
+    // No review request: the blocker already reviewed, and a disapproval asks nobody. doc-dan's approval could
+    // count, so the PR's commits are read.
+    expectRequests(9);
   });
 });
 
