@@ -10,7 +10,7 @@ import { sql, type SQL } from "drizzle-orm";
 import type { AuditEntry } from "./audit.js";
 import { queryRows, toDate, type Db } from "./executor.js";
 
-export const DECISIONS = ["waiting", "approved", "failed"] as const;
+export const DECISIONS = ["waiting", "approved", "overridden", "failed"] as const;
 export type DecisionState = (typeof DECISIONS)[number];
 export const RISK_LEVELS = ["low", "medium", "high", "critical"] as const;
 
@@ -63,8 +63,11 @@ const lowerList = (names: readonly string[]): SQL =>
     sql`, `,
   );
 
-/** conclusion -> what a reader calls it. A check not (yet) published counts as waiting. */
-const decisionSql = sql`case l.conclusion when 'success' then 'approved' when 'failure' then 'failed' else 'waiting' end`;
+/**
+ * conclusion -> what a reader calls it. A check not (yet) published counts as waiting; a break-glass override
+ * (the head's decision marked `overridden_by`) is `overridden`, never `approved`.
+ */
+const decisionSql = sql`case when l.overridden_by is not null and l.conclusion = 'success' then 'overridden' when l.conclusion = 'success' then 'approved' when l.conclusion = 'failure' then 'failed' else 'waiting' end`;
 
 /** One row per PR: its latest evaluation, its metadata and its latest telemetry, before the reader's filters. */
 function agentPullRequestsCte(readable: readonly string[]): SQL {
@@ -209,6 +212,8 @@ export interface TrailEvaluation {
   conclusion: string | null;
   checkRunId: number | null;
   deliveryId: string | null;
+  /** Break-glass: who overrode this head's check and why; null for a normal decision. */
+  override: { by: string; reason: string } | null;
   approvals: Array<{ reviewer: string; state: string; commitId: string | null; counted: boolean; reason: string | null }>;
 }
 
@@ -286,6 +291,7 @@ function toTrailEvaluation(e: Record<string, unknown>, approvals: Array<Record<s
     conclusion: textOrNull(e.conclusion),
     checkRunId: e.check_run_id === null || e.check_run_id === undefined ? null : Number(e.check_run_id),
     deliveryId: textOrNull(e.delivery_id),
+    override: typeof e.overridden_by === "string" ? { by: e.overridden_by, reason: textOrNull(e.override_reason) ?? "" } : null,
     approvals: approvals
       .filter((a) => Number(a.evaluation_id) === Number(e.id))
       .map((a) => ({ reviewer: String(a.reviewer), state: String(a.state), commitId: textOrNull(a.commit_id), counted: a.counted === true, reason: textOrNull(a.reason) })),

@@ -2,7 +2,11 @@
  * Break-glass through `probot.receive`: GitHub's real `issue_comment.created` payload (`@octokit/webhooks-examples`)
  * pointed at an agent PR the App has already decided, every GitHub request answered by nock.
  */
+import { Writable } from "node:stream";
+import { Command } from "commander";
 import nock from "nock";
+import { parse } from "csv-parse/sync";
+import { registerAuditCommands } from "../../src/cli/commands/audit.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { routeEvent } from "../../src/app/routes.js";
 import { DatabaseGateStore } from "../../src/services/database-gate-store.js";
@@ -263,6 +267,25 @@ describe("/agent-gate override", () => {
   });
 });
 
+/** `agent-gate audit export --format csv` against a database, as the CLI runs it. */
+async function cliExport(databaseUrl: string): Promise<string> {
+  let out = "";
+  const io = {
+    stdout: new Writable({
+      write(chunk: Buffer | string, _enc, cb) {
+        out += chunk.toString();
+        cb();
+      },
+    }),
+    stderr: { write: () => true },
+    setExitCode: () => undefined,
+  };
+  const program = new Command("agent-gate").exitOverride();
+  registerAuditCommands(program, io);
+  await program.parseAsync(["audit", "export", "--database-url", databaseUrl, "--format", "csv", "--repo", "Codertocat/Hello-World"], { from: "user" });
+  return out;
+}
+
 describe.each(TEST_DRIVERS)("overrides on the database (%s)", (driver) => {
   let ctx: TestStoreContext;
   beforeEach(async () => {
@@ -303,6 +326,14 @@ describe.each(TEST_DRIVERS)("overrides on the database (%s)", (driver) => {
     const published = entries.filter((e) => e.kind === "check_published").map((e) => JSON.parse(e.payload)).at(-1);
     expect(published).toMatchObject({ evaluationId: rows[1]?.id, decidedIn: applied?.id, checkRunId: 501, conclusion: "success", title: "Overridden by @oncall-olga" });
     expect((await ctx.store.audit.verify()).ok).toBe(true);
+
+    if (ctx.options.databaseUrl) {
+      // `agent-gate audit export` (the CLI's own command) marks it: the override_applied row, reason and all.
+      const csv = parse(await cliExport(ctx.options.databaseUrl), { columns: true }) as Array<Record<string, string>>;
+      const row = csv.find((r) => r.kind === "override_applied");
+      expect(row).toMatchObject({ repository: "Codertocat/Hello-World", pull_request: String(PR_NUMBER), delivery_id: "c-db" });
+      expect(JSON.parse(row?.payload ?? "{}")).toMatchObject({ by: "oncall-olga", reason: "payments outage, hotfix approved on the incident call", overrode: { conclusion: "action_required" } });
+    }
   });
 
   it("a refused override is on the record too", async () => {

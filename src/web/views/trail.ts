@@ -80,7 +80,9 @@ function evaluationBlock(e: TrailEvaluation, repository: string, links: GitHubLi
   const check = e.checkRunId ? html` · <a href="${checkRunUrl(links, repository, e.checkRunId)}">check run</a>` : "";
   return html`<section class="evaluation" id="evaluation-${e.id}">
 <h3>Evaluation ${e.id} · ${when(e.createdAt)} · <span class="risk risk-${e.risk}">${e.risk}</span> · ${e.conclusion ?? "not published"}${check}</h3>
-<p>${e.decision}</p>
+<p>${e.decision}</p>${
+    e.override ? html`<p class="override"><span class="decision decision-overridden">overridden</span> by <strong>@${e.override.by}</strong> (break-glass): ${e.override.reason}</p>` : ""
+  }
 <p class="mono">head <a href="${commitUrl(links, repository, e.headSha)}">${shortSha(e.headSha)}</a> · base ${e.baseRef} @ <a href="${commitUrl(links, repository, e.baseSha)}">${shortSha(e.baseSha)}</a> · policy ${e.policySource}${
     e.policyCommit ? html` @ ${shortSha(e.policyCommit)}` : ""
   }${e.codeownersPath ? html` · CODEOWNERS ${e.codeownersPath}` : ""}</p>
