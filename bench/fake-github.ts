@@ -8,8 +8,8 @@
  */
 import { createHash, createHmac, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:http";
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { ServerResponse, createServer } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { ROOT } from "./util.js";
@@ -122,7 +122,13 @@ export class FakeGitHub {
   readonly requests: FakeRequest[] = [];
   readonly pulls = new Map<string, FakePull>();
   readonly teams = new Map<string, string[]>();
-  readonly checkRuns: Array<{ id: number; repo: string; name: string; headSha: string; conclusion: string; externalId: string | undefined; updates: number; annotationBatches: unknown[][] }> = [];
+  readonly checkRuns: Array<{ id: number; repo: string; name: string; headSha: string; conclusion: string; externalId: string | undefined; updates: number; annotationBatches: unknown[][]; summary: string }> = [];
+  /**
+   * Parks a request without answering: "before" handling it (GitHub never got it), or "after" applying it (GitHub
+   * did, the answer never comes). For tests that kill the App while an evaluation waits on GitHub. `hung` counts them.
+   */
+  hang: ((method: string, path: string, body: string) => "before" | "after" | undefined) | undefined;
+  hung = 0;
   /** Applies the request, then drops the connection instead of answering (a response lost on the way back). */
   loseResponse: ((method: string, path: string) => boolean) | undefined;
   /** Repository label -> colour; a label not listed is created grey by "add labels", as GitHub does. */
@@ -237,6 +243,13 @@ export class FakeGitHub {
       req.setEncoding("utf8");
       req.on("data", (c: string) => (body += c));
       req.on("end", () => {
+        const parked = this.hang?.(req.method ?? "GET", new URL(req.url ?? "/", "http://x").pathname.replace(/^\/api\/v3/, ""), body);
+        if (parked) {
+          this.hung++;
+          this.requests.push({ method: req.method ?? "GET", path: `${req.url ?? ""} (hung ${parked})`, status: 0, at: performance.now() });
+          if (parked === "after") this.#handle(req, new ServerResponse(req), body);
+          return;
+        }
         const run = () => {
           try {
             this.#handle(req, res, body);
@@ -350,7 +363,7 @@ export class FakeGitHub {
     }
     if (method === "POST" && (m = /^\/repos\/([^/]+)\/([^/]+)\/check-runs$/.exec(path))) {
       const id = ++this.#checkRunId;
-      this.checkRuns.push({ id, repo: `${m[1]}/${m[2]}`, name: String(body.name), headSha: String(body.head_sha), conclusion: String(body.conclusion), externalId: body.external_id as string | undefined, updates: 0, annotationBatches: annotationsOf(body) });
+      this.checkRuns.push({ id, repo: `${m[1]}/${m[2]}`, name: String(body.name), headSha: String(body.head_sha), conclusion: String(body.conclusion), externalId: body.external_id as string | undefined, updates: 0, annotationBatches: annotationsOf(body), summary: String(body.output?.summary ?? "") });
       if (this.loseResponse?.(method, path)) {
         this.requests.push({ method, path, status: 0, at: performance.now() });
         res.destroy();
@@ -362,6 +375,7 @@ export class FakeGitHub {
       const run = this.checkRuns.find((r) => r.id === Number(m![3]) && r.repo === `${m![1]}/${m![2]}`);
       if (!run) return this.#send(req, res, 404, { message: "Not Found" });
       run.conclusion = String(body.conclusion ?? run.conclusion);
+      if (typeof body.output?.summary === "string") run.summary = body.output.summary;
       run.updates++;
       run.annotationBatches.push(...annotationsOf(body));
       return this.#send(req, res, 200, { id: run.id, html_url: `https://github.com/${m[1]}/${m[2]}/runs/${run.id}` });

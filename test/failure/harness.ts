@@ -1,0 +1,210 @@
+/**
+ * The failure tests' harness: the real server (`src/app/server.ts`, as `npm start` runs it) in a child process
+ * that a test can kill -9 or SIGTERM, a fake GitHub over HTTP in the test process (bench/fake-github.ts), and
+ * checks of the end state against GitHub's side (the fake's check runs) and the database (deliveries, pending
+ * work, the audit log).
+ *
+ * Everything waits by polling state, never by sleeping a fixed time: the machine may be loaded.
+ */
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { sql } from "drizzle-orm";
+import { expect } from "vitest";
+import type { FakeGitHub, FakePull } from "../../bench/fake-github.js";
+import { APP_ID, privateKey } from "../../bench/requests.js";
+import { parseHeadWitness } from "../../src/cli/checkpoint.js";
+import { openStore } from "../../src/store/index.js";
+import type { AuditEntry, Store } from "../../src/store/index.js";
+import { WEBHOOK_SECRET } from "../helpers/webhooks.js";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const CHECK_NAME = "Agent Gate: approval (main)";
+
+/** A port nobody listens on right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface AppProcess {
+  name: string;
+  port: number;
+  webhookUrl: string;
+  child: ChildProcess;
+  /** Every log line (pino JSON) and stderr line, for the checks below and for a failing test's message. */
+  lines: string[];
+  /** Resolves with the exit code (or the signal) once the process is gone. */
+  exited: Promise<string>;
+  alive(): boolean;
+  /** Sends `signal` and waits for the process to exit. */
+  kill(signal: NodeJS.Signals): Promise<string>;
+}
+
+export interface AppOptions {
+  name: string;
+  githubHost: string;
+  databaseUrl?: string | undefined;
+  dataDir?: string | undefined;
+  env?: Record<string, string> | undefined;
+}
+
+/** Starts `src/app/server.ts` in a child process (one node process: `kill -9` reaches the App itself). */
+export async function startAppProcess(options: AppOptions): Promise<AppProcess> {
+  const port = await freePort();
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? "/tmp",
+    NODE_ENV: "production",
+    LOG_FORMAT: "json",
+    LOG_LEVEL: "info",
+    APP_ID: String(APP_ID),
+    PRIVATE_KEY: privateKey(),
+    WEBHOOK_SECRET,
+    GHE_HOST: options.githubHost,
+    GHE_PROTOCOL: "http",
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    JOB_CONCURRENCY: "8",
+    // These tests prove the queue's own recovery; the reconciliation pass has its own test.
+    RECONCILE_INTERVAL_SECONDS: "0",
+    ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+    ...(options.dataDir ? { AGENT_GATE_DATA_DIR: options.dataDir } : {}),
+    ...options.env,
+  };
+  const child = spawn(process.execPath, ["--import", "tsx", "src/app/server.ts"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const lines: string[] = [];
+  const collect = (stream: NodeJS.ReadableStream | null) => {
+    let rest = "";
+    stream?.setEncoding("utf8");
+    stream?.on("data", (chunk: string) => {
+      const parts = (rest + chunk).split("\n");
+      rest = parts.pop() ?? "";
+      lines.push(...parts.filter((l) => l.trim() !== ""));
+    });
+  };
+  collect(child.stdout);
+  collect(child.stderr);
+  let exitedWith: string | undefined;
+  const exited = new Promise<string>((resolve) => child.once("exit", (code, signal) => resolve((exitedWith = signal ?? String(code)))));
+  const app: AppProcess = {
+    name: options.name,
+    port,
+    webhookUrl: `http://127.0.0.1:${port}/api/github/webhooks`,
+    child,
+    lines,
+    exited,
+    alive: () => exitedWith === undefined,
+    async kill(signal) {
+      if (exitedWith !== undefined) return exitedWith;
+      child.kill(signal);
+      return exited;
+    },
+  };
+  await pollUntil(`${options.name} to answer /healthz`, async () => {
+    if (!app.alive()) throw new Error(`${options.name} exited (${exitedWith}) before listening:\n${lines.slice(-30).join("\n")}`);
+    try {
+      return (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200;
+    } catch {
+      return false;
+    }
+  }, 180_000);
+  return app;
+}
+
+/** Polls `check` every 250 ms until it is true; throws after `timeoutMs` naming `what`. */
+export async function pollUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 240_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > until) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Log lines that mean the process crashed or lost a promise (what the earlier session found: pg-boss, postgres.js). */
+export function crashLines(app: AppProcess): string[] {
+  return app.lines.filter((l) => /unhandled|uncaught|CONNECTION_CLOSED.*\n?.*at |"level":60|^\s+at .*node:internal/i.test(l));
+}
+
+export async function rows<T>(store: Store, query: string): Promise<T[]> {
+  const result: unknown = await store.db.execute(sql.raw(query));
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+/** Opens the App's database from the test (Postgres: another client; PGlite: only once the App is gone). */
+export function openDatabase(databaseUrl: string): Promise<Store> {
+  return openStore({ databaseUrl, maxConnections: 3 });
+}
+
+/** Nothing left to do: no pending work, and every delivery recorded by the edge was handled. */
+export async function settled(store: Store): Promise<boolean> {
+  const [pending] = await rows<{ n: number }>(store, "select count(*)::int as n from pending_work");
+  const [open] = await rows<{ n: number }>(store, "select count(*)::int as n from webhook_deliveries where outcome = 'pending'");
+  return Number(pending?.n) === 0 && Number(open?.n) === 0;
+}
+
+type FakeCheckRun = FakeGitHub["checkRuns"][number];
+
+export function runsOn(fake: FakeGitHub, pull: FakePull): FakeCheckRun[] {
+  return fake.checkRuns.filter((r) => r.repo === `${pull.owner}/${pull.repo}` && r.headSha === pull.headSha && r.name === CHECK_NAME);
+}
+
+/** Every pull request has exactly one approval check on its newest head, with the conclusion it should have. */
+export function everyPullDecided(fake: FakeGitHub, pulls: FakePull[], conclusion: (p: FakePull) => string): boolean {
+  return pulls.every((p) => {
+    const runs = runsOn(fake, p);
+    return runs.length === 1 && runs[0]?.conclusion === conclusion(p);
+  });
+}
+
+/** What the end state must be, for the test's message when it is not. */
+export function describePulls(fake: FakeGitHub, pulls: FakePull[]): string {
+  return pulls
+    .map((p) => `#${p.number} ${p.headSha.slice(-6)}: ${runsOn(fake, p).map((r) => `${r.id}=${r.conclusion}`).join(",") || "no check"}`)
+    .join("; ");
+}
+
+/** The `SEQ:HASH` a check run's summary names (issue 11), or null. */
+export function auditRefOf(run: FakeCheckRun): string | null {
+  return /Audit entry `(\d+:[0-9a-f]{64})`/.exec(run.summary)?.[1] ?? null;
+}
+
+async function auditEntries(store: Store): Promise<AuditEntry[]> {
+  const out: AuditEntry[] = [];
+  for await (const entry of store.audit.export()) out.push(entry);
+  return out;
+}
+
+/**
+ * The audit log has an entry for every check run GitHub shows: each run's summary names an `evaluation_decided`
+ * entry of its head and name, the chain holds it unchanged (`audit verify --head`), and the run's id is in a
+ * `check_published` entry. Returns the entries, for further checks.
+ */
+export async function expectAuditedChecks(store: Store, fake: FakeGitHub): Promise<AuditEntry[]> {
+  const entries = await auditEntries(store);
+  const byId = new Map(entries.map((e) => [e.id, e]));
+  const publishedIds = new Set(entries.filter((e) => e.kind === "check_published").map((e) => (JSON.parse(e.payload) as { checkRunId: number }).checkRunId));
+  const witnesses = [];
+  for (const run of fake.checkRuns.filter((r) => r.name.startsWith("Agent Gate: approval"))) {
+    const ref = auditRefOf(run);
+    expect(ref, `check run ${run.id} names its audit entry`).not.toBeNull();
+    const witness = parseHeadWitness(ref ?? "");
+    expect(witness).toBeDefined();
+    const entry = byId.get(witness!.id);
+    expect(entry, `audit entry ${ref} of check run ${run.id}`).toMatchObject({ kind: "evaluation_decided", hash: witness!.hash });
+    expect(JSON.parse(entry!.payload)).toMatchObject({ headSha: run.headSha, checkName: run.name, conclusion: run.conclusion });
+    expect(publishedIds.has(run.id), `check run ${run.id} has a check_published entry`).toBe(true);
+    witnesses.push(witness!);
+  }
+  expect(await store.audit.verify({ witnesses })).toMatchObject({ ok: true });
+  return entries;
+}
