@@ -18,7 +18,7 @@ import type { Store } from "../../src/store/index.js";
 import { createPostgresDatabase } from "../helpers/db.js";
 import type { PostgresTestDatabase } from "../helpers/db.js";
 import { sendWebhook } from "../helpers/webhooks.js";
-import { crashLines, describePulls, everyPullDecided, expectAuditedChecks, openDatabase, pollUntil, settled, startAppProcess } from "./harness.js";
+import { crashLines, describePulls, everyPullDecided, expectAuditedChecks, openDatabase, pollUntil, rows, settled, startAppProcess } from "./harness.js";
 import type { AppProcess } from "./harness.js";
 
 const apps: AppProcess[] = [];
@@ -91,7 +91,8 @@ describe.each(["postgres", "pglite"] as const)("kill -9 on %s", (driver) => {
       // PGlite is one process: read its database once the App is gone (SIGTERM lets running jobs finish).
       expect(await second.kill("SIGTERM")).toBe("0");
       store = await openStore({ dataDir });
-      expect(await settled(store)).toBe(true);
+      const left = JSON.stringify({ work: await rows(store, "select key, version, deliveries, updated_at from pending_work"), deliveries: await rows(store, "select guid, outcome, attempts from webhook_deliveries where outcome <> 'processed'"), jobs: await rows(store, "select state, retry_count, data from pgboss.job where state <> 'completed'") });
+      expect(await settled(store), left).toBe(true);
     }
 
     expect(everyPullDecided(fake, pulls, expected), describePulls(fake, pulls)).toBe(true);
