@@ -9,6 +9,7 @@
  * exponential backoff, expiry of a job whose worker died (`expireInSeconds`, swept every
  * `maintenanceIntervalSeconds`), and a graceful stop that waits for running jobs and fails (retries) the rest.
  */
+import { createRequire } from "node:module";
 import PgBoss from "pg-boss";
 import type { SqlRunner, Store } from "./store.js";
 
@@ -62,7 +63,42 @@ export interface JobQueue {
   liveKeys(keys: string[]): Promise<Set<string>>;
 }
 
+type Settle = (...args: unknown[]) => Promise<unknown>;
+interface ManagerPrototype {
+  complete?: Settle;
+  fail?: Settle;
+}
+const observed = new WeakSet<Settle>();
+let settleError: (error: unknown) => void = () => {};
+
+/**
+ * pg-boss 10 settles a finished job with `this.complete(...)` / `this.fail(...)` without awaiting them (manager.js,
+ * `onFetch`): with the database gone (an outage, a failover) their rejection is unhandled and Node ends the
+ * process, taking every running evaluation with it. The job itself is safe (it stays active, expires and is
+ * retried; a replayed job finds its pending work settled and does nothing), so the rejection only needs an owner.
+ * Each call's promise gets a handler that reports the error; callers that await it still see it reject.
+ */
+function observeSettling(): void {
+  const require = createRequire(import.meta.url);
+  const manager = (require("pg-boss/src/manager.js") as { prototype?: ManagerPrototype }).prototype;
+  if (!manager) return;
+  for (const name of ["complete", "fail"] as const) {
+    const original = manager[name];
+    if (typeof original !== "function" || observed.has(original)) continue;
+    const wrapped: Settle = function (this: unknown, ...args: unknown[]) {
+      const settled = original.apply(this, args);
+      settled.catch((error: unknown) => settleError(error));
+      return settled;
+    };
+    observed.add(wrapped);
+    manager[name] = wrapped;
+  }
+}
+
 export async function openJobQueue(store: Store, options: JobQueueOptions = {}): Promise<JobQueue> {
+  observeSettling();
+  // The last queue opened reports them (one per process in the App; tests open one at a time).
+  settleError = (error) => options.onError?.(error);
   const expireInSeconds = options.expireInSeconds ?? 40;
   const boss = new PgBoss({
     ...(options.databaseUrl

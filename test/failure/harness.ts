@@ -6,9 +6,12 @@
  *
  * Everything waits by polling state, never by sleeping a fixed time: the machine may be loaded.
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
+import { chownSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
 import { expect } from "vitest";
@@ -207,4 +210,60 @@ export async function expectAuditedChecks(store: Store, fake: FakeGitHub): Promi
   }
   expect(await store.audit.verify({ witnesses })).toMatchObject({ ok: true });
   return entries;
+}
+
+export interface PrivateCluster {
+  url: string;
+  /** `pg_ctl stop -m immediate`: every connection drops at once, as in a crash or a failover. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+function run(command: string, args: string[], asPostgres: boolean): Promise<string> {
+  const [cmd, argv] = asPostgres ? ["runuser", ["-u", "postgres", "--", command, ...args]] : [command, args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (out += c.toString()));
+    child.once("error", reject);
+    child.once("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} ${args.join(" ")} exited ${code}: ${out}`))));
+  });
+}
+
+/**
+ * A Postgres cluster of the test's own (initdb in a temporary directory, another port), so a test can stop the
+ * database without touching the shared one. initdb refuses to run as root: then it runs as `postgres`.
+ */
+export async function startPrivateCluster(): Promise<PrivateCluster> {
+  const versions = readdirSync("/usr/lib/postgresql").sort();
+  const bin = path.join("/usr/lib/postgresql", versions.at(-1) ?? "", "bin");
+  const dir = mkdtempSync(path.join(tmpdir(), "agent-gate-pg-"));
+  const asPostgres = process.getuid?.() === 0;
+  if (asPostgres) {
+    const uid = Number(execFileSync("id", ["-u", "postgres"]).toString().trim());
+    const gid = Number(execFileSync("id", ["-g", "postgres"]).toString().trim());
+    chownSync(dir, uid, gid);
+  }
+  const data = path.join(dir, "data");
+  const port = await freePort();
+  await run(path.join(bin, "initdb"), ["-D", data, "-U", "postgres", "--auth=trust", "-N"], asPostgres);
+  const options = `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off -c max_connections=100`;
+  const start = async () => {
+    await run(path.join(bin, "pg_ctl"), ["-D", data, "-o", options, "-l", path.join(dir, "log"), "-w", "-t", "120", "start"], asPostgres);
+  };
+  const stop = async () => {
+    await run(path.join(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "-t", "120", "stop"], asPostgres);
+  };
+  await start();
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    stop,
+    start,
+    async destroy() {
+      await stop().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
