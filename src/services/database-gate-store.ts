@@ -225,6 +225,29 @@ class Session {
     await this.flush(tx);
   }
 
+  /** The break-glass part of the scope: the override in force, and overrides applied or refused. */
+  overrideScope(store: Store, lock: HeldLock): Pick<PullRequestScope, "activeOverride" | "recordOverride" | "recordOverrideRefused"> {
+    const { repository } = this;
+    const number = this.key.number;
+    return {
+      activeOverride: async (headSha, baseRef) => {
+        const row = await store.evaluations.latestForHead(repository, number, headSha);
+        return row && row.baseRef === baseRef && row.overriddenBy ? { by: row.overriddenBy, reason: row.overrideReason ?? "" } : null;
+      },
+      recordOverride: (record) =>
+        // Its own short transaction, now: the check that follows names the committed entry (invariant 9).
+        store.transaction(async (tx) => {
+          await lock.assertHeld();
+          return this.writeOverride(tx, record);
+        }),
+      recordOverrideRefused: (refusal) => {
+        const { comment } = refusal;
+        this.entry("override_refused", { headSha: refusal.headSha, by: comment.by, reason: comment.reason, why: refusal.why, comment: { id: comment.id, url: comment.url, createdAt: comment.createdAt } }, refusal.deliveryId);
+        return Promise.resolve();
+      },
+    };
+  }
+
   /**
    * The scope outside a transaction (the PR's session lock is held): reads and the head observation go to the
    * store at once, other writes are queued for `commit`. Reads that follow a queued write of the same call see it.
@@ -299,21 +322,7 @@ class Session {
         this.entry("label_set", { evaluationId: evaluationId ?? null, headSha, added, removed, restoredAfter: { event, sender: sender ?? null } });
         return Promise.resolve();
       },
-      activeOverride: async (headSha, baseRef) => {
-        const row = await store.evaluations.latestForHead(repository, number, headSha);
-        return row && row.baseRef === baseRef && row.overriddenBy ? { by: row.overriddenBy, reason: row.overrideReason ?? "" } : null;
-      },
-      recordOverride: (record) =>
-        // Its own short transaction, now: the check that follows names the committed entry (invariant 9).
-        store.transaction(async (tx) => {
-          await lock.assertHeld();
-          return this.writeOverride(tx, record);
-        }),
-      recordOverrideRefused: (refusal) => {
-        const { comment } = refusal;
-        this.entry("override_refused", { headSha: refusal.headSha, by: comment.by, reason: comment.reason, why: refusal.why, comment: { id: comment.id, url: comment.url, createdAt: comment.createdAt } }, refusal.deliveryId);
-        return Promise.resolve();
-      },
+      ...this.overrideScope(store, lock),
     };
   }
 }

@@ -83,6 +83,40 @@ export class MemoryGateStore implements GateStore {
     return { evaluationId: null, audit: null };
   }
 
+  /** The break-glass part of a PR's scope: the override in force on a head, and overrides applied or refused. */
+  #overrideScope(k: string): Pick<PullRequestScope, "activeOverride" | "recordOverride" | "recordOverrideRefused"> {
+    return {
+      activeOverride: async (headSha, baseRef) => {
+        const last = this.decisions.filter((d) => keyOf(d.key) === k && d.headSha === headSha && d.baseRef === baseRef).at(-1);
+        return last?.override ?? null;
+      },
+      recordOverride: async (record) => {
+        const o = record.overridden;
+        this.overrides.push({ applied: record });
+        return this.#remember({
+          key: record.key,
+          deliveryId: record.deliveryId,
+          event: record.event,
+          headSha: record.headSha,
+          baseRef: record.baseRef,
+          baseSha: "",
+          checkName: record.checkName,
+          conclusion: "success",
+          risk: null,
+          decision: null,
+          reason: `Overridden by @${record.comment.by} (was: ${o.title})`,
+          policy: { source: "override", ref: "" },
+          evaluatedAt: record.evaluatedAt,
+          override: { by: record.comment.by, reason: record.comment.reason },
+        });
+      },
+      recordOverrideRefused: async (refusal) => {
+        this.overrides.push({ refused: refusal });
+        if (this.overrides.length > 1_000) this.overrides.splice(0, this.overrides.length - 1_000);
+      },
+    };
+  }
+
   /** The PR-bound view; also for tests that prepare state (e.g. a review request made before a restart). */
   scope(key: PullRequestKey): PullRequestScope {
     const k = keyOf(key);
@@ -131,34 +165,7 @@ export class MemoryGateStore implements GateStore {
         this.published.push(record);
         if (this.published.length > 1_000) this.published.splice(0, this.published.length - 1_000);
       },
-      activeOverride: async (headSha, baseRef) => {
-        const last = this.decisions.filter((d) => keyOf(d.key) === k && d.headSha === headSha && d.baseRef === baseRef).at(-1);
-        return last?.override ?? null;
-      },
-      recordOverride: async (record) => {
-        const o = record.overridden;
-        this.overrides.push({ applied: record });
-        return this.#remember({
-          key: record.key,
-          deliveryId: record.deliveryId,
-          event: record.event,
-          headSha: record.headSha,
-          baseRef: record.baseRef,
-          baseSha: "",
-          checkName: record.checkName,
-          conclusion: "success",
-          risk: null,
-          decision: null,
-          reason: `Overridden by @${record.comment.by} (was: ${o.title})`,
-          policy: { source: "override", ref: "" },
-          evaluatedAt: record.evaluatedAt,
-          override: { by: record.comment.by, reason: record.comment.reason },
-        });
-      },
-      recordOverrideRefused: async (refusal) => {
-        this.overrides.push({ refused: refusal });
-        if (this.overrides.length > 1_000) this.overrides.splice(0, this.overrides.length - 1_000);
-      },
+      ...this.#overrideScope(k),
       lastDecision: async () => {
         // As the database keeps it: evaluations only, not the "could not evaluate" failures.
         const last = this.decisions.findLast((d) => keyOf(d.key) === k && d.decision !== null);
