@@ -93,7 +93,7 @@ export function routeEvent(event: WebhookEvent, options: RouteOptions): Route {
     case "pull_request":
       if (action === "synchronize") return evaluate(pushedBy(payload));
       if (PULL_ACTIONS.has(action)) return evaluate();
-      if (action === "edited") return rec(payload.changes).base ? evaluate() : { skip: `${name}: the base branch did not change` };
+      if (action === "edited") return editedEvent(name, rec(payload.changes), evaluate);
       if (action === "labeled" || action === "unlabeled") return labelEvent(name, payload, options, evaluate);
       return { skip: `${name}: not an event the gate acts on` };
     case "pull_request_review": {
@@ -163,6 +163,16 @@ function mergeGroup(event: WebhookEvent, payload: Json, repo: RepoRef, installat
   if (!/^[0-9a-f]{40}$/i.test(headSha) || !baseRef) return { skip: "merge_group.checks_requested: no head_sha or base_ref in the payload" };
   const target: MergeGroupTarget = { repo, installationId: installationId ?? undefined, headSha, headRef: str(group.head_ref), baseRef, deliveryId: event.id, event: "merge_group.checks_requested" };
   return { works: [{ key: `merge-group:${installationId ?? 0}:${repo.owner}/${repo.repo}@${headSha}`.toLowerCase(), installationId, work: { kind: "merge-group", target } }] };
+}
+
+/**
+ * An edit: a new base re-evaluates; a new title only when the policy has a `title:` condition (the service reads
+ * the policy and skips otherwise), so a stale decision cannot outlive a title that now makes a rule apply.
+ */
+function editedEvent(name: string, changes: Json, evaluate: (extra?: Partial<EvaluationTarget>) => Route): Route {
+  if (changes.base) return evaluate();
+  if (changes.title) return evaluate({ onlyIfTitleCondition: true });
+  return { skip: `${name}: neither the base branch nor the title changed` };
 }
 
 /**
@@ -236,7 +246,7 @@ function telemetry(event: WebhookEvent, payload: Json, repo: RepoRef, installati
 
 /**
  * Folds a newer work into the pending one of the same key. The newer event's facts win; a filter that could make
- * the job skip (agent label, re-run head) survives only if both events carry it, so folding never loses an
+ * the job skip (agent label, title condition, re-run head) survives only if both events carry it, so folding never loses an
  * evaluation the older event asked for.
  */
 export function foldWork(older: Work, newer: Work): Work {
@@ -245,9 +255,10 @@ export function foldWork(older: Work, newer: Work): Work {
   const b = newer.target;
   const label = a.onlyIfAgentLabel !== undefined && a.onlyIfAgentLabel === b.onlyIfAgentLabel ? b.onlyIfAgentLabel : undefined;
   const head = a.onlyIfHeadSha !== undefined && a.onlyIfHeadSha === b.onlyIfHeadSha ? b.onlyIfHeadSha : undefined;
+  const title = a.onlyIfTitleCondition === true && b.onlyIfTitleCondition === true ? true : undefined;
   // Putting labels back instead of evaluating only when no folded event asked for an evaluation.
   const restore = a.restoreLabels !== undefined && b.restoreLabels !== undefined ? b.restoreLabels : undefined;
   // Every push folded in is kept: a pusher must not vanish because a later event folded over it.
   const pushers = [...new Set([...(a.pushers ?? []), ...(b.pushers ?? [])])];
-  return { kind: "evaluate", target: { ...b, onlyIfAgentLabel: label, onlyIfHeadSha: head, restoreLabels: restore, pushers: pushers.length > 0 ? pushers : undefined } };
+  return { kind: "evaluate", target: { ...b, onlyIfAgentLabel: label, onlyIfHeadSha: head, onlyIfTitleCondition: title, restoreLabels: restore, pushers: pushers.length > 0 ? pushers : undefined } };
 }

@@ -117,6 +117,24 @@ export function usesAgentCondition(policy: Pick<ResolvedPolicy, "risk" | "approv
   return policy.risk.rules.some((r) => r.when?.agent !== undefined) || policy.approvals.rules.some((r) => r.if?.agent !== undefined);
 }
 
+/** Every condition of the policy: risk rules' `when:` and approval rules' `if:`. */
+function allConditions(policy: Pick<ResolvedPolicy, "risk" | "approvals">): PrConditions[] {
+  const out: PrConditions[] = [];
+  for (const r of policy.risk.rules) if (r.when) out.push(r.when);
+  for (const r of policy.approvals.rules) if (r.if) out.push(r.if);
+  return out;
+}
+
+/** Whether a title change can alter a decision: some rule has a `title:` condition. */
+export function usesTitleCondition(policy: Pick<ResolvedPolicy, "risk" | "approvals">): boolean {
+  return allConditions(policy).some((c) => c.title !== undefined);
+}
+
+/** The labels (lowercased) some rule's `labels:` condition names: adding or removing one can alter a decision. */
+export function conditionLabels(policy: Pick<ResolvedPolicy, "risk" | "approvals">): Set<string> {
+  return new Set(allConditions(policy).flatMap((c) => (c.labels ?? []).map((l) => l.toLowerCase())));
+}
+
 /**
  * `*` and `?` wildcard matching, case-insensitive, in O(title × glob) time whatever the input: the classic
  * two-pointer walk that, on a mismatch, only retries from the last `*` (no nested backtracking).

@@ -392,13 +392,22 @@ describe("pull_request events", () => {
     expectRequests(5, 4);
   });
 
-  it("pull_request.edited re-evaluates only when the base branch changed", async () => {
+  it("pull_request.edited re-evaluates when the base branch changed; a title edit only costs the policy read", async () => {
     const { probot, lines } = await createApp();
+    const bodyOnly = agentPullRequest(DOCS, { action: "edited" });
+    bodyOnly.payload.changes = { body: { from: "old" } };
+    await probot.receive({ id: "d-edit-0", ...bodyOnly });
+    expect(requests.total).toBe(0);
+    expect(lines.some((l) => /neither the base branch nor the title changed/.test(l.msg))).toBe(true);
+
+    // A title may make a rule apply (`title:` conditions): the policy says whether it matters; this one has none.
     const titleOnly = agentPullRequest(DOCS, { action: "edited" });
     titleOnly.payload.changes = { title: { from: "old" } };
+    nockPolicyFile(POLICY_YML);
     await probot.receive({ id: "d-edit-1", ...titleOnly });
-    expect(requests.total).toBe(0);
-    expect(lines.some((l) => /base branch did not change/.test(l.msg))).toBe(true);
+    expect(requests.total).toBe(1);
+    expect(lines.some((l) => /no rule has a title condition/.test(l.msg))).toBe(true);
+    requests.reset();
 
     const rebased = agentPullRequest(DOCS, { action: "edited", baseRef: "develop" });
     rebased.payload.changes = { base: { ref: { from: "master" }, sha: { from: "0".repeat(40) } } };

@@ -5,7 +5,7 @@
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MemoryTelemetryStore } from "../../src/services/telemetry-memory-store.js";
-import { HEAD_SHA, OWNER, PR_NUMBER, REPO, nockAddLabels, nockPullCommits, nockRequestReviewers, nockTeamMembers, requests, reviewEvent } from "../helpers/github.js";
+import { HEAD_SHA, OWNER, PR_NUMBER, REPO, nockAddLabels, nockPullCommits, nockRemoveLabel, nockRequestReviewers, nockTeamMembers, requests, reviewEvent } from "../helpers/github.js";
 import { POLICY_YML, agentPullRequest, createApp, nockEvaluation } from "./scenario.js";
 
 const DOCS = [{ filename: "docs/guide.md", patch: "@@ -1 +1 @@\n-old\n+new words" }];
@@ -65,6 +65,36 @@ const RULES = `${POLICY_YML}  rules:
   disapproval:
     from: { users: [vetoer] }
 `;
+
+describe("a stale decision cannot outlive a title or label a condition reads", () => {
+  it("pull_request.edited with a new title re-evaluates when a rule has a title condition", async () => {
+    const { probot } = await createApp();
+    const edited = agentPullRequest(DOCS, { action: "edited", baseRef: "release/2.0", labels: ["agent-risk:low"] });
+    edited.payload.changes = { title: { from: "Docs link" } };
+    edited.payload.pull_request.title = "Hotfix: docs link";
+    const check = nockEvaluation(edited, { files: DOCS, policy: CONDITIONED });
+    nockAddLabels([], { addedColor: "fbca04" });
+    nockRemoveLabel("agent-risk:low");
+    await probot.receive({ id: "d-title-edit", ...edited });
+    expect(check.body.output.summary).toContain("release-hotfix");
+  });
+
+  it("labeled with a label a rule's condition names (not an agent label) re-evaluates", async () => {
+    const policy = `${POLICY_YML}  rules:
+    - name: needs-dba
+      if: { labels: [db-change] }
+      requires: { from: { users: [dba-dan] } }
+`;
+    const { probot } = await createApp();
+    const labeled = agentPullRequest(DOCS, { action: "labeled", labels: ["agent-risk:low", "db-change"] });
+    labeled.payload.label = { name: "db-change", color: "ededed" };
+    const check = nockEvaluation(labeled, { files: DOCS, policy });
+    nockRequestReviewers();
+    await probot.receive({ id: "d-label-cond", ...labeled });
+    expect(check.body.conclusion).toBe("action_required");
+    expect(check.body.output.title).toBe("Low risk: waiting on @dba-dan");
+  });
+});
 
 describe("named approval rules and disapproval (App)", () => {
   it("a rule on a low-risk docs PR waits for its team and asks it once, in the same 9 requests as a code-owner wait", async () => {

@@ -8,7 +8,8 @@
  */
 import type { PullRequestInfo } from "../../github/port.js";
 import { classifyPullRequest } from "../../policy/agents.js";
-import { usesAgentCondition } from "../../policy/conditions.js";
+import { conditionLabels, usesAgentCondition, usesTitleCondition } from "../../policy/conditions.js";
+import type { ResolvedPolicy } from "../../policy/config.js";
 import type { Decision, PullRequestFacts, TeamMembership } from "../../policy/types.js";
 import { MAX_LISTED_FILES } from "../../shared/limits.js";
 import { readEnforcement } from "../enforcement.js";
@@ -39,11 +40,9 @@ export async function loadSnapshot(ctx: EvaluationContext, seen: { pr?: PullRequ
   const checkName = approvalCheckName(pr.baseRef);
 
   const policyLoad = await loadPolicy(github, repo, pr.baseSha);
-  if (policyLoad.ok && target.onlyIfAgentLabel !== undefined) {
-    const label = target.onlyIfAgentLabel.toLowerCase();
-    if (!policyLoad.policy.agents.labels.some((l) => l.toLowerCase() === label)) {
-      return { kind: "skip", reason: `label "${target.onlyIfAgentLabel}" is not an agent label` };
-    }
+  if (policyLoad.ok) {
+    const irrelevant = irrelevantChange(policyLoad.policy, target);
+    if (irrelevant) return { kind: "skip", reason: irrelevant };
   }
   const facts = toFacts(pr, await scope.firstTriggeredBy(triggeredByFromBody(pr.body)), await scope.recordPushers(target.pushers ?? [], pr.headSha));
   if (!policyLoad.ok) {
@@ -82,6 +81,21 @@ export async function loadSnapshot(ctx: EvaluationContext, seen: { pr?: PullRequ
     gateNotes: await proposedGateFileNotes(deps, repo, pr, listing.files),
     enforcement: await readEnforcement(deps, repo, target.installationId, pr.baseRef, checkName),
   };
+}
+
+/**
+ * Why a label or title change cannot alter the decision under this policy, or null: a label counts when it marks
+ * agent PRs or a rule's `labels:` condition names it; a title when some rule has a `title:` condition.
+ */
+function irrelevantChange(policy: ResolvedPolicy, target: EvaluationContext["target"]): string | null {
+  if (target.onlyIfAgentLabel !== undefined) {
+    const label = target.onlyIfAgentLabel.toLowerCase();
+    if (!policy.agents.labels.some((l) => l.toLowerCase() === label) && !conditionLabels(policy).has(label)) {
+      return `label "${target.onlyIfAgentLabel}" is not an agent label and no rule's condition names it`;
+    }
+  }
+  if (target.onlyIfTitleCondition && !usesTitleCondition(policy)) return "the title changed, and no rule has a title condition";
+  return null;
 }
 
 /** Members of the teams the engine named (phase one), one request per team. */

@@ -21,6 +21,8 @@ export interface EvaluationTarget {
   event: string;
   /** labeled/unlabeled: evaluate only when this label is one of the policy's agent labels. */
   onlyIfAgentLabel?: string | undefined;
+  /** edited (title only): evaluate only when a rule of the policy has a `title:` condition. */
+  onlyIfTitleCondition?: boolean | undefined;
   /**
    * A risk label was added or removed by someone other than this App: put the labels back to the last recorded
    * decision for this head and base (no re-evaluation), or evaluate when there is none.
