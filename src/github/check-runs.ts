@@ -10,10 +10,10 @@
  * - A replayed job (`lookFirst`: its earlier attempt may have died between the POST and remembering the id)
  *   looks first, too. First attempts do not pay for that request.
  */
-import type { RepoRef } from "./port.js";
-import type { CheckRunRef } from "./port.js";
+import type { Endpoints, RequestParameters } from "@octokit/types";
+import type { CheckRunRef, RepoRef } from "./port.js";
 import { ANNOTATIONS_PER_REQUEST } from "../shared/limits.js";
-import { toGitHubApiError } from "./errors.js";
+import { NotFoundError, UnavailableError, toGitHubApiError } from "./errors.js";
 
 /** Where the App remembers which check run it created for a head (durable: the database). */
 export interface CheckRunMemory {
@@ -29,83 +29,73 @@ export interface CheckRunPublishing {
   lookFirst?: boolean | undefined;
 }
 
-/** The subset of Octokit used here. */
+const CREATE = "POST /repos/{owner}/{repo}/check-runs";
+const UPDATE = "PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}";
+const LIST_FOR_REF = "GET /repos/{owner}/{repo}/commits/{ref}/check-runs";
+type CheckRunRoute = typeof CREATE | typeof UPDATE | typeof LIST_FOR_REF;
+
+/** The three routes used here, typed as Octokit types them (an Octokit client is one). */
 export interface CheckRunOctokit {
-  request(route: string, params: Record<string, unknown>): Promise<{ data: unknown }>;
+  request<R extends CheckRunRoute>(route: R, params: Endpoints[R]["parameters"] & RequestParameters): Promise<{ data: Endpoints[R]["response"]["data"] }>;
 }
 
 /** A POST body as `completedCheckRun` builds it. */
-export interface CheckRunBody extends RepoRef {
-  name: string;
-  head_sha: string;
-  external_id?: string | undefined;
-  [key: string]: unknown;
+export type CheckRunBody = Endpoints[typeof CREATE]["parameters"];
+
+/** Narrowed all the same: a fake or a proxy may answer less than the route's type promises. */
+function refOf(data: { id: number | bigint; html_url: string | null }): CheckRunRef {
+  const id = Number(data.id);
+  return { id: Number.isFinite(id) ? id : 0, url: typeof data.html_url === "string" ? data.html_url : null };
 }
 
-function refOf(data: unknown): CheckRunRef {
-  const d = (typeof data === "object" && data !== null ? data : {}) as { id?: unknown; html_url?: unknown };
-  return { id: typeof d.id === "number" ? d.id : 0, url: typeof d.html_url === "string" ? d.html_url : null };
-}
-
-function statusOf(error: unknown): number | null {
-  const status = (error as { status?: unknown } | null)?.status;
-  return typeof status === "number" ? status : null;
-}
-
-/** No answer, or a server error: GitHub may have applied the POST. */
-function mayHaveApplied(error: unknown): boolean {
-  const status = statusOf(error);
-  return status === null || status >= 500;
+/** Sends a request; whatever fails comes back as the GitHubApiError subclass for it. */
+async function send<T>(request: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw toGitHubApiError(error, request);
+  }
 }
 
 async function patch(octokit: CheckRunOctokit, body: CheckRunBody, id: number): Promise<CheckRunRef | null> {
   const { owner, repo, head_sha: _head, ...update } = body;
   try {
-    return refOf((await octokit.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", { owner, repo, check_run_id: id, ...update })).data);
+    const { data } = await send(`PATCH /repos/${owner}/${repo}/check-runs/${id}`, () => octokit.request(UPDATE, { owner, repo, check_run_id: id, ...update }));
+    return refOf(data);
   } catch (error) {
     // Deleted (or never ours): create a new one instead.
-    if (statusOf(error) === 404) return null;
-    throw toGitHubApiError(error, `PATCH /repos/${owner}/${repo}/check-runs/${id}`);
+    if (error instanceof NotFoundError) return null;
+    throw error;
   }
 }
 
 /** Our check run of this name on this head with this external id, if GitHub has one. */
 async function findOurs(octokit: CheckRunOctokit, body: CheckRunBody, appId: number | null | undefined): Promise<number | null> {
   const { owner, repo } = body;
-  const request = `GET /repos/${owner}/${repo}/commits/${body.head_sha}/check-runs`;
-  try {
-    const response = await octokit.request("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", {
-      owner,
-      repo,
-      ref: body.head_sha,
-      check_name: body.name,
-      filter: "all",
-      per_page: 100,
-      ...(appId ? { app_id: appId } : {}),
-    });
-    const runs = ((response.data as { check_runs?: unknown[] }).check_runs ?? []) as Array<{ id?: unknown; external_id?: unknown; app?: { id?: unknown } | null }>;
-    const ours = runs.find((r) => typeof r.id === "number" && (body.external_id === undefined || r.external_id === body.external_id) && (!appId || r.app?.id === undefined || r.app.id === appId));
-    return ours ? (ours.id as number) : null;
-  } catch (error) {
-    throw toGitHubApiError(error, request);
-  }
+  const { data } = await send(`GET /repos/${owner}/${repo}/commits/${body.head_sha}/check-runs`, () =>
+    octokit.request(LIST_FOR_REF, { owner, repo, ref: body.head_sha, check_name: body.name, filter: "all", per_page: 100, ...(appId ? { app_id: appId } : {}) }),
+  );
+  const ours = (data.check_runs ?? []).find(
+    (r) => (body.external_id === undefined || r.external_id === body.external_id) && (!appId || r.app?.id === undefined || r.app.id === appId),
+  );
+  return ours ? Number(ours.id) : null;
+}
+
+async function post(octokit: CheckRunOctokit, body: CheckRunBody): Promise<CheckRunRef> {
+  // Sent once: Octokit's retry of a POST whose answer was lost would create a second check run.
+  const { data } = await send(`POST /repos/${body.owner}/${body.repo}/check-runs`, () => octokit.request(CREATE, { ...body, request: { retries: 0 } }));
+  return refOf(data);
 }
 
 async function create(octokit: CheckRunOctokit, body: CheckRunBody, options: CheckRunPublishing): Promise<CheckRunRef> {
-  const request = `POST /repos/${body.owner}/${body.repo}/check-runs`;
   try {
-    // Sent once: Octokit's retry of a POST whose answer was lost would create a second check run.
-    return refOf((await octokit.request("POST /repos/{owner}/{repo}/check-runs", { ...body, request: { retries: 0 } })).data);
+    return await post(octokit, body);
   } catch (error) {
-    if (!mayHaveApplied(error)) throw toGitHubApiError(error, request);
+    // No answer, or a server error: GitHub may have applied the POST.
+    if (!(error instanceof UnavailableError)) throw error;
     const found = await findOurs(octokit, body, options.appId);
     const patched = found === null ? null : await patch(octokit, body, found);
-    if (patched) return patched;
-    try {
-      return refOf((await octokit.request("POST /repos/{owner}/{repo}/check-runs", { ...body, request: { retries: 0 } })).data);
-    } catch (again) {
-      throw toGitHubApiError(again, request);
-    }
+    return patched ?? (await post(octokit, body));
   }
 }
 
@@ -114,7 +104,7 @@ async function create(octokit: CheckRunOctokit, body: CheckRunBody, options: Che
  * first 50 in the POST, the rest 50 per PATCH): GitHub appends annotations on every update, and a later decision on
  * the same head has the same diff, so its annotations are already there. @throws {GitHubApiError}
  */
-export async function publishCheckRun(octokit: CheckRunOctokit, body: CheckRunBody, options: CheckRunPublishing = {}, annotations: readonly object[] = []): Promise<CheckRunRef> {
+export async function publishCheckRun(octokit: CheckRunOctokit, body: CheckRunBody, options: CheckRunPublishing = {}, annotations: readonly Annotation[] = []): Promise<CheckRunRef> {
   const repo = { owner: body.owner, repo: body.repo };
   let existing = options.memory ? await options.memory.find(repo, body.head_sha, body.name) : null;
   if (existing === null && options.lookFirst) existing = await findOurs(octokit, body, options.appId);
@@ -129,8 +119,9 @@ export async function publishCheckRun(octokit: CheckRunOctokit, body: CheckRunBo
   return ref;
 }
 
-function withAnnotations(body: CheckRunBody, annotations: readonly object[]): CheckRunBody {
-  if (annotations.length === 0) return body;
-  const output = (body.output ?? {}) as Record<string, unknown>;
-  return { ...body, output: { ...output, annotations: [...annotations] } };
+type Annotation = NonNullable<NonNullable<CheckRunBody["output"]>["annotations"]>[number];
+
+function withAnnotations(body: CheckRunBody, annotations: readonly Annotation[]): CheckRunBody {
+  if (annotations.length === 0 || !body.output) return body;
+  return { ...body, output: { ...body.output, annotations: [...annotations] } };
 }

@@ -614,7 +614,7 @@ export function toApiAnnotation(a: CheckAnnotation) {
  * The body of `POST /check-runs` for a completed check run: the approval check's and the rationale check's
  * (which adds its first 50 annotations). Texts are clamped to GitHub's limits.
  */
-export function completedCheckRun<A extends object>(repo: RepoRef, input: CheckRunInput, annotations: readonly A[] = []) {
+export function completedCheckRun<A extends object = never>(repo: RepoRef, input: CheckRunInput, annotations: readonly A[] = []) {
   return {
     ...repo,
     name: input.name,

@@ -91,7 +91,7 @@ describe("publishing a check run exactly once", () => {
 
   it("130 annotations: the create carries 50, two PATCHes carry 50 and 30, in order; a later decision on the head sends none", async () => {
     const { fake, octokit } = await setup();
-    const annotations = Array.from({ length: 130 }, (_, i) => ({ path: "src/a.ts", start_line: i + 1, end_line: i + 1, annotation_level: "warning", message: `line ${i + 1}` }));
+    const annotations = Array.from({ length: 130 }, (_, i) => ({ path: "src/a.ts", start_line: i + 1, end_line: i + 1, annotation_level: "warning" as const, message: `line ${i + 1}` }));
     const mem = memory();
     await publishCheckRun(octokit, body(), { memory: mem, appId: APP }, annotations);
     const run = fake.checkRuns[0]!;
