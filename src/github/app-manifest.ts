@@ -24,7 +24,7 @@ export interface RegisteredApp {
 export async function convertAppManifest(code: string, options: { baseUrl?: string | undefined } = {}): Promise<RegisteredApp> {
   const octokit = new Octokit({ ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}), userAgent: "agent-gate-setup" });
   try {
-    const { data } = await octokit.rest.apps.createFromManifest({ code });
+    const { data } = await octokit.request("POST /app-manifests/{code}/conversions", { code });
     return {
       id: data.id,
       slug: data.slug ?? String(data.id),

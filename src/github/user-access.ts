@@ -8,6 +8,7 @@
  */
 import { exchangeWebFlowCode, getWebFlowAuthorizationUrl } from "@octokit/oauth-methods";
 import { Octokit } from "@octokit/rest";
+import { GitHubApiError, toGitHubApiError } from "./errors.js";
 
 export interface OAuthClient {
   clientId: string;
@@ -16,9 +17,17 @@ export interface OAuthClient {
   apiBaseUrl?: string | undefined;
 }
 
-/** The user's token no longer works (expired, revoked, or the App was uninstalled for them): end the session. */
-export class UserTokenInvalidError extends Error {
+/**
+ * The user's token no longer works (expired, revoked, or the App was uninstalled for them): end the session.
+ * One of the adapter's typed errors (status 401); one raised without asking GitHub (a session without a token)
+ * names the session as its request.
+ */
+export class UserTokenInvalidError extends GitHubApiError {
   override readonly name = "UserTokenInvalidError";
+
+  constructor(message: string, options: ConstructorParameters<typeof GitHubApiError>[1] = { status: 401, requestId: null, request: "the sign-in session" }) {
+    super(message, options);
+  }
 }
 
 function octokitFor(apiBaseUrl: string | undefined, token?: string): Octokit {
@@ -56,24 +65,24 @@ export async function exchangeCode(client: OAuthClient, code: string, redirectUr
   return { token: authentication.token, expiresAt };
 }
 
-function isUnauthorized(error: unknown): boolean {
-  const status = (error as { status?: unknown } | null)?.status;
-  return status === 401;
-}
-
-async function asUser<T>(fn: () => Promise<T>): Promise<T> {
+/** Whatever fails becomes a typed GitHubApiError; a 401 means the sign-in is over. */
+async function asUser<T>(request: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    if (isUnauthorized(error)) throw new UserTokenInvalidError("GitHub no longer accepts this sign-in (token expired or revoked)", { cause: error });
-    throw error;
+    const typed = toGitHubApiError(error, request);
+    if (typed.status === 401) {
+      const { status, requestId } = typed;
+      throw new UserTokenInvalidError("GitHub no longer accepts this sign-in (token expired or revoked)", { status, requestId, request: typed.request, cause: error });
+    }
+    throw typed;
   }
 }
 
 /** The signed-in user's login. @throws {UserTokenInvalidError} on 401. */
 export async function userLogin(apiBaseUrl: string | undefined, token: string): Promise<string> {
   const octokit = octokitFor(apiBaseUrl, token);
-  const { data } = await asUser(() => octokit.rest.users.getAuthenticated());
+  const { data } = await asUser("GET /user", () => octokit.request("GET /user"));
   return data.login;
 }
 
@@ -83,12 +92,11 @@ export async function userLogin(apiBaseUrl: string | undefined, token: string): 
  */
 export async function readableRepositories(apiBaseUrl: string | undefined, token: string): Promise<string[]> {
   const octokit = octokitFor(apiBaseUrl, token);
-  const installations = await asUser(() => octokit.paginate(octokit.rest.apps.listInstallationsForAuthenticatedUser, { per_page: 100 }));
+  const installations = await asUser("GET /user/installations", () => octokit.paginate("GET /user/installations", { per_page: 100 }));
   const names: string[] = [];
   for (const installation of installations) {
-    const repos = await asUser(() =>
-      octokit.paginate(octokit.rest.apps.listInstallationReposForAuthenticatedUser, { installation_id: installation.id, per_page: 100 }),
-    );
+    const route = "GET /user/installations/{installation_id}/repositories";
+    const repos = await asUser(`GET /user/installations/${installation.id}/repositories`, () => octokit.paginate(route, { installation_id: installation.id, per_page: 100 }));
     for (const repo of repos) names.push(repo.full_name);
   }
   return names;
