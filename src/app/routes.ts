@@ -93,7 +93,7 @@ export function routeEvent(event: WebhookEvent, options: RouteOptions): Route {
     case "pull_request":
       if (action === "synchronize") return evaluate(pushedBy(payload));
       if (PULL_ACTIONS.has(action)) return evaluate();
-      if (action === "edited") return editedEvent(name, rec(payload.changes), evaluate);
+      if (action === "edited") return editedEvent(name, payload, evaluate);
       if (action === "labeled" || action === "unlabeled") return labelEvent(name, payload, options, evaluate);
       return { skip: `${name}: not an event the gate acts on` };
     case "pull_request_review": {
@@ -169,8 +169,9 @@ function mergeGroup(event: WebhookEvent, payload: Json, repo: RepoRef, installat
  * An edit: a new base re-evaluates; a new title only when the policy has a `title:` condition (the service reads
  * the policy and skips otherwise), so a stale decision cannot outlive a title that now makes a rule apply.
  */
-function editedEvent(name: string, changes: Json, evaluate: (extra?: Partial<EvaluationTarget>) => Route): Route {
-  if (changes.base) return evaluate();
+function editedEvent(name: string, payload: Json, evaluate: (extra?: Partial<EvaluationTarget>) => Route): Route {
+  const changes = rec(payload.changes);
+  if (changes.base) return evaluate(retargeted(payload));
   if (changes.title) return evaluate({ onlyIfTitleCondition: true });
   return { skip: `${name}: neither the base branch nor the title changed` };
 }
@@ -187,6 +188,13 @@ function labelEvent(name: string, payload: Json, options: RouteOptions, evaluate
   const sender = str(rec(payload.sender).login);
   if (options.botLogin && sender.toLowerCase() === options.botLogin.toLowerCase()) return { skip: `${name}: our own risk label change (${sender})` };
   return evaluate({ restoreLabels: { label, sender } });
+}
+
+/** A retarget: approvals given before it were for the old base's diff (invariant 3). */
+function retargeted(payload: Json): Partial<EvaluationTarget> {
+  const from = str(rec(rec(rec(payload.changes).base).ref).from);
+  const at = str(rec(payload.pull_request).updated_at);
+  return from && at ? { retarget: { from, at } } : {};
 }
 
 /** A human who pushed to the branch cannot approve it (invariant 4): the `synchronize` sender, unless a bot. */
@@ -260,5 +268,7 @@ export function foldWork(older: Work, newer: Work): Work {
   const restore = a.restoreLabels !== undefined && b.restoreLabels !== undefined ? b.restoreLabels : undefined;
   // Every push folded in is kept: a pusher must not vanish because a later event folded over it.
   const pushers = [...new Set([...(a.pushers ?? []), ...(b.pushers ?? [])])];
-  return { kind: "evaluate", target: { ...b, onlyIfAgentLabel: label, onlyIfHeadSha: head, onlyIfTitleCondition: title, restoreLabels: restore, pushers: pushers.length > 0 ? pushers : undefined } };
+  // The latest retarget folded in decides which approvals were given before it.
+  const retarget = [a.retarget, b.retarget].filter((r) => r !== undefined).sort((x, y) => x.at.localeCompare(y.at)).at(-1);
+  return { kind: "evaluate", target: { ...b, onlyIfAgentLabel: label, onlyIfHeadSha: head, onlyIfTitleCondition: title, restoreLabels: restore, pushers: pushers.length > 0 ? pushers : undefined, retarget } };
 }

@@ -223,6 +223,11 @@ function refusal(policy: ResolvedPolicy, pr: PullRequestFacts, r: Review): strin
   if (policy.approvals.invalidateOnPush && r.commitId !== pr.headSha) {
     return `approval does not count: given on ${r.commitId.slice(0, 7) || "an unknown commit"}, not on the head ${pr.headSha.slice(0, 7)}`;
   }
+  if (policy.approvals.invalidateOnPush && r.givenFor && pr.diff && r.givenFor.fingerprint !== pr.diff.fingerprint) {
+    return r.givenFor.baseRef !== pr.diff.baseRef
+      ? `approval does not count: given for the diff against ${r.givenFor.baseRef}; the pull request now targets ${pr.diff.baseRef}`
+      : `approval does not count: the diff changed since it was given (same head ${pr.headSha.slice(0, 7)}, base ${pr.diff.baseRef})`;
+  }
   return null;
 }
 

@@ -46,6 +46,8 @@ export interface PullRequestFacts {
   telemetryAccepted?: boolean | undefined;
   /** Humans who pushed to the PR's branch (recorded `synchronize` senders): they cannot approve it (invariant 4). */
   pushers?: readonly string[] | undefined;
+  /** The diff the PR shows now; approvals given for another (`Review.givenFor`) do not count (invariant 3). */
+  diff?: DiffIdentity | undefined;
 }
 
 /** Who made the PR's commits (`GET /pulls/{n}/commits`: author and committer logins), read only when needed. */
@@ -78,6 +80,14 @@ export interface Review {
   /** The commit the review was submitted on. */
   commitId: string;
   submittedAt: string;
+  /** The diff it was given for, as first observed (the App records it; invariant 3). Absent: head-only binding. */
+  givenFor?: DiffIdentity | undefined;
+}
+
+/** Which diff a PR shows: its base branch and a fingerprint of the changed files (see the App's `diffIdentity`). */
+export interface DiffIdentity {
+  baseRef: string;
+  fingerprint: string;
 }
 
 /** Team slug as `@org/team` -> member logins. Only the teams that matter need to be present. */

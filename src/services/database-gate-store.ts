@@ -65,6 +65,18 @@ function firstLine(error: unknown): string {
   return (text.split("\n")[0] ?? "").slice(0, 500);
 }
 
+/**
+ * First sightings, written at once, each on its own (invariants 3 and 4): queued with the rest, a failed
+ * evaluation would roll them back, and an edited PR body (or a retarget) could then hide what was seen.
+ */
+function firstSightings(store: Store, repository: string, number: number): Pick<PullRequestScope, "firstTriggeredBy" | "observeReviews" | "recordPushers"> {
+  return {
+    firstTriggeredBy: (seen) => store.triggers.firstTriggeredBy(repository, number, seen === "" ? undefined : seen),
+    recordPushers: (logins, headSha) => store.pushers.record(repository, number, logins, headSha),
+    observeReviews: (observations) => store.reviewObservations.observe(repository, number, observations),
+  };
+}
+
 /** What one `withPullRequestLock` call has seen and must write; survives a rollback so a failure can be recorded. */
 class Session {
   readonly repository: string;
@@ -297,10 +309,7 @@ class Session {
         });
         return Promise.resolve();
       },
-      // Written at once, on its own (invariant 4): queued with the rest, a failed evaluation would roll it back,
-      // and an edited PR body could then drop the name before the next evaluation sees it.
-      firstTriggeredBy: (seen) => store.triggers.firstTriggeredBy(repository, number, seen === "" ? undefined : seen),
-      recordPushers: (logins, headSha) => store.pushers.record(repository, number, logins, headSha),
+      ...firstSightings(store, repository, number),
       recordDecision: (record) =>
         // Its own short transaction, now: the check that follows names the committed entry (invariant 9).
         store.transaction(async (tx) => {

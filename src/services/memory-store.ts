@@ -2,6 +2,7 @@
  * The in-process GateStore: enough for one App process and for tests. It forgets on restart, which is why the
  * services also derive "already requested" from GitHub itself (requested reviewers and reviews survive restarts).
  */
+import type { ReviewObservation } from "../store/index.js";
 import type { CommittedDecision, DecisionRecord, Enforcement, EnforcementCache, GateStore, LabelsRestored, MergeGroupRecord, OverrideRecord, OverrideRefusal, PublishedRecord, PullRequestKey, PullRequestScope, RecordedDecision } from "./types.js";
 
 const MAX_ENTRIES = 10_000;
@@ -25,6 +26,7 @@ export class MemoryGateStore implements GateStore {
   readonly #requested = new Map<string, Set<string>>();
   readonly #triggeredBy = new Map<string, string>();
   readonly #pushers = new Map<string, string[]>();
+  readonly #observations = new Map<string, Map<number, ReviewObservation>>();
   readonly #heads = new Map<string, { headSha: string; at: number }>();
   /** The decisions recorded, newest last (bounded); tests and the lead's store wiring read them. */
   readonly decisions: DecisionRecord[] = [];
@@ -117,6 +119,35 @@ export class MemoryGateStore implements GateStore {
     };
   }
 
+  /** What is remembered on first sight (the triggering user, pushers, what each review was given against). */
+  #firstSightings(k: string): Pick<PullRequestScope, "firstTriggeredBy" | "observeReviews" | "recordPushers"> {
+    return {
+        firstTriggeredBy: async (seen) => {
+          const first = this.#triggeredBy.get(k);
+          if (first !== undefined) return first;
+          if (seen !== undefined) {
+            this.#triggeredBy.set(k, seen);
+            bound(this.#triggeredBy);
+          }
+          return seen;
+        },
+        observeReviews: async (observations) => {
+          const known = this.#observations.get(k) ?? new Map<number, ReviewObservation>();
+          for (const o of observations) if (!known.has(o.reviewId)) known.set(o.reviewId, { ...o });
+          this.#observations.set(k, known);
+          bound(this.#observations);
+          return new Map(observations.flatMap((o) => { const first = known.get(o.reviewId); return first ? [[o.reviewId, first] as const] : []; }));
+        },
+        recordPushers: async (logins) => {
+          const known = this.#pushers.get(k) ?? [];
+          for (const login of logins) if (login !== "" && !known.includes(login.toLowerCase())) known.push(login.toLowerCase());
+          if (known.length > 0) this.#pushers.set(k, known);
+          bound(this.#pushers);
+          return [...known];
+        },
+    };
+  }
+
   /** The PR-bound view; also for tests that prepare state (e.g. a review request made before a restart). */
   scope(key: PullRequestKey): PullRequestScope {
     const k = keyOf(key);
@@ -144,22 +175,7 @@ export class MemoryGateStore implements GateStore {
         this.#requested.set(k, set);
         bound(this.#requested);
       },
-      firstTriggeredBy: async (seen) => {
-        const first = this.#triggeredBy.get(k);
-        if (first !== undefined) return first;
-        if (seen !== undefined) {
-          this.#triggeredBy.set(k, seen);
-          bound(this.#triggeredBy);
-        }
-        return seen;
-      },
-      recordPushers: async (logins) => {
-        const known = this.#pushers.get(k) ?? [];
-        for (const login of logins) if (login !== "" && !known.includes(login.toLowerCase())) known.push(login.toLowerCase());
-        if (known.length > 0) this.#pushers.set(k, known);
-        bound(this.#pushers);
-        return [...known];
-      },
+      ...this.#firstSightings(k),
       recordDecision: async (record) => this.#remember(record),
       recordPublished: async (record) => {
         this.published.push(record);

@@ -5,6 +5,7 @@
  */
 import type { CheckRunInput, GitHubPort, RepoRef } from "../github/port.js";
 import type { Conclusion, Decision, Review, RiskLevel } from "../policy/types.js";
+import type { ReviewObservation } from "../store/index.js";
 import type { TelemetryStore } from "./telemetry-types.js";
 
 /** The subset of pino's Logger the services use, so tests can pass anything that logs. */
@@ -200,6 +201,11 @@ export interface PullRequestScope {
    * recorded for this PR, lower case. Written at once, like the triggering user: a failed evaluation keeps them.
    */
   recordPushers(logins: readonly string[], headSha: string): Promise<string[]>;
+  /**
+   * Records what each review was given against unless it was observed before, and returns each one's first
+   * observation by review id (invariant 3). Written at once, like the triggering user.
+   */
+  observeReviews(observations: readonly ReviewObservation[]): Promise<Map<number, ReviewObservation>>;
   /**
    * One decision, committed now, before its check is published: the evaluation record, its approvals and its
    * audit entries. A crash after this and before publishing leaves a decision no check shows; the job's next

@@ -9,6 +9,7 @@ import { foldWork, routeEvent } from "../../src/app/routes.js";
 import type { Work } from "../../src/app/routes.js";
 import { DatabaseGateStore } from "../../src/services/database-gate-store.js";
 import {
+  BASE_SHA,
   NEW_HEAD_SHA,
   OWNER,
   PR_NUMBER,
@@ -17,6 +18,8 @@ import {
   nockCodeowners,
   nockCreateCheckRun,
   nockGetPull,
+  nockListFiles,
+  nockRulesetChecks,
   nockPolicyFile,
   nockPullCommits,
   nockReviews,
@@ -148,5 +151,75 @@ describe.each(TEST_DRIVERS)("invariant 4 on %s: the triggering human is remember
     await probot.receive({ id: "d-alice-approves", ...approve });
     expect(check.body.conclusion).not.toBe("success");
     expect(check.body.output.summary).toContain("dba-alice triggered the agent run");
+  });
+});
+
+/**
+ * A retarget (`pull_request.edited` with `changes.base`). @octokit/webhooks-examples has no `edited` example, so
+ * this is its `opened` example with the action and the `changes` object GitHub documents for a base change
+ * (docs.github.com/webhooks/webhook-events-and-payloads#pull_request, "edited": changes.base.ref.from, .sha.from).
+ */
+function retargetEvent(files: typeof MIGRATION, baseRef: string, baseSha: string) {
+  const event = agentPullRequest(files, { action: "edited", baseRef, baseSha, labels: ["agent-risk:high"], requestedTeams: ["db-team", "payments"] });
+  event.payload.changes = { base: { ref: { from: "master" }, sha: { from: BASE_SHA } } };
+  return event;
+}
+
+/** The reads of an evaluation on a new base commit (policy and CODEOWNERS at that commit). */
+function nockRetargetEvaluation(event: { payload: any }, baseSha: string, files: typeof MIGRATION, reviews: Parameters<typeof nockReviews>[0]) {
+  nockPolicyFile(POLICY_YML, { ref: baseSha });
+  nockCodeowners(CODEOWNERS, { ref: baseSha });
+  nockListFiles(files);
+  nockReviews(reviews);
+  nockRulesetChecks(event.payload.pull_request.base.ref, [{ context: `Agent Gate: approval (${event.payload.pull_request.base.ref})` }]);
+  nockGetPull(event.payload.pull_request);
+  return nockCreateCheckRun().captured;
+}
+
+describe("invariant 3: an approval counts only for the diff it saw", () => {
+  const DEVELOP_SHA = "2".repeat(40);
+  // On develop the same head shows more: a second migration, owned by the same team (so, were the old approval
+  // still counted, the PR would pass).
+  const BIGGER = [...MIGRATION, { filename: "db/migrations/0043_drop_accounts.sql", status: "added", patch: "@@ -0,0 +1 @@\n+DROP TABLE accounts;" }];
+
+  it("invariant 3: approve, retarget the base to a branch where the diff is bigger: the approval no longer counts", async () => {
+    const { probot } = await createApp();
+    const approve = reviewEvent({ reviewer: "dba-alice", ...HIGH });
+    const approved = nockEvaluation(approve, { files: MIGRATION, reviews: [{ reviewer: "dba-alice" }] });
+    nockTeamMembers("db-team", ["dba-alice", "dba-bob"]);
+    nockPullCommits([{ author: "agent-gate-runner[bot]" }]);
+    await probot.receive({ id: "d-approve-master", ...approve });
+    expect(approved.body.conclusion).toBe("success");
+
+    const retarget = retargetEvent(BIGGER, "develop", DEVELOP_SHA);
+    const check = nockRetargetEvaluation(retarget, DEVELOP_SHA, BIGGER, [{ reviewer: "dba-alice" }]);
+    await probot.receive({ id: "d-retarget", ...retarget });
+    expect(check.body).toMatchObject({ name: "Agent Gate: approval (develop)", conclusion: "action_required" });
+    expect(check.body.output.summary).toContain("given for the diff against master; the pull request now targets develop");
+    // The refused approval costs no team lookup and no commits.
+    expect(requests.describe().filter((r) => /teams|commits/.test(r))).toHaveLength(2);
+  });
+
+  it("invariant 3: an approval first seen by the retarget's evaluation, given before it, is bound to the old base", async () => {
+    const { probot } = await createApp();
+    // Its own review event was never evaluated (say it folded into the retarget); submitted 00:00, retarget 10:00.
+    const retarget = retargetEvent(MIGRATION, "develop", DEVELOP_SHA);
+    const check = nockRetargetEvaluation(retarget, DEVELOP_SHA, MIGRATION, [{ reviewer: "dba-alice" }]);
+    await probot.receive({ id: "d-retarget-first", ...retarget });
+    expect(check.body.conclusion).toBe("action_required");
+    expect(check.body.output.summary).toContain("given for the diff against master; the pull request now targets develop");
+
+    // A fresh approval after the retarget counts.
+    requests.reset();
+    const again = reviewEvent({ reviewer: "dba-bob", baseRef: "develop", baseSha: DEVELOP_SHA, ...HIGH });
+    nockPolicyFile(POLICY_YML, { ref: DEVELOP_SHA });
+    nockCodeowners(CODEOWNERS, { ref: DEVELOP_SHA });
+    nockReviews([{ reviewer: "dba-alice" }, { reviewer: "dba-bob" }].map((r) => ({ ...r })));
+    nockGetPull(again.payload.pull_request);
+    const counted = nockCreateCheckRun().captured;
+    nockTeamMembers("db-team", ["dba-alice", "dba-bob"]);
+    nockPullCommits([{ author: "agent-gate-runner[bot]" }]);
+    await probot.receive({ id: "d-approve-develop", ...again });
+    expect(counted.body.conclusion).toBe("success");
   });
 });

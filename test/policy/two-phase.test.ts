@@ -57,6 +57,25 @@ describe("two-phase engine", () => {
     expect(prepareEvaluation(input([review("paula", "CHANGES_REQUESTED", { commitId: OLD })])).needs.teams).toEqual(["@acme/platform"]);
   });
 
+  it("invariant 3 (approvals bind to the diff they saw): an approval given for another diff under the same head does not count", () => {
+    const given = { baseRef: "main", fingerprint: "a".repeat(64) };
+    const approved = [review("paula", "APPROVED", { givenFor: given })];
+    const teams = { "@acme/platform": ["paula"] };
+    const same = { ...input(approved), pr: pr({ triggeredBy: "tess", diff: given }) };
+    expect(prepareEvaluation(same).decide(teams, { commits: NO_COMMITS }).conclusion).toBe("success");
+    const retargeted = { ...input(approved), pr: pr({ triggeredBy: "tess", baseRef: "release", diff: { baseRef: "release", fingerprint: "b".repeat(64) } }) };
+    const prepared = prepareEvaluation(retargeted);
+    // Like a stale approval, it costs no lookup.
+    expect(prepared.needs).toEqual({ teams: [], commits: false });
+    const refused = prepared.decide(teams, { commits: NO_COMMITS });
+    expect(refused.conclusion).toBe("action_required");
+    expect(refused.approvals[0]?.reason).toBe("approval does not count: given for the diff against main; the pull request now targets release");
+    const rebased = { ...input(approved), pr: pr({ triggeredBy: "tess", diff: { baseRef: "main", fingerprint: "c".repeat(64) } }) };
+    expect(evaluate({ ...rebased, teams }).approvals[0]?.reason).toMatch(/^approval does not count: the diff changed since it was given \(same head /);
+    // invalidateOnPush: false keeps counting it.
+    expect(evaluate({ ...retargeted, policy: policy("approvals:\n  invalidateOnPush: false\n"), teams }).conclusion).toBe("success");
+  });
+
   it("the decision says which approvals counted and why the others did not", () => {
     const reviews = [review("paula", "APPROVED"), review("tess", "APPROVED"), review("olga", "APPROVED"), review("cy", "COMMENTED")];
     const decision = prepareEvaluation(input(reviews)).decide({ "@acme/platform": ["paula", "tess"] }, { commits: NO_COMMITS });

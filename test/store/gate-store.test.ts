@@ -260,6 +260,22 @@ describe.each(TEST_DRIVERS)("DatabaseGateStore on %s", (driver) => {
     expect(await gate.withPullRequestLock(key, (s) => s.recordPushers(["erin", "DAVE"], HEAD_B))).toEqual(["dave", "erin"]);
     expect(await ctx.store.pushers.record("Octo/Repo", key.number + 1, [], null)).toEqual([]);
   });
+
+  it("invariant 3: what a review was given against is kept from its first observation, even when the evaluation fails", async () => {
+    const key = pr();
+    const first = { reviewId: 501, reviewer: "paula", commitId: HEAD_A, baseRef: "main", baseSha: "1".repeat(40), diffFingerprint: "f".repeat(64) };
+    const failing = gate.withPullRequestLock(key, async (s) => {
+      expect((await s.observeReviews([first])).get(501)).toEqual(first);
+      throw new Error("GitHub answered 500");
+    });
+    await expect(failing).rejects.toThrow(/500/);
+    // After a retarget the same review is observed again: the first observation wins.
+    const later = { ...first, baseRef: "release", diffFingerprint: "e".repeat(64) };
+    const other = { ...first, reviewId: 502, reviewer: "olga", baseRef: "release", diffFingerprint: "e".repeat(64) };
+    const seen = await gate.withPullRequestLock(key, (s) => s.observeReviews([later, other]));
+    expect(seen.get(501)).toEqual(first);
+    expect(seen.get(502)).toEqual(other);
+  });
 });
 
 describe("DatabaseGateStore on a PGlite data directory", () => {

@@ -18,6 +18,7 @@ import { loadCodeownersAt, loadPolicy } from "../snapshot.js";
 import { telemetryAccepted } from "../telemetry-gate.js";
 import type { ServiceDeps } from "../types.js";
 import { proposedGateFileNotes } from "./gate-files.js";
+import { diffIdentity, observeReviews } from "./observations.js";
 import type { CurrentState, EvaluationContext, Snapshot } from "./types.js";
 
 export type Loaded = Snapshot | { kind: "skip"; reason: string };
@@ -63,6 +64,9 @@ export async function loadSnapshot(ctx: EvaluationContext, seen: { pr?: PullRequ
       : github.listPullRequestFiles(repo, pr.number, { limit: MAX_LISTED_FILES, headSha: pr.headSha, baseSha: pr.baseSha }),
     github.listReviews(repo, pr.number),
   ]);
+  const truncated = listing.truncated || truncatedUpFront;
+  // Invariant 3: what each approval was given against, recorded on first sight (when the policy binds approvals).
+  const diff = policy.approvals.invalidateOnPush ? diffIdentity(pr.baseRef, listing.files, truncated) : undefined;
   const needsTelemetry = policy.telemetry.required && classification.isAgent;
   // An `agent:` condition counts accepted telemetry as agent evidence: a store read, never a GitHub request.
   const accepted = needsTelemetry || usesAgentCondition(policy) ? await telemetryAccepted(deps, repo, pr) : false;
@@ -72,11 +76,11 @@ export async function loadSnapshot(ctx: EvaluationContext, seen: { pr?: PullRequ
     checkName,
     policy,
     policySource: policyLoad.source,
-    facts: accepted ? { ...facts, telemetryAccepted: true } : facts,
+    facts: { ...facts, ...(accepted ? { telemetryAccepted: true } : {}), ...(diff ? { diff } : {}) },
     codeowners,
     files: listing.files,
-    truncated: listing.truncated || truncatedUpFront,
-    reviews,
+    truncated,
+    reviews: diff ? await observeReviews(ctx, pr, reviews, diff) : reviews,
     telemetryAccepted: accepted,
     gateNotes: await proposedGateFileNotes(deps, repo, pr, listing.files),
     enforcement: await readEnforcement(deps, repo, target.installationId, pr.baseRef, checkName),

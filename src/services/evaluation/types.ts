@@ -28,6 +28,8 @@ export interface EvaluationTarget {
    * decision for this head and base (no re-evaluation), or evaluate when there is none.
    */
   restoreLabels?: { label: string; sender: string } | undefined;
+  /** A retarget (`pull_request.edited` with `changes.base`): the old base branch and when (the PR's `updated_at`). */
+  retarget?: { from: string; at: string } | undefined;
   /** Humans who pushed to the PR's branch, from `synchronize` senders (folded events keep them all). */
   pushers?: string[] | undefined;
   /** check re-runs: evaluate only when the PR's head is still this commit. */
