@@ -119,14 +119,9 @@ export interface InstallationsRepository {
 function createInstallations(exec: Executor): InstallationsRepository {
   return {
     async upsert(i) {
-      await exec
-        .db()
-        .insert(installations)
-        .values({ id: i.id, accountLogin: i.accountLogin, accountType: i.accountType ?? null })
-        .onConflictDoUpdate({
-          target: installations.id,
-          set: { accountLogin: i.accountLogin, accountType: i.accountType ?? null, updatedAt: sql`now()`, deletedAt: null },
-        });
+      const fields = { accountLogin: i.accountLogin, accountType: i.accountType ?? null };
+      const set = { ...fields, updatedAt: sql`now()`, deletedAt: null };
+      await exec.db().insert(installations).values({ id: i.id, ...fields }).onConflictDoUpdate({ target: installations.id, set });
     },
     async markSuspended(id, suspended) {
       await exec
@@ -154,19 +149,8 @@ export interface RepositoriesRepository {
 function createRepositories(exec: Executor): RepositoriesRepository {
   return {
     async seen(r) {
-      await exec
-        .db()
-        .insert(repositories)
-        .values({ id: r.id, fullName: r.fullName, installationId: r.installationId ?? null, private: r.private ?? null })
-        .onConflictDoUpdate({
-          target: repositories.id,
-          set: {
-            fullName: r.fullName,
-            installationId: r.installationId ?? null,
-            private: r.private ?? null,
-            lastSeenAt: sql`now()`,
-          },
-        });
+      const fields = { fullName: r.fullName, installationId: r.installationId ?? null, private: r.private ?? null };
+      await exec.db().insert(repositories).values({ id: r.id, ...fields }).onConflictDoUpdate({ target: repositories.id, set: { ...fields, lastSeenAt: sql`now()` } });
     },
     async get(id) {
       const [row] = await exec.db().select().from(repositories).where(eq(repositories.id, id));
