@@ -68,6 +68,9 @@ export function judgeMember(number: number, headSha: string | null, decision: Re
   return { ...member, approved: true, reason: decision.title };
 }
 
+/** `#12`; a pull request GitHub did not show us has no number to name. */
+const prName = (m: MergeGroupMember): string => (m.number > 0 ? `#${m.number}` : "a pull request Agent Gate cannot see");
+
 /** The check's text (pure): the unapproved PRs are named in the title. */
 export function renderMergeGroup(members: readonly MergeGroupMember[], note?: string): { conclusion: Conclusion; title: string; summary: string } {
   const blocked = members.filter((m) => !m.approved);
@@ -78,8 +81,8 @@ export function renderMergeGroup(members: readonly MergeGroupMember[], note?: st
       ? "Cannot tell which pull requests are in this merge group"
       : blocked.length === 0
         ? `All ${count} in this merge group are approved`
-        : `Not approved: ${blocked.map((m) => `#${m.number}`).join(", ")}`;
-  const rows = members.map((m) => `| #${m.number} | ${m.headSha ? `\`${m.headSha.slice(0, 7)}\`` : "?"} | ${m.approved ? "approved" : "**blocks**"} | ${escapeInline(m.reason, 300)} |`);
+        : `Not approved: ${blocked.map(prName).join(", ")}`;
+  const rows = members.map((m) => `| ${prName(m)} | ${m.headSha ? `\`${m.headSha.slice(0, 7)}\`` : "?"} | ${m.approved ? "approved" : "**blocks**"} | ${escapeInline(m.reason, 300)} |`);
   const summary = [
     "## Merge group",
     "",

@@ -7,7 +7,7 @@ import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { routeEvent } from "../../src/app/routes.js";
 import { DatabaseGateStore } from "../../src/services/database-gate-store.js";
-import { groupEntries, pullRequestOfQueueRef } from "../../src/services/merge-group.js";
+import { groupEntries, judgeMember, pullRequestOfQueueRef, renderMergeGroup } from "../../src/services/merge-group.js";
 import { HEAD_SHA, NEW_HEAD_SHA, PR_NUMBER, REPO_PATH, api, fixture, nockAddLabels, nockRequestReviewers, requests } from "../helpers/github.js";
 import { agentPullRequest, createApp, nockEvaluation } from "./scenario.js";
 import type { TestApp } from "./scenario.js";
@@ -249,6 +249,12 @@ describe("merge group routing and membership (pure)", () => {
     expect(pullRequestOfQueueRef("refs/heads/gh-readonly-queue/main/pr-104-929f8209d40f77f4abc622a499c93a83babdbe64", "main")).toBe(104);
     expect(pullRequestOfQueueRef("refs/heads/gh-readonly-queue/main/pr-104-929f8209d40f77f4abc622a499c93a83babdbe64", "release")).toBeNull();
     expect(pullRequestOfQueueRef("refs/heads/feature/pr-104-929f8209d40f77f4abc622a499c93a83babdbe64", "main")).toBeNull();
+  });
+
+  it("invariant 5: a PR in the group that GitHub does not show us blocks it, named as such", () => {
+    const seen = judgeMember(2, HEAD_SHA, { headSha: HEAD_SHA, baseRef: "master", conclusion: "success", title: "ok", evaluatedAt: new Date(0), headFirstDecidedAt: new Date(0), overriddenBy: null }, "master");
+    const hidden = { number: 0, headSha: null, decision: null, approved: false, reason: "a pull request Agent Gate cannot see" };
+    expect(renderMergeGroup([hidden, seen])).toMatchObject({ conclusion: "failure", title: "Not approved: a pull request Agent Gate cannot see" });
   });
 
   it("a group is its entry and every entry ahead of it, never one behind", () => {
