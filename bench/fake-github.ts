@@ -316,6 +316,13 @@ export class FakeGitHub {
       if (id === null) return this.#send(req, res, 404, { message: "Not Found" });
       return this.#send(req, res, 200, { id: id ?? 1, app_id: this.appId, target_type: "Organization", account: { login: m[1] } });
     }
+    if (method === "POST" && (path === "/graphql" || path === "/api/graphql") && typeof body.query === "string" && body.query.includes("AgentGateFileModes")) {
+      // The file-modes query (src/github/file-modes.ts): every path is a plain file. Each side answers every alias;
+      // the App reads only the ones it put under that side.
+      const aliases = Object.keys(body.variables ?? {}).filter((k) => /^p\d+$/.test(k));
+      const side = Object.fromEntries(aliases.map((a) => [a, { mode: 0o100644 }]));
+      return this.#send(req, res, 200, { data: { repository: { base: side, head: side } } });
+    }
     if (method === "GET" && (m = /^\/repos\/([^/]+)\/([^/]+)\/contents\/(.+)$/.exec(path))) {
       const text = this.content.files[m[3]!];
       return text === undefined ? this.#send(req, res, 404, { message: "Not Found" }) : this.#send(req, res, 200, text);
@@ -455,7 +462,8 @@ export function summarise(requests: FakeRequest[]): { total: number; counted: nu
     total: requests.length,
     counted: requests.filter((r) => r.status !== 304).length,
     notModified: requests.filter((r) => r.status === 304).length,
-    writes: requests.filter((r) => r.method !== "GET").length,
+    // A GraphQL query is a read (the App sends no mutations).
+    writes: requests.filter((r) => r.method !== "GET" && !/^(?:\/api)?\/graphql/.test(r.path)).length,
     detail: [...groups].map(([k, n]) => (n > 1 ? `${k} ×${n}` : k)).join("; "),
   };
 }

@@ -16,6 +16,7 @@ import { ANNOTATIONS_PER_REQUEST, CHECK_RUN_TEXT_LIMIT, MAX_LISTED_FILES } from 
 import type { ConditionalCache } from "./cache.js";
 import { LruConditionalCache } from "./cache.js";
 import { cancelBody, headerNumber, readCapped } from "./download.js";
+import { modeLookups, modeQueryText, readModeAnswer } from "./file-modes.js";
 import { ArtifactTooLargeError, GitHubApiError, NotFoundError, ValidationError, errorFor, toGitHubApiError } from "./errors.js";
 import type {
   Actor,
@@ -23,6 +24,8 @@ import type {
   CheckRunInput,
   CheckRunRef,
   FileListing,
+  FileModeQuery,
+  FileModes,
   GitHubCodeownersError,
   GitHubPort,
   LabelInfo,
@@ -193,6 +196,29 @@ export class OctokitGitHub implements GitHubPort {
     // The listing ends at the head when it is of this head: a push in between must not be remembered as this pair.
     if (lastSha === options.headSha) await this.#cache.set(memoKey, { etag: "", data: { logins: result.logins, truncated: result.truncated } });
     return result;
+  }
+
+  async getFileModes(repo: RepoRef, query: FileModeQuery): Promise<FileModes> {
+    const memoKey = `${this.#scope} modes ${repo.owner}/${repo.repo} ${query.baseSha}...${query.headSha}`;
+    const memo = record((await this.#cache.get(memoKey))?.data);
+    const known = { base: new Map(Object.entries(record(memo.base))), head: new Map(Object.entries(record(memo.head))) } as {
+      base: Map<string, string | null>;
+      head: Map<string, string | null>;
+    };
+    // Only what the memo lacks is asked: a later event on the same commits (a review) costs nothing.
+    const missing: FileModeQuery = { ...query, basePaths: query.basePaths.filter((p) => !known.base.has(p)), headPaths: query.headPaths.filter((p) => !known.head.has(p)) };
+    for (const chunk of modeLookups(missing)) {
+      const text = modeQueryText(repo.owner, repo.repo, { base: query.baseSha, head: query.headSha }, chunk);
+      const request = `POST /graphql file modes at ${query.baseSha.slice(0, 7)}...${query.headSha.slice(0, 7)}`;
+      const data = await this.#call(request, () => this.#octokit.graphql<unknown>(text.query, text.variables));
+      const answer = readModeAnswer(data, text);
+      if ("error" in answer) throw errorFor(`${request} failed: ${answer.error}`, { status: null, requestId: null, request });
+      for (const m of answer.modes) known[m.side].set(m.path, m.mode);
+    }
+    if (missing.basePaths.length + missing.headPaths.length > 0) {
+      await this.#cache.set(memoKey, { etag: "", data: { base: Object.fromEntries(known.base), head: Object.fromEntries(known.head) } });
+    }
+    return known;
   }
 
   async listReviews(repo: RepoRef, number: number): Promise<Review[]> {

@@ -61,6 +61,22 @@ export interface FileListing {
   truncated: boolean;
 }
 
+/** What `getFileModes` asks: the paths whose git mode matters, at the base and at the head commit. */
+export interface FileModeQuery {
+  baseSha: string;
+  headSha: string;
+  /** Paths to read at the base (a modified file's path, a renamed file's old one). */
+  basePaths: readonly string[];
+  /** Paths to read at the head (every file the pull request keeps). */
+  headPaths: readonly string[];
+}
+
+/** Git modes as git writes them (`100644`, `100755`, `120000`, `160000`); null: no entry at that path. */
+export interface FileModes {
+  base: ReadonlyMap<string, string | null>;
+  head: ReadonlyMap<string, string | null>;
+}
+
 export interface CheckRunInput {
   name: string;
   headSha: string;
@@ -142,6 +158,14 @@ export interface GitHubPort extends TelemetryGitHub {
    * @throws {GitHubApiError}
    */
   listPullRequestCommitLogins(repo: RepoRef, number: number, options: { headSha: string; baseSha: string }): Promise<PullRequestCommits>;
+
+  /**
+   * The git modes of the given paths at two commits, which the files API does not carry: GraphQL's
+   * `Commit.file(path:)` for each path (aliased, FILE_MODES_PER_QUERY paths a query, so a 3,000-file pull request
+   * costs at most a few queries of 1 point each). Remembered per commit pair (two commits never change).
+   * @throws {GitHubApiError} on any failure, including a GraphQL error or a commit GitHub does not know.
+   */
+  getFileModes(repo: RepoRef, query: FileModeQuery): Promise<FileModes>;
 
   /**
    * All reviews, every page, oldest first; conditional (a push or label event re-reads them for a 304).

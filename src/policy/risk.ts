@@ -10,6 +10,7 @@ import type { Matcher } from "./globs.js";
 import { parsePatch } from "./patch.js";
 import type { PatchLine } from "./patch.js";
 import { EVALUATION_INCOMPLETE_ID } from "./preset.js";
+import { symlinkTarget } from "./symlinks.js";
 import { KNOWN_FILE_STATUSES, RISK_LEVELS } from "./types.js";
 import type { ChangedFile, Finding, PullRequestFacts, RiskLevel } from "./types.js";
 
@@ -31,9 +32,15 @@ export function maxLevel(levels: Iterable<RiskLevel>): RiskLevel {
 const BINARY_EXT_RE =
   /\.(?:png|jpe?g|gif|webp|ico|bmp|tiff?|pdf|zip|gz|tgz|bz2|xz|7z|rar|jar|war|ear|class|exe|dll|so|dylib|bin|o|a|wasm|pyc|woff2?|ttf|otf|eot|mp3|mp4|mov|avi|webm|ogg|wav|flac|psd|sqlite3?|db|dat)$/i;
 
-/** All paths a file is judged under: its new path and, for renames and copies, its old one (invariant 2). */
+/**
+ * All paths a file is judged under (invariant 2): its new path; for renames and copies its old one; for a symbolic
+ * link the repository path it points to, so a link at a harmless path to a protected file is judged as that file.
+ */
 export function pathsOf(file: ChangedFile): string[] {
-  return file.previous_filename && file.previous_filename !== file.filename ? [file.previous_filename, file.filename] : [file.filename];
+  const names = file.previous_filename && file.previous_filename !== file.filename ? [file.previous_filename, file.filename] : [file.filename];
+  const target = symlinkTarget(file)?.inRepo;
+  if (target && !names.includes(target)) names.push(target);
+  return names;
 }
 
 /**
@@ -43,6 +50,8 @@ export function pathsOf(file: ChangedFile): string[] {
 export function isBinary(file: ChangedFile): boolean {
   if (file.binary !== undefined) return file.binary;
   if (file.patch !== undefined) return false;
+  // Only the mode changed (chmod +x): the content is the same, whatever it is; the mode rules judge the change.
+  if (file.mode?.old !== undefined && file.mode.new !== undefined && file.mode.old !== file.mode.new && file.changes === 0) return false;
   if (BINARY_EXT_RE.test(file.filename)) return true;
   return (file.status === "modified" || file.status === "changed") && file.additions === 0 && file.deletions === 0 && file.changes === 0;
 }

@@ -25,6 +25,7 @@ import {
   nockCodeownersErrors,
   nockCreateCheckRun,
   nockFile,
+  nockFileModes,
   nockGetPull,
   nockListFiles,
   nockOrgPolicyFile,
@@ -96,7 +97,7 @@ function expectRequests(total: number, counted = total): void {
 }
 
 describe("pull_request events", () => {
-  it("a docs-only agent PR is low risk and passes (8 requests cold)", async () => {
+  it("a docs-only agent PR is low risk and passes (9 requests cold: 8 REST, 1 GraphQL for file modes)", async () => {
     const { probot } = await createApp();
     const event = agentPullRequest(DOCS);
     const check = nockEvaluation(event, { files: DOCS });
@@ -109,7 +110,7 @@ describe("pull_request events", () => {
     expect(check.body.output.summary).not.toMatch(/Not enforced/);
     expect(labels.captured.body).toEqual({ labels: ["agent-risk:low"] });
     // policy, CODEOWNERS, files, reviews, rulesets, PR re-read, check run, label
-    expectRequests(8);
+    expectRequests(9);
   });
 
   it("creates a missing risk label with its colour: GitHub's grey on-the-fly label is recoloured once", async () => {
@@ -120,36 +121,38 @@ describe("pull_request events", () => {
     const update = nockUpdateLabel("agent-risk:low");
     await probot.receive({ id: "d-label", ...event });
     expect(update.captured.body).toMatchObject({ color: "0e8a16" });
-    expectRequests(9);
+    expectRequests(10);
   });
 
-  it("with warm ETags a push costs 3 counted requests: policy, CODEOWNERS and the unchanged reviews answer 304", async () => {
+  it("with warm ETags a push costs 4 counted requests (one the GraphQL file-modes query): policy, CODEOWNERS and the unchanged reviews answer 304", async () => {
     const { probot } = await createApp();
     const opened = agentPullRequest(DOCS);
     nockPolicyFile(POLICY_YML, { etag: '"policy-v1"' });
     nockCodeowners(CODEOWNERS, { etag: '"codeowners-v1"' });
     nockListFiles(DOCS);
+    nockFileModes();
     nockReviewsConditional([], { etag: '"reviews-v0"' });
     nockRulesetChecks("master", [{ context: "Agent Gate: approval (master)" }]);
     nockGetPull(opened.payload.pull_request);
     nockCreateCheckRun();
     nockAddLabels([], { addedColor: "0e8a16" });
     await probot.receive({ id: "d-warm-1", ...opened });
-    expectRequests(8);
+    expectRequests(9);
 
     requests.reset();
     const pushed = agentPullRequest(DOCS, { action: "synchronize", headSha: NEW_HEAD_SHA, labels: ["agent-risk:low"] });
     nockPolicyFile(null, { etag: '"policy-v1"', notModified: true });
     nockCodeowners(null, { etag: '"codeowners-v1"', notModified: true });
-    // A new head: its files are listed again (the memo is per head and base commit).
+    // A new head: its files are listed and their modes read again (the memos are per head and base commit).
     nockListFiles(DOCS);
+    nockFileModes();
     nockReviewsConditional(null, { etag: '"reviews-v0"', ifNoneMatch: '"reviews-v0"' });
     nockGetPull(pushed.payload.pull_request);
     const check = nockCreateCheckRun().captured;
     await probot.receive({ id: "d-warm-2", ...pushed });
     expect(check.body).toMatchObject({ head_sha: NEW_HEAD_SHA, conclusion: "success" });
     // The rulesets answer is remembered for 10 minutes and the label is already on the PR.
-    expectRequests(6, 3);
+    expectRequests(7, 4);
   });
 
   it("a PR adding a migration is high risk, action_required, and asks the owning team once", async () => {
@@ -164,7 +167,7 @@ describe("pull_request events", () => {
     expect(check.body.output.title).toMatch(/^High risk: waiting on @Codertocat\/db-team/);
     expect(check.body.output.summary).toContain("db/migrations/0042\\_add\\_accounts.sql");
     expect(review.captured.body).toEqual({ reviewers: [], team_reviewers: ["db-team"] });
-    expectRequests(9);
+    expectRequests(10);
 
     // The same PR again (e.g. reopened): the team was asked already, so no second request.
     requests.reset();
@@ -200,7 +203,7 @@ describe("pull_request events", () => {
     expect(summary).toContain("GitHub's own CODEOWNERS check of the proposed file reports");
     expect(summary).toContain(".github/CODEOWNERS:2: Unknown owner: Invalid pattern");
     expect(review.captured.body).toEqual({ reviewers: [], team_reviewers: ["security"] });
-    expectRequests(11);
+    expectRequests(12);
   });
 
   it("invariant 1 (base-branch policy): a PR that breaks the policy file is judged by the base policy and told what is wrong", async () => {
@@ -215,7 +218,7 @@ describe("pull_request events", () => {
     expect(check.body.conclusion).toBe("action_required");
     expect(check.body.output.summary).toContain("the proposed policy is **invalid**");
     expect(check.body.output.summary).toContain(".github/agent-gate.yml:3: scope:");
-    expectRequests(10);
+    expectRequests(11);
   });
 
   it("invariant 2 (both paths): a sensitive file renamed out of its protected folder still needs its owner", async () => {
@@ -229,7 +232,7 @@ describe("pull_request events", () => {
     expect(check.body.conclusion).toBe("action_required");
     expect(check.body.output.title).toContain("@Codertocat/payments");
     expect(review.captured.body?.team_reviewers).toContain("payments");
-    expectRequests(9);
+    expectRequests(10);
   });
 
   it("invariant 2 / 5: a PR of 3,000 files fails without reading 30 pages", async () => {
@@ -299,7 +302,7 @@ describe("pull_request events", () => {
     nockAddLabels([], { addedColor: "0e8a16" });
     await probot.receive({ id: "d-all", ...event });
     expect(check.body.conclusion).toBe("success");
-    expectRequests(8);
+    expectRequests(9);
   });
 
   it("invariant 10: the check name carries the base branch, and an unenforced branch is reported plainly", async () => {
@@ -312,7 +315,7 @@ describe("pull_request events", () => {
     expect(check.body.name).toBe("Agent Gate: approval (release)");
     expect(check.body.output.summary).toContain("**Not enforced.** The branch `release` does not require `Agent Gate: approval (release)`");
     expect(check.body.output.summary).toContain("The gate is not enforced until an admin requires this check from the Agent Gate App");
-    expectRequests(9);
+    expectRequests(10);
   });
 
   it("invariant 10: a required check that any workflow could report is called out", async () => {
@@ -323,7 +326,7 @@ describe("pull_request events", () => {
     nockAddLabels([], { addedColor: "0e8a16" });
     await probot.receive({ id: "d-inv10b", ...event });
     expect(check.body.output.summary).toContain("accepts it from any source");
-    expectRequests(9);
+    expectRequests(10);
   });
 
   it("removes a stale risk label and touches no other label", async () => {
@@ -339,7 +342,7 @@ describe("pull_request events", () => {
       `POST /repos/${OWNER}/${REPO}/issues/${PR_NUMBER}/labels`,
       `DELETE /repos/${OWNER}/${REPO}/issues/${PR_NUMBER}/labels/agent-risk:high`,
     ]);
-    expectRequests(9);
+    expectRequests(10);
   });
 
   it("falls back to the organisation's .github policy when the repository has none", async () => {
@@ -352,7 +355,7 @@ describe("pull_request events", () => {
     // The human PR is in scope only because the organisation's policy says scope: all.
     expect(check.body.conclusion).toBe("success");
     expect(check.body.output.summary).toContain(`${OWNER}/.github:.github/agent-gate.yml`);
-    expectRequests(9);
+    expectRequests(10);
   });
 
   it("without any policy file the recommended preset applies", async () => {
@@ -365,7 +368,7 @@ describe("pull_request events", () => {
     await probot.receive({ id: "d-preset", ...event });
     expect(check.body.conclusion).toBe("action_required");
     expect(check.body.output.summary).toContain("recommended preset");
-    expectRequests(10);
+    expectRequests(11);
   });
 
   it("a repository without any policy file pays its two 404s once, not on every event", async () => {
@@ -375,7 +378,7 @@ describe("pull_request events", () => {
     nockOrgPolicyFile(null);
     nockAddLabels([], { addedColor: "0e8a16" });
     await probot.receive({ id: "d-nopolicy-1", ...opened });
-    expectRequests(9);
+    expectRequests(10);
 
     // A push on the same base commit: the policy is known to be absent there (a commit never changes), and the
     // organisation's default was missing moments ago (remembered for 5 minutes): neither is asked again.
@@ -383,13 +386,14 @@ describe("pull_request events", () => {
     const pushed = agentPullRequest(DOCS, { action: "synchronize", author: "github-actions[bot]", headRef: "codex/docs", headSha: NEW_HEAD_SHA, labels: ["agent-risk:low"] });
     nockCodeowners(null, { etag: '"codeowners-v1"', notModified: true });
     nockListFiles(DOCS);
+    nockFileModes();
     nockReviews([]);
     nockGetPull(pushed.payload.pull_request);
     const check = nockCreateCheckRun().captured;
     await probot.receive({ id: "d-nopolicy-2", ...pushed });
     expect(check.body).toMatchObject({ head_sha: NEW_HEAD_SHA, conclusion: "success" });
     expect(JSON.stringify(requests.describe())).not.toMatch(/agent-gate\.yml/);
-    expectRequests(5, 4);
+    expectRequests(6, 5);
   });
 
   it("pull_request.edited re-evaluates when the base branch changed; a title edit only costs the policy read", async () => {
@@ -415,7 +419,7 @@ describe("pull_request events", () => {
     nockAddLabels([], { addedColor: "0e8a16" });
     await probot.receive({ id: "d-edit-2", ...rebased });
     expect(check.body.name).toBe("Agent Gate: approval (develop)");
-    expectRequests(8);
+    expectRequests(9);
   });
 
   it("labeled: our own risk labels never re-trigger; a non-agent label is skipped after reading the policy", async () => {
@@ -442,7 +446,7 @@ describe("pull_request events", () => {
     nockAddLabels(["agent"], { addedColor: "0e8a16" });
     await probot.receive({ id: "d-lab-3", ...event });
     expect(check.body.conclusion).toBe("success");
-    expectRequests(8);
+    expectRequests(9);
   });
 
   it("invariant 9 (idempotent): a redelivered webhook changes nothing twice", async () => {
@@ -463,13 +467,14 @@ describe("pull_request events", () => {
     nockPolicyFile(POLICY_YML);
     nockCodeowners(CODEOWNERS);
     nockListFiles(DOCS);
+    nockFileModes();
     nockReviews([]);
     nockRulesetChecks("master", [{ context: "Agent Gate: approval (master)" }]);
     nockGetPull(moved);
     await probot.receive({ id: "d-stale-head", ...event });
     expect(requests.writes).toEqual([]);
     expect(lines.some((l) => l.msg === "not publishing a stale decision")).toBe(true);
-    expectRequests(6);
+    expectRequests(7);
   });
 
   it("a draft is evaluated but nobody is asked to review until it is ready", async () => {
@@ -480,7 +485,7 @@ describe("pull_request events", () => {
     await probot.receive({ id: "d-draft", ...event });
     expect(check.body.conclusion).toBe("action_required");
     expect(requests.writes.some((w) => w.path.endsWith("/requested_reviewers"))).toBe(false);
-    expectRequests(8);
+    expectRequests(9);
   });
 });
 
@@ -492,7 +497,7 @@ describe("drafts", () => {
     const review = nockRequestReviewers();
     await probot.receive({ id: "d-ready", ...event });
     expect(review.captured.body).toEqual({ reviewers: [], team_reviewers: ["db-team"] });
-    expectRequests(8);
+    expectRequests(9);
   });
 });
 
@@ -523,9 +528,9 @@ describe("pull_request_review events", () => {
     await probot.receive({ id: "d-approve", ...event });
     expect(check.body.conclusion).toBe("success");
     expect(check.body.output.title).toBe("High risk: approved by @dba-alice");
-    // policy, CODEOWNERS, files, reviews, team members, the PR's commits (an owner's approval could count:
+    // policy, CODEOWNERS, files, file modes (GraphQL), reviews, team members, the PR's commits (an owner's approval could count:
     // invariant 4 asks whether she pushed), rulesets, PR re-read, check run
-    expectRequests(9);
+    expectRequests(10);
   });
 
   it("warm: reviews after the opened PR cost 5 counted requests (the commits once), then 3 once the team list and commits are cached", async () => {
@@ -534,6 +539,7 @@ describe("pull_request_review events", () => {
     nockPolicyFile(POLICY_YML, { etag: '"policy-v1"' });
     nockCodeowners(CODEOWNERS, { etag: '"codeowners-v1"' });
     nockListFiles(MIGRATION);
+    nockFileModes();
     nockReviewsConditional([], { etag: '"reviews-v0"' });
     nockRulesetChecks("master", [{ context: "Agent Gate: approval (master)" }]);
     nockGetPull(opened.payload.pull_request);
@@ -541,9 +547,9 @@ describe("pull_request_review events", () => {
     nockAddLabels([], { addedColor: "d93f0b" });
     nockRequestReviewers();
     await probot.receive({ id: "d-w1", ...opened });
-    expectRequests(9);
+    expectRequests(10);
 
-    // The first approval: the files of this head are remembered, the team list is read once (with its ETag).
+    // The first approval: the files of this head and their modes are remembered, the team list is read once (with its ETag).
     requests.reset();
     const approve = reviewEvent({ reviewer: "dba-alice", changedFiles: 1, labels: ["agent-risk:high"] });
     nockPolicyFile(null, { etag: '"policy-v1"', notModified: true });
@@ -603,7 +609,7 @@ describe("pull_request_review events", () => {
     expect(check.body).toMatchObject({ head_sha: NEW_HEAD_SHA, conclusion: "action_required" });
     expect(check.body.output.summary).toContain(`not on the head ${NEW_HEAD_SHA.slice(0, 7)}`);
     // The stale approval costs no membership lookup, and the team asked before is not asked again.
-    expectRequests(7);
+    expectRequests(8);
   });
 
   it("invariant 4 (nobody approves their own agent): author, agent, bot and the triggering user do not count", async () => {
@@ -625,7 +631,7 @@ describe("pull_request_review events", () => {
     expect(summary).toContain("renovate\\[bot\\] is a bot");
     expect(summary).toContain("agent-gate-runner\\[bot\\] is the pull request's author");
     // None of them costs a team-membership lookup; the team is already requested on GitHub.
-    expectRequests(7);
+    expectRequests(8);
   });
 
   it("a comment-only review is skipped without a request", async () => {
@@ -636,13 +642,13 @@ describe("pull_request_review events", () => {
     expect(lines.some((l) => /a comment changes no approval/.test(l.msg))).toBe(true);
   });
 
-  it("a dismissed approval puts the PR back to waiting (7 requests cold)", async () => {
+  it("a dismissed approval puts the PR back to waiting (8 requests cold)", async () => {
     const { probot } = await createApp();
     const event = reviewEvent({ reviewer: "dba-alice", reviewAction: "dismissed", changedFiles: 1, labels: ["agent-risk:high"], requestedTeams: ["db-team"] });
     const check = nockEvaluation(event, { files: MIGRATION, reviews: [{ reviewer: "dba-alice", state: "DISMISSED" }] });
     await probot.receive({ id: "d-dismiss", ...event });
     expect(check.body.conclusion).toBe("action_required");
-    expectRequests(7);
+    expectRequests(8);
   });
 });
 
@@ -663,7 +669,7 @@ describe("check re-runs", () => {
     await probot.receive({ id: "d-rerun", name: "check_run", payload });
     expect(check.body).toMatchObject({ conclusion: "success", head_sha: HEAD_SHA });
     // The PR read first (the check payload has no PR details), then a normal evaluation.
-    expectRequests(9);
+    expectRequests(10);
   });
 
   it("check_run.rerequested on another check is ignored", async () => {
@@ -689,7 +695,7 @@ describe("check re-runs", () => {
     nockAddLabels([], { addedColor: "0e8a16" });
     await probot.receive({ id: "d-suite", name: "check_suite", payload });
     expect(check.body.conclusion).toBe("success");
-    expectRequests(10);
+    expectRequests(11);
   });
 });
 

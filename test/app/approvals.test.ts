@@ -18,6 +18,7 @@ import {
   nockCodeowners,
   nockCreateCheckRun,
   nockGetPull,
+  nockFileModes,
   nockListFiles,
   nockRulesetChecks,
   nockPolicyFile,
@@ -117,8 +118,9 @@ describe("invariant 4: whoever pushed to the agent's branch cannot approve it", 
     const check = nockEvaluation(push, { files: MIGRATION, reviews: [{ reviewer: "dba-bob", commitId: "0".repeat(40) }] });
     await probot.receive({ id: "d-plain-push", ...push });
     expect(check.body.conclusion).toBe("action_required");
-    // policy, CODEOWNERS, files, reviews, rulesets, PR re-read, check run: the stale approval needs nothing more.
-    expect(requests.total).toBe(7);
+    // policy, CODEOWNERS, files, file modes (GraphQL), reviews, rulesets, PR re-read, check run: the stale
+    // approval needs nothing more.
+    expect(requests.total).toBe(8);
   });
 });
 
@@ -170,6 +172,7 @@ function nockRetargetEvaluation(event: { payload: any }, baseSha: string, files:
   nockPolicyFile(POLICY_YML, { ref: baseSha });
   nockCodeowners(CODEOWNERS, { ref: baseSha });
   nockListFiles(files);
+  nockFileModes();
   nockReviews(reviews);
   nockRulesetChecks(event.payload.pull_request.base.ref, [{ context: `Agent Gate: approval (${event.payload.pull_request.base.ref})` }]);
   nockGetPull(event.payload.pull_request);

@@ -14,6 +14,7 @@ import {
   nockAccessToken,
   nockCodeowners,
   nockCreateCheckRun,
+  nockFileModes,
   nockGetPull,
   nockListFiles,
   nockPolicyFile,
@@ -22,7 +23,7 @@ import {
   pullRequestEvent,
   testPrivateKey,
 } from "../helpers/github.js";
-import type { Captured, FileSpec, LogLine, PullRequestScenario, ReviewSpec } from "../helpers/github.js";
+import type { Captured, FileModesAnswer, FileSpec, LogLine, PullRequestScenario, ReviewSpec } from "../helpers/github.js";
 
 export const POLICY_YML = `# Agent Gate policy of the test repository
 agents:
@@ -74,6 +75,8 @@ export interface ReadsOptions {
   rulesetRequires?: Array<{ context: string; integrationId?: number | null }> | null;
   baseRef?: string;
   etags?: boolean;
+  /** The git modes GitHub answers (default: every path a plain file). null: the files' modes are not asked (all removed, or remembered). */
+  modes?: FileModesAnswer | null;
 }
 
 /** Answers the reads of one in-scope evaluation and its check run; returns the captured check run. */
@@ -83,6 +86,8 @@ export function nockEvaluation(event: { payload: any }, options: ReadsOptions): 
   nockPolicyFile(options.policy === undefined ? POLICY_YML : options.policy, options.etags ? { etag: '"policy-v1"' } : {});
   nockCodeowners(options.codeowners === undefined ? CODEOWNERS : options.codeowners, options.etags ? { etag: '"codeowners-v1"' } : {});
   nockListFiles(options.files);
+  // Modes are asked whenever the pull request keeps a file (one GraphQL query, src/github/file-modes.ts).
+  if (options.modes !== null && options.files.some((f) => f.status !== "removed")) nockFileModes(options.modes ?? {});
   nockReviews(options.reviews ?? []);
   if (options.rulesetRequires !== null) nockRulesetChecks(baseRef, options.rulesetRequires ?? [{ context: `Agent Gate: approval (${baseRef})` }]);
   nockGetPull(options.current ?? pr);

@@ -30,6 +30,7 @@ import {
   nockCodeowners,
   nockCreateCheckRun,
   nockGetPull,
+  nockFileModes,
   nockListFiles,
   nockPolicyFile,
   nockReviews,
@@ -81,7 +82,7 @@ describe.each(TEST_DRIVERS)("the App recording to %s", (driver) => {
     const check = nockEvaluation(event, { files: DOCS });
     nockAddLabels([], { addedColor: "0e8a16" });
     await probot.receive({ id: "d-redelivered", ...event });
-    expect(requests.total).toBe(8);
+    expect(requests.total).toBe(9);
 
     // GitHub's "Redeliver" keeps the GUID. No GitHub request is answered for it: any would fail the test.
     await probot.receive({ id: "d-redelivered", ...event });
@@ -91,7 +92,7 @@ describe.each(TEST_DRIVERS)("the App recording to %s", (driver) => {
       await other.probot.receive({ id: "d-redelivered", ...event });
     }
 
-    expect(requests.total).toBe(8);
+    expect(requests.total).toBe(9);
     expect(check.bodies).toHaveLength(1);
     expect(await evaluationRows(ctx.store)).toEqual([{ headSha: HEAD_SHA, conclusion: "success", deliveryId: "d-redelivered" }]);
     expect(await ctx.store.deliveries.get("d-redelivered", INSTALLATION_ID)).toMatchObject({ event: "pull_request", action: "opened", outcome: "processed", attempts: 1 });
@@ -111,6 +112,7 @@ describe.each(TEST_DRIVERS)("the App recording to %s", (driver) => {
     nockPolicyFile(POLICY_YML);
     nockCodeowners(CODEOWNERS);
     nockListFiles(DOCS);
+    nockFileModes();
     nockReviews([]);
     nockRulesetChecks("master", [{ context: "Agent Gate: approval (master)" }]);
     nockGetPull(event.payload.pull_request);
@@ -163,6 +165,7 @@ describe.each(TEST_DRIVERS)("the App recording to %s", (driver) => {
       });
     nockCodeowners(CODEOWNERS);
     nockListFiles(DOCS);
+    nockFileModes();
     nockReviews([]);
     nockRulesetChecks("master", [{ context: "Agent Gate: approval (master)" }]);
     nockGetPull(newer.payload.pull_request);
@@ -172,6 +175,7 @@ describe.each(TEST_DRIVERS)("the App recording to %s", (driver) => {
     nockPolicyFile(POLICY_YML);
     nockCodeowners(CODEOWNERS);
     nockListFiles(DOCS);
+    nockFileModes();
     nockReviews([]);
     nockRulesetChecks("master", [{ context: "Agent Gate: approval (master)" }]);
     nockGetPull(older.payload.pull_request);

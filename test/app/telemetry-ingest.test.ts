@@ -12,6 +12,7 @@ import {
   nockAddLabels,
   nockCodeowners,
   nockCreateCheckRun,
+  nockFileModes,
   nockGetPull,
   nockListFiles,
   nockPolicyFile,
@@ -397,6 +398,7 @@ describe("telemetry.required", () => {
     nockPolicyFile(policy);
     nockCodeowners(CODEOWNERS);
     nockListFiles(DOCS);
+    nockFileModes();
     nockReviews([]);
     // The base branch's rulesets require our check from this App (remembered for the second evaluation).
     nockRulesetChecks("master", [{ context: "Agent Gate: approval (master)" }]);
@@ -418,8 +420,8 @@ describe("telemetry.required", () => {
     nockPolicyFile(policy);
     nockListFiles(DOCS);
     const rationale = nockCreateCheckRun().captured;
-    // The re-evaluation: PR, policy, CODEOWNERS, reviews, PR re-read, check. The rulesets and the file listing of
-    // this head and base are remembered from the first evaluation.
+    // The re-evaluation: PR, policy, CODEOWNERS, reviews, PR re-read, check. The rulesets, the file listing and the
+    // file modes of this head and base are remembered from the first evaluation.
     nockGetPull(current);
     nockPolicyFile(policy);
     nockCodeowners(CODEOWNERS);

@@ -76,3 +76,32 @@ describe("invariant 2: submodules (CLI)", () => {
     expect(d.findings.find((x) => x.rule === "submodule")?.message).toContain("submodule URL changed from https://example.com/acme/lib.git to https://evil.example/lib.git");
   });
 });
+
+describe("invariant 2: file modes (CLI)", () => {
+  it("invariant 2: a new symlink out of the repository is high and names its target", async () => {
+    const r = baseRepo();
+    r.symlink("../../etc/passwd", "docs/passwd");
+    r.commit("add a link");
+    const d = await evaluate(r);
+    expect(d.risk).toBe("high");
+    expect(d.findings.find((f) => f.rule === "new-symlink")?.message).toContain("a new symbolic link to ../../etc/passwd (outside the repository) (docs/passwd)");
+  });
+
+  it("invariant 2: a symlink to a workflow is judged as the workflow (critical)", async () => {
+    const r = baseRepo((b) => b.write(".github/workflows/ci.yml", "on: push\n"));
+    r.symlink("../.github/workflows/ci.yml", "docs/ci.yml");
+    r.commit("add a link to the workflow");
+    const d = await evaluate(r);
+    expect(d.risk).toBe("critical");
+    expect(d.findings.find((f) => f.rule === "gate-control")?.paths).toContain(".github/workflows/ci.yml");
+  });
+
+  it("invariant 2: chmod +x alone is a new executable (medium), not a binary file", async () => {
+    const r = baseRepo((b) => b.write("scripts/deploy.sh", "echo deploy\n"));
+    r.chmodX("scripts/deploy.sh");
+    r.commit("make it executable");
+    const d = await evaluate(r);
+    expect(d.findings.map((f) => f.rule)).toEqual(["new-executable"]);
+    expect(d.risk).toBe("medium");
+  });
+});

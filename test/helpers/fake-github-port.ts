@@ -3,7 +3,7 @@
  * through it without HTTP (the App's tests use nock, test/helpers/github.ts).
  */
 import { GitHubApiError } from "../../src/github/errors.js";
-import type { ArtifactInfo, CheckRunInput, FileListing, GitHubPort, LabelInfo, MergeQueueEntry, PullRequestInfo, RepoRef, RequiredCheck } from "../../src/github/port.js";
+import type { ArtifactInfo, CheckRunInput, FileListing, FileModeQuery, FileModes, GitHubPort, LabelInfo, MergeQueueEntry, PullRequestInfo, RepoRef, RequiredCheck } from "../../src/github/port.js";
 import type { ChangedFile, Review } from "../../src/policy/types.js";
 
 export const repo: RepoRef = { owner: "acme", repo: "app" };
@@ -67,6 +67,13 @@ export class FakeGitHub implements GitHubPort {
   async listPullRequestCommitLogins(): Promise<{ logins: string[]; truncated: boolean }> {
     this.#call("listPullRequestCommitLogins");
     return { logins: this.commitLogins, truncated: false };
+  }
+  /** Git modes by `base:path` / `head:path`; any other path is a plain file (100644). */
+  modes = new Map<string, string | null>();
+  async getFileModes(_repo: RepoRef, query: FileModeQuery): Promise<FileModes> {
+    this.#call("getFileModes");
+    const side = (name: "base" | "head", paths: readonly string[]) => new Map(paths.map((p) => [p, this.modes.has(`${name}:${p}`) ? this.modes.get(`${name}:${p}`)! : "100644"]));
+    return { base: side("base", query.basePaths), head: side("head", query.headPaths) };
   }
   async listReviews(): Promise<Review[]> {
     this.#call("listReviews");

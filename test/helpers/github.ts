@@ -90,8 +90,9 @@ export class RequestCounter {
   get counted(): number {
     return this.requests.filter((r) => r.status !== 304).length;
   }
+  /** Requests that change GitHub: not a GET, and not a GraphQL query (the App sends no mutations; a query is a read). */
   get writes(): RecordedRequest[] {
-    return this.requests.filter((r) => r.method !== "GET");
+    return this.requests.filter((r) => r.method !== "GET" && r.path !== "/graphql");
   }
   reset(): void {
     this.requests.length = 0;
@@ -503,4 +504,54 @@ export function nockPullCommits(commits: CommitSpec[], options: { number?: numbe
     .get(`${REPO_PATH}/pulls/${options.number ?? PR_NUMBER}/commits`)
     .query({ per_page: "100" })
     .reply(200, body);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// GraphQL: file modes (src/github/file-modes.ts). The answer has the shape of test/fixtures/github/graphql.file-modes.json.
+
+/** Git mode (`100755`) → GraphQL's decimal (33261); null: no entry at that path. */
+export type ModeAnswer = string | null;
+
+export interface FileModesAnswer {
+  /** `path` → mode at the base; any path not named is a plain file (100644). */
+  base?: Record<string, ModeAnswer>;
+  head?: Record<string, ModeAnswer>;
+  /** Answer with this status instead (a GraphQL error for `errors`). */
+  fail?: number | "errors";
+}
+
+export interface CapturedModesQuery {
+  /** Every query's variables, in order. */
+  variables: Array<Record<string, string>>;
+  /** What each query asked for at each side. */
+  asked: Array<{ base: string[]; head: string[] }>;
+}
+
+/**
+ * `POST /graphql` for the App's `AgentGateFileModes` query, `times` queries: answers each alias at the side the
+ * query puts it under, from `answer` (default 100644). Other GraphQL queries (the merge queue) do not match.
+ */
+export function nockFileModes(answer: FileModesAnswer = {}, options: { times?: number } = {}): { scope: nock.Scope; captured: CapturedModesQuery } {
+  const captured: CapturedModesQuery = { variables: [], asked: [] };
+  const scope = api()
+    .post("/graphql", (body: { query?: string }) => typeof body.query === "string" && body.query.includes("AgentGateFileModes"))
+    .times(options.times ?? 1)
+    .reply((_uri, body) => {
+      const { query, variables } = body as { query: string; variables: Record<string, string> };
+      const sides = { base: sideAliases(query, "base"), head: sideAliases(query, "head") };
+      captured.variables.push(variables);
+      captured.asked.push({ base: sides.base.map((a) => variables[a]!), head: sides.head.map((a) => variables[a]!) });
+      if (answer.fail === "errors") return [200, { data: null, errors: [{ type: "NOT_FOUND", message: "Could not resolve to a Repository" }] }];
+      if (typeof answer.fail === "number") return [answer.fail, { message: "Server Error" }];
+      const entry = (mode: ModeAnswer | undefined) => (mode === null ? null : { mode: parseInt(mode ?? "100644", 8) });
+      const side = (name: "base" | "head") => Object.fromEntries(sides[name].map((a) => [a, entry(answer[name]?.[variables[a]!])]));
+      return [200, { data: { repository: { ...(sides.base.length ? { base: side("base") } : {}), ...(sides.head.length ? { head: side("head") } : {}) } } }];
+    });
+  return { scope, captured };
+}
+
+/** The aliases a file-modes query asks under `side: object(oid: $side) { ... }`. */
+function sideAliases(query: string, side: "base" | "head"): string[] {
+  const block = new RegExp(`${side}: object\\(oid: \\$${side}\\) \\{ \\.\\.\\. on Commit \\{ (.*?) \\} \\}(?: head:| \\})`).exec(query)?.[1] ?? "";
+  return [...block.matchAll(/(p\d+): file\(/g)].map((m) => m[1]!);
 }

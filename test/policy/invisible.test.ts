@@ -71,3 +71,52 @@ describe("invariant 2: submodules bring in code from elsewhere", () => {
     expect(riskAnnotations(assess([bump("vendor/lib")]).findings).filter((a) => a.path === "vendor/lib")).toEqual([]);
   });
 });
+
+describe("invariant 2: file modes", () => {
+  const link = (path: string, target: string, extra: Partial<ChangedFile> = {}) =>
+    file(path, { status: "added", additions: 1, changes: 1, mode: { new: "120000" }, patch: `@@ -0,0 +1 @@\n+${target}\n\\ No newline at end of file`, ...extra });
+  const symlinkFinding = (files: ChangedFile[]) => assess(files).findings.find((f) => f.rule === "new-symlink");
+
+  it.each([
+    ["a relative path past the root", "docs/x", "../../etc/passwd"],
+    ["an absolute path", "docs/x", "/etc/shadow"],
+    ["a home directory", "docs/x", "~/.ssh/id_rsa"],
+    ["a Windows drive", "docs/x", "C:\\Windows\\System32"],
+  ])("invariant 2: a new symlink to %s is high and named as outside the repository", (_name, path, target) => {
+    const f = symlinkFinding([link(path, target)]);
+    expect(f?.level).toBe("high");
+    expect(f?.message).toContain(`a new symbolic link to ${target} (outside the repository) (${path})`);
+  });
+
+  it("invariant 2: a symlink is judged under the path it points to: a link to a workflow is gate-control", () => {
+    const { risk, findings } = assess([link("docs/ci.yml", "../.github/workflows/ci.yml")]);
+    expect(risk).toBe("critical");
+    expect(findings.find((f) => f.rule === "gate-control")?.paths).toEqual(["docs/ci.yml", ".github/workflows/ci.yml"]);
+    expect(symlinkFinding([link("docs/ci.yml", "../.github/workflows/ci.yml")])?.message).toContain("a new symbolic link to .github/workflows/ci.yml (../.github/workflows/ci.yml)");
+  });
+
+  it("invariant 2: a link into .git, at the repository root, or pointed elsewhere says so", () => {
+    expect(symlinkFinding([link("x", ".git/config")])?.message).toContain("to .git/config, inside .git");
+    expect(symlinkFinding([link("a/b", "..")])?.message).toContain("to .. (the repository's root)");
+    const moved = file("docs/x", { mode: { old: "120000", new: "120000" }, additions: 1, deletions: 1, changes: 2, patch: "@@ -1 +1 @@\n-README.md\n+../secrets.env" });
+    const f = assess([moved]).findings;
+    expect(f.find((x) => x.rule === "new-symlink")?.message).toContain("a symbolic link pointed elsewhere to secrets.env");
+    // The target is a secret file by its name: judged as one.
+    expect(f.find((x) => x.rule === "secret-file")?.paths).toContain("secrets.env");
+  });
+
+  it("invariant 2: a mode-only change is a new executable, not a binary file", () => {
+    const chmod = file("scripts/run.sh", { status: "changed", additions: 0, deletions: 0, changes: 0, patch: undefined, mode: { old: "100644", new: "100755" } });
+    const { risk, findings } = assess([chmod]);
+    expect(risk).toBe("medium");
+    expect(findings.map((f) => f.rule)).toEqual(["new-executable"]);
+    // Without modes (what the files API alone shows) the same entry is taken as binary: the gap modes close.
+    const { mode: _omit, ...noModes } = chmod;
+    expect(assess([noModes]).findings.map((f) => f.rule)).toEqual(["binary-file"]);
+  });
+
+  it("invariant 2: an edited file whose executable bit was set is a new executable; an executable edited is not", () => {
+    expect(assess([file("tools/gen.py", { mode: { old: "100644", new: "100755" } })]).findings.map((f) => f.rule)).toContain("new-executable");
+    expect(assess([file("tools/gen.py", { mode: { old: "100755", new: "100755" } })]).findings.map((f) => f.rule)).not.toContain("new-executable");
+  });
+});

@@ -160,7 +160,9 @@ const TABLE: Record<string, Case[]> = {
   "new-symlink": [
     { name: "a new symlink", files: [file("docs/link", { status: "added", mode: { new: "120000" } })], fires: true },
     { name: "a file turned into a symlink", files: [file("docs/link", { status: "changed", mode: { old: "100644", new: "120000" } })], fires: true },
-    { name: "an existing symlink edited", files: [file("docs/link", { mode: { old: "120000", new: "120000" } })], fires: false },
+    { name: "an existing symlink pointed elsewhere", files: [file("docs/link", { mode: { old: "120000", new: "120000" } })], fires: true },
+    { name: "an existing symlink whose mode alone is listed", files: [file("docs/link", { mode: { old: "120000", new: "120000" }, additions: 0, changes: 0, patch: undefined })], fires: false },
+    { name: "a plain file", files: [file("docs/link", { status: "added", mode: { new: "100644" } })], fires: false },
   ],
   "deleted-file": [
     { name: "a deletion", files: [file("src/old.ts", { status: "removed", additions: 0, deletions: 3, changes: 3, patch: "@@ -1,3 +0,0 @@\n-a\n-b\n-c" })], fires: true },

@@ -6,11 +6,11 @@
  * Order and why: the policy (base branch, base commit) first: it decides whether the PR is in scope at all, so a
  * human PR costs one conditional read and no writes. Then CODEOWNERS, files and reviews in parallel.
  */
-import type { PullRequestInfo } from "../../github/port.js";
+import type { PullRequestInfo, RepoRef } from "../../github/port.js";
 import { classifyPullRequest } from "../../policy/agents.js";
 import { conditionLabels, usesAgentCondition, usesTitleCondition } from "../../policy/conditions.js";
 import type { ResolvedPolicy } from "../../policy/config.js";
-import type { Decision, PullRequestFacts, TeamMembership } from "../../policy/types.js";
+import type { ChangedFile, Decision, PullRequestFacts, TeamMembership } from "../../policy/types.js";
 import { MAX_LISTED_FILES } from "../../shared/limits.js";
 import { readEnforcement } from "../enforcement.js";
 import { approvalCheckName } from "../render.js";
@@ -19,6 +19,7 @@ import { telemetryAccepted } from "../telemetry-gate.js";
 import type { ServiceDeps } from "../types.js";
 import { proposedGateFileNotes } from "./gate-files.js";
 import { diffIdentity, observeReviews } from "./observations.js";
+import { modeQueryFor, withModes } from "./modes.js";
 import type { CurrentState, EvaluationContext, Snapshot } from "./types.js";
 
 export type Loaded = Snapshot | { kind: "skip"; reason: string };
@@ -64,6 +65,7 @@ export async function loadSnapshot(ctx: EvaluationContext, seen: { pr?: PullRequ
       : github.listPullRequestFiles(repo, pr.number, { limit: MAX_LISTED_FILES, headSha: pr.headSha, baseSha: pr.baseSha }),
     github.listReviews(repo, pr.number),
   ]);
+  const files = await readModes(deps, repo, pr, listing.files);
   const truncated = listing.truncated || truncatedUpFront;
   // Invariant 3: what each approval was given against, recorded on first sight (when the policy binds approvals).
   const diff = policy.approvals.invalidateOnPush ? diffIdentity(pr.baseRef, listing.files, truncated) : undefined;
@@ -78,11 +80,11 @@ export async function loadSnapshot(ctx: EvaluationContext, seen: { pr?: PullRequ
     policySource: policyLoad.source,
     facts: { ...facts, ...(accepted ? { telemetryAccepted: true } : {}), ...(diff ? { diff } : {}) },
     codeowners,
-    files: listing.files,
+    files,
     truncated,
     reviews: diff ? await observeReviews(ctx, pr, reviews, diff) : reviews,
     telemetryAccepted: accepted,
-    gateNotes: await proposedGateFileNotes(deps, repo, pr, listing.files),
+    gateNotes: await proposedGateFileNotes(deps, repo, pr, files),
     enforcement: await readEnforcement(deps, repo, target.installationId, pr.baseRef, checkName),
   };
 }
@@ -100,6 +102,12 @@ function irrelevantChange(policy: ResolvedPolicy, target: EvaluationContext["tar
   }
   if (target.onlyIfTitleCondition && !usesTitleCondition(policy)) return "the title changed, and no rule has a title condition";
   return null;
+}
+
+/** The listing with git modes, which the files API does not carry (invariant 2); one GraphQL query per 250 paths. */
+async function readModes(deps: ServiceDeps, repo: RepoRef, pr: PullRequestInfo, files: ChangedFile[]): Promise<ChangedFile[]> {
+  const query = modeQueryFor(files, { baseSha: pr.baseSha, headSha: pr.headSha });
+  return query ? withModes(files, await deps.github.getFileModes(repo, query)) : files;
 }
 
 /** Members of the teams the engine named (phase one), one request per team. */
