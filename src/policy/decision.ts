@@ -5,6 +5,8 @@ import { formatPolicyError } from "./config.js";
 import type { PolicyError, ResolvedPolicy } from "./config.js";
 import { EVALUATION_INCOMPLETE_ID } from "./preset.js";
 import { assessRisk, conditionFacts } from "./risk.js";
+import { withoutRejectedOwners } from "./owner-rejections.js";
+import type { OwnerRejection } from "./owner-rejections.js";
 import { ruleRequirements, settleRequirements, withRuleReasons } from "./rules.js";
 import type { ChangedFile, Conclusion, Decision, Finding, PullRequestCommits, PullRequestFacts, Requirement, RequirementStatus, Review, RiskLevel, TeamMembership } from "./types.js";
 
@@ -45,6 +47,8 @@ export interface EngineNeeds {
 export interface EngineAnswers {
   /** The PR's commits when `needs.commits`; absent, approvals that needed the check do not count. */
   commits?: PullRequestCommits | undefined;
+  /** GitHub's validation errors of the base CODEOWNERS (asked with `needs.commits`: when an approval could count). */
+  ownerRejections?: readonly OwnerRejection[] | undefined;
 }
 
 /** Phase one done: what the decision still needs, and the decision once the caller has fetched it. */
@@ -95,7 +99,9 @@ function decide(
 ): Decision {
   const { policy, codeowners, pr } = input;
   const { risk, findings, requirements } = phaseOne;
-  const evaluated = evaluateApprovals({ policy, requirements, reviews: input.reviews, headSha: pr.headSha, pr, teams, commits: answers.commits });
+  // Invariant 4: owners GitHub's own CODEOWNERS validation rejects do not count (read only when an approval could).
+  const counted = answers.ownerRejections ? withoutRejectedOwners(requirements, answers.ownerRejections) : requirements;
+  const evaluated = evaluateApprovals({ policy, requirements: counted, reviews: input.reviews, headSha: pr.headSha, pr, teams, commits: answers.commits });
   const settled = settleRequirements(evaluated.requirements);
   const approval = { ...evaluated, required: settled.requirements.length > 0, satisfied: settled.satisfied, requirements: settled.requirements };
 
