@@ -16,6 +16,7 @@ import { ingestTelemetry } from "../services/ingest-telemetry.js";
 import type { TelemetryDeps } from "../services/ingest-telemetry.js";
 import { checkMergeGroup } from "../services/merge-group.js";
 import { applyOverride } from "../services/override.js";
+import { recordPullRequestClosed } from "../services/record-closed.js";
 import { evaluateCommit } from "../services/rerun.js";
 import type { Log } from "../services/types.js";
 import type { PendingWork, Store } from "../store/index.js";
@@ -39,6 +40,9 @@ export async function perform(deps: TelemetryDeps, work: Work, attempt: Attempt)
     case "telemetry":
       // Which workflows count, and whether this run's telemetry is accepted, is the service's call (invariant 7).
       await ingestTelemetry(deps, work.target);
+      return;
+    case "closed":
+      await recordPullRequestClosed(deps, work.target);
       return;
     case "merge-group":
       await checkMergeGroup(deps, { ...work.target, publishFailure: attempt.final });
@@ -92,7 +96,7 @@ function primaryDelivery(work: Work): string | undefined {
 
 function scopeOf(work: Work): { repository: string; pullRequest: number | null } {
   const repository = `${work.target.repo.owner}/${work.target.repo.repo}`;
-  return { repository, pullRequest: work.kind === "evaluate" || work.kind === "override" ? work.target.number : null };
+  return { repository, pullRequest: work.kind === "evaluate" || work.kind === "override" || work.kind === "closed" ? work.target.number : null };
 }
 
 /**

@@ -14,6 +14,7 @@ import { CHECK_NAME_PREFIX } from "../services/render.js";
 import type { MergeGroupTarget } from "../services/merge-group.js";
 import type { OverrideTarget } from "../services/override.js";
 import { parseOverrideCommand } from "../policy/override.js";
+import type { ClosedTarget } from "../services/record-closed.js";
 import type { RerunTarget } from "../services/rerun.js";
 
 export type Work =
@@ -21,7 +22,8 @@ export type Work =
   | { kind: "commit"; target: RerunTarget }
   | { kind: "telemetry"; target: TelemetryTarget }
   | { kind: "merge-group"; target: MergeGroupTarget }
-  | { kind: "override"; target: OverrideTarget };
+  | { kind: "override"; target: OverrideTarget }
+  | { kind: "closed"; target: ClosedTarget };
 
 export interface KeyedWork {
   /** Coalescing key: one pending work per key. */
@@ -95,6 +97,7 @@ export function routeEvent(event: WebhookEvent, options: RouteOptions): Route {
       if (PULL_ACTIONS.has(action)) return evaluate();
       if (action === "edited") return editedEvent(name, payload, evaluate);
       if (action === "labeled" || action === "unlabeled") return labelEvent(name, payload, options, evaluate);
+      if (action === "closed") return closed(event, payload, repo, installationId);
       return { skip: `${name}: not an event the gate acts on` };
     case "pull_request_review": {
       if (!REVIEW_ACTIONS.has(action)) return { skip: `${name}: not an event the gate acts on` };
@@ -203,6 +206,39 @@ function pushedBy(payload: Json): Partial<EvaluationTarget> {
   const login = str(sender.login);
   if (login === "" || sender.type === "Bot" || login.toLowerCase().endsWith("[bot]")) return {};
   return { pushers: [login] };
+}
+
+/** An ISO time from the payload, normalised, or null. */
+const isoOr = (v: unknown): string | null => {
+  const d = typeof v === "string" ? new Date(v) : null;
+  return d && !Number.isNaN(d.getTime()) ? d.toISOString() : null;
+};
+
+/**
+ * pull_request.closed, merged or not, for the compliance pages. Its own key: folded into a pending evaluation of
+ * the PR it would replace it (an evaluation of a closed PR skips anyway, but a reopen's must not be lost).
+ */
+function closed(event: WebhookEvent, payload: Json, repo: RepoRef, installationId: number | null): Route {
+  const pr = rec(payload.pull_request);
+  const number = typeof pr.number === "number" ? pr.number : typeof payload.number === "number" ? payload.number : 0;
+  if (number <= 0) return { skip: "pull_request.closed: no pull request number in the payload" };
+  const merged = pr.merged === true;
+  const target: ClosedTarget = {
+    repo,
+    installationId: installationId ?? undefined,
+    number,
+    title: str(pr.title),
+    author: str(rec(pr.user).login) || null,
+    openedAt: isoOr(pr.created_at),
+    closedAt: isoOr(pr.closed_at) ?? new Date().toISOString(),
+    merged,
+    mergedAt: merged ? isoOr(pr.merged_at) : null,
+    mergedBy: merged ? str(rec(pr.merged_by).login) || null : null,
+    mergeCommitSha: merged ? str(pr.merge_commit_sha) || null : null,
+    deliveryId: event.id,
+    event: "pull_request.closed",
+  };
+  return { works: [{ key: `closed:${pullRequestWorkKey(installationId, repo, number)}`, installationId, work: { kind: "closed", target } }] };
 }
 
 /** A re-run: one evaluation per listed pull request (coalesced with its other events), or a lookup by commit (forks). */

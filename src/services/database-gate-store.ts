@@ -54,7 +54,7 @@ function splitEvent(event: string | undefined): { event: string; action: string 
 
 /** The service's outcome kinds (published, superseded, skipped) as the deliveries table's outcomes. */
 function deliveryOutcome(outcome: string): DeliveryOutcome {
-  if (outcome === "published" || outcome === "labels-restored") return "processed";
+  if (outcome === "published" || outcome === "labels-restored" || outcome === "closed-recorded") return "processed";
   if (outcome === "failed") return "failed";
   // Superseded: handled on purpose without publishing (the newer event publishes). Skipped: out of scope.
   return "skipped";
@@ -325,6 +325,12 @@ class Session {
         const row = await store.evaluations.latestFor(repository, number);
         // An invalid policy's record carries `critical`; its labels are never set, and the caller re-reads the policy.
         return row ? { headSha: row.headSha, baseSha: row.baseSha, risk: isRiskLevel(row.risk) ? row.risk : null, evaluationId: row.id } : null;
+      },
+      recordClosed: (closed) => {
+        const { title, author, openedAt, closedAt, merged, mergedAt, mergedBy, mergeCommitSha, event } = closed;
+        this.ops.push((tx) => tx.pullRequests.markClosed({ repository, pullRequest: number, title, author, openedAt, closedAt, mergedAt: merged ? (mergedAt ?? closedAt) : null, mergedBy }));
+        this.entry("pull_request_closed", { event, merged, mergedAt: mergedAt?.toISOString() ?? null, mergedBy, mergeCommitSha, closedAt: closedAt.toISOString() });
+        return Promise.resolve();
       },
       recordLabelsRestored: (restored) => {
         const { headSha, evaluationId, added, removed, event, sender } = restored;

@@ -3,7 +3,7 @@
  * services also derive "already requested" from GitHub itself (requested reviewers and reviews survive restarts).
  */
 import type { ReviewObservation } from "../store/index.js";
-import type { CommittedDecision, DecisionRecord, Enforcement, EnforcementCache, GateStore, LabelsRestored, MergeGroupRecord, OverrideRecord, OverrideRefusal, PublishedRecord, PullRequestKey, PullRequestScope, RecordedDecision } from "./types.js";
+import type { CommittedDecision, DecisionRecord, Enforcement, EnforcementCache, GateStore, LabelsRestored, MergeGroupRecord, PullRequestClosedRecord, OverrideRecord, OverrideRefusal, PublishedRecord, PullRequestKey, PullRequestScope, RecordedDecision } from "./types.js";
 
 const MAX_ENTRIES = 10_000;
 
@@ -32,6 +32,8 @@ export class MemoryGateStore implements GateStore {
   readonly decisions: DecisionRecord[] = [];
   /** Risk labels put back after a hand change, newest last (bounded). */
   readonly labelsRestored: Array<LabelsRestored & { key: PullRequestKey }> = [];
+  /** pull_request.closed of PRs with a decision, newest last (bounded). */
+  readonly closed: Array<PullRequestClosedRecord & { key: PullRequestKey }> = [];
   /** The merge group checks recorded, newest last (bounded). */
   readonly mergeGroups: MergeGroupRecord[] = [];
 
@@ -186,6 +188,10 @@ export class MemoryGateStore implements GateStore {
         // As the database keeps it: evaluations only, not the "could not evaluate" failures.
         const last = this.decisions.findLast((d) => keyOf(d.key) === k && d.decision !== null);
         return last ? { headSha: last.headSha, baseSha: last.baseSha, risk: last.risk } : null;
+      },
+      recordClosed: async (closed) => {
+        this.closed.push({ ...closed, key });
+        if (this.closed.length > 1_000) this.closed.splice(0, this.closed.length - 1_000);
       },
       recordLabelsRestored: async (restored) => {
         this.labelsRestored.push({ ...restored, key });

@@ -218,6 +218,8 @@ export interface PullRequestScope {
   lastDecision(): Promise<LastDecision | null>;
   /** Risk labels put back to `lastDecision` after someone changed them by hand (a `label_set` audit entry). */
   recordLabelsRestored(restored: LabelsRestored): Promise<void>;
+  /** pull_request.closed (merged or not): the PR's state for the compliance pages and a `pull_request_closed` entry. */
+  recordClosed(closed: PullRequestClosedRecord): Promise<void>;
   /** The override in force on this head and base, if any (it ends with the next push: a new head has none). */
   activeOverride(headSha: string, baseRef: string): Promise<ActiveOverride | null>;
   /**
@@ -236,6 +238,18 @@ export interface LastDecision {
   risk: RiskLevel | null;
   /** The evaluation record's id, where the store keeps one. */
   evaluationId?: number | undefined;
+}
+
+export interface PullRequestClosedRecord {
+  title: string;
+  author: string | null;
+  openedAt: Date | null;
+  closedAt: Date;
+  merged: boolean;
+  mergedAt: Date | null;
+  mergedBy: string | null;
+  mergeCommitSha: string | null;
+  event: string;
 }
 
 export interface LabelsRestored {
@@ -293,6 +307,8 @@ export type EvaluationOutcome =
   | { kind: "superseded"; reason: string }
   /** A hand-changed risk label was put back to the last decision, without re-evaluating. */
   | { kind: "labels-restored"; risk: RiskLevel; labels: { added: string[]; removed: string[] } }
+  /** pull_request.closed of a PR with a decision: recorded as merged or closed. */
+  | { kind: "closed-recorded"; merged: boolean }
   | {
       kind: "published";
       conclusion: Conclusion;

@@ -28,6 +28,7 @@ export const AUDIT_KINDS = [
   "merge_group_checked",
   "override_applied",
   "override_refused",
+  "pull_request_closed",
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 

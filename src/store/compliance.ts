@@ -10,7 +10,8 @@ import { sql, type SQL } from "drizzle-orm";
 import type { AuditEntry } from "./audit.js";
 import { queryRows, toDate, type Db } from "./executor.js";
 
-export const DECISIONS = ["waiting", "approved", "overridden", "failed"] as const;
+/** What a reader calls a PR's state. A closed PR shows as merged or closed whatever its last decision was. */
+export const DECISIONS = ["waiting", "approved", "overridden", "failed", "merged", "closed"] as const;
 export type DecisionState = (typeof DECISIONS)[number];
 export const RISK_LEVELS = ["low", "medium", "high", "critical"] as const;
 
@@ -65,9 +66,10 @@ const lowerList = (names: readonly string[]): SQL =>
 
 /**
  * conclusion -> what a reader calls it. A check not (yet) published counts as waiting; a break-glass override
- * (the head's decision marked `overridden_by`) is `overridden`, never `approved`.
+ * (the head's decision marked `overridden_by`) is `overridden`, never `approved`; a merge or close
+ * (pull_request.closed) wins over the last decision.
  */
-const decisionSql = sql`case when l.overridden_by is not null and l.conclusion = 'success' then 'overridden' when l.conclusion = 'success' then 'approved' when l.conclusion = 'failure' then 'failed' else 'waiting' end`;
+const decisionSql = sql`case when p.merged_at is not null then 'merged' when p.closed_at is not null then 'closed' when l.overridden_by is not null and l.conclusion = 'success' then 'overridden' when l.conclusion = 'success' then 'approved' when l.conclusion = 'failure' then 'failed' else 'waiting' end`;
 
 /** One row per PR: its latest evaluation, its metadata and its latest telemetry, before the reader's filters. */
 function agentPullRequestsCte(readable: readonly string[]): SQL {

@@ -506,9 +506,21 @@ export interface PullRequestMetadata {
   openedAt?: Date | null | undefined;
 }
 
+export interface PullRequestClosed extends PullRequestMetadata {
+  closedAt: Date;
+  /** Set when the PR was merged (not only closed). */
+  mergedAt: Date | null;
+  mergedBy: string | null;
+}
+
 export interface PullRequestsRepository {
-  /** Records what the compliance pages show of a PR; the newest title wins, the opened time is kept once known. */
+  /**
+   * Records what the compliance pages show of a PR; the newest title wins, the opened time is kept once known. A
+   * decision is recorded only for an open PR, so it clears a closed or merged state (the PR was reopened).
+   */
   upsert(pr: PullRequestMetadata): Promise<void>;
+  /** pull_request.closed: the PR is closed, or merged. */
+  markClosed(pr: PullRequestClosed): Promise<void>;
 }
 
 function createPullRequests(exec: Executor): PullRequestsRepository {
@@ -524,8 +536,22 @@ function createPullRequests(exec: Executor): PullRequestsRepository {
             title: pr.title,
             author: sql`coalesce(excluded.author, ${pullRequests.author})`,
             openedAt: sql`coalesce(${pullRequests.openedAt}, excluded.opened_at)`,
+            closedAt: null,
+            mergedAt: null,
+            mergedBy: null,
             updatedAt: sql`now()`,
           },
+        });
+    },
+    async markClosed(pr) {
+      const closed = { closedAt: pr.closedAt, mergedAt: pr.mergedAt, mergedBy: pr.mergedBy };
+      await exec
+        .db()
+        .insert(pullRequests)
+        .values({ repository: pr.repository, pullRequest: pr.pullRequest, title: pr.title, author: pr.author ?? null, openedAt: pr.openedAt ?? null, ...closed })
+        .onConflictDoUpdate({
+          target: [pullRequests.repository, pullRequests.pullRequest],
+          set: { title: pr.title, openedAt: sql`coalesce(${pullRequests.openedAt}, excluded.opened_at)`, ...closed, updatedAt: sql`now()` },
         });
     },
   };

@@ -304,6 +304,11 @@ export const pullRequests = pgTable(
     title: text("title").notNull(),
     author: text("author"),
     openedAt: timestamp("opened_at", { withTimezone: true, mode: "date" }),
+    /** When GitHub said the PR was closed (pull_request.closed); null while it is open (a reopen clears it). */
+    closedAt: timestamp("closed_at", { withTimezone: true, mode: "date" }),
+    /** When it was merged (pull_request.closed with merged=true), and by whom. */
+    mergedAt: timestamp("merged_at", { withTimezone: true, mode: "date" }),
+    mergedBy: text("merged_by"),
     updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ name: "pull_requests_pk", columns: [t.repository, t.pullRequest] }), index("pull_requests_opened_at_idx").on(t.openedAt)],

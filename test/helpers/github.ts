@@ -170,7 +170,7 @@ function asOrganisationRepo(payload: any): any {
 /** A `pull_request.<action>` delivery built from the real example. */
 export function pullRequestEvent(s: PullRequestScenario = {}): { name: "pull_request"; payload: any } {
   const action = s.action ?? "opened";
-  const file = ["opened", "synchronize", "reopened", "ready_for_review", "labeled", "unlabeled"].includes(action) ? action : "opened";
+  const file = ["opened", "synchronize", "reopened", "ready_for_review", "labeled", "unlabeled", "closed"].includes(action) ? action : "opened";
   const payload = asOrganisationRepo(fixture(`pull_request.${file}`));
   payload.action = action;
   payload.number = PR_NUMBER;

@@ -19,7 +19,7 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monosp
 .muted { color: var(--muted); }
 .risk { font-weight: 600; padding: 1px 8px; border-radius: 10px; color: #fff; font-size: 12px; }
 .risk-low { background: var(--low); } .risk-medium { background: var(--medium); } .risk-high { background: var(--high); } .risk-critical { background: var(--critical); }
-.decision { font-weight: 600; } .decision-approved { color: var(--low); } .decision-waiting { color: var(--medium); } .decision-failed { color: var(--critical); } .decision-overridden { color: var(--high); }
+.decision { font-weight: 600; } .decision-approved { color: var(--low); } .decision-waiting { color: var(--medium); } .decision-failed { color: var(--critical); } .decision-overridden { color: var(--high); } .decision-merged { color: var(--low); } .decision-closed { color: var(--muted, #6a737d); }
 form.filters { display: flex; flex-wrap: wrap; gap: 10px; align-items: end; background: var(--bg); padding: 10px; border: 1px solid var(--line); border-radius: 6px; }
 form.filters label { display: flex; flex-direction: column; font-size: 12px; color: var(--muted); }
 input, select, button { font: inherit; padding: 4px 6px; }
