@@ -124,29 +124,29 @@ export class MemoryGateStore implements GateStore {
   /** What is remembered on first sight (the triggering user, pushers, what each review was given against). */
   #firstSightings(k: string): Pick<PullRequestScope, "firstTriggeredBy" | "observeReviews" | "recordPushers"> {
     return {
-        firstTriggeredBy: async (seen) => {
-          const first = this.#triggeredBy.get(k);
-          if (first !== undefined) return first;
-          if (seen !== undefined) {
-            this.#triggeredBy.set(k, seen);
-            bound(this.#triggeredBy);
-          }
-          return seen;
-        },
-        observeReviews: async (observations) => {
-          const known = this.#observations.get(k) ?? new Map<number, ReviewObservation>();
-          for (const o of observations) if (!known.has(o.reviewId)) known.set(o.reviewId, { ...o });
-          this.#observations.set(k, known);
-          bound(this.#observations);
-          return new Map(observations.flatMap((o) => { const first = known.get(o.reviewId); return first ? [[o.reviewId, first] as const] : []; }));
-        },
-        recordPushers: async (logins) => {
-          const known = this.#pushers.get(k) ?? [];
-          for (const login of logins) if (login !== "" && !known.includes(login.toLowerCase())) known.push(login.toLowerCase());
-          if (known.length > 0) this.#pushers.set(k, known);
-          bound(this.#pushers);
-          return [...known];
-        },
+      firstTriggeredBy: async (seen) => {
+        const first = this.#triggeredBy.get(k);
+        if (first !== undefined) return first;
+        if (seen !== undefined) {
+          this.#triggeredBy.set(k, seen);
+          bound(this.#triggeredBy);
+        }
+        return seen;
+      },
+      observeReviews: async (observations) => {
+        const known = this.#observations.get(k) ?? new Map<number, ReviewObservation>();
+        for (const o of observations) if (!known.has(o.reviewId)) known.set(o.reviewId, { ...o });
+        this.#observations.set(k, known);
+        bound(this.#observations);
+        return new Map(observations.flatMap((o) => { const first = known.get(o.reviewId); return first ? [[o.reviewId, first] as const] : []; }));
+      },
+      recordPushers: async (logins) => {
+        const known = this.#pushers.get(k) ?? [];
+        for (const login of logins) if (login !== "" && !known.includes(login.toLowerCase())) known.push(login.toLowerCase());
+        if (known.length > 0) this.#pushers.set(k, known);
+        bound(this.#pushers);
+        return [...known];
+      },
     };
   }
 
