@@ -43,6 +43,7 @@ describe("agent-gate telemetry render", () => {
     ["native-bundle/manifest.json", "# codex: 1 decision, 3 commands \\(1 failed\\), 2 blocked connections"],
     ["claude-code-action-execution.json", "# claude-code: 0 decisions, 0 commands"],
     ["claude-print.json", "# claude-code: 0 decisions, 0 commands"],
+    ["claude-stream-json.jsonl", "# claude-code: 0 decisions, 1 command"],
     ["copilot-otel.jsonl", "# github-copilot: 0 decisions, 0 commands"],
     ["codex-rollout.jsonl", "# codex: 0 decisions, 0 commands"],
     ["cursor-stream.jsonl", "# cursor-agent: 0 decisions, 0 commands"],
@@ -63,6 +64,7 @@ describe("agent-gate telemetry render", () => {
   it.each([
     ["claude-code-action-execution.json", "Successfully removed debug print statement"],
     ["claude-print.json", "I fixed the off-by-one error"],
+    ["claude-stream-json.jsonl", "Here are the files in the current directory."],
     ["gemini.json", "The capital of France is Paris."],
     ["opencode.jsonl", "alpha"],
     ["openhands-trajectory.json", "I've created a simple implementation"],
