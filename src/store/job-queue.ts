@@ -95,6 +95,24 @@ function observeSettling(): void {
   }
 }
 
+/**
+ * Two replicas starting together on a fresh database both create the queue, and pg-boss's `create_queue` (a
+ * table partition per queue) can deadlock with itself: one replica then failed to start. Postgres aborts one of
+ * the two; that one finds the queue made by the other, or tries again.
+ */
+async function createQueueOnce(boss: PgBoss, queue: PgBoss.Queue & { name: string }): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await boss.createQueue(queue.name, queue);
+      return;
+    } catch (error) {
+      if (await boss.getQueue(queue.name).catch(() => null)) return;
+      if (attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt + Math.random() * 200));
+    }
+  }
+}
+
 export async function openJobQueue(store: Store, options: JobQueueOptions = {}): Promise<JobQueue> {
   observeSettling();
   // The last queue opened reports them (one per process in the App; tests open one at a time).
@@ -114,7 +132,7 @@ export async function openJobQueue(store: Store, options: JobQueueOptions = {}):
   });
   boss.on("error", (error) => options.onError?.(error));
   await boss.start();
-  await boss.createQueue(WORK_QUEUE, {
+  await createQueueOnce(boss, {
     name: WORK_QUEUE,
     policy: "standard",
     retryLimit: options.retryLimit ?? 5,

@@ -135,7 +135,8 @@ export async function pollUntil(what: string, check: () => boolean | Promise<boo
 
 /** Log lines that mean the process crashed or lost a promise (what the earlier session found: pg-boss, postgres.js). */
 export function crashLines(app: AppProcess): string[] {
-  return app.lines.filter((l) => /unhandled|uncaught|CONNECTION_CLOSED.*\n?.*at |"level":60|^\s+at .*node:internal/i.test(l));
+  // The App logs JSON; anything else on its output is Node printing an uncaught error's stack before exiting.
+  return app.lines.filter((l) => (l.startsWith("{") ? /"level":60|unhandled rejection|uncaught exception/i.test(l) : /^\s*at |Error\b/.test(l)));
 }
 
 export async function rows<T>(store: Store, query: string): Promise<T[]> {
