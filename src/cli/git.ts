@@ -88,6 +88,21 @@ export async function branchName(repo: string, ref: string): Promise<string> {
   return name && name !== "HEAD" ? name : ref;
 }
 
+/**
+ * Who authored or committed `from..to`, as GitHub logins where git can tell: GitHub's noreply addresses
+ * (`123+login@users.noreply.github.com`) name the login. The App reads logins from GitHub instead; locally this is
+ * the best a repository knows, so the simulation refuses at least those approvals the App would (invariant 4).
+ */
+export async function commitLogins(repo: string, from: string, to: string): Promise<string[]> {
+  const out = await gitText(repo, ["log", "--format=%ae%n%ce", `${from}..${to}`], "the commits' authors");
+  const logins = new Set<string>();
+  for (const email of out.split("\n")) {
+    const m = /^(?:\d+\+)?([A-Za-z0-9-]+)@users\.noreply\.github\.com$/i.exec(email.trim());
+    if (m) logins.add(m[1]!.toLowerCase());
+  }
+  return [...logins];
+}
+
 /** @throws CliError(2) when the two commits share no history. */
 export async function mergeBase(repo: string, a: string, b: string): Promise<string> {
   const r = await runGit(repo, ["merge-base", a, b]);

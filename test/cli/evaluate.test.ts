@@ -108,7 +108,9 @@ describe("agent-gate evaluate", () => {
     const d = await evaluateJson(r);
     const byRule = Object.fromEntries(d.findings.map((f) => [f.rule, f]));
     expect(byRule["binary-file"]?.paths).toEqual(["assets/logo.png"]);
-    expect(byRule["new-symlink"]?.paths).toEqual(["docs/owners"]);
+    // A symlink is also judged as the file it points to (invariant 2), so its target is named beside it.
+    expect(byRule["new-symlink"]?.paths).toEqual(["docs/owners", ".github/CODEOWNERS"]);
+    expect(byRule["gate-control"]?.paths).toContain(".github/CODEOWNERS");
     expect(byRule["new-executable"]?.paths).toEqual(["scripts/run.sh"]);
     expect(byRule["secret-in-diff"]).toMatchObject({ level: "critical", paths: ["src/app.ts"], locations: [{ path: "src/app.ts", line: 2 }] });
     for (const fmt of ["json", "text", "markdown"]) {

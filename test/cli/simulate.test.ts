@@ -64,6 +64,16 @@ describe("agent-gate evaluate simulates reviews and teams", () => {
     expect(both.decision?.conclusion).toBe("success");
   });
 
+  it("invariant 4: a reviewer whose GitHub noreply address authored a commit in the range cannot approve, even simulated", async () => {
+    const { r } = setup();
+    r.write("db/schema.sql", "create table a (id int, b int, d int);\n");
+    r.git("add", "-A");
+    r.git("commit", "-q", "--no-verify", "-m", "alice's fix", "--author", "Alice <1234+Alice@users.noreply.github.com>");
+    const d = await run(r, "--approve", "alice", "--approve", "carol", "--team", "acme/dba=alice,carol");
+    expect(d.decision?.conclusion).toBe("action_required");
+    expect(d.decision?.ignoredReviews).toEqual([expect.objectContaining({ reviewer: "alice", reason: expect.stringContaining("has commits in the pull request") })]);
+  });
+
   it("a team the decision needs but --team did not give is named on stderr, and counts as nobody", async () => {
     const { r } = setup();
     const d = await run(r, "--approve", "alice");

@@ -9,7 +9,7 @@ import { policyErrorDecision, prepareEvaluation } from "../../policy/decision.js
 import { renderDecisionMarkdown, renderDecisionText } from "../../policy/render.js";
 import type { Decision, Review, TeamMembership } from "../../policy/types.js";
 import { CliError, EXIT_INVALID, EXIT_NOT_SUCCESS, EXIT_OK, EXIT_USAGE } from "../errors.js";
-import { branchName, changedFiles, defaultBaseRef, mergeBase, openRepository, readBlob, resolveCommit } from "../git.js";
+import { branchName, changedFiles, commitLogins, defaultBaseRef, mergeBase, openRepository, readBlob, resolveCommit } from "../git.js";
 import type { CliIO } from "../io.js";
 
 export interface EvaluateOptions {
@@ -92,7 +92,8 @@ export async function runEvaluate(opts: EvaluateOptions, io: CliIO): Promise<num
     },
     reviews: simulated,
   });
-  const decision = prepared.decide(teams);
+  const commits = { logins: await commitLogins(repo, from, headSha), truncated: false };
+  const decision = prepared.decide(teams, { commits });
   io.stdout(format(decision, opts.format));
   // The App would read these teams' members; without --team the simulation counts nobody in them.
   const known = new Set(Object.keys(teams).map((t) => t.toLowerCase()));
