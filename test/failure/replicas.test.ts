@@ -48,11 +48,9 @@ describe("two replicas on one Postgres", () => {
     // Slow enough that both replicas have evaluations of the same PRs in flight.
     fake.delay = (method) => (method === "GET" ? 15 : 40);
     const pulls = Array.from({ length: 100 }, (_, i) => newPull(fake!, i + 1, 3, { migration: i % 2 === 1 }));
-    const [a, b] = await Promise.all([
-      startAppProcess({ name: "replica A", githubHost: host, databaseUrl: database.url }),
-      startAppProcess({ name: "replica B", githubHost: host, databaseUrl: database.url }),
-    ]);
-    apps.push(a, b);
+    // Started together (as a deploy does), each one registered at once so a failure of the other cannot orphan it.
+    const started = (name: string) => startAppProcess({ name, githubHost: host, databaseUrl: database!.url }).then((app) => (apps.push(app), app));
+    const [a, b] = await Promise.all([started("replica A"), started("replica B")]);
     const next = random(12);
     const pick = () => (next() < 0.5 ? a : b);
     const send = async (e: Delivery) => expect((await sendWebhook(pick().webhookUrl, e)).status).toBe(202);
