@@ -338,8 +338,9 @@ export class OctokitGitHub implements GitHubPort {
 
   async getCodeownersErrors(repo: RepoRef, ref: string): Promise<GitHubCodeownersError[] | null> {
     try {
-      const response = await this.#octokit.request("GET /repos/{owner}/{repo}/codeowners/errors", { ...repo, ref });
-      return array(record(response.data).errors).map((item) => {
+      const data = await this.#conditional("GET /repos/{owner}/{repo}/codeowners/errors", { ...repo, ref }, { missingIsNull: true });
+      if (data === null) return null;
+      return array(record(data).errors).map((item) => {
         const e = record(item);
         return {
           line: typeof e.line === "number" ? e.line : 0,
@@ -347,6 +348,7 @@ export class OctokitGitHub implements GitHubPort {
           kind: typeof e.kind === "string" ? e.kind : "Error",
           message: typeof e.message === "string" ? e.message : String(e.kind ?? "invalid line"),
           path: typeof e.path === "string" ? e.path : "CODEOWNERS",
+          suggestion: typeof e.suggestion === "string" ? e.suggestion : null,
         };
       });
     } catch (error) {

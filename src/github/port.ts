@@ -114,6 +114,8 @@ export interface GitHubCodeownersError {
   kind: string;
   message: string;
   path: string;
+  /** GitHub's hint for fixing the line (e.g. "... make sure @octocat exists and has write access"), or null. */
+  suggestion: string | null;
 }
 
 export interface ReviewerRequest {
@@ -228,6 +230,8 @@ export interface GitHubPort extends TelemetryGitHub {
 
   /**
    * GitHub's own CODEOWNERS validation at `ref`; null when there is no CODEOWNERS file or GitHub cannot answer.
+   * Conditional (ETag per repository and ref): a re-read of the same base answers 304, which GitHub does not count;
+   * not remembered without asking, since an owner's access can change while the commit does not.
    * @throws {GitHubApiError} on failures other than 404/422.
    */
   getCodeownersErrors(repo: RepoRef, ref: string): Promise<GitHubCodeownersError[] | null>;

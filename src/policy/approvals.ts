@@ -205,8 +205,21 @@ export function teamsNeeded(input: { policy: ResolvedPolicy; pr: PullRequestFact
  * approval could otherwise count towards a requirement: an ordinary event costs no extra request (invariant 4).
  */
 export function commitsNeeded(input: { policy: ResolvedPolicy; pr: PullRequestFacts; requirements: Requirement[]; reviews: Review[] }): boolean {
+  if (!input.policy.approvals.pushersCannotApprove) return false;
+  return approvalMayCount(input);
+}
+
+/**
+ * Phase one: whether GitHub's validation of the base CODEOWNERS is needed (invariant 4): an approval could
+ * otherwise count towards a CODEOWNERS requirement. Whatever `pushersCannotApprove` says.
+ */
+export function ownerRejectionsNeeded(input: { policy: ResolvedPolicy; pr: PullRequestFacts; requirements: Requirement[]; reviews: Review[] }): boolean {
+  return approvalMayCount({ ...input, requirements: input.requirements.filter((r) => r.source === "codeowners") });
+}
+
+/** An approval on the head from an eligible reviewer who may own an open requirement. */
+function approvalMayCount(input: { policy: ResolvedPolicy; pr: PullRequestFacts; requirements: Requirement[]; reviews: Review[] }): boolean {
   const { policy, pr } = input;
-  if (!policy.approvals.pushersCannotApprove) return false;
   const open = input.requirements.filter((r) => r.satisfiable);
   // A team owner's members are not known yet: any reviewer may be one of them.
   const mayOwn = (login: string) => open.some((req) => req.owners.some((o) => isTeamOwner(o) || (isUserOwner(o) && sameLogin(ownerLogin(o), login))));

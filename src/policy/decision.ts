@@ -1,5 +1,5 @@
 import { classifyPullRequest } from "./agents.js";
-import { approvalVerdicts, buildRequirements, commitsNeeded, evaluateApprovals, teamsNeeded } from "./approvals.js";
+import { approvalVerdicts, buildRequirements, commitsNeeded, evaluateApprovals, ownerRejectionsNeeded, teamsNeeded } from "./approvals.js";
 import type { Codeowners } from "./codeowners.js";
 import { formatPolicyError } from "./config.js";
 import type { PolicyError, ResolvedPolicy } from "./config.js";
@@ -41,13 +41,18 @@ export interface EngineNeeds {
   teams: string[];
   /** Whether the decision needs the PR's commits (an approval could count unless its reviewer made some). */
   commits: boolean;
+  /**
+   * Whether the decision needs GitHub's validation errors of the base CODEOWNERS (invariant 4): an eligible
+   * approval could count towards a CODEOWNERS requirement. False on ordinary events, so they cost no request.
+   */
+  ownerRejections: boolean;
 }
 
 /** What the caller fetched for phase two. */
 export interface EngineAnswers {
   /** The PR's commits when `needs.commits`; absent, approvals that needed the check do not count. */
   commits?: PullRequestCommits | undefined;
-  /** GitHub's validation errors of the base CODEOWNERS (asked with `needs.commits`: when an approval could count). */
+  /** GitHub's validation errors of the base CODEOWNERS (asked with `needs.ownerRejections`); absent: not checked (the CLI). */
   ownerRejections?: readonly OwnerRejection[] | undefined;
 }
 
@@ -74,7 +79,7 @@ export function prepareEvaluation(input: Omit<EvaluateInput, "teams" | "commits"
   const requirements = [...builtIn, ...named];
   const asked = { policy, pr, requirements, reviews: input.reviews };
   return {
-    needs: { teams: teamsNeeded(asked), commits: commitsNeeded(asked) },
+    needs: { teams: teamsNeeded(asked), commits: commitsNeeded(asked), ownerRejections: ownerRejectionsNeeded(asked) },
     decide: (teams, answers = {}) => decide(input, { risk, findings, requirements }, teams, answers),
   };
 }

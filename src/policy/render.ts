@@ -57,7 +57,8 @@ function ruleCell(r: RequirementStatus): string {
 }
 
 function statusCell(r: RequirementStatus): string {
-  if (!r.satisfiable) return `⛔ ${escapeMarkdown(r.reason ?? "nobody can approve")}`;
+  // The reason may quote GitHub's CODEOWNERS errors (logins, paths someone wrote): no live @mention or link.
+  if (!r.satisfiable) return `⛔ ${untrusted(r.reason ?? "nobody can approve")}`;
   if (r.met) return r.metByAlternative !== undefined ? `✅ met by alternative ${r.metByAlternative}` : "✅ met";
   if (r.blockedBy.length > 0) return `✋ changes requested by ${r.blockedBy.map((b) => escapeMarkdown(`@${b}`)).join(", ")}`;
   const have = r.approvedBy.length;

@@ -97,7 +97,7 @@ async function run(ctx: EvaluationContext): Promise<EvaluationOutcome> {
 }
 
 /**
- * The engine's two phases: it names the teams (and whether the PR's commits) it needs, the service fetches
+ * The engine's two phases: it names the teams (and whether the PR's commits and the base CODEOWNERS errors) it needs, the service fetches
  * them, the engine decides.
  */
 async function decideSnapshot(ctx: EvaluationContext, snapshot: Snapshot): Promise<Decided> {
@@ -105,8 +105,13 @@ async function decideSnapshot(ctx: EvaluationContext, snapshot: Snapshot): Promi
   const engine = prepare(snapshot);
   const teams = await loadTeams(ctx.deps, engine.needs.teams);
   const { pr } = snapshot;
-  const commits = engine.needs.commits ? await ctx.deps.github.listPullRequestCommitLogins(ctx.target.repo, pr.number, { headSha: pr.headSha, baseSha: pr.baseSha }) : undefined;
-  return withOverride(decide(snapshot, engine, teams, commits), await ctx.scope.activeOverride(pr.headSha, pr.baseRef));
+  const { repo } = ctx.target;
+  // Only when an approval could count, so ordinary events cost no extra request (invariants 4 and 8).
+  const [commits, rejections] = await Promise.all([
+    engine.needs.commits ? ctx.deps.github.listPullRequestCommitLogins(repo, pr.number, { headSha: pr.headSha, baseSha: pr.baseSha }) : undefined,
+    engine.needs.ownerRejections ? ctx.deps.github.getCodeownersErrors(repo, pr.baseSha).then((errors) => errors ?? []) : undefined,
+  ]);
+  return withOverride(decide(snapshot, engine, teams, { commits, ownerRejections: rejections }), await ctx.scope.activeOverride(pr.headSha, pr.baseRef));
 }
 
 function announce(ctx: EvaluationContext, snapshot: Snapshot, decided: Decided, checkRunId: number): void {

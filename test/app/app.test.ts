@@ -525,15 +525,17 @@ describe("pull_request_review events", () => {
     const check = nockEvaluation(event, { files: MIGRATION, reviews: [{ reviewer: "dba-alice" }] });
     nockTeamMembers("db-team", ["dba-alice", "dba-bob"]);
     nockPullCommits([{ author: "agent-gate-runner[bot]" }]);
+    nockCodeownersErrors(BASE_SHA, []);
     await probot.receive({ id: "d-approve", ...event });
     expect(check.body.conclusion).toBe("success");
     expect(check.body.output.title).toBe("High risk: approved by @dba-alice");
-    // policy, CODEOWNERS, files, file modes (GraphQL), reviews, team members, the PR's commits (an owner's approval could count:
-    // invariant 4 asks whether she pushed), rulesets, PR re-read, check run
-    expectRequests(10);
+    // policy, CODEOWNERS, files, file modes (GraphQL), reviews, team members, the PR's commits and GitHub's CODEOWNERS
+    // errors at the base (an owner's approval could count: invariant 4 asks whether she pushed and whether GitHub
+    // counts her line), rulesets, PR re-read, check run
+    expectRequests(11);
   });
 
-  it("warm: reviews after the opened PR cost 5 counted requests (the commits once), then 3 once the team list and commits are cached", async () => {
+  it("warm: reviews after the opened PR cost 6 counted requests (the commits and CODEOWNERS errors once), then 3 once the team list, commits and errors are cached", async () => {
     const { probot } = await createApp();
     const opened = agentPullRequest(MIGRATION);
     nockPolicyFile(POLICY_YML, { etag: '"policy-v1"' });
@@ -558,11 +560,13 @@ describe("pull_request_review events", () => {
     nockTeamMembersConditional("db-team", ["dba-alice", "dba-bob"], { etag: '"team-v1"' });
     // The first owner's approval reads the PR's commits once; they are remembered for this head and base.
     nockPullCommits([{ author: "agent-gate-runner[bot]" }]);
+    // GitHub's validation of the base CODEOWNERS, with its ETag (invariant 4: does GitHub count her line?).
+    nockCodeownersErrors(BASE_SHA, [], { etag: '"codeowners-errors-v1"' });
     nockGetPull(approve.payload.pull_request);
     const first = nockCreateCheckRun().captured;
     await probot.receive({ id: "d-w2", ...approve });
     expect(first.body.conclusion).toBe("success");
-    expectRequests(7, 5);
+    expectRequests(8, 6);
 
     // A second approval: the team answers 304 too. Counted: the reviews, the PR re-read, the check run.
     requests.reset();
@@ -571,12 +575,13 @@ describe("pull_request_review events", () => {
     nockCodeowners(null, { etag: '"codeowners-v1"', notModified: true });
     nockReviewsConditional([{ reviewer: "dba-alice" }, { reviewer: "dba-bob" }], { etag: '"reviews-v2"', ifNoneMatch: '"reviews-v1"' });
     nockTeamMembersConditional("db-team", null, { etag: '"team-v1"', notModified: true });
+    nockCodeownersErrors(BASE_SHA, null, { etag: '"codeowners-errors-v1"', notModified: true });
     nockGetPull(again.payload.pull_request);
     const second = nockCreateCheckRun().captured;
     await probot.receive({ id: "d-w3", ...again });
     expect(second.body.conclusion).toBe("success");
     expect(second.body.output.summary).toContain("dba-bob");
-    expectRequests(6, 3);
+    expectRequests(7, 3);
   });
 
   it("a cached team list is re-read, not trusted, when GitHub says it changed", async () => {
@@ -585,6 +590,7 @@ describe("pull_request_review events", () => {
     nockEvaluation(approve, { files: MIGRATION, reviews: [{ reviewer: "dba-alice" }] });
     nockTeamMembersConditional("db-team", ["dba-alice"], { etag: '"team-v1"' });
     nockPullCommits([{ author: "agent-gate-runner[bot]" }]);
+    nockCodeownersErrors(BASE_SHA, []);
     await probot.receive({ id: "d-t1", ...approve });
 
     // dba-alice left the team: GitHub answers 200 with the new list to our old ETag, and her approval stops counting.
@@ -593,6 +599,7 @@ describe("pull_request_review events", () => {
     nockCodeowners(CODEOWNERS);
     nockReviews([{ reviewer: "dba-alice" }]);
     nockTeamMembersConditional("db-team", ["dba-bob"], { etag: '"team-v2"', ifNoneMatch: '"team-v1"' });
+    nockCodeownersErrors(BASE_SHA, []);
     nockGetPull(again.payload.pull_request);
     const check = nockCreateCheckRun().captured;
     await probot.receive({ id: "d-t2", ...again });

@@ -16,6 +16,7 @@ import {
   REPO,
   api,
   nockCodeowners,
+  nockCodeownersErrors,
   nockCreateCheckRun,
   nockGetPull,
   nockFileModes,
@@ -77,6 +78,7 @@ describe("invariant 4: whoever pushed to the agent's branch cannot approve it", 
     ]);
     nockTeamMembers("db-team", ["dba-alice", "dba-bob"]);
     nockPullCommits([{ author: "agent-gate-runner[bot]" }, { author: "dba-alice", committer: "dba-alice", sha: NEW_HEAD_SHA }]);
+    nockCodeownersErrors(BASE_SHA, []);
     await probot.receive({ id: "d-approve-bob", ...other });
     expect(counted.body.conclusion).toBe("success");
     expect(counted.body.output.title).toBe("High risk: approved by @dba-bob");
@@ -89,6 +91,7 @@ describe("invariant 4: whoever pushed to the agent's branch cannot approve it", 
       const check = nockEvaluation(approve, { files: MIGRATION, reviews: [{ reviewer: "dba-alice" }] });
       nockTeamMembers("db-team", ["dba-alice", "dba-bob"]);
       nockPullCommits([{ author: "agent-gate-runner[bot]" }, commit]);
+      nockCodeownersErrors(BASE_SHA, []);
       await probot.receive({ id: `d-committed-${i}`, ...approve });
       expect(check.body.conclusion).toBe("action_required");
       expect(check.body.output.summary).toContain("dba-alice has commits in the pull request");
@@ -179,6 +182,51 @@ function nockRetargetEvaluation(event: { payload: any }, baseSha: string, files:
   return nockCreateCheckRun().captured;
 }
 
+describe("invariant 4: an owner's approval counts only if GitHub would count it", () => {
+  // dba-mallory is named in the base CODEOWNERS but has no write access: GitHub does not count her as an owner.
+  const MALLORY_CODEOWNERS = `# base branch CODEOWNERS
+*                     @Codertocat/maintainers
+/db/                  @dba-mallory
+`;
+  // The shape of GitHub's documented example response of "List CODEOWNERS errors" (test/fixtures/github/SOURCES.md),
+  // with the wording GitHub gives an owner without write access.
+  const REJECTED = {
+    line: 3,
+    column: 23,
+    kind: "Unknown owner",
+    source: "/db/                  @dba-mallory",
+    suggestion: "make sure @dba-mallory exists and has write access to the repository",
+    message: "Unknown owner on line 3: make sure @dba-mallory exists and has write access to the repository\n\n  /db/                  @dba-mallory\n                        ^",
+  };
+  const approveByMallory = async (errors: Parameters<typeof nockCodeownersErrors>[1]) => {
+    const { probot } = await createApp();
+    const approve = reviewEvent({ reviewer: "dba-mallory", changedFiles: 1, labels: ["agent-risk:high"], requestedTeams: [] });
+    const check = nockEvaluation(approve, { files: MIGRATION, codeowners: MALLORY_CODEOWNERS, reviews: [{ reviewer: "dba-mallory" }] });
+    nockPullCommits([{ author: "agent-gate-runner[bot]" }]);
+    nockCodeownersErrors(BASE_SHA, errors);
+    await probot.receive({ id: "d-approve-mallory", ...approve });
+    return check.body;
+  };
+
+  it("invariant 4: an owner GitHub rejects in CODEOWNERS (no write access) cannot make the PR approvable; the check shows the rejected line", async () => {
+    const body = await approveByMallory([REJECTED]);
+    // The /db/ requirement is left without an owner GitHub counts: it can never be met, so the check fails.
+    expect(body.conclusion).toBe("failure");
+    const shown = `${body.output.summary}\n${body.output.text ?? ""}`;
+    expect(shown).toContain("nobody can approve: GitHub rejects the owners of CODEOWNERS line 3");
+    expect(shown).toContain("GitHub rejects owners in the base CODEOWNERS; their approvals do not count: line 3: Unknown owner on line 3: make sure @\u200ddba-mallory exists and has write access");
+    // Quoted, not live: the login GitHub names is no @mention (escaped like telemetry text).
+    expect(shown).not.toMatch(/(^|[^\u200d])@dba-mallory/m);
+    expect(requests.describe().filter((r) => r.includes(`codeowners/errors?ref=${BASE_SHA}`))).toHaveLength(1);
+  });
+
+  it("invariant 4: the same approval counts when GitHub rejects nothing (the control), and a 404 (no CODEOWNERS errors to give) rejects nobody", async () => {
+    expect((await approveByMallory([])).conclusion).toBe("success");
+    requests.reset();
+    expect((await approveByMallory(null)).conclusion).toBe("success");
+  });
+});
+
 describe("invariant 3: an approval counts only for the diff it saw", () => {
   const DEVELOP_SHA = "2".repeat(40);
   // On develop the same head shows more: a second migration, owned by the same team (so, were the old approval
@@ -191,6 +239,7 @@ describe("invariant 3: an approval counts only for the diff it saw", () => {
     const approved = nockEvaluation(approve, { files: MIGRATION, reviews: [{ reviewer: "dba-alice" }] });
     nockTeamMembers("db-team", ["dba-alice", "dba-bob"]);
     nockPullCommits([{ author: "agent-gate-runner[bot]" }]);
+    nockCodeownersErrors(BASE_SHA, []);
     await probot.receive({ id: "d-approve-master", ...approve });
     expect(approved.body.conclusion).toBe("success");
 
@@ -222,6 +271,7 @@ describe("invariant 3: an approval counts only for the diff it saw", () => {
     const counted = nockCreateCheckRun().captured;
     nockTeamMembers("db-team", ["dba-alice", "dba-bob"]);
     nockPullCommits([{ author: "agent-gate-runner[bot]" }]);
+    nockCodeownersErrors(DEVELOP_SHA, []);
     await probot.receive({ id: "d-approve-develop", ...again });
     expect(counted.body.conclusion).toBe("success");
   });

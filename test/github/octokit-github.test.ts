@@ -296,6 +296,22 @@ describe("OctokitGitHub reads of branch requirements and writes", () => {
     expect(sent).toMatchObject({ status: "completed", conclusion: "success", head_sha: "a".repeat(40) });
   });
 
+  it("reads GitHub's CODEOWNERS errors with their suggestion, and re-reads the same ref conditionally (304: the cached errors)", async () => {
+    const cache = new LruConditionalCache();
+    const error = { line: 7, column: 7, kind: "Invalid owner", source: "*.txt docs@", suggestion: null, message: "Invalid owner on line 7:\n\n  *.txt docs@\n        ^", path: ".github/CODEOWNERS" };
+    const unknown = { ...error, line: 3, kind: "Unknown owner", suggestion: "make sure @octocat exists and has write access to the repository" };
+    api().get(`${REPO_PATH}/codeowners/errors`).query({ ref: "abc" }).reply(200, { errors: [error, unknown] }, { etag: '"e1"' });
+    api().get(`${REPO_PATH}/codeowners/errors`).query({ ref: "abc" }).matchHeader("if-none-match", '"e1"').reply(304, "");
+    const github = new OctokitGitHub(octokit(), { installationId: 1, cache });
+    const first = await github.getCodeownersErrors(repo, "abc");
+    expect(first).toEqual([
+      { line: 7, column: 7, kind: "Invalid owner", message: error.message, path: ".github/CODEOWNERS", suggestion: null },
+      { line: 3, column: 7, kind: "Unknown owner", message: error.message, path: ".github/CODEOWNERS", suggestion: unknown.suggestion },
+    ]);
+    expect(await github.getCodeownersErrors(repo, "abc")).toEqual(first);
+    expect(requests.requests.map((r) => r.status)).toEqual([200, 304]);
+  });
+
   it("answers null when GitHub has no CODEOWNERS to validate", async () => {
     api().get(`${REPO_PATH}/codeowners/errors`).query({ ref: "abc" }).reply(404, { message: "Not Found" });
     expect(await new OctokitGitHub(octokit()).getCodeownersErrors(repo, "abc")).toBeNull();

@@ -3,7 +3,7 @@
  * through it without HTTP (the App's tests use nock, test/helpers/github.ts).
  */
 import { GitHubApiError } from "../../src/github/errors.js";
-import type { ArtifactInfo, CheckRunInput, FileListing, FileModeQuery, FileModes, GitHubPort, LabelInfo, MergeQueueEntry, PullRequestInfo, RepoRef, RequiredCheck } from "../../src/github/port.js";
+import type { ArtifactInfo, CheckRunInput, FileListing, FileModeQuery, FileModes, GitHubCodeownersError, GitHubPort, LabelInfo, MergeQueueEntry, PullRequestInfo, RepoRef, RequiredCheck } from "../../src/github/port.js";
 import type { ChangedFile, Review } from "../../src/policy/types.js";
 
 export const repo: RepoRef = { owner: "acme", repo: "app" };
@@ -108,8 +108,11 @@ export class FakeGitHub implements GitHubPort {
   async getBranchProtectionRequiredChecks(): Promise<RequiredCheck[] | null> {
     return null;
   }
+  /** The base or head CODEOWNERS as GitHub validates it: no errors unless a test sets some. */
+  codeownersErrors: GitHubCodeownersError[] | null = null;
   async getCodeownersErrors() {
-    return null;
+    this.#call("getCodeownersErrors");
+    return this.codeownersErrors;
   }
   async listRunArtifacts(): Promise<ArtifactInfo[]> {
     this.#call("listRunArtifacts");

@@ -455,12 +455,36 @@ export function nockRequestReviewers(options: { status?: number } = {}): { scope
   return { scope, captured };
 }
 
-export function nockCodeownersErrors(ref: string, errors: Array<{ line: number; message: string; kind?: string }> | null): nock.Scope {
+export interface CodeownersErrorSpec {
+  line: number;
+  message: string;
+  kind?: string;
+  column?: number;
+  source?: string;
+  suggestion?: string | null;
+}
+
+/**
+ * `GET codeowners/errors?ref=`. Each error has the shape of GitHub's documented example response of "List
+ * CODEOWNERS errors" (test/fixtures/github/SOURCES.md): line, column, kind, source, suggestion (often null),
+ * message (first line, a blank line, the source and a caret), path. `null`: no CODEOWNERS file (404).
+ */
+export function nockCodeownersErrors(ref: string, errors: CodeownersErrorSpec[] | null, options: { etag?: string; notModified?: boolean } = {}): nock.Scope {
   const scope = api().get(`${REPO_PATH}/codeowners/errors`).query({ ref });
+  if (options.notModified) return scope.reply(304, "", { etag: options.etag ?? '"codeowners-errors"' });
   if (errors === null) return scope.reply(404, { message: "Not Found" });
-  return scope.reply(200, {
-    errors: errors.map((e) => ({ line: e.line, column: 1, kind: e.kind ?? "Unknown owner", source: "", suggestion: null, message: e.message, path: ".github/CODEOWNERS" })),
-  });
+  const body = {
+    errors: errors.map((e) => ({
+      line: e.line,
+      column: e.column ?? 1,
+      kind: e.kind ?? "Unknown owner",
+      source: e.source ?? "",
+      suggestion: e.suggestion ?? null,
+      message: e.message,
+      path: ".github/CODEOWNERS",
+    })),
+  };
+  return scope.reply(200, body, options.etag ? { etag: options.etag } : {});
 }
 
 export interface CommitSpec {

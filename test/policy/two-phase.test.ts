@@ -16,7 +16,7 @@ const input = (reviews: ReturnType<typeof review>[]) => ({
 describe("two-phase engine", () => {
   it("phase one names the teams the decision needs; phase two decides with their members", () => {
     const prepared = prepareEvaluation(input([review("paula", "APPROVED")]));
-    expect(prepared.needs).toEqual({ teams: ["@acme/platform"], commits: true });
+    expect(prepared.needs).toEqual({ teams: ["@acme/platform"], commits: true, ownerRejections: true });
     const decision = prepared.decide({ "@acme/platform": ["paula"] }, { commits: NO_COMMITS });
     expect(decision.conclusion).toBe("success");
     expect(decision).toEqual(evaluate({ ...input([review("paula", "APPROVED")]), teams: { "@acme/platform": ["paula"] } }));
@@ -24,7 +24,7 @@ describe("two-phase engine", () => {
 
   it("invariant 4 (nobody approves their own agent): approvals that could never count need no team lookup", () => {
     const reviews = [review("copilot-swe-agent[bot]", "APPROVED"), review("tess", "APPROVED"), review("ci[bot]", "APPROVED")];
-    expect(prepareEvaluation(input(reviews)).needs).toEqual({ teams: [], commits: false });
+    expect(prepareEvaluation(input(reviews)).needs).toEqual({ teams: [], commits: false, ownerRejections: false });
   });
 
   it("invariant 4 (nor their own push): an owner's approval needs the PR's commits; unread, it does not count", () => {
@@ -43,12 +43,13 @@ describe("two-phase engine", () => {
 
   it("invariant 4 (nor their own push): a recorded pusher cannot approve, costs no lookup, and the policy can allow it", () => {
     const pushed = { ...input([review("paula", "APPROVED")]), pr: pr({ triggeredBy: "tess", pushers: ["PAULA"] }) };
-    expect(prepareEvaluation(pushed).needs).toEqual({ teams: [], commits: false });
+    expect(prepareEvaluation(pushed).needs).toEqual({ teams: [], commits: false, ownerRejections: false });
     const decision = evaluate({ ...pushed, teams: { "@acme/platform": ["paula"] } });
     expect(decision.conclusion).toBe("failure");
     expect(decision.approvals[0]?.reason).toBe("approval does not count: paula pushed to the pull request's branch");
     const allowed = { ...pushed, policy: policy("approvals:\n  pushersCannotApprove: false\n") };
-    expect(prepareEvaluation(allowed).needs).toEqual({ teams: ["@acme/platform"], commits: false });
+    // Invariant 4 still asks GitHub whether it counts the owner, whatever pushersCannotApprove says.
+    expect(prepareEvaluation(allowed).needs).toEqual({ teams: ["@acme/platform"], commits: false, ownerRejections: true });
     expect(evaluate({ ...allowed, teams: { "@acme/platform": ["paula"] } }).conclusion).toBe("success");
   });
 
@@ -66,7 +67,7 @@ describe("two-phase engine", () => {
     const retargeted = { ...input(approved), pr: pr({ triggeredBy: "tess", baseRef: "release", diff: { baseRef: "release", fingerprint: "b".repeat(64) } }) };
     const prepared = prepareEvaluation(retargeted);
     // Like a stale approval, it costs no lookup.
-    expect(prepared.needs).toEqual({ teams: [], commits: false });
+    expect(prepared.needs).toEqual({ teams: [], commits: false, ownerRejections: false });
     const refused = prepared.decide(teams, { commits: NO_COMMITS });
     expect(refused.conclusion).toBe("action_required");
     expect(refused.approvals[0]?.reason).toBe("approval does not count: given for the diff against main; the pull request now targets release");

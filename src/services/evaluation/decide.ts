@@ -4,8 +4,9 @@
  * named the teams, the load stage fetched them, `decide` (phase two) uses them.
  */
 import { policyErrorDecision, prepareEvaluation } from "../../policy/decision.js";
-import type { EvaluateInput, PreparedEvaluation } from "../../policy/decision.js";
-import type { PullRequestCommits, TeamMembership } from "../../policy/types.js";
+import type { EngineAnswers, EvaluateInput, PreparedEvaluation } from "../../policy/decision.js";
+import type { OwnerRejection } from "../../policy/owner-rejections.js";
+import type { TeamMembership } from "../../policy/types.js";
 import { enforcementNote } from "../enforcement.js";
 import { withTelemetryRequirement } from "../telemetry-gate.js";
 import { escapeInline } from "../../shared/markdown.js";
@@ -23,11 +24,15 @@ export function prepare(snapshot: EvaluableSnapshot): PreparedEvaluation {
   return prepareEvaluation(engineInput(snapshot));
 }
 
-export function decide(snapshot: EvaluableSnapshot, engine: PreparedEvaluation, teams: TeamMembership, commits?: PullRequestCommits): Decided {
-  const evaluated = engine.decide(teams, { commits });
+export function decide(snapshot: EvaluableSnapshot, engine: PreparedEvaluation, teams: TeamMembership, answers: EngineAnswers = {}): Decided {
+  const { commits } = answers;
+  const evaluated = engine.decide(teams, answers);
   // telemetry.required: without accepted telemetry for this head, the check waits (DESIGN.md invariant 7).
   const { decision, note: telemetryNote } = withTelemetryRequirement(snapshot.policy, snapshot.pr.headSha, evaluated, snapshot.telemetryAccepted);
-  const notes = [...present(enforcementNote(snapshot.enforcement, snapshot.checkName, snapshot.pr.baseRef), telemetryNote), ...snapshot.gateNotes];
+  const notes = [
+    ...present(enforcementNote(snapshot.enforcement, snapshot.checkName, snapshot.pr.baseRef), telemetryNote, ownerRejectionNote(answers.ownerRejections)),
+    ...snapshot.gateNotes,
+  ];
   return { decision, notes, risk: decision.risk, teams, ...(commits ? { commits } : {}) };
 }
 
@@ -53,6 +58,23 @@ export function withOverride(decided: Decided, override: ActiveOverride | null):
 export function decideInvalidPolicy(snapshot: InvalidPolicySnapshot): Decided {
   const decision = policyErrorDecision({ errors: snapshot.errors, policySource: snapshot.policySource, headSha: snapshot.pr.headSha });
   return { decision, notes: present(enforcementNote(snapshot.enforcement, snapshot.checkName, snapshot.pr.baseRef)), risk: null, teams: {} };
+}
+
+const MAX_REJECTION_LINES = 10;
+
+/**
+ * Invariant 4: the base CODEOWNERS lines GitHub rejects, quoted (escaped: the message names logins and paths
+ * someone wrote into the file) so a maintainer sees why an owner's approval did not count.
+ */
+function ownerRejectionNote(rejections: readonly OwnerRejection[] | undefined): string | null {
+  if (!rejections || rejections.length === 0) return null;
+  const lines = rejections.slice(0, MAX_REJECTION_LINES).map((r) => {
+    const first = r.message.split("\n")[0] ?? "";
+    const hint = r.suggestion && !first.includes(r.suggestion) ? ` (${escapeInline(r.suggestion, 300)})` : "";
+    return `line ${r.line}: ${escapeInline(first, 300)}${hint}`;
+  });
+  const more = rejections.length > MAX_REJECTION_LINES ? `; and ${rejections.length - MAX_REJECTION_LINES} more` : "";
+  return `GitHub rejects owners in the base CODEOWNERS; their approvals do not count: ${lines.join("; ")}${more}.`;
 }
 
 function present(...notes: Array<string | null>): string[] {
