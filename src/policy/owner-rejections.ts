@@ -32,8 +32,14 @@ export function withoutRejectedOwners(requirements: Requirement[], rejections: r
     const kept = lineRejected ? [] : req.owners.filter((o) => !owners.has(o.toLowerCase()));
     if (kept.length === req.owners.length) return req;
     const why = lineRejected ?? req.owners.map((o) => owners.get(o.toLowerCase())).find((r) => r !== undefined);
-    const quoted = why ? `CODEOWNERS line ${why.line}: ${why.kind}: ${(why.message.split("\n")[0] ?? "").slice(0, 200)}` : "CODEOWNERS";
+    const quoted = why ? `CODEOWNERS line ${why.line}: ${describe(why)}` : "CODEOWNERS";
     if (kept.length > 0) return { ...req, owners: kept };
     return { ...req, owners: [], satisfiable: false, reason: `nobody can approve: GitHub rejects the owners of ${quoted}` };
   });
+}
+
+/** The message's first line, prefixed with the kind unless GitHub's message already starts with it. */
+function describe(r: OwnerRejection): string {
+  const first = (r.message.split("\n")[0] ?? "").slice(0, 200);
+  return first.toLowerCase().startsWith(r.kind.toLowerCase()) ? first : `${r.kind}: ${first}`;
 }

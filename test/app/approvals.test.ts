@@ -213,7 +213,7 @@ describe("invariant 4: an owner's approval counts only if GitHub would count it"
     // The /db/ requirement is left without an owner GitHub counts: it can never be met, so the check fails.
     expect(body.conclusion).toBe("failure");
     const shown = `${body.output.summary}\n${body.output.text ?? ""}`;
-    expect(shown).toContain("nobody can approve: GitHub rejects the owners of CODEOWNERS line 3");
+    expect(shown).toContain("nobody can approve: GitHub rejects the owners of CODEOWNERS line 3: Unknown owner on line 3: make sure @\u200ddba-mallory");
     expect(shown).toContain("GitHub rejects owners in the base CODEOWNERS; their approvals do not count: line 3: Unknown owner on line 3: make sure @\u200ddba-mallory exists and has write access");
     // Quoted, not live: the login GitHub names is no @mention (escaped like telemetry text).
     expect(shown).not.toMatch(/(^|[^\u200d])@dba-mallory/m);
