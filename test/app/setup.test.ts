@@ -96,6 +96,9 @@ describe("setup mode: the page that registers the App", () => {
     expect(page.manifest).toEqual({ ...appYml, public: false, hook_attributes: { active: true, url: channel }, redirect_url: `${base}/probot/setup` });
     expect(page.manifest.description).toContain("agent's");
     expect(page.manifest.default_permissions).toMatchObject({ members: "read", checks: "write" });
+    // issue_comment (the override command) is delivered only with Issues read access; the App writes no issue.
+    expect(page.manifest.default_events).toContain("issue_comment");
+    expect(page.manifest.default_permissions).toMatchObject({ issues: "read" });
     expect(JSON.stringify(page.manifest)).not.toMatch(/administration/);
   });
 
