@@ -21,36 +21,38 @@ import { evaluateCommit } from "../services/rerun.js";
 import type { Log } from "../services/types.js";
 import type { PendingWork, Store } from "../store/index.js";
 import type { JobQueue, WorkJob } from "../store/job-queue.js";
-import type { Work } from "./routes.js";
+import type { Work, WorkKind, WorkOf, WorkTargets } from "./routes.js";
 
 export interface Attempt {
   /** The last attempt the queue will make: failures may now be published. */
   final: boolean;
 }
 
+/** A service as a job calls it: the work's target, and whether this is the last attempt. */
+type Service<K extends WorkKind> = (deps: TelemetryDeps, target: WorkTargets[K], attempt: Attempt) => Promise<unknown>;
+
+/**
+ * The service of each kind of work: a table, not a switch, so the compiler refuses a kind without its service.
+ * Only the last attempt may publish a failure (see the top of the file).
+ */
+const SERVICES: { [K in WorkKind]: Service<K> } = {
+  evaluate: (deps, target, { final }) => evaluatePullRequest(deps, { ...target, publishFailure: final }),
+  commit: (deps, target, { final }) => evaluateCommit(deps, { ...target, publishFailure: final }),
+  // Which workflows count, and whether this run's telemetry is accepted, is the service's call (invariant 7).
+  telemetry: (deps, target) => ingestTelemetry(deps, target),
+  closed: (deps, target) => recordPullRequestClosed(deps, target),
+  "merge-group": (deps, target, { final }) => checkMergeGroup(deps, { ...target, publishFailure: final }),
+  override: (deps, target) => applyOverride(deps, target),
+};
+
+async function serve<K extends WorkKind>(deps: TelemetryDeps, work: WorkOf<K>, attempt: Attempt): Promise<void> {
+  const service: Service<K> = SERVICES[work.kind];
+  await service(deps, work.target, attempt);
+}
+
 /** Does one work with its service. @throws whatever the service threw (a failed attempt). */
-export async function perform(deps: TelemetryDeps, work: Work, attempt: Attempt): Promise<void> {
-  switch (work.kind) {
-    case "evaluate":
-      await evaluatePullRequest(deps, { ...work.target, publishFailure: attempt.final });
-      return;
-    case "commit":
-      await evaluateCommit(deps, { ...work.target, publishFailure: attempt.final });
-      return;
-    case "telemetry":
-      // Which workflows count, and whether this run's telemetry is accepted, is the service's call (invariant 7).
-      await ingestTelemetry(deps, work.target);
-      return;
-    case "closed":
-      await recordPullRequestClosed(deps, work.target);
-      return;
-    case "merge-group":
-      await checkMergeGroup(deps, { ...work.target, publishFailure: attempt.final });
-      return;
-    case "override":
-      await applyOverride(deps, work.target);
-      return;
-  }
+export function perform(deps: TelemetryDeps, work: Work, attempt: Attempt): Promise<void> {
+  return serve(deps, work, attempt);
 }
 
 export interface JobRunner {

@@ -17,13 +17,20 @@ import { parseOverrideCommand } from "../policy/override.js";
 import type { ClosedTarget } from "../services/record-closed.js";
 import type { RerunTarget } from "../services/rerun.js";
 
-export type Work =
-  | { kind: "evaluate"; target: EvaluationTarget }
-  | { kind: "commit"; target: RerunTarget }
-  | { kind: "telemetry"; target: TelemetryTarget }
-  | { kind: "merge-group"; target: MergeGroupTarget }
-  | { kind: "override"; target: OverrideTarget }
-  | { kind: "closed"; target: ClosedTarget };
+/** What each kind of work hands its service. */
+export interface WorkTargets {
+  evaluate: EvaluationTarget;
+  commit: RerunTarget;
+  telemetry: TelemetryTarget;
+  "merge-group": MergeGroupTarget;
+  override: OverrideTarget;
+  closed: ClosedTarget;
+}
+
+export type WorkKind = keyof WorkTargets;
+/** One work of kind `K`; `Work` is the union of all kinds (written as a map so a job can dispatch by kind, typed). */
+export type WorkOf<K extends WorkKind> = { kind: K; target: WorkTargets[K] };
+export type Work = { [K in WorkKind]: WorkOf<K> }[WorkKind];
 
 export interface KeyedWork {
   /** Coalescing key: one pending work per key. */
