@@ -3,7 +3,7 @@
  * services also derive "already requested" from GitHub itself (requested reviewers and reviews survive restarts).
  */
 import type { ReviewObservation } from "../store/index.js";
-import type { CommittedDecision, DecisionRecord, Enforcement, EnforcementCache, GateStore, LabelsRestored, MergeGroupRecord, PullRequestClosedRecord, OverrideRecord, OverrideRefusal, PublishedRecord, PullRequestKey, PullRequestScope, RecordedDecision } from "./types.js";
+import type { CommittedDecision, DecisionRecord, GateStore, LabelsRestored, MergeGroupRecord, PullRequestClosedRecord, OverrideRecord, OverrideRefusal, PublishedRecord, PullRequestKey, PullRequestScope, RecordedDecision } from "./types.js";
 
 const MAX_ENTRIES = 10_000;
 
@@ -198,31 +198,5 @@ export class MemoryGateStore implements GateStore {
         if (this.labelsRestored.length > 1_000) this.labelsRestored.splice(0, this.labelsRestored.length - 1_000);
       },
     };
-  }
-}
-
-/** Branch enforcement answers kept for `ttlMs` (default 10 minutes): rules change rarely, events come often. */
-export class TtlEnforcementCache implements EnforcementCache {
-  readonly #ttlMs: number;
-  readonly #entries = new Map<string, { value: Enforcement; at: number }>();
-
-  constructor(ttlMs = 10 * 60_000) {
-    this.#ttlMs = ttlMs;
-  }
-
-  get(key: string, now: number): Enforcement | undefined {
-    const entry = this.#entries.get(key);
-    if (!entry) return undefined;
-    if (now - entry.at > this.#ttlMs) {
-      this.#entries.delete(key);
-      return undefined;
-    }
-    return entry.value;
-  }
-
-  set(key: string, value: Enforcement, now: number): void {
-    this.#entries.delete(key);
-    this.#entries.set(key, { value, at: now });
-    bound(this.#entries, 5_000);
   }
 }

@@ -6,7 +6,8 @@
 import { describe, expect, it } from "vitest";
 import type { Decided } from "../../src/services/evaluation/types.js";
 import { withOverride } from "../../src/services/evaluation/decide.js";
-import { MemoryGateStore, TtlEnforcementCache } from "../../src/services/memory-store.js";
+import { TtlEnforcementCache } from "../../src/services/enforcement-cache.js";
+import { MemoryGateStore } from "../../src/services/memory-store.js";
 import { applyOverride, staleness } from "../../src/services/override.js";
 import type { RecordedDecision, ServiceDeps } from "../../src/services/types.js";
 import { FakeGitHub, HEAD, pull, repo } from "../helpers/fake-github-port.js";

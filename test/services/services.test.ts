@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 import { BASE, FakeGitHub, HEAD, pull, repo } from "../helpers/fake-github-port.js";
 import { evaluatePullRequest, triggeredByFromBody } from "../../src/services/evaluate-pull-request.js";
 import { classifyRequiredChecks, enforcementNote } from "../../src/services/enforcement.js";
-import { MemoryGateStore, TtlEnforcementCache } from "../../src/services/memory-store.js";
+import { TtlEnforcementCache } from "../../src/services/enforcement-cache.js";
+import { MemoryGateStore } from "../../src/services/memory-store.js";
 import { fence } from "../../src/services/render.js";
 import type { Log, ServiceDeps } from "../../src/services/types.js";
 

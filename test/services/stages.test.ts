@@ -10,7 +10,8 @@ import { decide, decideInvalidPolicy, prepare } from "../../src/services/evaluat
 import { planCouldNotEvaluate, planLabels, planPublication, planReviewRequests } from "../../src/services/evaluation/plan.js";
 import { publish } from "../../src/services/evaluation/publish.js";
 import type { CurrentState, EvaluableSnapshot, InvalidPolicySnapshot } from "../../src/services/evaluation/types.js";
-import { MemoryGateStore, TtlEnforcementCache } from "../../src/services/memory-store.js";
+import { TtlEnforcementCache } from "../../src/services/enforcement-cache.js";
+import { MemoryGateStore } from "../../src/services/memory-store.js";
 import type { Log, ServiceDeps } from "../../src/services/types.js";
 import { BASE, FakeGitHub, HEAD, pull, repo } from "../helpers/fake-github-port.js";
 

@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import type { PullRequestInfo } from "../../src/github/port.js";
 import { DatabaseGateStore } from "../../src/services/database-gate-store.js";
 import { evaluatePullRequest, type EvaluationTarget } from "../../src/services/evaluate-pull-request.js";
-import { TtlEnforcementCache } from "../../src/services/memory-store.js";
+import { TtlEnforcementCache } from "../../src/services/enforcement-cache.js";
 import type { Log, ServiceDeps } from "../../src/services/types.js";
 import { inputsDigest, type Store } from "../../src/store/index.js";
 import { openTestStore, type TestStoreContext } from "../helpers/db.js";
