@@ -100,46 +100,37 @@ export function matchAllowlist(host: string, port: number, rules: readonly Domai
   return null;
 }
 
-// Addresses that are not on the public internet. An allowlisted *name* resolving to one of these is a
-// DNS-rebinding or SSRF attempt against the runner, its cloud metadata service or the private network.
-const V4_RANGES: ReadonlyArray<[string, number, string]> = [
-  ["0.0.0.0", 8, "this-network"],
-  ["10.0.0.0", 8, "private"],
-  ["100.64.0.0", 10, "cgnat"],
-  ["127.0.0.0", 8, "loopback"],
-  ["169.254.0.0", 16, "link-local"],
-  ["172.16.0.0", 12, "private"],
-  ["192.0.0.0", 24, "ietf-reserved"],
-  ["192.0.2.0", 24, "documentation"],
-  ["192.168.0.0", 16, "private"],
-  ["198.18.0.0", 15, "benchmarking"],
-  ["198.51.100.0", 24, "documentation"],
-  ["203.0.113.0", 24, "documentation"],
-  ["224.0.0.0", 4, "multicast"],
-  ["240.0.0.0", 4, "reserved"],
-];
-const V6_RANGES: ReadonlyArray<[string, number, string]> = [
-  ["::", 128, "unspecified"],
-  ["::1", 128, "loopback"],
-  ["100::", 64, "discard"],
-  ["2001:db8::", 32, "documentation"],
-  ["fc00::", 7, "unique-local"],
-  ["fe80::", 10, "link-local"],
-  ["fec0::", 10, "site-local"],
-  ["ff00::", 8, "multicast"],
-];
+// Addresses that are not on the public internet, by why they are not, both families in one table (an address
+// is in at most one network here). An allowlisted *name* resolving to one of these is a DNS-rebinding or SSRF
+// attempt against the runner, its cloud metadata service or the private network.
+const NON_PUBLIC: Readonly<Record<string, readonly string[]>> = {
+  "this-network": ["0.0.0.0/8"],
+  unspecified: ["::/128"],
+  private: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
+  "unique-local": ["fc00::/7"],
+  cgnat: ["100.64.0.0/10"],
+  loopback: ["127.0.0.0/8", "::1/128"],
+  "link-local": ["169.254.0.0/16", "fe80::/10"],
+  "site-local": ["fec0::/10"],
+  "ietf-reserved": ["192.0.0.0/24"],
+  documentation: ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"],
+  benchmarking: ["198.18.0.0/15"],
+  discard: ["100::/64"],
+  multicast: ["224.0.0.0/4", "ff00::/8"],
+  reserved: ["240.0.0.0/4"],
+};
 // AWS/GCP/Azure IMDS, ECS task metadata, Alibaba, Azure wireserver, the AWS IPv6 IMDS.
 const METADATA = new BlockList();
 for (const a of ["169.254.169.254", "169.254.170.2", "100.100.100.200", "168.63.129.16"]) METADATA.addAddress(a, "ipv4");
 METADATA.addAddress("fd00:ec2::254", "ipv6");
 
-const ranges: Array<{ list: BlockList; family: "ipv4" | "ipv6"; label: string }> = [
-  ...V4_RANGES.map(([net, prefix, label]) => ({ net, prefix, label, family: "ipv4" as const })),
-  ...V6_RANGES.map(([net, prefix, label]) => ({ net, prefix, label, family: "ipv6" as const })),
-].map(({ net, prefix, label, family }) => {
+const ranges: Array<{ list: BlockList; label: string }> = Object.entries(NON_PUBLIC).map(([label, networks]) => {
   const list = new BlockList();
-  list.addSubnet(net, prefix, family);
-  return { list, family, label };
+  for (const network of networks) {
+    const [net = "", prefix] = network.split("/");
+    list.addSubnet(net, Number(prefix), isIPv4(net) ? "ipv4" : "ipv6");
+  }
+  return { list, label };
 });
 
 /** Expands an IPv6 address to its 8 hextets; null when it is not one. */
@@ -189,8 +180,7 @@ export function classifyAddress(address: string): string | null {
   if (family === 0) return "invalid";
   if (METADATA.check(target, family === 4 ? "ipv4" : "ipv6")) return "cloud-metadata";
   for (const r of ranges) {
-    if ((family === 4) !== (r.family === "ipv4")) continue;
-    if (r.list.check(target, r.family)) return r.label;
+    if (r.list.check(target, family === 4 ? "ipv4" : "ipv6")) return r.label;
   }
   return null;
 }
