@@ -29,7 +29,7 @@ import { inputsDigest } from "../store/index.js";
 import type { ApprovalInput, AuditAppend, DeliveryOutcome, HeldLock, Store, StoreTx } from "../store/index.js";
 import { RISK_LEVELS } from "../policy/types.js";
 import type { Conclusion, RiskLevel } from "../policy/types.js";
-import type { CommittedDecision, DecisionRecord, GateStore, MergeGroupRecord, OverrideRecord, PublishedRecord, PullRequestKey, PullRequestScope, RecordedDecision } from "./types.js";
+import type { CommittedDecision, DecisionRecord, GateStore, MergeGroupRecord, OverrideRecord, PublishedRecord, PullRequestKey, PullRequestScope, RecordedDecision, RecordedOverride } from "./types.js";
 
 const isRiskLevel = (s: string): s is RiskLevel => (RISK_LEVELS as readonly string[]).includes(s);
 
@@ -41,6 +41,36 @@ export interface DatabaseGateStoreOptions {
 /** `owner/repo`, as GitHub spells it in payloads: the form the audit log and `audit export --repo` use. */
 export function repositoryName(key: PullRequestKey): string {
   return `${key.owner}/${key.repo}`;
+}
+
+const field = (value: unknown, key: string): unknown => (typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined);
+
+/**
+ * The `override_applied` entry this comment made on this PR, and the `check_published` entry naming it (`decidedIn`)
+ * if the check reached GitHub. Read from the audit log, the record itself: one comment's override is recorded once
+ * however often its job runs (a retry after a failed check POST) or GitHub delivers it (a redelivery). Only this
+ * PR's entries are read (the `lower(repository), pull_request` index); overrides are rare.
+ */
+async function findOverrideOfComment(store: Store, repository: string, number: number, commentId: number): Promise<RecordedOverride | null> {
+  let found: RecordedOverride | null = null;
+  for await (const entry of store.audit.export({ repositories: [repository], pullRequest: number })) {
+    if (entry.kind !== "override_applied" && (found === null || entry.kind !== "check_published")) continue;
+    const payload: unknown = JSON.parse(entry.payload);
+    if (entry.kind === "override_applied" && found === null && field(field(payload, "comment"), "id") === commentId) {
+      const overrode = field(payload, "overrode");
+      const evaluationId = field(payload, "evaluationId");
+      found = {
+        committed: { evaluationId: typeof evaluationId === "number" ? evaluationId : null, audit: { id: entry.id, hash: entry.hash } },
+        headSha: String(field(payload, "headSha")),
+        overrode: { conclusion: String(field(overrode, "conclusion")), title: String(field(overrode, "title")) },
+        checkRunId: null,
+      };
+    } else if (entry.kind === "check_published" && found && field(payload, "decidedIn") === found.committed.audit?.id) {
+      const checkRunId = field(payload, "checkRunId");
+      if (typeof checkRunId === "number") found.checkRunId = checkRunId;
+    }
+  }
+  return found;
 }
 
 /** `pull_request.opened` -> event `pull_request`, action `opened`. */
@@ -238,7 +268,7 @@ class Session {
   }
 
   /** The break-glass part of the scope: the override in force, and overrides applied or refused. */
-  overrideScope(store: Store, lock: HeldLock): Pick<PullRequestScope, "activeOverride" | "recordOverride" | "recordOverrideRefused"> {
+  overrideScope(store: Store, lock: HeldLock): Pick<PullRequestScope, "activeOverride" | "recordOverride" | "recordOverrideRefused" | "overrideOfComment"> {
     const { repository } = this;
     const number = this.key.number;
     return {
@@ -252,6 +282,7 @@ class Session {
           await lock.assertHeld();
           return this.writeOverride(tx, record);
         }),
+      overrideOfComment: (commentId) => findOverrideOfComment(store, repository, number, commentId),
       recordOverrideRefused: (refusal) => {
         const { comment } = refusal;
         this.entry("override_refused", { headSha: refusal.headSha, by: comment.by, reason: comment.reason, why: refusal.why, comment: { id: comment.id, url: comment.url, createdAt: comment.createdAt } }, refusal.deliveryId);

@@ -88,7 +88,7 @@ export class MemoryGateStore implements GateStore {
   }
 
   /** The break-glass part of a PR's scope: the override in force on a head, and overrides applied or refused. */
-  #overrideScope(k: string): Pick<PullRequestScope, "activeOverride" | "recordOverride" | "recordOverrideRefused"> {
+  #overrideScope(k: string): Pick<PullRequestScope, "activeOverride" | "recordOverride" | "recordOverrideRefused" | "overrideOfComment"> {
     return {
       activeOverride: async (headSha, baseRef) => {
         const last = this.decisions.filter((d) => keyOf(d.key) === k && d.headSha === headSha && d.baseRef === baseRef).at(-1);
@@ -113,6 +113,14 @@ export class MemoryGateStore implements GateStore {
           evaluatedAt: record.evaluatedAt,
           override: { by: record.comment.by, reason: record.comment.reason },
         });
+      },
+      overrideOfComment: async (commentId) => {
+        const found = this.overrides.find((o): o is { applied: OverrideRecord } => "applied" in o && keyOf(o.applied.key) === k && o.applied.comment.id === commentId);
+        if (!found) return null;
+        const { headSha, comment, overridden } = found.applied;
+        // No audit log here to link the check to its entry: the override's check is the one with its title on its head.
+        const published = this.published.find((p) => p.headSha === headSha && p.title === `Overridden by @${comment.by}`);
+        return { committed: { evaluationId: null, audit: null }, headSha, overrode: { conclusion: overridden.conclusion, title: overridden.title }, checkRunId: published?.checkRunId ?? null };
       },
       recordOverrideRefused: async (refusal) => {
         this.overrides.push({ refused: refusal });

@@ -51,6 +51,11 @@ async function decideAndPublish(deps: ServiceDeps, scope: PullRequestScope, key:
   if (!command) return { kind: "skipped", reason: "not an override command" };
   const comment: OverrideComment = { id: target.comment.id, url: target.comment.url, createdAt: target.comment.createdAt, by: target.comment.user.login, reason: command.reason };
   const refuse = (why: string, headSha: string | null) => refuseOverride(deps, scope, key, target, comment, why, headSha);
+  // One comment, one override: a retried job (the check POST failed after the record committed) or a redelivery
+  // finds its own record. Published already: nothing to do, not even a read. Not published: it is judged again
+  // below (the PR may have moved on) and its check goes out naming the entry recorded the first time.
+  const previous = await scope.overrideOfComment(comment.id);
+  if (previous && previous.checkRunId !== null) return { kind: "skipped", reason: "this comment's override is already applied" };
   // Refused before any read: a bot or an empty reason never needs the policy.
   const early = judgeEarly(target.comment.user, command.reason);
   if (early) return refuse(early, null);
@@ -68,14 +73,18 @@ async function decideAndPublish(deps: ServiceDeps, scope: PullRequestScope, key:
   const decision = await deps.store.latestDecision(key);
   const stale = staleness(decision, pr, target.comment.createdAt);
   if (stale || !decision) return refuse(stale ?? "Agent Gate has not decided this pull request yet", pr.headSha);
-  // Already overridden (or a retry after the check failed to publish): a second override is on the record too.
+  // A previous record is for this head (the staleness check refuses a comment older than the head's first decision,
+  // and the record's head was decided before the comment); checked anyway, since the two clocks differ (GitHub's
+  // comment time, the database's decision time). Another member's comment is another override, on the record too.
+  if (previous && previous.headSha !== pr.headSha) return refuse(`the pull request moved on (head ${pr.headSha.slice(0, 7)}) since this override was recorded; comment again`, pr.headSha);
 
   const checkName = approvalCheckName(pr.baseRef);
   // On the record (committed, with its audit entry) before GitHub sees the check, which names that entry (invariant 9).
-  const recorded = await scope.recordOverride({ key, deliveryId: target.deliveryId, event: target.event, headSha: pr.headSha, baseRef: pr.baseRef, checkName, comment, via: verdict.via, overridden: decision, evaluatedAt: deps.clock() });
+  const recorded = previous?.committed ?? (await scope.recordOverride({ key, deliveryId: target.deliveryId, event: target.event, headSha: pr.headSha, baseRef: pr.baseRef, checkName, comment, via: verdict.via, overridden: decision, evaluatedAt: deps.clock() }));
+  const overrode = previous?.overrode ?? { conclusion: decision.conclusion, title: decision.title };
   const title = `Overridden by @${comment.by}`;
   const plan = withAuditEntry(
-    { number: pr.number, check: { name: checkName, headSha: pr.headSha, conclusion: "success", title, summary: overrideSummary(comment, decision), externalId: `pr:${pr.number}` }, labels: null, reviews: null },
+    { number: pr.number, check: { name: checkName, headSha: pr.headSha, conclusion: "success", title, summary: overrideSummary(comment, overrode), externalId: `pr:${pr.number}` }, labels: null, reviews: null },
     recorded.audit,
   );
   const check = await deps.github.createCheckRun(target.repo, plan.check);
@@ -104,7 +113,7 @@ export function staleness(decision: RecordedDecision | null, pr: PullRequestInfo
   return null;
 }
 
-function overrideSummary(comment: OverrideComment, decision: RecordedDecision): string {
+function overrideSummary(comment: OverrideComment, decision: { conclusion: string; title: string }): string {
   return [
     "## Overridden (break-glass)",
     "",

@@ -92,6 +92,16 @@ export interface OverrideRecord {
   evaluatedAt: Date;
 }
 
+/** An override already on the record for one comment: a retried job or a redelivery finds it and records no other. */
+export interface RecordedOverride {
+  committed: CommittedDecision;
+  headSha: string;
+  /** What it overrode, as recorded then (the PR's latest decision is by now the override itself). */
+  overrode: { conclusion: string; title: string };
+  /** The check run GitHub took for it; null when the check never reached GitHub (a crash, a failed POST). */
+  checkRunId: number | null;
+}
+
 /** An override command that was refused, and why (the reply says the same). */
 export interface OverrideRefusal {
   key: PullRequestKey;
@@ -227,6 +237,8 @@ export interface PullRequestScope {
    * its `override_applied` audit entry, which the check names. `recordPublished` follows with the check run.
    */
   recordOverride(record: OverrideRecord): Promise<CommittedDecision>;
+  /** The override recorded for this comment (by its GitHub id), if any, and whether its check was published. */
+  overrideOfComment(commentId: number): Promise<RecordedOverride | null>;
   /** A refused override command (audit entry). */
   recordOverrideRefused(refusal: OverrideRefusal): Promise<void>;
 }

@@ -336,6 +336,43 @@ describe.each(TEST_DRIVERS)("overrides on the database (%s)", (driver) => {
     }
   });
 
+  it("issue 14: a retried override (its check POST failed after the record committed) and redeliveries record one override, which the check names", async () => {
+    const app = await createApp({ store: new DatabaseGateStore(ctx.store) });
+    await decideWaiting(app);
+    const comment = commentEvent({ createdAt: new Date(Date.now() + 60_000).toISOString() });
+    nockOverrideReads();
+    api().post(`${REPO_PATH}/check-runs`).reply(500, { message: "Server Error" });
+    await expect(app.probot.receive({ id: "c-retried", ...comment })).rejects.toThrow(/500/);
+
+    // The job runs again (the same delivery, taken again since it failed): judged again, published this time.
+    nockOverrideReads();
+    const check = nockCheck();
+    await app.probot.receive({ id: "c-retried", ...comment });
+    expect(check.body).toMatchObject({ conclusion: "success", output: { title: "Overridden by @oncall-olga" } });
+    // What it overrode is the waiting decision, not the override the first attempt recorded.
+    expect(check.body.output.summary).toMatch(/The decision it overrode:\*\* action_required: /);
+
+    // GitHub redelivers it (the same GUID), and the same comment arrives under another delivery id: no read, no write.
+    requests.reset();
+    await app.probot.receive({ id: "c-retried", ...comment });
+    await app.probot.receive({ id: "c-replayed", ...comment });
+    expect(requests.total).toBe(0);
+
+    const rows = await ctx.store.db.select().from(evaluations).orderBy(evaluations.id);
+    expect(rows.map((r) => [r.conclusion, r.overriddenBy, r.checkRunId])).toEqual([
+      ["action_required", null, expect.any(Number)],
+      ["success", "oncall-olga", 501],
+    ]);
+    const entries = [];
+    for await (const e of ctx.store.audit.export()) entries.push(e);
+    const applied = entries.filter((e) => e.kind === "override_applied");
+    expect(applied).toHaveLength(1);
+    expect(check.body.output.summary).toContain(`${applied[0]?.id}:${applied[0]?.hash}`);
+    const published = entries.filter((e) => e.kind === "check_published").map((e) => JSON.parse(e.payload));
+    expect(published.filter((p) => p.decidedIn === applied[0]?.id)).toEqual([expect.objectContaining({ checkRunId: 501, evaluationId: rows[1]?.id })]);
+    expect((await ctx.store.audit.verify()).ok).toBe(true);
+  });
+
   it("a refused override is on the record too", async () => {
     const app = await createApp({ store: new DatabaseGateStore(ctx.store) });
     nockReply();
