@@ -51,6 +51,8 @@ export interface WebhookEvent {
 
 /** The default risk label prefix, recognised without reading the policy. */
 const RISK_LABEL_PREFIX = "agent-risk:";
+/** A label that could be a risk label under another prefix (`labels.prefix`): the policy's prefix plus a level. */
+const LEVEL_SUFFIX = /(?:low|medium|high|critical)$/i;
 
 export interface RouteOptions {
   appId: number | null;
@@ -194,10 +196,12 @@ function editedEvent(name: string, payload: Json, evaluate: (extra?: Partial<Eva
 function labelEvent(name: string, payload: Json, options: RouteOptions, evaluate: (extra?: Partial<EvaluationTarget>) => Route): Route {
   const label = str(rec(payload.label).name);
   if (!label) return { skip: `${name}: no label in the payload` };
-  if (!label.toLowerCase().startsWith(RISK_LABEL_PREFIX)) return evaluate({ onlyIfAgentLabel: label });
+  const known = label.toLowerCase().startsWith(RISK_LABEL_PREFIX);
+  // Ends in a level: a risk label if it carries the policy's prefix, which the service checks; else an agent label, or nothing.
+  if (!known && !LEVEL_SUFFIX.test(label)) return evaluate({ onlyIfAgentLabel: label });
   const sender = str(rec(payload.sender).login);
   if (options.botLogin && sender.toLowerCase() === options.botLogin.toLowerCase()) return { skip: `${name}: our own risk label change (${sender})` };
-  return evaluate({ restoreLabels: { label, sender } });
+  return evaluate(known ? { restoreLabels: { label, sender } } : { onlyIfAgentLabel: label, restoreLabels: { label, sender, ifPolicyPrefix: true } });
 }
 
 /** A retarget: approvals given before it were for the old base's diff (invariant 3). */

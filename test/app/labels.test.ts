@@ -165,3 +165,77 @@ describe("routing a risk label event", () => {
     expect(both.kind === "evaluate" && both.target.restoreLabels).toEqual({ label: "agent-risk:low", sender: "octo-human" });
   });
 });
+
+/** A policy with its own label prefix (`labels.prefix`): the edge cannot know it, the service reads it. */
+const PREFIXED_POLICY = `${POLICY_YML}labels:\n  prefix: "gate-risk:"\n`;
+
+describe.each(TEST_DRIVERS)("risk labels under the policy's own prefix (%s)", (driver) => {
+  let ctx: TestStoreContext;
+  beforeEach(async () => {
+    ctx = await openTestStore(driver);
+  });
+  afterEach(async () => {
+    await ctx.cleanup();
+  });
+
+  async function evaluatedUnderPrefix(): Promise<TestApp> {
+    const app = await createApp({ store: new DatabaseGateStore(ctx.store), botLogin: BOT });
+    const event = agentPullRequest(MIGRATION);
+    nockEvaluation(event, { files: MIGRATION, policy: PREFIXED_POLICY });
+    const added = nockAddLabels([], { addedColor: RISK_LABEL_COLORS.high });
+    nockRequestReviewers();
+    await app.probot.receive({ id: "d-opened", ...event });
+    expect(added.captured.body).toEqual({ labels: ["gate-risk:high"] });
+    requests.reset();
+    return app;
+  }
+
+  it("issue 11: a hand-added gate-risk:low is removed and a hand-removed gate-risk:high put back, from the recorded decision (policy read only)", async () => {
+    const app = await evaluatedUnderPrefix();
+    nockPolicyFile(PREFIXED_POLICY);
+    nockRemoveLabel("gate-risk:low");
+    await app.probot.receive({ id: "d-hand-low", ...labelEvent("labeled", "gate-risk:low", ["gate-risk:high", "gate-risk:low"]) });
+    expect(writes()).toEqual([`DELETE ${LABELS_PATH}/gate-risk:low`]);
+    expect(requests.total).toBe(2);
+
+    requests.reset();
+    nockPolicyFile(PREFIXED_POLICY);
+    const added = nockAddLabels([], { addedColor: RISK_LABEL_COLORS.high });
+    await app.probot.receive({ id: "d-hand-unlabel", ...labelEvent("unlabeled", "gate-risk:high", []) });
+    expect(added.captured.body).toEqual({ labels: ["gate-risk:high"] });
+    expect(writes()).toEqual([`POST ${LABELS_PATH}`]);
+
+    const entries = [];
+    for await (const e of ctx.store.audit.export({ kind: "label_set" })) entries.push(JSON.parse(e.payload));
+    expect(entries.filter((p) => p.restoredAfter)).toEqual([
+      expect.objectContaining({ added: [], removed: ["gate-risk:low"], restoredAfter: { event: "pull_request.labeled", sender: "octo-human" } }),
+      expect.objectContaining({ added: ["gate-risk:high"], removed: [], restoredAfter: { event: "pull_request.unlabeled", sender: "octo-human" } }),
+    ]);
+  });
+
+  it("a label that only ends in a level (priority-high) without the policy's prefix is neither put back nor removed", async () => {
+    const app = await evaluatedUnderPrefix();
+    // The restore reads the policy and finds another prefix; the label change then goes on as an ordinary one
+    // (not an agent label: skipped after its own policy read).
+    nockPolicyFile(PREFIXED_POLICY);
+    nockPolicyFile(PREFIXED_POLICY);
+    await app.probot.receive({ id: "d-priority", ...labelEvent("labeled", "priority-high", ["gate-risk:high", "priority-high"]) });
+    expect(writes()).toEqual([]);
+    expect(app.lines.some((l) => /not an agent label/.test(String(l.msg)))).toBe(true);
+  });
+});
+
+describe("routing a label that may be a risk label under another prefix", () => {
+  const route = (event: { name: string; payload: unknown }) => routeEvent({ id: "d", ...event }, { appId: 4242, botLogin: BOT });
+  const target = (r: ReturnType<typeof route>) => ("works" in r ? r.works.map((w) => (w.work.kind === "evaluate" ? w.work.target : null)) : r);
+
+  it("ends in a level: put back if it carries the policy's prefix, else an ordinary label change; other labels are ordinary; the bot's own is skipped", () => {
+    expect(target(route(labelEvent("labeled", "gate-risk:low", [])))).toEqual([
+      expect.objectContaining({ onlyIfAgentLabel: "gate-risk:low", restoreLabels: { label: "gate-risk:low", sender: "octo-human", ifPolicyPrefix: true } }),
+    ]);
+    const ordinary = target(route(labelEvent("labeled", "needs-review", [])));
+    expect(ordinary).toEqual([expect.objectContaining({ onlyIfAgentLabel: "needs-review" })]);
+    expect(Array.isArray(ordinary) && ordinary[0]?.restoreLabels).toBeUndefined();
+    expect(route(labelEvent("unlabeled", "gate-risk:high", [], { sender: BOT }))).toEqual({ skip: `pull_request.unlabeled: our own risk label change (${BOT})` });
+  });
+});

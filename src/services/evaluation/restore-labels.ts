@@ -4,6 +4,11 @@
  * recorded decision for the PR's current head and base: one conditional read (the policy, for its label prefix)
  * and the label writes, not a full evaluation. Without such a decision the caller evaluates.
  *
+ * The prefix is the policy's (`labels.prefix`). The edge recognises only the default one without I/O; a label
+ * that ends in a level under another prefix (`risk/high`) comes here marked `ifPolicyPrefix`, and is put back only
+ * if it carries the policy's prefix. One that does not (`priority-high`) goes on as an ordinary label change: its
+ * evaluation reads the policy again, a conditional request GitHub answers 304.
+ *
  * No loop on our own label events: the webhook edge skips label events this App's bot sent (src/app/routes.ts),
  * and putting back labels that already match writes nothing.
  */
@@ -28,6 +33,7 @@ export async function restoreRiskLabels(ctx: EvaluationContext): Promise<Evaluat
   // The base commit did not move, so this is the policy that decided (answered from the conditional cache).
   const policy = await loadPolicy(deps.github, target.repo, pr.baseSha);
   if (!policy.ok) return null;
+  if (changed.ifPolicyPrefix && !changed.label.toLowerCase().startsWith(policy.policy.labels.prefix.toLowerCase())) return null;
   const plan = planLabels(pr, { risk: last.risk, labels: [riskLabel(policy.policy, last.risk)] }, policy.policy);
   if (plan.add.length === 0 && plan.remove.length === 0) {
     deps.log.info({ label: changed.label, sender: changed.sender }, "the risk labels already match the decision");

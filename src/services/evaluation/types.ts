@@ -9,6 +9,17 @@ import type { PolicyError, ResolvedPolicy } from "../../policy/config.js";
 import type { ChangedFile, Decision, PullRequestCommits, PullRequestFacts, Review, RiskLevel, TeamMembership } from "../../policy/types.js";
 import type { ActiveOverride, Enforcement, PullRequestKey, PullRequestScope, ServiceDeps } from "../types.js";
 
+/** A risk label someone other than this App added or removed (src/services/evaluation/restore-labels.ts). */
+export interface RestoreLabels {
+  label: string;
+  sender: string;
+  /**
+   * The edge could not tell: the label is not the default prefix's but ends in a level, so it is a risk label only
+   * if it carries the policy's `labels.prefix`. Otherwise the event is what `onlyIfAgentLabel` says.
+   */
+  ifPolicyPrefix?: true | undefined;
+}
+
 export interface EvaluationTarget {
   repo: RepoRef;
   installationId?: number | undefined;
@@ -27,7 +38,7 @@ export interface EvaluationTarget {
    * A risk label was added or removed by someone other than this App: put the labels back to the last recorded
    * decision for this head and base (no re-evaluation), or evaluate when there is none.
    */
-  restoreLabels?: { label: string; sender: string } | undefined;
+  restoreLabels?: RestoreLabels | undefined;
   /** A retarget (`pull_request.edited` with `changes.base`): the old base branch and when (the PR's `updated_at`). */
   retarget?: { from: string; at: string } | undefined;
   /** Humans who pushed to the PR's branch, from `synchronize` senders (folded events keep them all). */
