@@ -18,8 +18,53 @@ import {
   timestamp,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
+import type { PgColumn, PgColumnBuilderBase, PgTableExtraConfigValue } from "drizzle-orm/pg-core";
 
-const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
+/** A timestamp with time zone, read as a Date: every point in time the App keeps. */
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+/** A point in time the database sets when the row is written (an upsert sets it again where it says so). */
+const stamped = (name: string) => at(name).notNull().defaultNow();
+const createdAt = () => stamped("created_at");
+/** The row's own id, from a sequence: rows no one outside the App names. */
+const serialId = () => bigserial("id", { mode: "number" }).primaryKey();
+/** A detail row's parent: written with it, never without it. */
+const belongsTo = (name: string, parent: () => PgColumn) => bigint(name, { mode: "number" }).notNull().references(parent);
+/** The pull request a row is about: the repository (`owner/name`, as the event spelled it) and the PR number. */
+const pullRequestColumns = () => ({ repository: text("repository").notNull(), pullRequest: integer("pull_request").notNull() });
+
+/**
+ * A table of facts about one pull request, keyed by it (`<name>_pk`: repository, pull request, then `keyAlso`):
+ * one row per PR, or per PR and login / review when a PR has several.
+ */
+function pullRequestTable<N extends string, C extends Record<string, PgColumnBuilderBase>>(
+  name: N,
+  columns: C,
+  keyAlso: ReadonlyArray<keyof C & string> = [],
+  extra: (t: Record<keyof C | "repository" | "pullRequest", PgColumn>) => PgTableExtraConfigValue[] = () => [],
+) {
+  return pgTable(name, { ...pullRequestColumns(), ...columns }, (table) => {
+    // drizzle's column map of a generic table is not indexable by name; these are the same columns.
+    const t = table as unknown as Record<keyof C | "repository" | "pullRequest", PgColumn>;
+    const key = ["repository" as const, "pullRequest" as const, ...keyAlso].map((column) => t[column]);
+    return [primaryKey({ name: `${name}_pk`, columns: key as [PgColumn, ...PgColumn[]] }), ...extra(t)];
+  });
+}
+
+/**
+ * Detail rows of one parent row (an evaluation's approvals, a telemetry run's discrepancies): their own id, the
+ * parent's id under `parent.key` (indexed: they are always read by parent), the columns, and when written.
+ */
+function detailTable<N extends string, K extends string, C extends Record<string, PgColumnBuilderBase>>(
+  name: N,
+  parent: { key: K; column: string; of: () => PgColumn; index: string },
+  columns: C,
+) {
+  const parentColumn = { [parent.key]: belongsTo(parent.column, parent.of) } as Record<K, ReturnType<typeof belongsTo>>;
+  return pgTable(name, { id: serialId(), ...parentColumn, ...columns, createdAt: createdAt() }, (table) => [
+    // As in pullRequestTable: the generic table's columns, by name.
+    index(parent.index).on((table as unknown as Record<K, PgColumn>)[parent.key]),
+  ]);
+}
 
 /** GitHub App installations we have heard from. The id is GitHub's installation id. */
 export const installations = pgTable("installations", {
@@ -27,9 +72,9 @@ export const installations = pgTable("installations", {
   accountLogin: text("account_login").notNull(),
   accountType: text("account_type"),
   createdAt: createdAt(),
-  updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
-  suspendedAt: timestamp("suspended_at", { withTimezone: true, mode: "date" }),
-  deletedAt: timestamp("deleted_at", { withTimezone: true, mode: "date" }),
+  updatedAt: stamped("updated_at"),
+  suspendedAt: at("suspended_at"),
+  deletedAt: at("deleted_at"),
 });
 
 /** Repositories seen in events. The id is GitHub's repository id (stable across renames). */
@@ -40,8 +85,8 @@ export const repositories = pgTable(
     installationId: bigint("installation_id", { mode: "number" }),
     fullName: text("full_name").notNull(),
     private: boolean("private"),
-    firstSeenAt: timestamp("first_seen_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
-    lastSeenAt: timestamp("last_seen_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    firstSeenAt: stamped("first_seen_at"),
+    lastSeenAt: stamped("last_seen_at"),
   },
   (t) => [index("repositories_full_name_idx").on(t.fullName)],
 );
@@ -53,17 +98,17 @@ export const repositories = pgTable(
 export const webhookDeliveries = pgTable(
   "webhook_deliveries",
   {
-    id: bigserial("id", { mode: "number" }).primaryKey(),
+    id: serialId(),
     guid: text("guid").notNull(),
     /** 0 when the event carries no installation (e.g. a ping from the App's own settings page). */
     installationId: bigint("installation_id", { mode: "number" }).notNull().default(0),
     event: text("event").notNull(),
     action: text("action"),
-    receivedAt: timestamp("received_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    receivedAt: stamped("received_at"),
     attempts: integer("attempts").notNull().default(1),
     outcome: text("outcome", { enum: ["pending", "processed", "skipped", "failed"] }).notNull().default("pending"),
     error: text("error"),
-    finishedAt: timestamp("finished_at", { withTimezone: true, mode: "date" }),
+    finishedAt: at("finished_at"),
   },
   (t) => [
     uniqueIndex("webhook_deliveries_installation_guid_uq").on(t.installationId, t.guid),
@@ -75,14 +120,12 @@ export const webhookDeliveries = pgTable(
  * The newest head SHA observed for each pull request, ordered by the PR's `updated_at` from the event.
  * Only moves forward, so an event processed late cannot publish a decision for an older head (invariant 9).
  */
-export const pullRequestHeads = pgTable(
+export const pullRequestHeads = pullRequestTable(
   "pull_request_heads",
   {
-    repository: text("repository").notNull(),
-    pullRequest: integer("pull_request").notNull(),
     headSha: text("head_sha").notNull(),
-    headUpdatedAt: timestamp("head_updated_at", { withTimezone: true, mode: "date" }).notNull(),
-    observedAt: timestamp("observed_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    headUpdatedAt: at("head_updated_at").notNull(),
+    observedAt: stamped("observed_at"),
     /**
      * The head the reconciliation pass last asked to evaluate because it had no recorded decision
      * (src/services/reconcile.ts): each head is asked for at most once, so a PR that is never decided on purpose
@@ -90,7 +133,6 @@ export const pullRequestHeads = pgTable(
      */
     reconciledHead: text("reconciled_head"),
   },
-  (t) => [primaryKey({ name: "pull_request_heads_pk", columns: [t.repository, t.pullRequest] })],
 );
 
 /**
@@ -98,16 +140,13 @@ export const pullRequestHeads = pgTable(
  * edit of the PR body cannot remove the name and so let that person approve their own agent's work (invariant 4),
  * and it must survive restarts, which is why it lives here and not in the App's memory.
  */
-export const pullRequestTriggers = pgTable(
+export const pullRequestTriggers = pullRequestTable(
   "pull_request_triggers",
   {
-    repository: text("repository").notNull(),
-    pullRequest: integer("pull_request").notNull(),
     /** The GitHub login as the PR body names it (without `@`). */
     triggeredBy: text("triggered_by").notNull(),
-    firstSeenAt: timestamp("first_seen_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    firstSeenAt: stamped("first_seen_at"),
   },
-  (t) => [primaryKey({ name: "pull_request_triggers_pk", columns: [t.repository, t.pullRequest] })],
 );
 
 /**
@@ -115,17 +154,14 @@ export const pullRequestTriggers = pgTable(
  * (invariant 4, GitHub's "most recent reviewable push" generalised). Written at once, outside the evaluation's
  * transaction, so a failed evaluation does not forget a push. `login` is lower case.
  */
-export const pullRequestPushers = pgTable(
+export const pullRequestPushers = pullRequestTable(
   "pull_request_pushers",
   {
-    repository: text("repository").notNull(),
-    pullRequest: integer("pull_request").notNull(),
     login: text("login").notNull(),
     /** The head the push produced, as the event reported it. */
     headSha: text("head_sha"),
-    firstSeenAt: timestamp("first_seen_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
-  },
-  (t) => [primaryKey({ name: "pull_request_pushers_pk", columns: [t.repository, t.pullRequest, t.login] })],
+    firstSeenAt: stamped("first_seen_at"),
+  }, ["login"],
 );
 
 /**
@@ -133,11 +169,9 @@ export const pullRequestPushers = pgTable(
  * request showed then (base branch and a fingerprint of the changed files). Written once, never updated; a
  * review whose recorded diff differs from the current one does not count.
  */
-export const reviewObservations = pgTable(
+export const reviewObservations = pullRequestTable(
   "review_observations",
   {
-    repository: text("repository").notNull(),
-    pullRequest: integer("pull_request").notNull(),
     reviewId: bigint("review_id", { mode: "number" }).notNull(),
     reviewer: text("reviewer").notNull(),
     commitId: text("commit_id").notNull(),
@@ -145,18 +179,16 @@ export const reviewObservations = pgTable(
     baseSha: text("base_sha").notNull(),
     /** sha256 (hex) of the base branch and the changed files (see `diffFingerprint`). */
     diffFingerprint: char("diff_fingerprint", { length: 64 }).notNull(),
-    observedAt: timestamp("observed_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
-  },
-  (t) => [primaryKey({ name: "review_observations_pk", columns: [t.repository, t.pullRequest, t.reviewId] })],
+    observedAt: stamped("observed_at"),
+  }, ["reviewId"],
 );
 
 /** One policy evaluation of one pull request head: the inputs it used and what it decided. */
 export const evaluations = pgTable(
   "evaluations",
   {
-    id: bigserial("id", { mode: "number" }).primaryKey(),
-    repository: text("repository").notNull(),
-    pullRequest: integer("pull_request").notNull(),
+    id: serialId(),
+    ...pullRequestColumns(),
     headSha: text("head_sha").notNull(),
     baseRef: text("base_ref").notNull(),
     baseSha: text("base_sha").notNull(),
@@ -189,34 +221,28 @@ export const evaluations = pgTable(
 );
 
 /** Each review the engine considered for an evaluation, and whether (and why not) it counted. */
-export const approvals = pgTable(
+export const approvals = detailTable(
   "approvals",
+  { key: "evaluationId", column: "evaluation_id", of: () => evaluations.id, index: "approvals_evaluation_idx" },
   {
-    id: bigserial("id", { mode: "number" }).primaryKey(),
-    evaluationId: bigint("evaluation_id", { mode: "number" })
-      .notNull()
-      .references(() => evaluations.id),
     reviewer: text("reviewer").notNull(),
     state: text("state").notNull(),
     commitId: text("commit_id"),
     counted: boolean("counted").notNull(),
     reason: text("reason"),
-    createdAt: createdAt(),
   },
-  (t) => [index("approvals_evaluation_idx").on(t.evaluationId)],
 );
 
 /** Review requests the App made, so each owner is requested once per PR (no noise on re-runs). */
 export const reviewRequests = pgTable(
   "review_requests",
   {
-    id: bigserial("id", { mode: "number" }).primaryKey(),
-    repository: text("repository").notNull(),
-    pullRequest: integer("pull_request").notNull(),
+    id: serialId(),
+    ...pullRequestColumns(),
     /** Lower-cased login, or `@org/team` for a team. GitHub names are case-insensitive. */
     reviewer: text("reviewer").notNull(),
     headSha: text("head_sha"),
-    requestedAt: timestamp("requested_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    requestedAt: stamped("requested_at"),
   },
   (t) => [uniqueIndex("review_requests_pr_reviewer_uq").on(t.repository, t.pullRequest, t.reviewer)],
 );
@@ -225,9 +251,8 @@ export const reviewRequests = pgTable(
 export const telemetryRuns = pgTable(
   "telemetry_runs",
   {
-    id: bigserial("id", { mode: "number" }).primaryKey(),
-    repository: text("repository").notNull(),
-    pullRequest: integer("pull_request").notNull(),
+    id: serialId(),
+    ...pullRequestColumns(),
     headSha: text("head_sha").notNull(),
     workflowRunId: bigint("workflow_run_id", { mode: "number" }).notNull(),
     workflowPath: text("workflow_path"),
@@ -251,19 +276,10 @@ export const telemetryRuns = pgTable(
 );
 
 /** Differences between what the agent reported and what the diff shows (files changed but not reported, ...). */
-export const telemetryDiscrepancies = pgTable(
+export const telemetryDiscrepancies = detailTable(
   "telemetry_discrepancies",
-  {
-    id: bigserial("id", { mode: "number" }).primaryKey(),
-    telemetryRunId: bigint("telemetry_run_id", { mode: "number" })
-      .notNull()
-      .references(() => telemetryRuns.id),
-    kind: text("kind").notNull(),
-    path: text("path"),
-    detail: text("detail"),
-    createdAt: createdAt(),
-  },
-  (t) => [index("telemetry_discrepancies_run_idx").on(t.telemetryRunId)],
+  { key: "telemetryRunId", column: "telemetry_run_id", of: () => telemetryRuns.id, index: "telemetry_discrepancies_run_idx" },
+  { kind: text("kind").notNull(), path: text("path"), detail: text("detail") },
 );
 
 /**
@@ -275,7 +291,7 @@ export const telemetryDiscrepancies = pgTable(
 export const auditLog = pgTable(
   "audit_log",
   {
-    id: bigserial("id", { mode: "number" }).primaryKey(),
+    id: serialId(),
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date", precision: 3 }).notNull(),
     kind: text("kind").notNull(),
     repository: text("repository"),
@@ -296,22 +312,19 @@ export const auditLog = pgTable(
  * What the compliance pages show of a pull request besides its evaluations: its title, author and when it was
  * opened, as the latest evaluation saw them (a title can change; the newest one is kept).
  */
-export const pullRequests = pgTable(
+export const pullRequests = pullRequestTable(
   "pull_requests",
   {
-    repository: text("repository").notNull(),
-    pullRequest: integer("pull_request").notNull(),
     title: text("title").notNull(),
     author: text("author"),
-    openedAt: timestamp("opened_at", { withTimezone: true, mode: "date" }),
+    openedAt: at("opened_at"),
     /** When GitHub said the PR was closed (pull_request.closed); null while it is open (a reopen clears it). */
-    closedAt: timestamp("closed_at", { withTimezone: true, mode: "date" }),
+    closedAt: at("closed_at"),
     /** When it was merged (pull_request.closed with merged=true), and by whom. */
-    mergedAt: timestamp("merged_at", { withTimezone: true, mode: "date" }),
+    mergedAt: at("merged_at"),
     mergedBy: text("merged_by"),
-    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
-  },
-  (t) => [primaryKey({ name: "pull_requests_pk", columns: [t.repository, t.pullRequest] }), index("pull_requests_opened_at_idx").on(t.openedAt)],
+    updatedAt: stamped("updated_at"),
+  }, [], (t) => [index("pull_requests_opened_at_idx").on(t.openedAt)],
 );
 
 /**
@@ -328,7 +341,7 @@ export const webSessions = pgTable(
     /** AES-256-GCM of the GitHub user token (iv.tag.ciphertext, base64url); null for auditor-token sessions. */
     tokenSealed: text("token_sealed"),
     createdAt: createdAt(),
-    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+    expiresAt: at("expires_at").notNull(),
   },
   (t) => [index("web_sessions_expires_at_idx").on(t.expiresAt), check("web_sessions_kind_ck", sql`${t.kind} in ('github', 'auditor')`)],
 );
@@ -351,7 +364,7 @@ export const pendingWork = pgTable(
     deliveries: jsonb("deliveries").notNull().default(sql`'[]'::jsonb`),
     version: integer("version").notNull().default(1),
     createdAt: createdAt(),
-    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    updatedAt: stamped("updated_at"),
   },
   (t) => [index("pending_work_updated_idx").on(t.updatedAt)],
 );
@@ -380,5 +393,5 @@ export const checkRuns = pgTable(
 export const appState = pgTable("app_state", {
   key: text("key").primaryKey(),
   value: jsonb("value").notNull(),
-  updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  updatedAt: stamped("updated_at"),
 });
