@@ -161,39 +161,14 @@ function createRepositories(exec: Executor): RepositoriesRepository {
 
 // --------------------------------------------------------------------------------------------- evaluations
 
-export interface ApprovalInput {
-  reviewer: string;
-  state: string;
-  commitId?: string | null | undefined;
-  counted: boolean;
-  /** Why it did or did not count, e.g. "stale commit", "author of the PR", "code owner of services/**". */
-  reason?: string | null | undefined;
-}
+/** A row to record, as its table takes it: without what the database sets itself (the id, when written). */
+type NewRow<T extends { $inferInsert: object }> = Omit<T["$inferInsert"], "id" | "createdAt">;
 
-export interface EvaluationInput {
-  repository: string;
-  pullRequest: number;
-  headSha: string;
-  baseRef: string;
-  baseSha: string;
-  policySource: string;
-  policyCommit?: string | null | undefined;
-  codeownersPath?: string | null | undefined;
-  codeownersCommit?: string | null | undefined;
-  /** sha256 hex of the canonical inputs; see `inputsDigest()`. */
-  inputsDigest: string;
-  risk: string;
-  findings: unknown;
-  requirements: unknown;
-  decision: string;
-  conclusion?: string | null | undefined;
-  /** Break-glass: who overrode this head's check, and why (both or neither). */
-  overriddenBy?: string | null | undefined;
-  overrideReason?: string | null | undefined;
-  checkRunId?: number | null | undefined;
-  deliveryId?: string | null | undefined;
-  approvals?: ApprovalInput[] | undefined;
-}
+/** One review an evaluation considered (the `approvals` table's columns; see schema.ts). */
+export type ApprovalInput = Omit<NewRow<typeof approvals>, "evaluationId">;
+
+/** An evaluation to record (the `evaluations` table's columns; see schema.ts) and the reviews it considered. */
+export type EvaluationInput = NewRow<typeof evaluations> & { approvals?: ApprovalInput[] | undefined };
 
 export interface HeadObservation {
   headSha: string;

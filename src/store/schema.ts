@@ -229,6 +229,7 @@ export const approvals = detailTable(
     state: text("state").notNull(),
     commitId: text("commit_id"),
     counted: boolean("counted").notNull(),
+    /** Why it did or did not count, e.g. "stale commit", "author of the PR", "code owner of services/**". */
     reason: text("reason"),
   },
 );
