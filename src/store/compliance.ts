@@ -241,6 +241,10 @@ export interface PullRequestTrail {
   title: string | null;
   author: string | null;
   openedAt: Date | null;
+  /** pull_request.closed: when, and whether merged (by whom); all null while open (a reopen's next decision clears them). */
+  closedAt: Date | null;
+  mergedAt: Date | null;
+  mergedBy: string | null;
   evaluations: TrailEvaluation[];
   telemetry: TrailTelemetry[];
   audit: AuditEntry[];
@@ -327,7 +331,10 @@ async function loadTrail(db: Db, readable: readonly string[], repository: string
   const first = evaluations[0];
   if (!first) return null;
   const approvals = await queryRows<Record<string, unknown>>(db, sql`select * from approvals where evaluation_id in (${idList(evaluations.map((e) => Number(e.id)))}) order by id`);
-  const [meta] = await queryRows<{ title: string; author: string | null; opened_at: unknown }>(db, sql`select title, author, opened_at from pull_requests where ${where}`);
+  const [meta] = await queryRows<{ title: string; author: string | null; opened_at: unknown; closed_at: unknown; merged_at: unknown; merged_by: string | null }>(
+    db,
+    sql`select title, author, opened_at, closed_at, merged_at, merged_by from pull_requests where ${where}`,
+  );
   const telemetry = await queryRows<Record<string, unknown>>(db, sql`select * from telemetry_runs where ${where} order by id`);
   const discrepancies = telemetry.length
     ? await queryRows<Record<string, unknown>>(db, sql`select * from telemetry_discrepancies where telemetry_run_id in (${idList(telemetry.map((t) => Number(t.id)))}) order by id`)
@@ -339,6 +346,9 @@ async function loadTrail(db: Db, readable: readonly string[], repository: string
     title: meta?.title ?? null,
     author: meta?.author ?? null,
     openedAt: dateOrNull(meta?.opened_at) ?? dateOrNull(first.created_at),
+    closedAt: dateOrNull(meta?.closed_at),
+    mergedAt: dateOrNull(meta?.merged_at),
+    mergedBy: meta?.merged_by ?? null,
     evaluations: evaluations.map((e) => toTrailEvaluation(e, approvals)),
     telemetry: telemetry.map((t) => toTrailTelemetry(t, discrepancies)),
     audit: audit.map(toAuditEntry),

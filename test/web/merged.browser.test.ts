@@ -1,7 +1,7 @@
 /**
  * The merged and closed states on the agent PR list, in Chromium (issue 15): a PR recorded as merged (what
  * pull_request.closed with merged=true records; test/app/closed.test.ts covers the webhook) shows "merged", a closed
- * one "closed", and the decision filter finds each.
+ * one "closed", and the decision filter finds each; each trail page says so too.
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +10,7 @@ import { launchBrowser, seedPullRequest, startWebApp, type WebApp } from "./harn
 const REPO = "acme/api";
 let web: WebApp;
 let browser: Browser;
+let closedAt: Date;
 
 beforeAll(async () => {
   web = await startWebApp([{ login: "alice", installations: { 1: [REPO] } }], { AGENT_GATE_ACCESS_CACHE_SECONDS: "0" });
@@ -17,7 +18,7 @@ beforeAll(async () => {
   await seedPullRequest(web.store, { repository: REPO, number: 21, title: "Merged change", openedAt, risk: "high", conclusion: "success", headSha: "1".repeat(40) });
   await seedPullRequest(web.store, { repository: REPO, number: 22, title: "Abandoned change", openedAt, risk: "low", conclusion: "action_required", headSha: "2".repeat(40) });
   await seedPullRequest(web.store, { repository: REPO, number: 23, title: "Still open", openedAt, risk: "low", conclusion: "success", headSha: "3".repeat(40) });
-  const closedAt = new Date();
+  closedAt = new Date();
   await web.store.pullRequests.markClosed({ repository: REPO, pullRequest: 21, title: "Merged change", closedAt, mergedAt: closedAt, mergedBy: "carol" });
   await web.store.pullRequests.markClosed({ repository: REPO, pullRequest: 22, title: "Abandoned change", closedAt, mergedAt: null, mergedBy: null });
   browser = await launchBrowser();
@@ -54,5 +55,19 @@ describe("merged and closed agent PRs in Chromium", () => {
     expect(await decisions(page)).toEqual(["#22 closed"]);
     await page.goto(`${web.base}/audit?decision=approved`);
     expect(await decisions(page)).toEqual(["#23 approved"]);
+  });
+
+  it("each PR's trail page says merged (by whom, when) or closed without merging; an open PR's says neither", async () => {
+    const page = await signIn();
+    const state = async (n: number) => {
+      await page.goto(`${web.base}/audit/pr/${REPO}/${n}`);
+      await page.waitForSelector("h1");
+      return page.$$eval("#state", (els) => els.map((e) => e.textContent?.replace(/\s+/g, " ").trim() ?? ""));
+    };
+    const minute = closedAt.toISOString().slice(0, 16).replace("T", " ");
+    expect(await state(21)).toEqual([`merged by carol · ${minute} UTC`]);
+    expect(await page.$eval("#state .decision", (e) => e.className)).toBe("decision decision-merged");
+    expect(await state(22)).toEqual([`closed without merging · ${minute} UTC`]);
+    expect(await state(23)).toEqual([]);
   });
 });

@@ -111,6 +111,15 @@ function networkTable(attempts: NetworkAttempt[]): Html {
   )}</tbody></table>`;
 }
 
+/** Merged or closed (pull_request.closed), as the list names it; nothing while the PR is open. */
+function stateLine(t: PullRequestTrail): Html | "" {
+  if (t.mergedAt) {
+    return html`<p class="state" id="state"><span class="decision decision-merged">merged</span>${t.mergedBy ? html` by <strong>${t.mergedBy}</strong>` : ""} · ${when(t.mergedAt)}</p>`;
+  }
+  if (t.closedAt) return html`<p class="state" id="state"><span class="decision decision-closed">closed</span> without merging · ${when(t.closedAt)}</p>`;
+  return "";
+}
+
 export function trailPage(input: TrailPageInput): Html {
   const t = input.trail;
   const name = `${t.repository}#${t.pullRequest}`;
@@ -118,6 +127,7 @@ export function trailPage(input: TrailPageInput): Html {
   const body = html`<p><a href="/audit">← Agent PRs</a></p>
 <h1>${name}: ${t.title ?? "(title not recorded)"}</h1>
 <p>${t.author ? html`Opened by <strong>${t.author}</strong> · ` : ""}${when(t.openedAt)} · <a href="${pullUrl(input.links, t.repository, t.pullRequest)}">on GitHub</a> · <a href="${trailPath(t.repository, t.pullRequest)}">permalink</a></p>
+${stateLine(t)}
 <h2>Evaluations (${t.evaluations.length})</h2>
 ${join(t.evaluations.map((e) => evaluationBlock(e, t.repository, input.links)))}
 <h2>Telemetry</h2>
