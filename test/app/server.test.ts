@@ -4,12 +4,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { StartupConfigError, start } from "../../src/app/server.js";
 import type { RunningServer } from "../../src/app/server.js";
 import type { HealthProbe } from "../../src/app/health.js";
 import { APP_ID, captureLog, testPrivateKey } from "../helpers/github.js";
+import { freePort } from "../helpers/net.js";
 
 const SECRET = "test-webhook-secret";
 let running: RunningServer | undefined;
@@ -155,15 +155,3 @@ describe("no default webhook secret", () => {
     expect(response.status).toBe(400);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}

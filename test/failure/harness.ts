@@ -9,34 +9,22 @@
 import { execFileSync, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { chownSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
-import { expect } from "vitest";
+import { afterEach, expect } from "vitest";
 import type { FakeGitHub, FakePull } from "../../bench/fake-github.js";
-import { APP_ID, privateKey } from "../../bench/requests.js";
+import { APP_ID, fakeGitHub, privateKey } from "../../bench/requests.js";
 import { parseHeadWitness } from "../../src/cli/checkpoint.js";
 import { openStore } from "../../src/store/index.js";
 import type { AuditEntry, Store } from "../../src/store/index.js";
+import { createPostgresDatabase } from "../helpers/db.js";
+import { freePort } from "../helpers/net.js";
 import { WEBHOOK_SECRET } from "../helpers/webhooks.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const CHECK_NAME = "Agent Gate: approval (main)";
-
-/** A port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface AppProcess {
   name: string;
@@ -112,14 +100,20 @@ export async function startAppProcess(options: AppOptions): Promise<AppProcess> 
       return exited;
     },
   };
-  await pollUntil(`${options.name} to answer /healthz`, async () => {
-    if (!app.alive()) throw new Error(`${options.name} exited (${exitedWith}) before listening:\n${lines.slice(-30).join("\n")}`);
-    try {
-      return (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200;
-    } catch {
-      return false;
-    }
-  }, 180_000);
+  try {
+    await pollUntil(`${options.name} to answer /healthz`, async () => {
+      if (!app.alive()) throw new Error(`${options.name} exited (${exitedWith}) before listening:\n${lines.slice(-30).join("\n")}`);
+      try {
+        return (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200;
+      } catch {
+        return false;
+      }
+    }, 180_000);
+  } catch (error) {
+    // The caller never gets the process to kill: a server that is slow to listen must not outlive the test.
+    await app.kill("SIGKILL");
+    throw error;
+  }
   return app;
 }
 
@@ -267,4 +261,92 @@ export async function startPrivateCluster(): Promise<PrivateCluster> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Where the App under test keeps its data: a fresh Postgres database, or a PGlite data directory (the embedded default). */
+export type Driver = "postgres" | "pglite";
+
+export interface Storage {
+  driver: Driver;
+  databaseUrl?: string | undefined;
+  dataDir?: string | undefined;
+}
+
+/**
+ * What one failure test starts (fake GitHub, storage, App processes, a store opened from the test), each torn
+ * down after the test whatever happened to it, the last started first: the App processes die before their
+ * database is dropped, and a test only says what it needs.
+ */
+export interface FailureRun {
+  github(): Promise<{ fake: FakeGitHub; host: string }>;
+  storage(driver: Driver): Promise<Storage>;
+  cluster(): Promise<PrivateCluster>;
+  app(options: AppOptions): Promise<AppProcess>;
+  /** The App's database, opened from the test. PGlite is one process: open it only once every App is gone. */
+  openStore(storage: Storage): Promise<Store>;
+}
+
+/** Registers the teardown (afterEach) and returns the test's starters. Call once per test file, at the top. */
+export function failureRun(): FailureRun {
+  const teardown: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    const errors: unknown[] = [];
+    for (const step of teardown.splice(0).reverse()) await step().catch((error: unknown) => errors.push(error));
+    if (errors.length > 0) throw errors[0];
+  });
+  const later = <T>(value: T, step: (value: T) => Promise<unknown>): T => {
+    teardown.push(() => step(value));
+    return value;
+  };
+  return {
+    async github() {
+      const fake = later(fakeGitHub(), (f) => f.stop());
+      return { fake, host: await fake.start() };
+    },
+    async storage(driver) {
+      if (driver === "postgres") {
+        const database = later(await createPostgresDatabase(), (d) => d.drop());
+        return { driver, databaseUrl: database.url };
+      }
+      const dataDir = later(mkdtempSync(path.join(tmpdir(), "agent-gate-failure-")), async (dir) => rmSync(dir, { recursive: true, force: true }));
+      return { driver, dataDir };
+    },
+    async cluster() {
+      return later(await startPrivateCluster(), (c) => c.destroy());
+    },
+    async app(options) {
+      return later(await startAppProcess(options), (a) => a.kill("SIGKILL"));
+    },
+    async openStore(storage) {
+      const store = storage.databaseUrl ? await openDatabase(storage.databaseUrl) : await openStore({ dataDir: storage.dataDir });
+      return later(store, (s) => s.close());
+    },
+  };
+}
+
+/**
+ * Nothing answered 202 is lost: every delivery still pending is covered by pending work, which the next start
+ * resumes. (A job still finishing when SIGTERM's bound ran out leaves its work pending, by design.)
+ */
+export async function expectNothingLost(store: Store): Promise<void> {
+  const lost = await rows(store, "select guid from webhook_deliveries d where outcome = 'pending' and not exists (select 1 from pending_work w where w.deliveries @> jsonb_build_array(jsonb_build_object('guid', d.guid)))");
+  const left = JSON.stringify({ work: await rows(store, "select key, version, deliveries from pending_work"), jobs: await rows(store, "select state, retry_count, data from pgboss.job where state <> 'completed'") });
+  expect(lost, left).toEqual([]);
+}
+
+/**
+ * The queue has drained, read from the test. Postgres: polled from a second client while the App runs. PGlite:
+ * the App is stopped first (SIGTERM lets running jobs finish), then its data directory is opened; work a job
+ * was still finishing may stay pending for the next start, but none may be lost.
+ */
+export async function drained(run: FailureRun, storage: Storage, app: AppProcess): Promise<Store> {
+  if (storage.driver === "postgres") {
+    const store = await run.openStore(storage);
+    await pollUntil("the queue to settle", () => settled(store), 120_000);
+    return store;
+  }
+  expect(await app.kill("SIGTERM")).toBe("0");
+  const store = await run.openStore(storage);
+  await expectNothingLost(store);
+  return store;
 }

@@ -8,31 +8,18 @@
  *   reconciliation pass would) once the database is back.
  * - None is published as a GitHub failure: a database error is retried, never a "could not evaluate" check.
  * - The App survives it (no unhandled rejection from pg-boss, no postgres.js CONNECTION_CLOSED crash).
+ *
+ * Postgres only by nature: the embedded PGlite runs inside the App's own process, so it cannot go down while
+ * the App stays up (a crash of the process is kill.test.ts, on both).
  */
-import { afterEach, describe, expect, it } from "vitest";
-import type { FakeGitHub, FakePull } from "../../bench/fake-github.js";
-import { fakeGitHub, newPull, pullRequestEvent } from "../../bench/requests.js";
+import { describe, expect, it } from "vitest";
+import type { FakePull } from "../../bench/fake-github.js";
+import { newPull, pullRequestEvent } from "../../bench/requests.js";
 import type { Delivery } from "../../bench/requests.js";
-import type { Store } from "../../src/store/index.js";
 import { sendWebhook } from "../helpers/webhooks.js";
-import { crashLines, describePulls, everyPullDecided, expectAuditedChecks, openDatabase, pollUntil, rows, settled, startAppProcess, startPrivateCluster } from "./harness.js";
-import type { AppProcess, PrivateCluster } from "./harness.js";
+import { crashLines, describePulls, drained, everyPullDecided, expectAuditedChecks, failureRun, pollUntil, rows } from "./harness.js";
 
-let app: AppProcess | undefined;
-let fake: FakeGitHub | undefined;
-let cluster: PrivateCluster | undefined;
-let store: Store | undefined;
-
-afterEach(async () => {
-  await app?.kill("SIGKILL");
-  await store?.close();
-  await fake?.stop();
-  await cluster?.destroy();
-  app = undefined;
-  store = undefined;
-  fake = undefined;
-  cluster = undefined;
-});
+const run = failureRun();
 
 function event(pull: FakePull): Delivery {
   const e = pullRequestEvent(pull, "opened");
@@ -42,13 +29,13 @@ function event(pull: FakePull): Delivery {
 
 describe("a Postgres outage during a burst", () => {
   it("invariant 9: Postgres stopped for 10 s during a burst: nothing answered 2xx is lost, nothing is published as a GitHub failure", { timeout: 600_000 }, async () => {
-    cluster = await startPrivateCluster();
-    fake = fakeGitHub();
-    const host = await fake.start();
+    const cluster = await run.cluster();
+    const { fake, host } = await run.github();
     // GitHub a little slow, so evaluations are in flight (between their reads and their writes) when it goes down.
     fake.delay = (method) => (method === "GET" ? 30 : 80);
-    const pulls = Array.from({ length: 60 }, (_, i) => newPull(fake!, i + 1, 3, { migration: i % 3 === 0 }));
-    app = await startAppProcess({ name: "App", githubHost: host, databaseUrl: cluster.url });
+    const pulls = Array.from({ length: 60 }, (_, i) => newPull(fake, i + 1, 3, { migration: i % 3 === 0 }));
+    const storage = { driver: "postgres" as const, databaseUrl: cluster.url };
+    const app = await run.app({ name: "App", githubHost: host, ...storage });
 
     const accepted: string[] = [];
     const refused: Array<{ id: string; event: Delivery }> = [];
@@ -56,13 +43,12 @@ describe("a Postgres outage during a burst", () => {
     let down = false;
     for (const [i, p] of pulls.entries()) {
       if (i === 20) {
-        await pollUntil("some checks before the outage", () => fake!.checkRuns.length >= 3, 120_000);
+        await pollUntil("some checks before the outage", () => fake.checkRuns.length >= 3, 120_000);
         down = true;
         await cluster.stop();
         // Ten seconds down, measured from the moment it is down; deliveries keep coming meanwhile.
-        const back = cluster;
         outage = new Promise<void>((resolve) => setTimeout(resolve, 10_000)).then(async () => {
-          await back.start();
+          await cluster.start();
           down = false;
         });
       }
@@ -80,9 +66,8 @@ describe("a Postgres outage during a burst", () => {
     for (const d of refused) expect((await sendWebhook(app.webhookUrl, d.event, { id: d.id })).status).toBe(202);
 
     const expected = (p: FakePull) => (p.files[0]?.filename.startsWith("db/") ? "action_required" : "success");
-    await pollUntil(`every PR decided (${describePulls(fake, pulls)})`, () => everyPullDecided(fake!, pulls, expected), 400_000);
-    store = await openDatabase(cluster.url);
-    await pollUntil("the queue to settle", () => settled(store!), 120_000);
+    await pollUntil(`every PR decided (${describePulls(fake, pulls)})`, () => everyPullDecided(fake, pulls, expected), 400_000);
+    const store = await drained(run, storage, app);
 
     // Not one "could not evaluate" (let alone one naming GitHub) reached a pull request.
     expect(fake.checkRuns.filter((r) => r.conclusion === "failure" || /could not evaluate|GitHub answered/i.test(r.summary))).toEqual([]);

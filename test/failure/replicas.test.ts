@@ -2,32 +2,18 @@
  * Two replicas on one Postgres (issue 12, invariant 9): two real servers in child processes share the work of
  * 100 pull requests whose opened, synchronize and review events are sent to either replica at random, as a load
  * balancer would. No stale decision may end on any newest head, and no head gets two check runs.
+ *
+ * Postgres only by nature: PGlite is the database of the one process that opened it, so two replicas cannot share it.
  */
-import { afterEach, describe, expect, it } from "vitest";
-import type { FakeGitHub, FakePull } from "../../bench/fake-github.js";
-import { fakeGitHub, newPull, pullRequestEvent, push, review, reviewEvent } from "../../bench/requests.js";
+import { describe, expect, it } from "vitest";
+import type { FakePull } from "../../bench/fake-github.js";
+import { newPull, pullRequestEvent, push, review, reviewEvent } from "../../bench/requests.js";
 import type { Delivery } from "../../bench/requests.js";
-import type { Store } from "../../src/store/index.js";
-import { createPostgresDatabase } from "../helpers/db.js";
-import type { PostgresTestDatabase } from "../helpers/db.js";
 import { sendWebhook } from "../helpers/webhooks.js";
-import { crashLines, describePulls, everyPullDecided, expectAuditedChecks, openDatabase, pollUntil, rows, settled, startAppProcess } from "./harness.js";
+import { crashLines, describePulls, drained, everyPullDecided, expectAuditedChecks, failureRun, pollUntil, rows } from "./harness.js";
 import type { AppProcess } from "./harness.js";
 
-const apps: AppProcess[] = [];
-let fake: FakeGitHub | undefined;
-let database: PostgresTestDatabase | undefined;
-let store: Store | undefined;
-
-afterEach(async () => {
-  for (const app of apps.splice(0)) await app.kill("SIGKILL");
-  await store?.close();
-  await fake?.stop();
-  await database?.drop();
-  store = undefined;
-  fake = undefined;
-  database = undefined;
-});
+const run = failureRun();
 
 function withInstallation(pull: FakePull, e: Delivery): Delivery {
   e.payload.installation.id = 1 + (pull.number % 10);
@@ -42,14 +28,13 @@ function random(seed: number): () => number {
 
 describe("two replicas on one Postgres", () => {
   it("invariant 9: two replicas racing opened, synchronize and review events for 100 PRs: no stale decision on a newest head, no duplicate check run", { timeout: 600_000 }, async () => {
-    fake = fakeGitHub();
-    const host = await fake.start();
-    database = await createPostgresDatabase();
+    const { fake, host } = await run.github();
+    const storage = await run.storage("postgres");
     // Slow enough that both replicas have evaluations of the same PRs in flight.
     fake.delay = (method) => (method === "GET" ? 15 : 40);
-    const pulls = Array.from({ length: 100 }, (_, i) => newPull(fake!, i + 1, 3, { migration: i % 2 === 1 }));
+    const pulls = Array.from({ length: 100 }, (_, i) => newPull(fake, i + 1, 3, { migration: i % 2 === 1 }));
     // Started together (as a deploy does), each one registered at once so a failure of the other cannot orphan it.
-    const started = (name: string) => startAppProcess({ name, githubHost: host, databaseUrl: database!.url }).then((app) => (apps.push(app), app));
+    const started = (name: string) => run.app({ name, githubHost: host, ...storage });
     const [a, b] = await Promise.all([started("replica A"), started("replica B")]);
     const next = random(12);
     const pick = () => (next() < 0.5 ? a : b);
@@ -74,14 +59,13 @@ describe("two replicas on one Postgres", () => {
 
     // The newest head of a high-risk PR is approved by a member of the owning team: success; the rest stays low.
     const expected = () => "success";
-    await pollUntil(`every PR decided on its newest head (${describePulls(fake, pulls)})`, () => everyPullDecided(fake!, pulls, expected), 400_000);
-    store = await openDatabase(database.url);
-    await pollUntil("the queue to settle", () => settled(store!), 120_000);
+    await pollUntil(`every PR decided on its newest head (${describePulls(fake, pulls)})`, () => everyPullDecided(fake, pulls, expected), 400_000);
+    const store = await drained(run, storage, a);
     // Settled and still right: no late stale decision overwrote a newest head after the last look.
     expect(everyPullDecided(fake, pulls, expected), describePulls(fake, pulls)).toBe(true);
 
     const perHead = new Map<string, number>();
-    for (const run of fake.checkRuns) perHead.set(run.headSha, (perHead.get(run.headSha) ?? 0) + 1);
+    for (const r of fake.checkRuns) perHead.set(r.headSha, (perHead.get(r.headSha) ?? 0) + 1);
     expect([...perHead].filter(([, n]) => n > 1)).toEqual([]);
     // Both replicas did work.
     const published = (app: AppProcess) => app.lines.filter((l) => l.includes('"msg":"published the approval check"')).length;

@@ -8,7 +8,6 @@
 // the test checks the instruction is there), `--chown` on COPY, EXPOSE and the HEALTHCHECK timings.
 import { type ChildProcess, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { DockerfileParser } from "dockerfile-ast";
 import type { Instruction } from "dockerfile-ast";
@@ -17,6 +16,7 @@ import { parse as parseYaml } from "yaml";
 import { createPostgresDatabase } from "../helpers/db.js";
 import type { PostgresTestDatabase } from "../helpers/db.js";
 import { testPrivateKey } from "../helpers/github.js";
+import { freePort } from "../helpers/net.js";
 import { RELEASE_SKIP_REASON, RELEASE_TESTS, REPO_ROOT, cleanEnv, run, tempDir } from "./helpers.js";
 
 const dockerfile = DockerfileParser.parse(readFileSync(path.join(REPO_ROOT, "Dockerfile"), "utf8"));
@@ -93,16 +93,6 @@ async function build(root: string): Promise<Stage> {
 function jsonForm(instruction: Instruction, after = ""): string[] {
   const content = instruction.getArgumentsContent()!.replace(/\\\n\s*/g, "");
   return JSON.parse(content.slice(content.indexOf(after) + after.length).trim()) as string[];
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 describe("Dockerfile and compose.yaml, as far as they can be checked without Docker", () => {
