@@ -2,6 +2,7 @@
  * Check-run text for the case the policy engine does not render: an evaluation GitHub did not let us finish. Everything that comes from outside (error messages, file names) is fenced or escaped.
  */
 import { isGitHubApiError } from "../github/errors.js";
+import { CHECK_RUN_TEXT_LIMIT } from "../shared/limits.js";
 
 export const CHECK_NAME_PREFIX = "Agent Gate: approval";
 
@@ -77,4 +78,18 @@ export function auditEntryRef(audit: { id: number; hash: string }): string {
 export function auditEntryFooter(audit: { id: number; hash: string }): string {
   const ref = auditEntryRef(audit);
   return `\n\n---\nAudit entry \`${ref}\` · \`agent-gate audit verify --head ${ref}\` fails if the audit log no longer holds this entry unchanged.`;
+}
+
+/**
+ * A check summary ending with the audit entry of what it shows (the approval check's decision, the rationale
+ * check's accepted telemetry). The summary is cut first if it needs the room, so GitHub's limit never cuts the
+ * entry off. No entry (a store without an audit log): the summary as it is.
+ */
+export function summaryWithAuditEntry(summary: string, audit: { id: number; hash: string } | null): string {
+  if (audit === null) return summary;
+  const footer = auditEntryFooter(audit);
+  const room = CHECK_RUN_TEXT_LIMIT - footer.length;
+  const note = "\n\n… cut here: GitHub shows at most 65,535 characters.";
+  const body = summary.length <= room ? summary : summary.slice(0, room - note.length) + note;
+  return body + footer;
 }

@@ -9,8 +9,8 @@ import type { ResolvedPolicy } from "../../policy/config.js";
 import { RISK_LABEL_COLORS, RISK_LABEL_DESCRIPTIONS, renderDecisionMarkdown } from "../../policy/render.js";
 import { ownersToAsk } from "../../policy/requests.js";
 import type { Decision, Review } from "../../policy/types.js";
-import { CHECK_RUN_TEXT_LIMIT, MAX_ANNOTATIONS } from "../../shared/limits.js";
-import { approvalCheckName, auditEntryFooter, couldNotEvaluateSummary } from "../render.js";
+import { MAX_ANNOTATIONS } from "../../shared/limits.js";
+import { approvalCheckName, couldNotEvaluateSummary, summaryWithAuditEntry } from "../render.js";
 import type { AuditWitnessRef } from "../types.js";
 import type { CurrentState, Decided, LabelPlan, PublicationPlan, ReviewRequestPlan, Snapshot } from "./types.js";
 
@@ -55,12 +55,7 @@ export function planCouldNotEvaluate(pr: PullRequestInfo, error: unknown, delive
  */
 export function withAuditEntry(plan: PublicationPlan, audit: AuditWitnessRef | null): PublicationPlan {
   if (audit === null) return plan;
-  const footer = auditEntryFooter(audit);
-  const room = CHECK_RUN_TEXT_LIMIT - footer.length;
-  const note = "\n\n… cut here: GitHub shows at most 65,535 characters.";
-  const { summary } = plan.check;
-  const body = summary.length <= room ? summary : summary.slice(0, room - note.length) + note;
-  return { ...plan, check: { ...plan.check, summary: body + footer } };
+  return { ...plan, check: { ...plan.check, summary: summaryWithAuditEntry(plan.check.summary, audit) } };
 }
 
 /** The one current risk label; stale ones with the policy's prefix go; no other label is touched. */
