@@ -12,7 +12,7 @@ import type { ProbotOctokit } from "probot";
 import type { ChangedFile, PullRequestCommits, Review, ReviewState } from "../policy/types.js";
 import { batchAnnotations } from "../shared/annotations.js";
 import type { CheckAnnotation } from "../shared/annotations.js";
-import { ANNOTATIONS_PER_REQUEST, CHECK_RUN_TEXT_LIMIT, MAX_LISTED_FILES } from "../shared/limits.js";
+import { CHECK_RUN_TEXT_LIMIT, MAX_LISTED_FILES } from "../shared/limits.js";
 import type { ConditionalCache } from "./cache.js";
 import { LruConditionalCache } from "./cache.js";
 import { cancelBody, headerNumber, readCapped } from "./download.js";
@@ -31,7 +31,6 @@ import type {
   LabelInfo,
   MergeQueueEntry,
   PullRequestInfo,
-  RationaleAnnotation,
   RationaleCheckInput,
   RepoRef,
   RequiredCheck,
@@ -455,30 +454,9 @@ export class OctokitGitHub implements GitHubPort {
     return readCapped(blob.body, headerNumber(blob.headers.get("content-length")), maxBytes);
   }
 
-  async createRationaleCheck(repo: RepoRef, input: RationaleCheckInput): Promise<{ id: number; url: string | null }> {
-    if (input.annotations.length > ANNOTATIONS_PER_REQUEST) throw new RangeError(`at most ${ANNOTATIONS_PER_REQUEST} annotations per request`);
-    const request = `POST /repos/${repo.owner}/${repo.repo}/check-runs`;
-    try {
-      const response = await this.#octokit.request("POST /repos/{owner}/{repo}/check-runs", completedCheckRun(repo, input, input.annotations.map(toApiAnnotation)));
-      const data = record(response.data);
-      return { id: typeof data.id === "number" ? data.id : 0, url: typeof data.html_url === "string" ? data.html_url : null };
-    } catch (error) {
-      throw toGitHubApiError(error, request);
-    }
-  }
-
-  async addCheckRunAnnotations(repo: RepoRef, checkRunId: number, output: { title: string; summary: string; annotations: RationaleAnnotation[] }): Promise<void> {
-    if (output.annotations.length > ANNOTATIONS_PER_REQUEST) throw new RangeError(`at most ${ANNOTATIONS_PER_REQUEST} annotations per request`);
-    const request = `PATCH /repos/${repo.owner}/${repo.repo}/check-runs/${checkRunId}`;
-    try {
-      await this.#octokit.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", {
-        ...repo,
-        check_run_id: checkRunId,
-        output: { title: output.title, summary: output.summary, annotations: output.annotations.map(toApiAnnotation) },
-      });
-    } catch (error) {
-      throw toGitHubApiError(error, request);
-    }
+  async createRationaleCheck(repo: RepoRef, input: RationaleCheckInput, options: { lookFirst?: boolean | undefined } = {}): Promise<CheckRunRef> {
+    // Not remembered per head and name as the approval check is: each workflow run has a rationale check of its own.
+    return publishCheckRun(this.#octokit, completedCheckRun(repo, input), { appId: this.#checkRuns?.appId, lookFirst: options.lookFirst }, input.annotations.map(toApiAnnotation));
   }
 
   /**

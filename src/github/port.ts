@@ -275,7 +275,7 @@ export interface ArtifactInfo {
 export type RationaleAnnotation = CheckAnnotation;
 
 export interface RationaleCheckInput extends CheckRunInput {
-  /** At most 50 (GitHub's per-request limit); send more with `addCheckRunAnnotations`. */
+  /** All of them: the first 50 (GitHub's per-request limit) go with the create, the rest 50 per PATCH. */
   annotations: RationaleAnnotation[];
 }
 
@@ -293,13 +293,10 @@ export interface TelemetryGitHub {
    */
   downloadArtifact(repo: RepoRef, artifactId: number, maxBytes: number): Promise<Uint8Array>;
   /**
-   * Creates a completed check run with the first (at most 50) annotations.
+   * Publishes the completed rationale check exactly once per `externalId`: the create is sent once (no automatic
+   * retry of the POST); after a lost answer, or with `lookFirst` (an earlier attempt may have created it), ours
+   * is looked for on the head and PATCHed instead.
    * @throws {GitHubApiError} (a subclass per status: NotFoundError, PermissionError, …)
    */
-  createRationaleCheck(repo: RepoRef, input: RationaleCheckInput): Promise<{ id: number; url: string | null }>;
-  /**
-   * Adds up to 50 more annotations to a check run (`PATCH`; GitHub appends them). Title and summary must be resent.
-   * @throws {GitHubApiError} (a subclass per status: NotFoundError, PermissionError, …)
-   */
-  addCheckRunAnnotations(repo: RepoRef, checkRunId: number, output: { title: string; summary: string; annotations: RationaleAnnotation[] }): Promise<void>;
+  createRationaleCheck(repo: RepoRef, input: RationaleCheckInput, options?: { lookFirst?: boolean | undefined }): Promise<CheckRunRef>;
 }

@@ -11,7 +11,12 @@
  * 4. The pull request: the one the bundle names, or (plain Codex / Claude Code transcript, no manifest) the open
  *    PR whose head is the run's head commit. Its BASE commit's policy decides which workflows count.
  * 5. checkProvenance (pure) decides. Rejections are stored and audited with their reasons and logged; nothing is
- *    published. Accepted telemetry is cross-checked against the PR's files, published, stored and audited.
+ *    published. Accepted telemetry is cross-checked against the PR's files, stored and audited, then published.
+ * 6. Record before publish (invariant 9, as the evaluation does): the rationale check names its
+ *    `telemetry_accepted` entry (`Audit entry SEQ:HASH`), so no rationale check exists on GitHub without its
+ *    entry. A crash between the two leaves a record without a check; the job's next run finds the record
+ *    unpublished and publishes it, looking for one an earlier attempt may have created first. `telemetry_published`
+ *    (the check run id) is appended last: until it is, a retried job publishes (idempotently) and re-evaluates again.
  */
 import { ArtifactTooLargeError, NotFoundError } from "../github/errors.js";
 import type { ArtifactInfo, TelemetryGitHub } from "../github/port.js";
@@ -21,7 +26,6 @@ import {
   DEFAULT_ARTIFACT_LIMITS,
   RATIONALE_CHECK_NAME,
   TelemetryError,
-  batchAnnotations,
   buildAnnotations,
   checkProvenance,
   crossCheck,
@@ -33,8 +37,9 @@ import {
 import type { ArtifactLimits, CrossCheckResult, ParsedArtifact, ProvenancePullRequest, ProvenanceRun, Trace } from "../telemetry/index.js";
 import { evaluatePullRequest } from "./evaluate-pull-request.js";
 import { loadPolicy } from "./snapshot.js";
-import type { TelemetryAuditEntry, TelemetryDiscrepancyRecord, TelemetryOutcomeRecord, TelemetryStore } from "./telemetry-types.js";
-import type { EvaluationOutcome, Log, ServiceDeps } from "./types.js";
+import { summaryWithAuditEntry } from "./render.js";
+import type { RecordedTelemetry, TelemetryAuditEntry, TelemetryDiscrepancyRecord, TelemetryOutcomeRecord, TelemetryStore } from "./telemetry-types.js";
+import type { AuditWitnessRef, EvaluationOutcome, Log, ServiceDeps } from "./types.js";
 
 /** The workflow run of a `workflow_run` event, as plain facts. */
 export interface WorkflowRunFacts {
@@ -123,12 +128,14 @@ interface Accepted {
   required: boolean;
   files: ReadonlyArray<{ filename: string; previous_filename?: string | undefined }>;
   truncated: boolean;
+  /** An earlier attempt recorded this telemetry and died before publishing: it may have created the check already. */
+  republish: boolean;
 }
 
 /**
  * Ingests the telemetry of one completed workflow run, in stages: screen (is this a telemetry workflow at all) →
  * run provenance → artifact → pull request and its base policy → judge (provenance, tampering) → publish the
- * rationale check → record → re-evaluate when the policy requires telemetry.
+ * record → publish the rationale check → re-evaluate when the policy requires telemetry → record it published.
  * @throws {GitHubApiError} when GitHub fails (the delivery can then be redelivered); a bad artifact is a rejection, not an error.
  */
 export async function ingestTelemetry(deps: TelemetryDeps, target: TelemetryTarget): Promise<TelemetryIngestOutcome> {
@@ -141,11 +148,13 @@ export async function ingestTelemetry(deps: TelemetryDeps, target: TelemetryTarg
   if ("done" in fetched) return fetched.done;
   const accepted = await judge(ctx, fetched.next);
   if ("done" in accepted) return accepted.done;
-  const published = await publish(ctx, accepted.next);
-  await record(ctx, accepted.next, published);
-  const reevaluation = accepted.next.required ? await reevaluate(ctx, accepted.next.pr) : null;
-  const { pr } = accepted.next;
-  return { kind: "accepted", pullRequest: pr.number, headSha: pr.headSha, checkRunId: published.checkRunId, annotations: published.annotations, discrepancies: published.discrepancies, reevaluation };
+  const a = accepted.next;
+  const rationale = render(a);
+  const entry = await record(ctx, a, rationale);
+  const checkRunId = await publish(ctx, a, rationale, entry);
+  const reevaluation = a.required ? await reevaluate(ctx, a.pr) : null;
+  await deps.telemetry.recordPublished({ repository: ctx.repoFull, pullRequest: a.pr.number, workflowRunId: target.run.id, headSha: a.pr.headSha, checkRunId, deliveryId: target.deliveryId });
+  return { kind: "accepted", pullRequest: a.pr.number, headSha: a.pr.headSha, checkRunId, annotations: rationale.annotations.length, discrepancies: rationale.discrepancies, reevaluation };
 }
 
 function contextOf(deps: TelemetryDeps, target: TelemetryTarget): IngestContext {
@@ -217,9 +226,9 @@ async function judge(ctx: IngestContext, fetched: { artifact: ArtifactInfo; resu
   const pr = number === null ? null : await getPullOrNull(deps, target.repo, number);
   const judgedHead = pr?.headSha ?? manifest?.headSha ?? target.run.headSha;
   const base = { ...ctx.facts, artifactId: artifact.id, format: result.format, trace: result.trace };
-  if (pr && (await deps.telemetry.alreadyRecorded(ctx.repoFull, pr.number, target.run.id))) {
-    return { done: skip(log, `telemetry of workflow run ${target.run.id} for #${pr.number} is already recorded (redelivery)`) };
-  }
+  const prior = pr ? await deps.telemetry.recorded(ctx.repoFull, pr.number, target.run.id) : null;
+  const finished = pr && prior ? finishedEarlier(prior, pr, target.run.id) : null;
+  if (finished) return { done: skip(log, finished) };
   const policy = pr ? await basePolicyOf(ctx, pr) : { allowed: [], required: false, reasons: [] };
   const verdict = checkProvenance({ manifest, run: provenanceRunOf(target.run), pullRequest: pr ? provenancePullOf(pr, ctx.repoFull) : null, repositoryFullName: ctx.repoFull, allowedWorkflows: policy.allowed });
   if (!verdict.accepted || policy.reasons.length > 0) {
@@ -235,7 +244,20 @@ async function judge(ctx: IngestContext, fetched: { artifact: ArtifactInfo; resu
     const reasons = [`the pull request changes ${tampered.slice(0, 5).join(", ")}, which the workflow that produced this telemetry runs, so its run cannot vouch for it`];
     return { done: await reject(deps, log, target, { ...base, pullRequest: pr.number, headSha: judgedHead, reasons }) };
   }
-  return { next: { artifact, result, pr, required: policy.required, files: listing.files, truncated: listing.truncated } };
+  return { next: { artifact, result, pr, required: policy.required, files: listing.files, truncated: listing.truncated, republish: prior !== null } };
+}
+
+/**
+ * Why an earlier attempt's record leaves nothing to do, or null when its rationale check is still to be published
+ * (the attempt died between recording and publishing). A record for a head the PR has since left stays
+ * unpublished: its rationale would land on a head no longer current.
+ */
+function finishedEarlier(prior: RecordedTelemetry, pr: PullRequestInfo, runId: number): string | null {
+  if (prior.checkRunId !== null || !prior.accepted) return `telemetry of workflow run ${runId} for #${pr.number} is already recorded (redelivery)`;
+  if (prior.headSha.toLowerCase() !== pr.headSha.toLowerCase()) {
+    return `telemetry of workflow run ${runId} for #${pr.number} was recorded for ${prior.headSha.slice(0, 12)} and never published; the pull request has moved on to ${pr.headSha.slice(0, 12)}`;
+  }
+  return null;
 }
 
 async function basePolicyOf(ctx: IngestContext, pr: PullRequestInfo): Promise<{ allowed: string[]; required: boolean; reasons: string[] }> {
@@ -267,56 +289,47 @@ function provenancePullOf(pr: PullRequestInfo, repoFull: string): ProvenancePull
   };
 }
 
-interface Published {
+/** The rationale check as it will be published, and what is recorded of it. Pure. */
+interface Rationale {
   trace: Trace;
   crossCheck: CrossCheckResult;
-  checkRunId: number;
-  annotations: number;
+  conclusion: "success" | "neutral";
+  title: string;
+  summary: string;
+  text: string | undefined;
+  annotations: ReturnType<typeof buildAnnotations>;
   discrepancies: TelemetryDiscrepancyRecord[];
 }
 
-/** 6. Cross-check against the PR's files and publish the rationale check (informational, never a gate). */
-async function publish(ctx: IngestContext, a: Accepted): Promise<Published> {
-  const { deps, target, log } = ctx;
+/** 6. The cross-check against the PR's files, and the rationale check rendered from it (informational, never a gate). */
+function render(a: Accepted): Rationale {
   const trace = redactTrace(a.result.trace);
   const cc: CrossCheckResult = crossCheck(trace, a.files);
   const rendered = renderRationaleMarkdown(trace, { crossCheck: cc });
   const notes: string[] = [];
   if (a.truncated) notes.push("_The pull request has more files than GitHub lists (3,000); the cross-check covers the listed ones only._");
   const summary = notes.length > 0 ? `${rendered.summary}\n\n${notes.join("\n\n")}` : rendered.summary;
-  const annotations = buildAnnotations(trace, a.files);
-  const batches = batchAnnotations(annotations);
   const discrepancies: TelemetryDiscrepancyRecord[] = [
     ...cc.unreported.map((path) => ({ kind: "unreported" as const, path })),
     ...cc.notInPullRequest.map((path) => ({ kind: "not_in_pull_request" as const, path })),
   ];
   const blocked = trace.steps.filter((s) => s.kind === "network" && !s.allowed).length;
-  const check = await deps.artifacts.createRationaleCheck(target.repo, {
-    name: RATIONALE_CHECK_NAME,
-    headSha: a.pr.headSha,
-    // Informational, never a gate: neutral draws the eye to discrepancies and blocked connections.
-    conclusion: discrepancies.length > 0 || blocked > 0 ? "neutral" : "success",
-    title: rendered.title,
-    summary,
-    text: rendered.text,
-    annotations: batches[0] ?? [],
-    externalId: `pr:${a.pr.number}:run:${target.run.id}`,
-  });
-  for (const batch of batches.slice(1)) {
-    await deps.artifacts.addCheckRunAnnotations(target.repo, check.id, { title: rendered.title, summary, annotations: batch });
-  }
-  log.info({ pr: a.pr.number, headSha: a.pr.headSha, checkRunId: check.id, annotations: annotations.length, discrepancies: discrepancies.length }, "accepted telemetry: published the rationale check");
-  return { trace, crossCheck: cc, checkRunId: check.id, annotations: annotations.length, discrepancies };
+  // Informational, never a gate: neutral draws the eye to discrepancies and blocked connections.
+  const conclusion = discrepancies.length > 0 || blocked > 0 ? "neutral" : "success";
+  return { trace, crossCheck: cc, conclusion, title: rendered.title, summary, text: rendered.text, annotations: buildAnnotations(trace, a.files), discrepancies };
 }
 
-/** 7. The store and the audit log: one accepted entry, one discrepancy entry per kind found. */
-async function record(ctx: IngestContext, a: Accepted, p: Published): Promise<void> {
-  const { trace, crossCheck: cc } = p;
+/**
+ * 7. The store and the audit log, before anything is published: one accepted entry, one discrepancy entry per
+ * kind found. Returns the accepted entry (an earlier attempt's, when it recorded this run already).
+ */
+async function record(ctx: IngestContext, a: Accepted, r: Rationale): Promise<AuditWitnessRef | null> {
+  const { trace, crossCheck: cc } = r;
   const counts = countsOf(trace, cc);
   const audit: TelemetryAuditEntry[] = [
     {
       kind: "telemetry_accepted",
-      payload: { ...ctx.facts, artifactId: a.artifact.id, headSha: a.pr.headSha, format: a.result.format, agent: trace.run.agent, model: trace.run.model, checkRunId: p.checkRunId, counts },
+      payload: { ...ctx.facts, artifactId: a.artifact.id, headSha: a.pr.headSha, format: a.result.format, agent: trace.run.agent, model: trace.run.model, counts },
     },
   ];
   for (const [kind, paths] of [
@@ -327,7 +340,7 @@ async function record(ctx: IngestContext, a: Accepted, p: Published): Promise<vo
     const sources = kind === "unreported" ? { likelySources: cc.likelySources.slice(0, AUDIT_PATHS) } : {};
     audit.push({ kind: "telemetry_discrepancy", payload: { ...ctx.facts, headSha: a.pr.headSha, kind, count: paths.length, paths: paths.slice(0, AUDIT_PATHS), incomplete: cc.incomplete, ...sources } });
   }
-  await ctx.deps.telemetry.record({
+  const { entry } = await ctx.deps.telemetry.record({
     ...ctx.facts,
     artifactId: a.artifact.id,
     format: a.result.format,
@@ -340,13 +353,35 @@ async function record(ctx: IngestContext, a: Accepted, p: Published): Promise<vo
     model: trace.run.model,
     counts,
     trace,
-    discrepancies: p.discrepancies.slice(0, 5_000),
+    discrepancies: r.discrepancies.slice(0, 5_000),
     audit,
     deliveryId: ctx.target.deliveryId,
   });
+  return entry;
 }
 
-/** 8. The approval check waits on telemetry only when the policy requires it: only then can it change. */
+/** 8. The rationale check, naming its audit entry; found and updated rather than created twice. Returns its id. */
+async function publish(ctx: IngestContext, a: Accepted, r: Rationale, entry: AuditWitnessRef | null): Promise<number> {
+  const { deps, target, log } = ctx;
+  const check = await deps.artifacts.createRationaleCheck(
+    target.repo,
+    {
+      name: RATIONALE_CHECK_NAME,
+      headSha: a.pr.headSha,
+      conclusion: r.conclusion,
+      title: r.title,
+      summary: summaryWithAuditEntry(r.summary, entry),
+      text: r.text,
+      annotations: r.annotations,
+      externalId: `pr:${a.pr.number}:run:${target.run.id}`,
+    },
+    { lookFirst: a.republish },
+  );
+  log.info({ pr: a.pr.number, headSha: a.pr.headSha, checkRunId: check.id, annotations: r.annotations.length, discrepancies: r.discrepancies.length }, "accepted telemetry: published the rationale check");
+  return check.id;
+}
+
+/** 9. The approval check waits on telemetry only when the policy requires it: only then can it change. */
 async function reevaluate(ctx: IngestContext, pr: PullRequestInfo): Promise<EvaluationOutcome> {
   const { target } = ctx;
   return evaluatePullRequest(ctx.deps, {

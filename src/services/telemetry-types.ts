@@ -3,11 +3,12 @@
  * memory (`MemoryTelemetryStore`) and over the database (`DatabaseTelemetryStore` in src/store/telemetry-store.ts).
  */
 import type { AuditKind } from "../store/audit.js";
-import type { TelemetryOutcomeInput } from "../store/telemetry-store.js";
+import type { RecordedTelemetryRow, TelemetryOutcomeInput, TelemetryPublishedInput } from "../store/telemetry-store.js";
+import type { AuditWitnessRef } from "./types.js";
 
 /** One audit entry ingestion asks the store to append with the outcome (telemetry_* kinds only). */
 export interface TelemetryAuditEntry {
-  kind: Extract<AuditKind, "telemetry_accepted" | "telemetry_rejected" | "telemetry_discrepancy">;
+  kind: Extract<AuditKind, "telemetry_accepted" | "telemetry_rejected" | "telemetry_discrepancy" | "telemetry_published">;
   payload: unknown;
 }
 
@@ -26,14 +27,23 @@ export interface TelemetryOutcomeRecord extends Omit<TelemetryOutcomeInput, "dis
   audit: TelemetryAuditEntry[];
 }
 
+/** What is recorded for one pull request and workflow run: a redelivery, or a retry after a crash, reads it first. */
+export type RecordedTelemetry = RecordedTelemetryRow;
+
+/** The rationale check GitHub took for recorded telemetry. */
+export type TelemetryPublished = TelemetryPublishedInput;
+
 export interface TelemetryStore {
-  /** True when an outcome for this pull request and workflow run is already recorded (a redelivery). */
-  alreadyRecorded(repository: string, pullRequest: number, workflowRunId: number): Promise<boolean>;
+  /** What is recorded for this pull request and workflow run, or null when nothing is. */
+  recorded(repository: string, pullRequest: number, workflowRunId: number): Promise<RecordedTelemetry | null>;
   /**
-   * Records the outcome and its audit entries together (one transaction in the database). Idempotent per
-   * repository, pull request and workflow run: a second call writes nothing and returns `created: false`.
+   * Records the outcome and its audit entries together (one transaction in the database), before anything is
+   * published. Idempotent per repository, pull request and workflow run: a second call writes nothing and returns
+   * `created: false`. `entry`: the `telemetry_accepted` entry (the first call's, on a second call), else null.
    */
-  record(outcome: TelemetryOutcomeRecord): Promise<{ created: boolean }>;
+  record(outcome: TelemetryOutcomeRecord): Promise<{ created: boolean; entry: AuditWitnessRef | null }>;
+  /** Appends the `telemetry_published` entry: the rationale check of recorded telemetry is on GitHub. */
+  recordPublished(published: TelemetryPublished): Promise<void>;
   /** True when telemetry was accepted for this pull request at this head commit. */
   hasAccepted(repository: string, pullRequest: number, headSha: string): Promise<boolean>;
 }

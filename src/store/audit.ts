@@ -25,6 +25,7 @@ export const AUDIT_KINDS = [
   "telemetry_accepted",
   "telemetry_rejected",
   "telemetry_discrepancy",
+  "telemetry_published",
   "merge_group_checked",
   "override_applied",
   "override_refused",

@@ -112,9 +112,11 @@ describe("workflow_run.completed: a native bundle", () => {
     ]);
     expect(run.counts).toMatchObject({ networkBlocked: 2, filesReported: 2, unreported: 1, notInPullRequest: 1 });
     expect(await telemetry.hasAccepted(FULL_NAME, PR_NUMBER, HEAD_SHA)).toBe(true);
-    expect(telemetry.audit.map((a) => a.kind)).toEqual(["telemetry_accepted", "telemetry_discrepancy", "telemetry_discrepancy"]);
+    // Recorded before publishing; the check run id once GitHub took it.
+    expect(telemetry.audit.map((a) => a.kind)).toEqual(["telemetry_accepted", "telemetry_discrepancy", "telemetry_discrepancy", "telemetry_published"]);
     expect(telemetry.audit[1]!.payload).toMatchObject({ kind: "unreported", count: 1, paths: ["docs/notes.md"] });
     expect(telemetry.audit[2]!.payload).toMatchObject({ kind: "not_in_pull_request", count: 1, paths: ["src/api/rateLimit.ts"] });
+    expect(telemetry.audit[3]!.payload).toEqual({ workflowRunId: RUN_ID, headSha: HEAD_SHA, checkRunId: 77 });
     expect(rejections(lines)).toEqual([]);
     // policy (default branch), artifacts, zip (302), PR, policy (base commit), files, check run
     expect(requests.describe()).toEqual([
@@ -133,7 +135,7 @@ describe("workflow_run.completed: a native bundle", () => {
     nockGetPull(pullRequestJson());
     await probot.receive({ id: "d-tel-ok", ...workflowRunEvent() });
     expect(telemetry.runs).toHaveLength(1);
-    expect(telemetry.audit).toHaveLength(3);
+    expect(telemetry.audit).toHaveLength(4);
     expect(requests.writes).toEqual([]);
   });
 

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { zipSync, strToU8 } from "fflate";
 import nock from "nock";
 import {
+  APP_ID,
   BASE_SHA,
   HEAD_SHA,
   INSTALLATION_ID,
@@ -176,4 +177,27 @@ export function nockPatchCheckRun(id = 77): { scope: nock.Scope; bodies: any[] }
     })
     .reply(200, { id });
   return { scope, bodies };
+}
+
+/**
+ * `GET commits/{sha}/check-runs?check_name=Agent Gate: rationale…` as GitHub answers it: what a retried ingestion
+ * looks for before creating the rationale check (ours are matched by `external_id`).
+ */
+export function nockRationaleChecksOn(sha: string, runs: Array<{ id: number; externalId: string }>): nock.Scope {
+  return api()
+    .get(`${REPO_PATH}/commits/${sha}/check-runs`)
+    .query((q) => q.check_name === "Agent Gate: rationale" && q.filter === "all")
+    .reply(200, {
+      total_count: runs.length,
+      check_runs: runs.map((r) => ({
+        id: r.id,
+        name: "Agent Gate: rationale",
+        head_sha: sha,
+        external_id: r.externalId,
+        status: "completed",
+        conclusion: "neutral",
+        html_url: `https://github.com/${FULL_NAME}/runs/${r.id}`,
+        app: { id: APP_ID, slug: "agent-gate" },
+      })),
+    });
 }

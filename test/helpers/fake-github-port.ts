@@ -127,9 +127,6 @@ export class FakeGitHub implements GitHubPort {
     this.checks.push(input);
     return { id: this.checks.length, url: null };
   }
-  async addCheckRunAnnotations(): Promise<void> {
-    this.#call("addCheckRunAnnotations");
-  }
   comments: Array<{ number: number; body: string }> = [];
   async createIssueComment(_r: RepoRef, number: number, body: string): Promise<void> {
     this.#call("createIssueComment");
