@@ -6,6 +6,7 @@
  *   npm run bench -- --smoke           tiny sizes, seconds; prints only (CI proves the benchmarks still run)
  *   npm run bench -- --only engine,requests,throughput,telemetry,compliance,detectors
  *   npm run bench -- --out FILE --json FILE
+ *   npm run bench -- --only throughput --rate 50   section 3a's arrival rate (deliveries a second)
  *
  * Benchmarks are not tests: nothing here asserts a timing. Targets are shown beside the figures.
  */
@@ -96,6 +97,12 @@ if (only.has("throughput")) {
   if (profileDir) delete process.env.BENCH_SERVER_NODE_ARGS;
   results.throughput = tp.result;
   parts.push(tp.markdown, "");
+  // The same burst in an open loop (--rate deliveries a second, default 50): the latency GitHub would see.
+  step("webhook burst: open loop");
+  const { openLoopMarkdown } = await import("./throughput.js");
+  const open = await benchThroughput({ deliveries: sizes.deliveries, ratePerSecond: Number(arg("--rate") ?? 50) });
+  results.openLoop = open.result;
+  parts.push(openLoopMarkdown(open.result), "");
   if (!smoke) {
     const { benchReplicas, replicasMarkdown } = await import("./replicas.js");
     const runs = [];

@@ -32,6 +32,12 @@ export interface ThroughputOptions {
   concurrency?: number;
   /** Pull requests per installation (default 1: every pull request in its own installation). */
   prsPerInstallation?: number;
+  /**
+   * Open loop: deliveries arrive at this rate (a second), whether or not earlier ones were answered, as GitHub
+   * sends them; each pull request's chain (opened, then its review once opened is answered) starts on a fixed
+   * schedule. Absent: closed loop, `concurrency` deliveries in flight, each sent as soon as one is answered.
+   */
+  ratePerSecond?: number;
 }
 
 export interface ThroughputResult {
@@ -49,6 +55,10 @@ export interface ThroughputResult {
   serverPeakRss: number | null;
   /** CPU seconds the server used from start-up to the end of the burst (Linux). */
   serverCpuSeconds: number | null;
+  /** The same, from the moment it answered /healthz (start-up excluded). */
+  serverCpuAfterStartSeconds: number | null;
+  /** Open loop: the arrival rate asked for (null: closed loop). */
+  ratePerSecond: number | null;
   githubRequests: number;
   checkRuns: number;
   installations: number;
@@ -135,6 +145,31 @@ export async function checkDatabase(dbUrl: string, uniqueIds: Set<string>, start
   }
 }
 
+/** `concurrency` chains at a time, each started as soon as one finishes: the answer rate sets the arrival rate. */
+async function closedLoop(chains: Array<() => Promise<void>>, concurrency: number): Promise<void> {
+  let nextChain = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, chains.length) }, async () => {
+      while (nextChain < chains.length) await chains[nextChain++]!();
+    }),
+  );
+}
+
+/**
+ * Chain i starts at i * `intervalSeconds` from now, however slowly earlier deliveries are answered (a closed loop
+ * would slow its arrivals down to the server's pace and hide the wait: coordinated omission).
+ */
+async function openLoop(chains: Array<() => Promise<void>>, intervalSeconds: number): Promise<void> {
+  const t0 = performance.now();
+  const running: Array<Promise<void>> = [];
+  for (let i = 0; i < chains.length; i++) {
+    const wait = t0 + i * intervalSeconds * 1000 - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    running.push(chains[i]!());
+  }
+  await Promise.all(running);
+}
+
 export async function benchThroughput(options: ThroughputOptions): Promise<{ markdown: string; result: ThroughputResult }> {
   const concurrency = options.concurrency ?? 256;
   const prsPerInstallation = Math.max(1, Math.floor(options.prsPerInstallation ?? 1));
@@ -180,6 +215,7 @@ export async function benchThroughput(options: ThroughputOptions): Promise<{ mar
   let result: ThroughputResult | undefined;
   try {
     await waitForHealth(`http://127.0.0.1:${port}/healthz`, server);
+    const cpuAtStart = server.pid === undefined ? null : cpuSeconds(server.pid);
     const url = `http://127.0.0.1:${port}/api/github/webhooks`;
     const send = async (id: string, event: Delivery): Promise<void> => {
       const body = JSON.stringify(event.payload);
@@ -225,11 +261,7 @@ export async function benchThroughput(options: ThroughputOptions): Promise<{ mar
       });
     }
     const started = performance.now();
-    let nextChain = 0;
-    const workers = Array.from({ length: Math.min(concurrency, chains.length) }, async () => {
-      while (nextChain < chains.length) await chains[nextChain++]!();
-    });
-    await Promise.all(workers);
+    await (options.ratePerSecond ? openLoop(chains, options.deliveries / pullRequests / options.ratePerSecond) : closedLoop(chains, concurrency));
     const answered = (performance.now() - started) / 1000;
 
     // The webhook middleware answers 202 "still processing" after 9 s; the decisions are counted once the
@@ -263,6 +295,8 @@ export async function benchThroughput(options: ThroughputOptions): Promise<{ mar
       statuses,
       serverPeakRss: serverPeak,
       serverCpuSeconds: serverCpu,
+      serverCpuAfterStartSeconds: serverCpu === null || cpuAtStart === null ? null : serverCpu - cpuAtStart,
+      ratePerSecond: options.ratePerSecond ?? null,
       githubRequests: fake.requests.length,
       checkRuns: fake.checkRuns.length,
       installations: installationOf(pullRequests - 1) - installationOf(0) + 1,
@@ -323,8 +357,52 @@ export async function benchThroughput(options: ThroughputOptions): Promise<{ mar
     "",
     r.serverCpuSeconds === null
       ? ""
-      : `The server used ${r.serverCpuSeconds.toFixed(1)} s of CPU from start-up to the last decision (${((r.serverCpuSeconds * 1000) / r.deliveries).toFixed(1)} ms a delivery, start-up included; one Node process uses one core). `,
+      : `The server used ${r.serverCpuSeconds.toFixed(1)} s of CPU from start-up to the last decision (${((r.serverCpuSeconds * 1000) / r.deliveries).toFixed(1)} ms a delivery, start-up included` +
+        `${r.serverCpuAfterStartSeconds === null ? "" : `; ${r.serverCpuAfterStartSeconds.toFixed(1)} s after it answered /healthz`}; one Node process uses one core). `,
     dbLine,
   ].join("\n");
   return { markdown, result: r };
+}
+
+/**
+ * Section 3a: the open-loop run. The closed loop above keeps `concurrency` deliveries in flight, so by Little's
+ * law its latency is in-flight / answer rate whatever the server does (256 in flight answered at 1,000 a second
+ * is 256 ms each); it measures how fast the edge answers, not how long GitHub waits. GitHub sends deliveries as
+ * events happen, not when we answer the previous one: a fixed arrival rate is the honest latency measure.
+ */
+export function openLoopMarkdown(r: ThroughputResult): string {
+  const cpu = r.serverCpuAfterStartSeconds;
+  const decided = r.db ? r.unique - r.db.missing : 0;
+  return [
+    "### 3a. The same burst at a fixed arrival rate (open loop)",
+    "",
+    `Section 3 keeps ${r.concurrency} deliveries in flight and sends the next one as soon as one is answered (a closed loop). By Little's law its latency is then in-flight / answer rate, whatever the server does: ` +
+      `a p99 under 100 ms with 256 in flight would need more than 2,560 answers a second, so that figure measures the edge's throughput, not how long GitHub waits. ` +
+      `GitHub sends a delivery when its event happens, not when we answered the previous one, so here the pull requests' chains start on a fixed schedule: ${r.ratePerSecond ?? "?"} deliveries a second arrive whether or not earlier ones were answered ` +
+      "(each review still follows its PR's `opened` answer), and each delivery's latency is measured from when it was sent.",
+    "",
+    table(
+      ["deliveries", "arrival rate /s", "all answered s", "seconds (all decided)", "HTTP p50 ms", "HTTP p99 ms", "max ms", "p99 < 100 ms", "CPU ms / decided (start-up excluded)", "lost", "duplicated", "HTTP statuses"],
+      ["r", "r", "r", "r", "r", "r", "r", "l", "r", "r", "r", "l"],
+      [
+        [
+          r.deliveries.toLocaleString("en"),
+          r.ratePerSecond ?? "",
+          r.answeredSeconds.toFixed(1),
+          r.seconds.toFixed(1),
+          ms(r.latencyMs.p50),
+          ms(r.latencyMs.p99),
+          ms(r.latencyMs.max),
+          r.latencyMs.p99 < 100 ? "met" : "**missed**",
+          cpu === null || decided === 0 ? "n/a" : ((cpu * 1000) / decided).toFixed(1),
+          r.db ? `**${r.db.missing}**` : "n/a",
+          r.db ? `**${r.db.duplicated}**` : "n/a",
+          Object.entries(r.statuses)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join(", "),
+        ],
+      ],
+    ),
+    "",
+  ].join("\n");
 }

@@ -119,6 +119,18 @@ describe("npm run bench -- --smoke", () => {
     expect(tp.serverPeakRss).toBeGreaterThan(0);
   });
 
+  it("sends the same burst in an open loop, at a fixed arrival rate, and finds every decision once", () => {
+    const rows = tableRows(stdout, "### 3a.");
+    expect(rows).toHaveLength(1);
+    const open = results.openLoop;
+    expect(open.ratePerSecond).toBe(50);
+    expect(rows[0]![1]).toBe("50");
+    expect(open.deliveries).toBe(4);
+    expect(open.db).toMatchObject({ missing: 0, duplicated: 0 });
+    expect(open.serverCpuAfterStartSeconds).toBeGreaterThan(0);
+    expect(open.serverCpuAfterStartSeconds).toBeLessThan(open.serverCpuSeconds);
+  });
+
   it("times the compliance pages' queries on PGlite and Postgres", () => {
     const rows = tableRows(stdout, "## Compliance pages' queries");
     expect(rows.map((r) => [r[0], r[1]])).toEqual([["PGlite", "200"], ["Postgres", "200"]]);
