@@ -275,4 +275,35 @@ describe("invariant 3: an approval counts only for the diff it saw", () => {
     await probot.receive({ id: "d-approve-develop", ...again });
     expect(counted.body.conclusion).toBe("success");
   });
+
+  it("invariant 3: the diff changes under the same head and base branch (master moved, no retarget): the approval no longer counts", async () => {
+    const { probot } = await createApp();
+    const approve = reviewEvent({ reviewer: "dba-alice", ...HIGH });
+    const approved = nockEvaluation(approve, { files: MIGRATION, reviews: [{ reviewer: "dba-alice" }] });
+    nockTeamMembers("db-team", ["dba-alice", "dba-bob"]);
+    nockPullCommits([{ author: "agent-gate-runner[bot]" }]);
+    nockCodeownersErrors(BASE_SHA, []);
+    await probot.receive({ id: "d-approve", ...approve });
+    expect(approved.body.conclusion).toBe("success");
+
+    // master moves on and the same head now shows a second migration (say the merge base changed); another review
+    // is dismissed, so the PR is evaluated again: same head, same base branch, a new base commit.
+    requests.reset();
+    const MOVED_SHA = "3".repeat(40);
+    const later = reviewEvent({ reviewer: "someone", state: "dismissed", reviewAction: "dismissed", baseSha: MOVED_SHA, ...HIGH });
+    nockPolicyFile(POLICY_YML, { ref: MOVED_SHA });
+    nockCodeowners(CODEOWNERS, { ref: MOVED_SHA });
+    nockListFiles(BIGGER);
+    nockFileModes();
+    nockReviews([{ reviewer: "dba-alice" }]);
+    nockGetPull(later.payload.pull_request);
+    const check = nockCreateCheckRun().captured;
+    await probot.receive({ id: "d-base-moved", ...later });
+    expect(check.body).toMatchObject({ name: "Agent Gate: approval (master)", head_sha: approve.payload.pull_request.head.sha, conclusion: "action_required" });
+    // The reason as the check's Markdown shows it (parentheses escaped).
+    expect(check.body.output.summary).toContain(`- approval does not count: the diff changed since it was given \\(same head ${approve.payload.pull_request.head.sha.slice(0, 7)}, base master\\)`);
+    expect(check.body.output.summary).not.toContain("now targets");
+    // The refused approval costs no team lookup, commits or CODEOWNERS-errors read.
+    expect(requests.describe().filter((r) => /teams|commits|codeowners\/errors/.test(r))).toEqual([]);
+  });
 });
