@@ -2,7 +2,7 @@
  * The App's one use case, in named stages (src/services/evaluation/), each a function testable alone:
  *
  *   load (one snapshot) → decide (pure; the engine's two phases, teams fetched in between)
- *   → load current state → plan (desired vs current GitHub state, pure) → publish (one path) → record
+ *   → current state (the store's, no GitHub read) → plan (desired vs current GitHub state, pure) → publish (one path) → record
  *
  * The decision is recorded (evaluation row and audit entry, committed) before its check is published, and the
  * check names that audit entry (`SEQ:HASH`): no check run exists on GitHub without its audit entry (invariant 9).
@@ -71,7 +71,7 @@ async function run(ctx: EvaluationContext): Promise<EvaluationOutcome> {
     if (snapshot.kind === "skip") return skip(ctx, snapshot.reason);
     const decided = await decideSnapshot(ctx, snapshot);
     const current = await loadCurrentState(ctx, snapshot.pr, snapshot.kind === "evaluable" ? decided.decision : null);
-    if ("superseded" in current) return superseded(ctx, snapshot.pr, current.superseded);
+    if ("superseded" in current) return superseded(ctx, current.superseded);
     // Recorded (committed, with its audit entry) before GitHub sees it; the check names that entry (invariant 9).
     const recorded = await recordDecided(ctx, snapshot, decided);
     const plan = withAuditEntry(planPublication(ctx.target.repo, snapshot, decided, current), recorded.audit);
@@ -131,8 +131,7 @@ function skip(ctx: EvaluationContext, reason: string): EvaluationOutcome {
   return { kind: "skipped", reason };
 }
 
-function superseded(ctx: EvaluationContext, pr: PullRequestInfo, fresh: PullRequestInfo): EvaluationOutcome {
-  const reason = `the pull request moved on (head ${pr.headSha.slice(0, 7)} -> ${fresh.headSha.slice(0, 7)}, base ${pr.baseRef} -> ${fresh.baseRef}, state ${fresh.state}); the newer event publishes`;
+function superseded(ctx: EvaluationContext, reason: string): EvaluationOutcome {
   ctx.deps.log.info({ reason }, "not publishing a stale decision");
   return { kind: "superseded", reason };
 }

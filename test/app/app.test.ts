@@ -40,7 +40,6 @@ import {
   fixture,
   requests,
   reviewEvent,
-  shapePullRequest,
 } from "../helpers/github.js";
 import { CODEOWNERS, POLICY_YML, agentPullRequest, createApp, nockEvaluation } from "./scenario.js";
 
@@ -97,7 +96,7 @@ function expectRequests(total: number, counted = total): void {
 }
 
 describe("pull_request events", () => {
-  it("a docs-only agent PR is low risk and passes (9 requests cold: 8 REST, 1 GraphQL for file modes)", async () => {
+  it("a docs-only agent PR is low risk and passes (8 requests cold: 7 REST, 1 GraphQL for file modes)", async () => {
     const { probot } = await createApp();
     const event = agentPullRequest(DOCS);
     const check = nockEvaluation(event, { files: DOCS });
@@ -109,8 +108,8 @@ describe("pull_request events", () => {
     // Enforced by a ruleset pinned to this App: no warning.
     expect(check.body.output.summary).not.toMatch(/Not enforced/);
     expect(labels.captured.body).toEqual({ labels: ["agent-risk:low"] });
-    // policy, CODEOWNERS, files, reviews, rulesets, PR re-read, check run, label
-    expectRequests(9);
+    // policy, CODEOWNERS, files, file modes, reviews, rulesets, check run, label (no PR re-read: issue 12)
+    expectRequests(8);
   });
 
   it("creates a missing risk label with its colour: GitHub's grey on-the-fly label is recoloured once", async () => {
@@ -121,10 +120,10 @@ describe("pull_request events", () => {
     const update = nockUpdateLabel("agent-risk:low");
     await probot.receive({ id: "d-label", ...event });
     expect(update.captured.body).toMatchObject({ color: "0e8a16" });
-    expectRequests(10);
+    expectRequests(9);
   });
 
-  it("with warm ETags a push costs 4 counted requests (one the GraphQL file-modes query): policy, CODEOWNERS and the unchanged reviews answer 304", async () => {
+  it("with warm ETags a push costs 3 counted requests (one the GraphQL file-modes query): policy, CODEOWNERS and the unchanged reviews answer 304", async () => {
     const { probot } = await createApp();
     const opened = agentPullRequest(DOCS);
     nockPolicyFile(POLICY_YML, { etag: '"policy-v1"' });
@@ -133,11 +132,10 @@ describe("pull_request events", () => {
     nockFileModes();
     nockReviewsConditional([], { etag: '"reviews-v0"' });
     nockRulesetChecks("master", [{ context: "Agent Gate: approval (master)" }]);
-    nockGetPull(opened.payload.pull_request);
     nockCreateCheckRun();
     nockAddLabels([], { addedColor: "0e8a16" });
     await probot.receive({ id: "d-warm-1", ...opened });
-    expectRequests(9);
+    expectRequests(8);
 
     requests.reset();
     const pushed = agentPullRequest(DOCS, { action: "synchronize", headSha: NEW_HEAD_SHA, labels: ["agent-risk:low"] });
@@ -147,12 +145,11 @@ describe("pull_request events", () => {
     nockListFiles(DOCS);
     nockFileModes();
     nockReviewsConditional(null, { etag: '"reviews-v0"', ifNoneMatch: '"reviews-v0"' });
-    nockGetPull(pushed.payload.pull_request);
     const check = nockCreateCheckRun().captured;
     await probot.receive({ id: "d-warm-2", ...pushed });
     expect(check.body).toMatchObject({ head_sha: NEW_HEAD_SHA, conclusion: "success" });
     // The rulesets answer is remembered for 10 minutes and the label is already on the PR.
-    expectRequests(7, 4);
+    expectRequests(6, 3);
   });
 
   it("a PR adding a migration is high risk, action_required, and asks the owning team once", async () => {
@@ -167,7 +164,7 @@ describe("pull_request events", () => {
     expect(check.body.output.title).toMatch(/^High risk: waiting on @Codertocat\/db-team/);
     expect(check.body.output.summary).toContain("db/migrations/0042\\_add\\_accounts.sql");
     expect(review.captured.body).toEqual({ reviewers: [], team_reviewers: ["db-team"] });
-    expectRequests(10);
+    expectRequests(9);
 
     // The same PR again (e.g. reopened): the team was asked already, so no second request.
     requests.reset();
@@ -175,12 +172,11 @@ describe("pull_request events", () => {
     nockPolicyFile(POLICY_YML);
     nockCodeowners(CODEOWNERS);
     nockReviews([]);
-    nockGetPull(again.payload.pull_request);
     const second = nockCreateCheckRun().captured;
     await probot.receive({ id: "d-mig-2", ...again });
     expect(second.body.conclusion).toBe("action_required");
     // The branch's rulesets are remembered, and so are the files of this head and base (no files request).
-    expectRequests(5);
+    expectRequests(4);
   });
 
   it("invariant 1 (base-branch policy): a PR that edits CODEOWNERS to drop its owner is judged by the base CODEOWNERS, critical", async () => {
@@ -203,7 +199,7 @@ describe("pull_request events", () => {
     expect(summary).toContain("GitHub's own CODEOWNERS check of the proposed file reports");
     expect(summary).toContain(".github/CODEOWNERS:2: Unknown owner: Invalid pattern");
     expect(review.captured.body).toEqual({ reviewers: [], team_reviewers: ["security"] });
-    expectRequests(12);
+    expectRequests(11);
   });
 
   it("invariant 1 (base-branch policy): a PR that breaks the policy file is judged by the base policy and told what is wrong", async () => {
@@ -218,7 +214,7 @@ describe("pull_request events", () => {
     expect(check.body.conclusion).toBe("action_required");
     expect(check.body.output.summary).toContain("the proposed policy is **invalid**");
     expect(check.body.output.summary).toContain(".github/agent-gate.yml:3: scope:");
-    expectRequests(11);
+    expectRequests(10);
   });
 
   it("invariant 2 (both paths): a sensitive file renamed out of its protected folder still needs its owner", async () => {
@@ -232,7 +228,7 @@ describe("pull_request events", () => {
     expect(check.body.conclusion).toBe("action_required");
     expect(check.body.output.title).toContain("@Codertocat/payments");
     expect(review.captured.body?.team_reviewers).toContain("payments");
-    expectRequests(10);
+    expectRequests(9);
   });
 
   it("invariant 2 / 5: a PR of 3,000 files fails without reading 30 pages", async () => {
@@ -242,13 +238,12 @@ describe("pull_request events", () => {
     nockCodeowners(CODEOWNERS);
     nockReviews([]);
     nockRulesetChecks("master", [{ context: "Agent Gate: approval (master)" }]);
-    nockGetPull(event.payload.pull_request);
     const check = nockCreateCheckRun().captured;
     nockAddLabels([], { addedColor: "b60205" });
     await probot.receive({ id: "d-3000", ...event });
     expect(check.body.conclusion).toBe("failure");
     expect(check.body.output.title).toMatch(/cannot be fully evaluated/);
-    expectRequests(7);
+    expectRequests(6);
   });
 
   it("invariant 5 (fail closed): an invalid policy fails the check, naming file and line", async () => {
@@ -256,7 +251,6 @@ describe("pull_request events", () => {
     const event = agentPullRequest(DOCS);
     nockPolicyFile("agents:\n  labels: [agent]\napprovals:\n  count: { high: zero }\n");
     nockRulesetChecks("master", [{ context: "Agent Gate: approval (master)" }]);
-    nockGetPull(event.payload.pull_request);
     const check = nockCreateCheckRun().captured;
     await probot.receive({ id: "d-invalid", ...event });
     expect(check.body.conclusion).toBe("failure");
@@ -264,7 +258,7 @@ describe("pull_request events", () => {
     expect(check.body.output.summary).toContain("The policy file is invalid");
     // No labels and no review requests on a policy we cannot read.
     expect(requests.writes.map((w) => w.path)).toEqual([`/repos/${OWNER}/${REPO}/check-runs`]);
-    expectRequests(4);
+    expectRequests(3);
   });
 
   it("invariant 5 (fail closed): a GitHub 500 during evaluation never gives success; the delivery is logged and fails", async () => {
@@ -302,7 +296,7 @@ describe("pull_request events", () => {
     nockAddLabels([], { addedColor: "0e8a16" });
     await probot.receive({ id: "d-all", ...event });
     expect(check.body.conclusion).toBe("success");
-    expectRequests(9);
+    expectRequests(8);
   });
 
   it("invariant 10: the check name carries the base branch, and an unenforced branch is reported plainly", async () => {
@@ -315,7 +309,7 @@ describe("pull_request events", () => {
     expect(check.body.name).toBe("Agent Gate: approval (release)");
     expect(check.body.output.summary).toContain("**Not enforced.** The branch `release` does not require `Agent Gate: approval (release)`");
     expect(check.body.output.summary).toContain("The gate is not enforced until an admin requires this check from the Agent Gate App");
-    expectRequests(10);
+    expectRequests(9);
   });
 
   it("invariant 10: a required check that any workflow could report is called out", async () => {
@@ -326,7 +320,7 @@ describe("pull_request events", () => {
     nockAddLabels([], { addedColor: "0e8a16" });
     await probot.receive({ id: "d-inv10b", ...event });
     expect(check.body.output.summary).toContain("accepts it from any source");
-    expectRequests(10);
+    expectRequests(9);
   });
 
   it("removes a stale risk label and touches no other label", async () => {
@@ -342,7 +336,7 @@ describe("pull_request events", () => {
       `POST /repos/${OWNER}/${REPO}/issues/${PR_NUMBER}/labels`,
       `DELETE /repos/${OWNER}/${REPO}/issues/${PR_NUMBER}/labels/agent-risk:high`,
     ]);
-    expectRequests(10);
+    expectRequests(9);
   });
 
   it("falls back to the organisation's .github policy when the repository has none", async () => {
@@ -355,7 +349,7 @@ describe("pull_request events", () => {
     // The human PR is in scope only because the organisation's policy says scope: all.
     expect(check.body.conclusion).toBe("success");
     expect(check.body.output.summary).toContain(`${OWNER}/.github:.github/agent-gate.yml`);
-    expectRequests(10);
+    expectRequests(9);
   });
 
   it("without any policy file the recommended preset applies", async () => {
@@ -368,7 +362,7 @@ describe("pull_request events", () => {
     await probot.receive({ id: "d-preset", ...event });
     expect(check.body.conclusion).toBe("action_required");
     expect(check.body.output.summary).toContain("recommended preset");
-    expectRequests(11);
+    expectRequests(10);
   });
 
   it("a repository without any policy file pays its two 404s once, not on every event", async () => {
@@ -378,7 +372,7 @@ describe("pull_request events", () => {
     nockOrgPolicyFile(null);
     nockAddLabels([], { addedColor: "0e8a16" });
     await probot.receive({ id: "d-nopolicy-1", ...opened });
-    expectRequests(10);
+    expectRequests(9);
 
     // A push on the same base commit: the policy is known to be absent there (a commit never changes), and the
     // organisation's default was missing moments ago (remembered for 5 minutes): neither is asked again.
@@ -388,12 +382,11 @@ describe("pull_request events", () => {
     nockListFiles(DOCS);
     nockFileModes();
     nockReviews([]);
-    nockGetPull(pushed.payload.pull_request);
     const check = nockCreateCheckRun().captured;
     await probot.receive({ id: "d-nopolicy-2", ...pushed });
     expect(check.body).toMatchObject({ head_sha: NEW_HEAD_SHA, conclusion: "success" });
     expect(JSON.stringify(requests.describe())).not.toMatch(/agent-gate\.yml/);
-    expectRequests(6, 5);
+    expectRequests(5, 4);
   });
 
   it("pull_request.edited re-evaluates when the base branch changed; a title edit only costs the policy read", async () => {
@@ -419,7 +412,7 @@ describe("pull_request events", () => {
     nockAddLabels([], { addedColor: "0e8a16" });
     await probot.receive({ id: "d-edit-2", ...rebased });
     expect(check.body.name).toBe("Agent Gate: approval (develop)");
-    expectRequests(9);
+    expectRequests(8);
   });
 
   it("labeled: our own risk labels never re-trigger; a non-agent label is skipped after reading the policy", async () => {
@@ -446,7 +439,7 @@ describe("pull_request events", () => {
     nockAddLabels(["agent"], { addedColor: "0e8a16" });
     await probot.receive({ id: "d-lab-3", ...event });
     expect(check.body.conclusion).toBe("success");
-    expectRequests(9);
+    expectRequests(8);
   });
 
   it("invariant 9 (idempotent): a redelivered webhook changes nothing twice", async () => {
@@ -460,21 +453,48 @@ describe("pull_request events", () => {
     expect(requests.total).toBe(0);
   });
 
-  it("invariant 9 (idempotent): a decision for a head that is no longer current is not published", async () => {
+  it("invariant 9 (idempotent): a late event for a head older than one already published publishes nothing, without re-reading the PR", async () => {
     const { probot, lines } = await createApp();
-    const event = agentPullRequest(DOCS);
-    const moved = shapePullRequest(fixture("pull_request.opened").pull_request, { headSha: NEW_HEAD_SHA, changedFiles: 1 });
+    const pushed = agentPullRequest(DOCS, { action: "synchronize", headSha: NEW_HEAD_SHA });
+    const check = nockEvaluation(pushed, { files: DOCS });
+    nockAddLabels([], { addedColor: "0e8a16" });
+    await probot.receive({ id: "d-newer-head", ...pushed });
+    expect(check.body).toMatchObject({ head_sha: NEW_HEAD_SHA });
+
+    // The opened event (older head, older updated_at) is handled late, e.g. a job retried after the push's.
+    requests.reset();
+    const late = agentPullRequest(DOCS);
     nockPolicyFile(POLICY_YML);
     nockCodeowners(CODEOWNERS);
     nockListFiles(DOCS);
     nockFileModes();
     nockReviews([]);
-    nockRulesetChecks("master", [{ context: "Agent Gate: approval (master)" }]);
-    nockGetPull(moved);
-    await probot.receive({ id: "d-stale-head", ...event });
+    await probot.receive({ id: "d-older-head", ...late });
+    // Only the store's memory of the newer head stops it: GitHub is not asked where the head is now.
     expect(requests.writes).toEqual([]);
     expect(lines.some((l) => l.msg === "not publishing a stale decision")).toBe(true);
-    expectRequests(7);
+    expectRequests(5);
+  });
+
+  it("invariant 9: a newer head's event sent before our label was set still removes that label (the last decision's, not the payload's)", async () => {
+    const { probot } = await createApp();
+    const opened = agentPullRequest(DOCS);
+    nockEvaluation(opened, { files: DOCS });
+    nockAddLabels([], { addedColor: "0e8a16" });
+    await probot.receive({ id: "d-label-low", ...opened });
+
+    // The push's payload was built before the low label landed: it shows no risk label at all.
+    requests.reset();
+    const payments = [{ filename: "services/payments/charge.ts", patch: "@@ -1 +1 @@\n-a\n+b" }];
+    const pushed = agentPullRequest(payments, { action: "synchronize", headSha: NEW_HEAD_SHA, labels: [] });
+    const check = nockEvaluation(pushed, { files: payments, rulesetRequires: null });
+    const added = nockAddLabels(["agent-risk:low"], { addedColor: "d93f0b" });
+    nockRemoveLabel("agent-risk:low");
+    nockRequestReviewers();
+    await probot.receive({ id: "d-label-high", ...pushed });
+    expect(check.body).toMatchObject({ head_sha: NEW_HEAD_SHA, conclusion: "action_required" });
+    expect(added.captured.body).toEqual({ labels: ["agent-risk:high"] });
+    expect(requests.writes.map((w) => `${w.method} ${decodeURIComponent(w.path)}`)).toContain(`DELETE /repos/${OWNER}/${REPO}/issues/${PR_NUMBER}/labels/agent-risk:low`);
   });
 
   it("a draft is evaluated but nobody is asked to review until it is ready", async () => {
@@ -485,7 +505,7 @@ describe("pull_request events", () => {
     await probot.receive({ id: "d-draft", ...event });
     expect(check.body.conclusion).toBe("action_required");
     expect(requests.writes.some((w) => w.path.endsWith("/requested_reviewers"))).toBe(false);
-    expectRequests(9);
+    expectRequests(8);
   });
 });
 
@@ -497,7 +517,7 @@ describe("drafts", () => {
     const review = nockRequestReviewers();
     await probot.receive({ id: "d-ready", ...event });
     expect(review.captured.body).toEqual({ reviewers: [], team_reviewers: ["db-team"] });
-    expectRequests(9);
+    expectRequests(8);
   });
 });
 
@@ -531,11 +551,11 @@ describe("pull_request_review events", () => {
     expect(check.body.output.title).toBe("High risk: approved by @dba-alice");
     // policy, CODEOWNERS, files, file modes (GraphQL), reviews, team members, the PR's commits and GitHub's CODEOWNERS
     // errors at the base (an owner's approval could count: invariant 4 asks whether she pushed and whether GitHub
-    // counts her line), rulesets, PR re-read, check run
-    expectRequests(11);
+    // counts her line), rulesets, check run
+    expectRequests(10);
   });
 
-  it("warm: reviews after the opened PR cost 6 counted requests (the commits and CODEOWNERS errors once), then 3 once the team list, commits and errors are cached", async () => {
+  it("warm: reviews after the opened PR cost 5 counted requests (the commits and CODEOWNERS errors once), then 2 once the team list, commits and errors are cached", async () => {
     const { probot } = await createApp();
     const opened = agentPullRequest(MIGRATION);
     nockPolicyFile(POLICY_YML, { etag: '"policy-v1"' });
@@ -544,12 +564,11 @@ describe("pull_request_review events", () => {
     nockFileModes();
     nockReviewsConditional([], { etag: '"reviews-v0"' });
     nockRulesetChecks("master", [{ context: "Agent Gate: approval (master)" }]);
-    nockGetPull(opened.payload.pull_request);
     nockCreateCheckRun();
     nockAddLabels([], { addedColor: "d93f0b" });
     nockRequestReviewers();
     await probot.receive({ id: "d-w1", ...opened });
-    expectRequests(10);
+    expectRequests(9);
 
     // The first approval: the files of this head and their modes are remembered, the team list is read once (with its ETag).
     requests.reset();
@@ -562,13 +581,12 @@ describe("pull_request_review events", () => {
     nockPullCommits([{ author: "agent-gate-runner[bot]" }]);
     // GitHub's validation of the base CODEOWNERS, with its ETag (invariant 4: does GitHub count her line?).
     nockCodeownersErrors(BASE_SHA, [], { etag: '"codeowners-errors-v1"' });
-    nockGetPull(approve.payload.pull_request);
     const first = nockCreateCheckRun().captured;
     await probot.receive({ id: "d-w2", ...approve });
     expect(first.body.conclusion).toBe("success");
-    expectRequests(8, 6);
+    expectRequests(7, 5);
 
-    // A second approval: the team answers 304 too. Counted: the reviews, the PR re-read, the check run.
+    // A second approval: the team answers 304 too. Counted: the reviews, the check run.
     requests.reset();
     const again = reviewEvent({ reviewer: "dba-bob", changedFiles: 1, labels: ["agent-risk:high"] });
     nockPolicyFile(null, { etag: '"policy-v1"', notModified: true });
@@ -576,12 +594,11 @@ describe("pull_request_review events", () => {
     nockReviewsConditional([{ reviewer: "dba-alice" }, { reviewer: "dba-bob" }], { etag: '"reviews-v2"', ifNoneMatch: '"reviews-v1"' });
     nockTeamMembersConditional("db-team", null, { etag: '"team-v1"', notModified: true });
     nockCodeownersErrors(BASE_SHA, null, { etag: '"codeowners-errors-v1"', notModified: true });
-    nockGetPull(again.payload.pull_request);
     const second = nockCreateCheckRun().captured;
     await probot.receive({ id: "d-w3", ...again });
     expect(second.body.conclusion).toBe("success");
     expect(second.body.output.summary).toContain("dba-bob");
-    expectRequests(7, 3);
+    expectRequests(6, 2);
   });
 
   it("a cached team list is re-read, not trusted, when GitHub says it changed", async () => {
@@ -600,7 +617,6 @@ describe("pull_request_review events", () => {
     nockReviews([{ reviewer: "dba-alice" }]);
     nockTeamMembersConditional("db-team", ["dba-bob"], { etag: '"team-v2"', ifNoneMatch: '"team-v1"' });
     nockCodeownersErrors(BASE_SHA, []);
-    nockGetPull(again.payload.pull_request);
     const check = nockCreateCheckRun().captured;
     await probot.receive({ id: "d-t2", ...again });
     expect(check.body.conclusion).toBe("action_required");
@@ -616,7 +632,7 @@ describe("pull_request_review events", () => {
     expect(check.body).toMatchObject({ head_sha: NEW_HEAD_SHA, conclusion: "action_required" });
     expect(check.body.output.summary).toContain(`not on the head ${NEW_HEAD_SHA.slice(0, 7)}`);
     // The stale approval costs no membership lookup, and the team asked before is not asked again.
-    expectRequests(8);
+    expectRequests(7);
   });
 
   it("invariant 4 (nobody approves their own agent): author, agent, bot and the triggering user do not count", async () => {
@@ -638,7 +654,7 @@ describe("pull_request_review events", () => {
     expect(summary).toContain("renovate\\[bot\\] is a bot");
     expect(summary).toContain("agent-gate-runner\\[bot\\] is the pull request's author");
     // None of them costs a team-membership lookup; the team is already requested on GitHub.
-    expectRequests(8);
+    expectRequests(7);
   });
 
   it("a comment-only review is skipped without a request", async () => {
@@ -649,13 +665,13 @@ describe("pull_request_review events", () => {
     expect(lines.some((l) => /a comment changes no approval/.test(l.msg))).toBe(true);
   });
 
-  it("a dismissed approval puts the PR back to waiting (8 requests cold)", async () => {
+  it("a dismissed approval puts the PR back to waiting (7 requests cold)", async () => {
     const { probot } = await createApp();
     const event = reviewEvent({ reviewer: "dba-alice", reviewAction: "dismissed", changedFiles: 1, labels: ["agent-risk:high"], requestedTeams: ["db-team"] });
     const check = nockEvaluation(event, { files: MIGRATION, reviews: [{ reviewer: "dba-alice", state: "DISMISSED" }] });
     await probot.receive({ id: "d-dismiss", ...event });
     expect(check.body.conclusion).toBe("action_required");
-    expectRequests(8);
+    expectRequests(7);
   });
 });
 
@@ -676,7 +692,7 @@ describe("check re-runs", () => {
     await probot.receive({ id: "d-rerun", name: "check_run", payload });
     expect(check.body).toMatchObject({ conclusion: "success", head_sha: HEAD_SHA });
     // The PR read first (the check payload has no PR details), then a normal evaluation.
-    expectRequests(10);
+    expectRequests(9);
   });
 
   it("check_run.rerequested on another check is ignored", async () => {
@@ -702,7 +718,7 @@ describe("check re-runs", () => {
     nockAddLabels([], { addedColor: "0e8a16" });
     await probot.receive({ id: "d-suite", name: "check_suite", payload });
     expect(check.body.conclusion).toBe("success");
-    expectRequests(11);
+    expectRequests(10);
   });
 });
 

@@ -18,7 +18,6 @@ import {
   nockCodeowners,
   nockCodeownersErrors,
   nockCreateCheckRun,
-  nockGetPull,
   nockFileModes,
   nockListFiles,
   nockRulesetChecks,
@@ -47,7 +46,6 @@ function nockWarmEvaluation(event: { payload: any }, reviews: Parameters<typeof 
   nockPolicyFile(POLICY_YML);
   nockCodeowners(CODEOWNERS);
   nockReviews(reviews);
-  nockGetPull(event.payload.pull_request);
   return nockCreateCheckRun().captured;
 }
 
@@ -115,15 +113,15 @@ describe("invariant 4: whoever pushed to the agent's branch cannot approve it", 
     expect(target(foldWork(pushBy("dba-alice", "User"), pushBy("mallory", "User")))?.pushers).toEqual(["dba-alice", "mallory"]);
   });
 
-  it("invariant 4: an ordinary push costs no commits request (pinned: 8 requests, as before)", async () => {
+  it("invariant 4: an ordinary push costs no commits request (pinned: 7 requests, as before)", async () => {
     const { probot } = await createApp();
     const push = agentPullRequest(MIGRATION, { action: "synchronize", headSha: NEW_HEAD_SHA, ...HIGH });
     const check = nockEvaluation(push, { files: MIGRATION, reviews: [{ reviewer: "dba-bob", commitId: "0".repeat(40) }] });
     await probot.receive({ id: "d-plain-push", ...push });
     expect(check.body.conclusion).toBe("action_required");
-    // policy, CODEOWNERS, files, file modes (GraphQL), reviews, rulesets, PR re-read, check run: the stale
+    // policy, CODEOWNERS, files, file modes (GraphQL), reviews, rulesets, check run: the stale
     // approval needs nothing more.
-    expect(requests.total).toBe(8);
+    expect(requests.total).toBe(7);
   });
 });
 
@@ -178,7 +176,6 @@ function nockRetargetEvaluation(event: { payload: any }, baseSha: string, files:
   nockFileModes();
   nockReviews(reviews);
   nockRulesetChecks(event.payload.pull_request.base.ref, [{ context: `Agent Gate: approval (${event.payload.pull_request.base.ref})` }]);
-  nockGetPull(event.payload.pull_request);
   return nockCreateCheckRun().captured;
 }
 
@@ -267,7 +264,6 @@ describe("invariant 3: an approval counts only for the diff it saw", () => {
     nockPolicyFile(POLICY_YML, { ref: DEVELOP_SHA });
     nockCodeowners(CODEOWNERS, { ref: DEVELOP_SHA });
     nockReviews([{ reviewer: "dba-alice" }, { reviewer: "dba-bob" }].map((r) => ({ ...r })));
-    nockGetPull(again.payload.pull_request);
     const counted = nockCreateCheckRun().captured;
     nockTeamMembers("db-team", ["dba-alice", "dba-bob"]);
     nockPullCommits([{ author: "agent-gate-runner[bot]" }]);

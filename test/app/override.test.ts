@@ -225,7 +225,6 @@ describe("/agent-gate override", () => {
     nockPolicyFile(POLICY);
     nockCodeowners(CODEOWNERS);
     nockReviews([]);
-    nockGetPull(review.payload.pull_request);
     const again = nockCheck();
     await app.probot.receive({ id: "r-dismissed", ...review });
     expect(again.body).toMatchObject({ head_sha: HEAD_SHA, conclusion: "success", output: { title: "Overridden by @oncall-olga" } });

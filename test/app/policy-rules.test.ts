@@ -41,7 +41,7 @@ describe("conditions on risk rules (App)", () => {
     expect(check.body.output.summary).toContain("release-hotfix");
     expect(labels.captured.body).toEqual({ labels: ["agent-risk:medium"] });
     // The same 9 requests as any opened docs PR: conditions read nothing more.
-    expectRequests(9);
+    expectRequests(8);
   });
 
   it("the same PR into master is low risk", async () => {
@@ -53,7 +53,7 @@ describe("conditions on risk rules (App)", () => {
     await probot.receive({ id: "d-cond-2", ...event });
     expect(check.body.conclusion).toBe("success");
     expect(check.body.output.summary).not.toContain("release-hotfix");
-    expectRequests(9);
+    expectRequests(8);
   });
 });
 
@@ -97,7 +97,7 @@ describe("a stale decision cannot outlive a title or label a condition reads", (
 });
 
 describe("named approval rules and disapproval (App)", () => {
-  it("a rule on a low-risk docs PR waits for its team and asks it once, in the same 10 requests as a code-owner wait", async () => {
+  it("a rule on a low-risk docs PR waits for its team and asks it once, in the same 9 requests as a code-owner wait", async () => {
     const { probot } = await createApp();
     const event = agentPullRequest(DOCS);
     const check = nockEvaluation(event, { files: DOCS, policy: RULES });
@@ -108,7 +108,7 @@ describe("named approval rules and disapproval (App)", () => {
     expect(check.body.output.title).toBe("Low risk: waiting on @Codertocat/docs");
     expect(check.body.output.summary).toContain("approval rule <code>docs-review</code>");
     expect(asked.captured.body).toEqual({ reviewers: [], team_reviewers: ["docs"] });
-    expectRequests(10);
+    expectRequests(9);
   });
 
   it("the team member's approval passes it: the team is read because the rule needs it", async () => {
@@ -121,7 +121,7 @@ describe("named approval rules and disapproval (App)", () => {
     await probot.receive({ id: "d-rule-2", ...event });
     expect(check.body.conclusion).toBe("success");
     expect(check.body.output.title).toBe("Low risk: approved by @doc-dan");
-    expectRequests(10);
+    expectRequests(9);
   });
 
   it("disapproval: the group member's changes requested blocks it even with the rule approved, and asks nobody", async () => {
@@ -143,7 +143,7 @@ describe("named approval rules and disapproval (App)", () => {
     expect(check.body.output.summary).toContain("disapproval <code>disapproval</code>");
     // No review request: the blocker already reviewed, and a disapproval asks nobody. doc-dan's approval could
     // count, so the PR's commits are read.
-    expectRequests(10);
+    expectRequests(9);
   });
 });
 
@@ -183,14 +183,14 @@ function acceptedTelemetry(store: MemoryTelemetryStore): Promise<unknown> {
 describe("agent: condition and requests: one (App)", () => {
   const human = { author: "octocat", authorType: "User" as const, headRef: "feature/docs" };
 
-  it("without accepted telemetry a human PR is not an agent's: the rule does not apply (9 requests, as ever)", async () => {
+  it("without accepted telemetry a human PR is not an agent's: the rule does not apply (8 requests, as ever)", async () => {
     const { probot } = await createApp({ telemetry: new MemoryTelemetryStore() });
     const event = agentPullRequest(DOCS, human);
     const check = nockEvaluation(event, { files: DOCS, policy: AGENT_RULE });
     nockAddLabels([], { addedColor: "0e8a16" });
     await probot.receive({ id: "d-agent-1", ...event });
     expect(check.body.conclusion).toBe("success");
-    expectRequests(9);
+    expectRequests(8);
   });
 
   it("with telemetry accepted for its head the rule applies, and exactly one of its users is asked, the same on a re-run", async () => {
@@ -208,7 +208,7 @@ describe("agent: condition and requests: one (App)", () => {
     expect(body?.team_reviewers).toEqual([]);
     expect(body?.reviewers).toHaveLength(1);
     expect(["lee", "max", "ned"]).toContain(body?.reviewers[0]);
-    expectRequests(10);
+    expectRequests(9);
 
     // A fresh App (no memory of asking) picks the same person: the choice is a hash of the PR and the rule.
     requests.reset();

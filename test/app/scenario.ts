@@ -15,7 +15,6 @@ import {
   nockCodeowners,
   nockCreateCheckRun,
   nockFileModes,
-  nockGetPull,
   nockListFiles,
   nockPolicyFile,
   nockReviews,
@@ -69,8 +68,6 @@ export interface ReadsOptions {
   reviews?: ReviewSpec[];
   policy?: string | null;
   codeowners?: string | null;
-  /** The PR as GitHub returns it right before publishing (defaults to the event's PR). */
-  current?: any;
   /** Checks the base branch's rulesets require; default: our check, pinned to this App. null: not asked (cached). */
   rulesetRequires?: Array<{ context: string; integrationId?: number | null }> | null;
   baseRef?: string;
@@ -90,7 +87,6 @@ export function nockEvaluation(event: { payload: any }, options: ReadsOptions): 
   if (options.modes !== null && options.files.some((f) => f.status !== "removed")) nockFileModes(options.modes ?? {});
   nockReviews(options.reviews ?? []);
   if (options.rulesetRequires !== null) nockRulesetChecks(baseRef, options.rulesetRequires ?? [{ context: `Agent Gate: approval (${baseRef})` }]);
-  nockGetPull(options.current ?? pr);
   return nockCreateCheckRun().captured;
 }
 

@@ -404,7 +404,6 @@ describe("telemetry.required", () => {
     nockReviews([]);
     // The base branch's rulesets require our check from this App (remembered for the second evaluation).
     nockRulesetChecks("master", [{ context: "Agent Gate: approval (master)" }]);
-    nockGetPull(opened.payload.pull_request);
     const first = nockCreateCheckRun().captured;
     nockAddLabels([], { addedColor: "0e8a16" });
     await probot.receive({ id: "d-req-1", ...opened });
@@ -422,13 +421,12 @@ describe("telemetry.required", () => {
     nockPolicyFile(policy);
     nockListFiles(DOCS);
     const rationale = nockCreateCheckRun().captured;
-    // The re-evaluation: PR, policy, CODEOWNERS, reviews, PR re-read, check. The rulesets, the file listing and the
+    // The re-evaluation: PR, policy, CODEOWNERS, reviews, check. The rulesets, the file listing and the
     // file modes of this head and base are remembered from the first evaluation.
     nockGetPull(current);
     nockPolicyFile(policy);
     nockCodeowners(CODEOWNERS);
     nockReviews([]);
-    nockGetPull(current);
     const second = nockCreateCheckRun().captured;
     await probot.receive({ id: "d-req-2", ...workflowRunEvent() });
 

@@ -82,12 +82,14 @@ describe("evaluatePullRequest (services with a fake GitHub)", () => {
     expect(github.checks).toHaveLength(2);
   });
 
-  it("invariant 9 (idempotent): does not publish when the head moved while evaluating", async () => {
+  it("issue 12: publishes for the event's head without re-reading the PR (a newer head's event has its own job after this one)", async () => {
     const github = new FakeGitHub();
+    // GitHub has moved on; the App does not ask, and the check it publishes is bound to the head it evaluated.
     github.current = pull({ headSha: "c".repeat(40) });
     const outcome = await evaluatePullRequest(deps(github), { repo, number: 7, pull: pull(), event: "e" });
-    expect(outcome.kind).toBe("superseded");
-    expect(github.checks).toEqual([]);
+    expect(outcome.kind).toBe("published");
+    expect(github.calls).not.toContain("getPullRequest");
+    expect(github.checks.map((c) => c.headSha)).toEqual([pull().headSha]);
   });
 
   it("invariant 4: the triggering user named in the body is remembered; editing the body later cannot drop it", async () => {

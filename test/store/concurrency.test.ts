@@ -103,7 +103,7 @@ describe("two App processes on one Postgres", () => {
     expect(seenByB).toBe("a".repeat(40));
   });
 
-  it("invariant 9 (stale head): a late event for an older head cannot publish over the newer head's decision", async () => {
+  it("invariant 9 (stale head): an older head's evaluation that holds the lock first publishes on that head only; the newer head's follows and is the PR's decision", async () => {
     const older = head("1".repeat(40), "2026-03-01T12:00:00Z");
     const newer = head("2".repeat(40), "2026-03-01T12:00:07Z");
     const github = new FakeGitHub();
@@ -118,8 +118,10 @@ describe("two App processes on one Postgres", () => {
     await waitForAdvisoryWaiters(a, 1);
     releaseA.resolve();
     const [olderOutcome, newerOutcome] = await Promise.all([olderRun, newerRun]);
-    expect([olderOutcome.kind, newerOutcome.kind]).toEqual(["superseded", "published"]);
-    expect(github.checks.map((c) => c.headSha)).toEqual([newer.headSha]);
+    // No PR re-read before publishing (issue 12): the older decision's check is bound to the older head, which
+    // GitHub does not require on the PR any more, and the newer head's evaluation runs after it, in order.
+    expect([olderOutcome.kind, newerOutcome.kind]).toEqual(["published", "published"]);
+    expect(github.checks.map((c) => c.headSha)).toEqual([older.headSha, newer.headSha]);
     expect((await a.evaluations.latestFor(`${repo.owner}/${repo.repo}`, 3))?.headSha).toBe(newer.headSha);
   });
 
@@ -195,7 +197,7 @@ describe("one process on PGlite", () => {
     expect(log).toEqual(["A:start", "A:end", "B:start", "B:end"]);
   });
 
-  it("invariant 9 (stale head): the newest head's decision wins", async () => {
+  it("invariant 9 (stale head): the newest head's decision is published last", async () => {
     const older = head("1".repeat(40), "2026-03-01T12:00:00Z");
     const newer = head("2".repeat(40), "2026-03-01T12:00:07Z");
     const github = new FakeGitHub();
@@ -209,8 +211,9 @@ describe("one process on PGlite", () => {
     const newerRun = evaluatePullRequest(deps, event(newer, "p-newer"));
     releaseOlder.resolve();
     const outcomes = await Promise.all([olderRun, newerRun]);
-    expect(outcomes.map((o) => o.kind)).toEqual(["superseded", "published"]);
-    expect(github.checks.map((c) => c.headSha)).toEqual([newer.headSha]);
+    // The lock orders them: the older head's check lands on the older head, then the newer one's (issue 12).
+    expect(outcomes.map((o) => o.kind)).toEqual(["published", "published"]);
+    expect(github.checks.map((c) => c.headSha)).toEqual([older.headSha, newer.headSha]);
     expect((await ctx.store.evaluations.latestFor(`${repo.owner}/${repo.repo}`, 3))?.headSha).toBe(newer.headSha);
   });
 

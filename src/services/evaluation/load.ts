@@ -1,6 +1,6 @@
 /**
  * The load stage: one snapshot of what the engine reads, then (after the engine's phase one) the teams it named,
- * then, right before publishing, GitHub's current state. All reads; the only writes are the store's memory of
+ * then, right before publishing, the current state as the store knows it (no GitHub read). All reads; the only writes are the store's memory of
  * what was seen on first sight (the triggering user, the humans who pushed, the newest head).
  *
  * Order and why: the policy (base branch, base commit) first: it decides whether the PR is in scope at all, so a
@@ -122,15 +122,27 @@ export async function loadTeams(deps: ServiceDeps, teams: readonly string[]): Pr
 }
 
 /**
- * The PR read again right before publishing: a decision for a head or base that is no longer current is dropped
- * (invariant 9), since the event for the newer state publishes its own. Returns the fresh PR when it moved on.
+ * The state the plan compares against, right before publishing, without reading the PR again (issue 12): the
+ * PR as the event (or the load) showed it, and what the store remembers.
+ *
+ * Why no re-read: every event is a durable per-PR job, the check run is bound to its head SHA, and a newer head's
+ * event always has a job after this one (folded into it while pending, or run after it). So a decision for a head
+ * that moved on can only publish a check on that older head (harmless: GitHub requires the check on the newest
+ * head) and risk labels the newer head's job replaces. What the re-read protected, kept without it:
+ * - a decision for a head older than one already evaluated (a retried or late job) publishes nothing: the store's
+ *   head memory (`isStale`) says so, and also checks the PR lock is still held;
+ * - the newer job removes the label this one set even when its event was sent before the label was (its payload
+ *   does not show it): `lastRisk` names the label of the last recorded decision, which the plan removes if it is
+ *   no longer wanted (a DELETE of a label that is gone is a no-op).
  */
-export async function loadCurrentState(ctx: EvaluationContext, pr: PullRequestInfo, decision: Decision | null): Promise<CurrentState | { superseded: PullRequestInfo }> {
-  const fresh = await ctx.deps.github.getPullRequest(ctx.target.repo, pr.number);
-  if (!sameTarget(fresh, pr) || (await ctx.scope.isStale(fresh.headSha, dateOf(fresh.updatedAt)))) return { superseded: fresh };
+export async function loadCurrentState(ctx: EvaluationContext, pr: PullRequestInfo, decision: Decision | null): Promise<CurrentState | { superseded: string }> {
+  if (await ctx.scope.isStale(pr.headSha, dateOf(pr.updatedAt))) {
+    return { superseded: `a head newer than ${pr.headSha.slice(0, 7)} was already seen for this pull request; its evaluation publishes` };
+  }
   const waits = decision !== null && decision.approval.requirements.some((r) => !r.met && r.satisfiable && r.waitingOn.length > 0);
-  if (waits && fresh.draft) ctx.deps.log.debug({}, "draft: review requests wait for ready_for_review");
-  return { pull: fresh, askedBefore: waits && !fresh.draft ? await ctx.scope.requestedOwners() : new Set() };
+  if (waits && pr.draft) ctx.deps.log.debug({}, "draft: review requests wait for ready_for_review");
+  const last = await ctx.scope.lastDecision();
+  return { pull: pr, askedBefore: waits && !pr.draft ? await ctx.scope.requestedOwners() : new Set(), lastRisk: last?.risk ?? null };
 }
 
 /** Like Promise.all, but waits for every read to finish before failing, so nothing is in flight when we publish. */
@@ -139,10 +151,6 @@ async function allReads<T extends readonly unknown[]>(reads: { [K in keyof T]: P
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
   if (failed) throw failed.reason;
   return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as unknown as T;
-}
-
-function sameTarget(fresh: PullRequestInfo, pr: PullRequestInfo): boolean {
-  return fresh.state === "open" && fresh.headSha === pr.headSha && fresh.baseRef === pr.baseRef;
 }
 
 export function dateOf(iso: string | undefined): Date | undefined {

@@ -6,6 +6,7 @@ import type { PullRequestInfo, RepoRef } from "../../github/port.js";
 import { isBotLogin } from "../../policy/agents.js";
 import { riskAnnotations } from "../../policy/annotations.js";
 import type { ResolvedPolicy } from "../../policy/config.js";
+import { riskLabel } from "../../policy/decision.js";
 import { RISK_LABEL_COLORS, RISK_LABEL_DESCRIPTIONS, renderDecisionMarkdown } from "../../policy/render.js";
 import { ownersToAsk } from "../../policy/requests.js";
 import type { Decision, Review } from "../../policy/types.js";
@@ -33,7 +34,7 @@ export function planPublication(repo: RepoRef, snapshot: Snapshot, decided: Deci
     // the check run, the rest 50 per PATCH (a later decision on the same head sends none: GitHub keeps them; see
     // publishCheckRun). Past 50 each batch costs one write, so the cap keeps a huge PR at 10 requests.
     check: { ...check, annotations: riskAnnotations(decision.findings, MAX_ANNOTATIONS) },
-    labels: planLabels(current.pull, decision, snapshot.policy),
+    labels: planLabels(current.pull, decision, snapshot.policy, current.lastRisk ? [riskLabel(snapshot.policy, current.lastRisk)] : []),
     reviews: planReviewRequests(repo, current, decision, snapshot.reviews),
   };
 }
@@ -58,14 +59,18 @@ export function withAuditEntry(plan: PublicationPlan, audit: AuditWitnessRef | n
   return { ...plan, check: { ...plan.check, summary: summaryWithAuditEntry(plan.check.summary, audit) } };
 }
 
-/** The one current risk label; stale ones with the policy's prefix go; no other label is touched. */
-export function planLabels(pull: PullRequestInfo, decision: Pick<Decision, "labels" | "risk">, policy: ResolvedPolicy): LabelPlan {
+/**
+ * The one current risk label; stale ones with the policy's prefix go; no other label is touched. `maybeSet`: labels
+ * this App may have set after `pull` was read (removed when stale, never taken as present: it may not have been set).
+ */
+export function planLabels(pull: PullRequestInfo, decision: Pick<Decision, "labels" | "risk">, policy: ResolvedPolicy, maybeSet: readonly string[] = []): LabelPlan {
   const prefix = policy.labels.prefix.toLowerCase();
   const desired = new Set(decision.labels.map((l) => l.toLowerCase()));
-  const current = pull.labels.map((l) => l.name);
-  const currentLower = new Set(current.map((l) => l.toLowerCase()));
+  const shown = pull.labels.map((l) => l.name);
+  const shownLower = new Set(shown.map((l) => l.toLowerCase()));
+  const current = [...shown, ...maybeSet.filter((l) => !shownLower.has(l.toLowerCase()))];
   return {
-    add: decision.labels.filter((l) => !currentLower.has(l.toLowerCase())),
+    add: decision.labels.filter((l) => !shownLower.has(l.toLowerCase())),
     remove: current.filter((l) => l.toLowerCase().startsWith(prefix) && !desired.has(l.toLowerCase())),
     style: { color: RISK_LABEL_COLORS[decision.risk], description: RISK_LABEL_DESCRIPTIONS[decision.risk] },
   };

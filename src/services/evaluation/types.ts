@@ -107,11 +107,17 @@ export interface Decided {
   commits?: PullRequestCommits | undefined;
 }
 
-/** GitHub's state right before publishing, for the plan to compare against. */
+/** The state right before publishing, for the plan to compare against (src/services/evaluation/load.ts). */
 export interface CurrentState {
+  /** The PR as the event showed it (labels, requested reviewers, draft): not read again. */
   pull: PullRequestInfo;
   /** Owners this App asked before (read only when the decision waits on someone). */
   askedBefore: ReadonlySet<string>;
+  /**
+   * The risk of this PR's last recorded decision: its label may be on the PR although the event's payload, sent
+   * before we set it, does not show it. Absent or null: none.
+   */
+  lastRisk?: RiskLevel | null | undefined;
 }
 
 export interface LabelPlan {
