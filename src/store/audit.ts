@@ -131,7 +131,8 @@ export function auditHash(prevHash: string, entry: Parameters<typeof auditMateri
   return sha256Hex(prevHash + auditMaterial(entry));
 }
 
-function normaliseRow(row: typeof auditLog.$inferSelect): AuditEntry {
+/** An audit_log row as an entry (the id and time normalised whatever the driver returned). */
+export function normaliseRow(row: typeof auditLog.$inferSelect): AuditEntry {
   return {
     id: Number(row.id),
     createdAt: toDate(row.createdAt),

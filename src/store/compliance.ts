@@ -6,9 +6,11 @@
  * GitHub compares them) and never returns a row of another repository: access is enforced here, in the WHERE
  * clause, not by filtering afterwards. An empty set returns nothing.
  */
-import { sql, type SQL } from "drizzle-orm";
-import type { AuditEntry } from "./audit.js";
+import { asc, desc, inArray, sql, type SQL } from "drizzle-orm";
+import { normaliseRow as toAuditEntry, type AuditEntry } from "./audit.js";
 import { queryRows, toDate, type Db } from "./executor.js";
+import type { Approval, Evaluation, TelemetryDiscrepancy, TelemetryRun } from "./repositories.js";
+import { approvals as approvalsTable, auditLog, evaluations as evaluationsTable, telemetryDiscrepancies, telemetryRuns } from "./schema.js";
 
 /** What a reader calls a PR's state. A closed PR shows as merged or closed whatever its last decision was. */
 export const DECISIONS = ["waiting", "approved", "overridden", "failed", "merged", "closed"] as const;
@@ -198,42 +200,27 @@ export interface ComplianceQueries {
   auditEntryRepository(id: number): Promise<string | null>;
 }
 
-export interface TrailEvaluation {
-  id: number;
-  createdAt: Date;
-  headSha: string;
-  baseRef: string;
-  baseSha: string;
-  policySource: string;
-  policyCommit: string | null;
-  codeownersPath: string | null;
-  risk: string;
-  findings: unknown;
-  requirements: unknown;
-  decision: string;
-  conclusion: string | null;
-  checkRunId: number | null;
-  deliveryId: string | null;
+/** What the trail shows of an evaluation: these columns, as recorded. */
+const TRAIL_EVALUATION_COLUMNS = [
+  "id", "createdAt", "headSha", "baseRef", "baseSha", "policySource", "policyCommit", "codeownersPath",
+  "risk", "findings", "requirements", "decision", "conclusion", "checkRunId", "deliveryId",
+] as const satisfies ReadonlyArray<keyof Evaluation>;
+const TRAIL_APPROVAL_COLUMNS = ["reviewer", "state", "commitId", "counted", "reason"] as const satisfies ReadonlyArray<keyof Approval>;
+const TRAIL_TELEMETRY_COLUMNS = [
+  "id", "createdAt", "headSha", "workflowRunId", "workflowPath", "format", "accepted", "agent", "model", "counts", "trace",
+] as const satisfies ReadonlyArray<keyof TelemetryRun>;
+const TRAIL_DISCREPANCY_COLUMNS = ["kind", "path", "detail"] as const satisfies ReadonlyArray<keyof TelemetryDiscrepancy>;
+
+export type TrailEvaluation = Pick<Evaluation, (typeof TRAIL_EVALUATION_COLUMNS)[number]> & {
   /** Break-glass: who overrode this head's check and why; null for a normal decision. */
   override: { by: string; reason: string } | null;
-  approvals: Array<{ reviewer: string; state: string; commitId: string | null; counted: boolean; reason: string | null }>;
-}
+  approvals: Array<Pick<Approval, (typeof TRAIL_APPROVAL_COLUMNS)[number]>>;
+};
 
-export interface TrailTelemetry {
-  id: number;
-  createdAt: Date;
-  headSha: string;
-  workflowRunId: number;
-  workflowPath: string | null;
-  format: string;
-  accepted: boolean;
+export type TrailTelemetry = Pick<TelemetryRun, (typeof TRAIL_TELEMETRY_COLUMNS)[number]> & {
   reasons: string[];
-  agent: string | null;
-  model: string | null;
-  counts: unknown;
-  trace: unknown;
-  discrepancies: Array<{ kind: string; path: string | null; detail: string | null }>;
-}
+  discrepancies: Array<Pick<TelemetryDiscrepancy, (typeof TRAIL_DISCREPANCY_COLUMNS)[number]>>;
+};
 
 export interface PullRequestTrail {
   repository: string;
@@ -253,72 +240,32 @@ export interface PullRequestTrail {
 /** At most this many audit entries are shown on one PR's page (the export has them all). */
 export const TRAIL_AUDIT_LIMIT = 500;
 
-const parseJson = (value: unknown): unknown => (typeof value === "string" ? JSON.parse(value) : value);
-
-function toAuditEntry(row: Record<string, unknown>): AuditEntry {
-  return {
-    id: Number(row.id),
-    createdAt: toDate(row.created_at),
-    kind: String(row.kind),
-    repository: (row.repository as string | null) ?? null,
-    pullRequest: row.pull_request === null || row.pull_request === undefined ? null : Number(row.pull_request),
-    deliveryId: (row.delivery_id as string | null) ?? null,
-    payload: String(row.payload),
-    prevHash: String(row.prev_hash),
-    hash: String(row.hash),
-  };
-}
-
 const idList = (ids: number[]): SQL =>
   sql.join(
     ids.map((id) => sql`${id}`),
     sql`, `,
   );
 
-const textOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
-
-/** The columns every trail row has. */
-function trailRow(r: Record<string, unknown>): { id: number; createdAt: Date; headSha: string } {
-  return { id: Number(r.id), createdAt: toDate(r.created_at), headSha: String(r.head_sha) };
+/** `row` with only `columns` (the trail shows what it names, not every column recorded). */
+function pick<T extends object, K extends keyof T>(row: T, columns: readonly K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  for (const column of columns) out[column] = row[column];
+  return out;
 }
 
-function toTrailEvaluation(e: Record<string, unknown>, approvals: Array<Record<string, unknown>>): TrailEvaluation {
+function toTrailEvaluation(e: Evaluation, approvals: readonly Approval[]): TrailEvaluation {
   return {
-    ...trailRow(e),
-    baseRef: String(e.base_ref),
-    baseSha: String(e.base_sha),
-    policySource: String(e.policy_source),
-    policyCommit: textOrNull(e.policy_commit),
-    codeownersPath: textOrNull(e.codeowners_path),
-    risk: String(e.risk),
-    findings: parseJson(e.findings),
-    requirements: parseJson(e.requirements),
-    decision: String(e.decision),
-    conclusion: textOrNull(e.conclusion),
-    checkRunId: e.check_run_id === null || e.check_run_id === undefined ? null : Number(e.check_run_id),
-    deliveryId: textOrNull(e.delivery_id),
-    override: typeof e.overridden_by === "string" ? { by: e.overridden_by, reason: textOrNull(e.override_reason) ?? "" } : null,
-    approvals: approvals
-      .filter((a) => Number(a.evaluation_id) === Number(e.id))
-      .map((a) => ({ reviewer: String(a.reviewer), state: String(a.state), commitId: textOrNull(a.commit_id), counted: a.counted === true, reason: textOrNull(a.reason) })),
+    ...pick(e, TRAIL_EVALUATION_COLUMNS),
+    override: e.overriddenBy === null ? null : { by: e.overriddenBy, reason: e.overrideReason ?? "" },
+    approvals: approvals.filter((a) => a.evaluationId === e.id).map((a) => pick(a, TRAIL_APPROVAL_COLUMNS)),
   };
 }
 
-function toTrailTelemetry(t: Record<string, unknown>, discrepancies: Array<Record<string, unknown>>): TrailTelemetry {
+function toTrailTelemetry(t: TelemetryRun, discrepancies: readonly TelemetryDiscrepancy[]): TrailTelemetry {
   return {
-    ...trailRow(t),
-    workflowRunId: Number(t.workflow_run_id),
-    workflowPath: textOrNull(t.workflow_path),
-    format: String(t.format),
-    accepted: t.accepted === true,
+    ...pick(t, TRAIL_TELEMETRY_COLUMNS),
     reasons: jsonArray(t.reasons),
-    agent: textOrNull(t.agent),
-    model: textOrNull(t.model),
-    counts: parseJson(t.counts),
-    trace: parseJson(t.trace),
-    discrepancies: discrepancies
-      .filter((d) => Number(d.telemetry_run_id) === Number(t.id))
-      .map((d) => ({ kind: String(d.kind), path: textOrNull(d.path), detail: textOrNull(d.detail) })),
+    discrepancies: discrepancies.filter((d) => d.telemetryRunId === t.id).map((d) => pick(d, TRAIL_DISCREPANCY_COLUMNS)),
   };
 }
 
@@ -327,25 +274,26 @@ async function loadTrail(db: Db, readable: readonly string[], repository: string
   const repo = repository.toLowerCase();
   if (!readable.some((r) => r.toLowerCase() === repo)) return null;
   const where = sql`lower(repository) = ${repo} and pull_request = ${pullRequest}`;
-  const evaluations = await queryRows<Record<string, unknown>>(db, sql`select * from evaluations where ${where} order by id`);
+  const ofThisPr = (t: typeof evaluationsTable | typeof telemetryRuns | typeof auditLog) => sql`lower(${t.repository}) = ${repo} and ${t.pullRequest} = ${pullRequest}`;
+  const evaluations = await db.select().from(evaluationsTable).where(ofThisPr(evaluationsTable)).orderBy(asc(evaluationsTable.id));
   const first = evaluations[0];
   if (!first) return null;
-  const approvals = await queryRows<Record<string, unknown>>(db, sql`select * from approvals where evaluation_id in (${idList(evaluations.map((e) => Number(e.id)))}) order by id`);
+  const approvals = await db.select().from(approvalsTable).where(inArray(approvalsTable.evaluationId, evaluations.map((e) => e.id))).orderBy(asc(approvalsTable.id));
   const [meta] = await queryRows<{ title: string; author: string | null; opened_at: unknown; closed_at: unknown; merged_at: unknown; merged_by: string | null }>(
     db,
     sql`select title, author, opened_at, closed_at, merged_at, merged_by from pull_requests where ${where}`,
   );
-  const telemetry = await queryRows<Record<string, unknown>>(db, sql`select * from telemetry_runs where ${where} order by id`);
+  const telemetry = await db.select().from(telemetryRuns).where(ofThisPr(telemetryRuns)).orderBy(asc(telemetryRuns.id));
   const discrepancies = telemetry.length
-    ? await queryRows<Record<string, unknown>>(db, sql`select * from telemetry_discrepancies where telemetry_run_id in (${idList(telemetry.map((t) => Number(t.id)))}) order by id`)
+    ? await db.select().from(telemetryDiscrepancies).where(inArray(telemetryDiscrepancies.telemetryRunId, telemetry.map((t) => t.id))).orderBy(asc(telemetryDiscrepancies.id))
     : [];
-  const audit = await queryRows<Record<string, unknown>>(db, sql`select * from audit_log where ${where} order by id limit ${TRAIL_AUDIT_LIMIT}`);
+  const audit = await db.select().from(auditLog).where(ofThisPr(auditLog)).orderBy(asc(auditLog.id)).limit(TRAIL_AUDIT_LIMIT);
   return {
-    repository: String(first.repository),
+    repository: first.repository,
     pullRequest,
     title: meta?.title ?? null,
     author: meta?.author ?? null,
-    openedAt: dateOrNull(meta?.opened_at) ?? dateOrNull(first.created_at),
+    openedAt: dateOrNull(meta?.opened_at) ?? first.createdAt,
     closedAt: dateOrNull(meta?.closed_at),
     mergedAt: dateOrNull(meta?.merged_at),
     mergedBy: meta?.merged_by ?? null,
@@ -394,17 +342,14 @@ async function loadCharts(db: Db, filter: AgentPullRequestFilter): Promise<Chart
 /** A page of the audit log the reader may read, newest first. */
 async function loadAuditEntries(db: Db, filter: AuditEntryFilter): Promise<AuditEntry[]> {
   if (filter.readable.length === 0) return [];
-  const conditions: SQL[] = [sql`lower(repository) in (${lowerList(filter.readable)})`];
-  if (filter.repository) conditions.push(sql`lower(repository) = ${filter.repository.toLowerCase()}`);
-  if (filter.pullRequest !== undefined) conditions.push(sql`pull_request = ${filter.pullRequest}`);
-  if (filter.kind) conditions.push(sql`kind = ${filter.kind}`);
-  if (filter.from) conditions.push(sql`created_at >= ${filter.from.toISOString()}::timestamptz`);
-  if (filter.to) conditions.push(sql`created_at < ${filter.to.toISOString()}::timestamptz`);
-  if (filter.beforeId !== undefined) conditions.push(sql`id < ${filter.beforeId}`);
-  const rows = await queryRows<Record<string, unknown>>(
-    db,
-    sql`select * from audit_log where ${sql.join(conditions, sql` and `)} order by id desc limit ${filter.limit}`,
-  );
+  const conditions: SQL[] = [sql`lower(${auditLog.repository}) in (${lowerList(filter.readable)})`];
+  if (filter.repository) conditions.push(sql`lower(${auditLog.repository}) = ${filter.repository.toLowerCase()}`);
+  if (filter.pullRequest !== undefined) conditions.push(sql`${auditLog.pullRequest} = ${filter.pullRequest}`);
+  if (filter.kind) conditions.push(sql`${auditLog.kind} = ${filter.kind}`);
+  if (filter.from) conditions.push(sql`${auditLog.createdAt} >= ${filter.from.toISOString()}::timestamptz`);
+  if (filter.to) conditions.push(sql`${auditLog.createdAt} < ${filter.to.toISOString()}::timestamptz`);
+  if (filter.beforeId !== undefined) conditions.push(sql`${auditLog.id} < ${filter.beforeId}`);
+  const rows = await db.select().from(auditLog).where(sql.join(conditions, sql` and `)).orderBy(desc(auditLog.id)).limit(filter.limit);
   return rows.map(toAuditEntry);
 }
 
