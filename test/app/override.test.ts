@@ -372,6 +372,28 @@ describe.each(TEST_DRIVERS)("overrides on the database (%s)", (driver) => {
     expect((await ctx.store.audit.verify()).ok).toBe(true);
   });
 
+  it("issue 14: another comment is another override, on the record too (one record per comment, not per head)", async () => {
+    const app = await createApp({ store: new DatabaseGateStore(ctx.store) });
+    await decideWaiting(app);
+    const createdAt = new Date(Date.now() + 60_000).toISOString();
+    nockOverrideReads();
+    nockCheck();
+    await app.probot.receive({ id: "c-first", ...commentEvent({ createdAt }) });
+    const second = commentEvent({ by: "sam-sre", createdAt, body: "/agent-gate override confirming olga's call" });
+    second.payload.comment.id = 7002;
+    nockOverrideReads();
+    nockTeamMembers("sre", ["sam-sre"]);
+    const check = nockCheck();
+    await app.probot.receive({ id: "c-second", ...second });
+    expect(check.body.output.title).toBe("Overridden by @sam-sre");
+    const applied = [];
+    for await (const e of ctx.store.audit.export({ kind: "override_applied" })) applied.push(JSON.parse(e.payload));
+    expect(applied.map((p) => [p.comment.id, p.by])).toEqual([
+      [7001, "oncall-olga"],
+      [7002, "sam-sre"],
+    ]);
+  });
+
   it("a refused override is on the record too", async () => {
     const app = await createApp({ store: new DatabaseGateStore(ctx.store) });
     nockReply();
