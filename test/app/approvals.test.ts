@@ -292,7 +292,6 @@ describe("invariant 3: an approval counts only for the diff it saw", () => {
     nockListFiles(BIGGER);
     nockFileModes();
     nockReviews([{ reviewer: "dba-alice" }]);
-    nockGetPull(later.payload.pull_request);
     const check = nockCreateCheckRun().captured;
     await probot.receive({ id: "d-base-moved", ...later });
     expect(check.body).toMatchObject({ name: "Agent Gate: approval (master)", head_sha: approve.payload.pull_request.head.sha, conclusion: "action_required" });
