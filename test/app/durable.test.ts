@@ -6,12 +6,11 @@
 import { request } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { pino } from "pino";
-import { sql } from "drizzle-orm";
 import { start } from "../../src/app/server.js";
 import type { RunningServer } from "../../src/app/server.js";
 import type { FakeGitHub } from "../../bench/fake-github.js";
 import { APP_ID, fakeGitHub, newPull, privateKey, pullRequestEvent, review, reviewEvent } from "../../bench/requests.js";
-import { TEST_DRIVERS, createPostgresDatabase } from "../helpers/db.js";
+import { TEST_DRIVERS, createPostgresDatabase, rows } from "../helpers/db.js";
 import type { PostgresTestDatabase, TestDriver } from "../helpers/db.js";
 import { WEBHOOK_SECRET, sendWebhook, waitFor } from "../helpers/webhooks.js";
 
@@ -40,11 +39,6 @@ async function startApp(driver: TestDriver) {
     storage: driver === "postgres" ? { databaseUrl: database!.url } : { dataDir: "memory://" },
   });
   return { url: `http://127.0.0.1:${running.port}/api/github/webhooks`, fake, store: running.store! };
-}
-
-async function rows<T>(store: NonNullable<RunningServer["store"]>, query: string): Promise<T[]> {
-  const result: unknown = await store.db.execute(sql.raw(query));
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }
 
 describe.each(TEST_DRIVERS)("durable processing on %s", (driver) => {

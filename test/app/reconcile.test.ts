@@ -23,7 +23,7 @@ import { openStore } from "../../src/store/index.js";
 import type { Store } from "../../src/store/index.js";
 import type { FakeGitHub, FakePull } from "../../bench/fake-github.js";
 import { APP_ID, fakeGitHub, newPull, privateKey, pullRequestEvent, push } from "../../bench/requests.js";
-import { TEST_DRIVERS, createPostgresDatabase } from "../helpers/db.js";
+import { TEST_DRIVERS, createPostgresDatabase, rows } from "../helpers/db.js";
 import type { PostgresTestDatabase, TestDriver } from "../helpers/db.js";
 import { TestOctokit } from "../helpers/github.js";
 import { WEBHOOK_SECRET, sendWebhook, waitFor } from "../helpers/webhooks.js";
@@ -88,11 +88,6 @@ async function startApp(driver: TestDriver, prepare?: (fake: FakeGitHub) => void
   fake.webhookTarget = url;
   fake.webhookSecret = WEBHOOK_SECRET;
   return { url, fake, store: running.store! };
-}
-
-async function rows<T>(store: Store, query: string): Promise<T[]> {
-  const result: unknown = await store.db.execute(sql.raw(query));
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }
 
 const attempts = (f: FakeGitHub) => f.requests.filter((r) => r.method === "POST" && r.path.includes("/attempts"));

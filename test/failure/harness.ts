@@ -12,16 +12,15 @@ import { chownSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { sql } from "drizzle-orm";
 import { afterEach, expect } from "vitest";
 import type { FakeGitHub, FakePull } from "../../bench/fake-github.js";
 import { APP_ID, fakeGitHub, privateKey } from "../../bench/requests.js";
 import { parseHeadWitness } from "../../src/cli/checkpoint.js";
 import { openStore } from "../../src/store/index.js";
 import type { AuditEntry, Store } from "../../src/store/index.js";
-import { createPostgresDatabase } from "../helpers/db.js";
+import { createPostgresDatabase, rows } from "../helpers/db.js";
 import { freePort } from "../helpers/net.js";
-import { WEBHOOK_SECRET } from "../helpers/webhooks.js";
+import { WEBHOOK_SECRET, waitFor } from "../helpers/webhooks.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const CHECK_NAME = "Agent Gate: approval (main)";
@@ -117,25 +116,15 @@ export async function startAppProcess(options: AppOptions): Promise<AppProcess> 
   return app;
 }
 
-/** Polls `check` every 250 ms until it is true; throws after `timeoutMs` naming `what`. */
-export async function pollUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 240_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > until) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+/** `waitFor` with the failure tests' patience: child processes on a loaded machine, polled every 250 ms. */
+export function pollUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 240_000): Promise<void> {
+  return waitFor(what, check, timeoutMs, 250);
 }
 
 /** Log lines that mean the process crashed or lost a promise (what the earlier session found: pg-boss, postgres.js). */
 export function crashLines(app: AppProcess): string[] {
   // The App logs JSON; anything else on its output is Node printing an uncaught error's stack before exiting.
   return app.lines.filter((l) => (l.startsWith("{") ? /"level":60|unhandled rejection|uncaught exception/i.test(l) : /^\s*at |Error\b/.test(l)));
-}
-
-export async function rows<T>(store: Store, query: string): Promise<T[]> {
-  const result: unknown = await store.db.execute(sql.raw(query));
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }
 
 /** Opens the App's database from the test (Postgres: another client; PGlite: only once the App is gone). */

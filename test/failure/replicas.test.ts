@@ -10,7 +10,8 @@ import type { FakePull } from "../../bench/fake-github.js";
 import { newPull, pullRequestEvent, push, review, reviewEvent } from "../../bench/requests.js";
 import type { Delivery } from "../../bench/requests.js";
 import { sendWebhook } from "../helpers/webhooks.js";
-import { crashLines, describePulls, drained, everyPullDecided, expectAuditedChecks, failureRun, pollUntil, rows } from "./harness.js";
+import { crashLines, describePulls, drained, everyPullDecided, expectAuditedChecks, failureRun, pollUntil } from "./harness.js";
+import { rows } from "../helpers/db.js";
 import type { AppProcess } from "./harness.js";
 
 const run = failureRun();

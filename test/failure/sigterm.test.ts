@@ -11,7 +11,8 @@ import type { FakePull } from "../../bench/fake-github.js";
 import { newPull, pullRequestEvent, push } from "../../bench/requests.js";
 import type { Delivery } from "../../bench/requests.js";
 import { sendWebhook } from "../helpers/webhooks.js";
-import { crashLines, describePulls, drained, everyPullDecided, expectAuditedChecks, failureRun, pollUntil, rows } from "./harness.js";
+import { crashLines, describePulls, drained, everyPullDecided, expectAuditedChecks, failureRun, pollUntil } from "./harness.js";
+import { rows } from "../helpers/db.js";
 
 const run = failureRun();
 

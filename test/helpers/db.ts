@@ -102,6 +102,12 @@ export function tempDataDir(): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** The rows of a raw query, whichever driver answers it (postgres.js returns an array, PGlite `{ rows }`). */
+export async function rows<T>(store: Store, query: string): Promise<T[]> {
+  const result: unknown = await store.db.execute(sql.raw(query));
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
 /** Runs raw SQL (tests only: e.g. disabling the audit trigger to simulate an attacker with DDL rights). */
 export async function rawSql(store: Store, text: string): Promise<void> {
   await store.db.execute(sql.raw(text));

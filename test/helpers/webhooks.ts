@@ -26,12 +26,12 @@ export async function sendWebhook(url: string, event: { name: string; payload: u
   return { id, status: response.status, ms: performance.now() - t0 };
 }
 
-/** Polls `check` until it returns true, or throws after `timeoutMs` with `what` in the message. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+/** Polls `check` every `intervalMs` until it returns true, or throws after `timeoutMs` with `what` in the message. */
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000, intervalMs = 100): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
+    if (Date.now() > until) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
