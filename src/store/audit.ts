@@ -179,10 +179,14 @@ async function appendEntry(exec: Executor, entry: AuditAppend): Promise<AuditEnt
     // One chain, one writer at a time, across every process on this database. Read committed: the
     // SELECT below takes a fresh snapshot after the lock is granted, so it sees the previous append.
     await db.execute(sql`select pg_advisory_xact_lock(${sql.raw(String(LOCK_NAMESPACE.auditChain))}, 0)`);
-    const [head] = await db.select({ hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.id)).limit(1);
-    // The database clock (one clock for all App processes), at millisecond precision so it hashes exactly.
-    const [clock] = await queryRows<{ now: unknown }>(db, sql`select date_trunc('milliseconds', clock_timestamp()) as now`);
-    const createdAt = toDate(clock?.now);
+    // The previous entry's hash and the database clock (one clock for all App processes, at millisecond
+    // precision so it hashes exactly) in one statement: every statement here is a round trip made while
+    // holding the chain, so each one is paid by every appender queued behind it.
+    const [head] = await queryRows<{ hash: string | null; now: unknown }>(
+      db,
+      sql`select (select ${auditLog.hash} from ${auditLog} order by ${auditLog.id} desc limit 1) as hash, date_trunc('milliseconds', clock_timestamp()) as now`,
+    );
+    const createdAt = toDate(head?.now);
     const prevHash = head?.hash ?? GENESIS_HASH;
     const hash = auditHash(prevHash, { createdAt, kind: entry.kind, repository, pullRequest, deliveryId, payload });
     const [row] = await db
