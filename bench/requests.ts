@@ -220,8 +220,9 @@ export async function benchRequests(options: RequestsOptions = { sizes: [50, 500
       lines,
     ),
     "",
-    "The floor in DESIGN.md (\"What GitHub allows, and the cost floor\") leaves out the PR re-read right before publishing, which invariant 9 requires: " +
-      "an opened PR pays it on top of the floor's files, reviews, labels and check run.",
+    "The PR is not read again before publishing (issue 12): each event is a durable per-PR job and the check is bound to its head, so a newer head's job always follows. " +
+      "Above the floor in DESIGN.md (\"What GitHub allows, and the cost floor\"): the branch rules read (invariant 10, cold only) and the GraphQL file-modes query (invariant 2, once per head and base). " +
+      "A first review also pays the PR's commits (invariant 4: did the reviewer make any?) and GitHub's CODEOWNERS validation (invariant 4: owners GitHub rejects), each once per head or base commit.",
   ].join("\n");
   return { markdown, rows: out };
 }
