@@ -17,7 +17,6 @@ import type { EnforcementCache, GateStore, Log } from "../services/types.js";
 import type { Store } from "../store/index.js";
 import type { JobQueue } from "../store/job-queue.js";
 import { webhookEdge } from "./edge.js";
-import { octokitAppDeliveries } from "../github/app-deliveries.js";
 import { healthHandler } from "./health.js";
 import type { HealthProbe } from "./health.js";
 import { perform, runJob } from "./jobs.js";
@@ -123,7 +122,7 @@ export function createAgentGate(options: AgentGateOptions = {}): ApplicationFunc
       };
       if (durable.reconcile) {
         // As the App (a JWT), not an installation: the pass never spends an installation's rate limit.
-        const reconciler = startReconciler({ store: durable.store, queue: durable.queue, log, github: async () => octokitAppDeliveries(await app.auth()) }, durable.reconcile);
+        const reconciler = startReconciler({ store: durable.store, queue: durable.queue, log, github: async () => new OctokitGitHub(await app.auth()) }, durable.reconcile);
         durable.reconcile.started?.(reconciler);
       }
       return durable.queue.work(durable.concurrency ?? DEFAULT_CONCURRENCY, (job) => runJob(runner, job));

@@ -22,7 +22,7 @@
  */
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
-import type { AppDeliveries, HookDelivery } from "../github/app-deliveries.js";
+import type { AppGitHub, HookDelivery } from "../github/port.js";
 import type { Log } from "../services/types.js";
 import type { Store } from "../store/index.js";
 import type { JobQueue } from "../store/job-queue.js";
@@ -33,7 +33,7 @@ export interface ReconcileDeps {
   store: Store;
   queue: JobQueue;
   /** The App's delivery log and redelivery, authenticated as the App (JWT). */
-  github: () => Promise<AppDeliveries>;
+  github: () => Promise<AppGitHub>;
   log: Log;
   /** Who holds the lease (default: host, pid and a random suffix). */
   holder?: string | undefined;
@@ -120,14 +120,14 @@ interface Walk {
 }
 
 /** Walks the delivery log from the newest entry (or where a cut-short walk stopped) down to the cursor. */
-export async function walkDeliveries(github: AppDeliveries, from: DeliveryCursor, options: Pick<ReconcileOptions, "maxPages" | "maxAgeHours">, now: Date): Promise<Walk> {
+export async function walkDeliveries(github: AppGitHub, from: DeliveryCursor, options: Pick<ReconcileOptions, "maxPages" | "maxAgeHours">, now: Date): Promise<Walk> {
   const stopAt = from.resume ? from.resume.stopAt : from.stopAt;
   let newest = from.resume?.newest ?? null;
   let page: string | null = from.resume?.cursor ?? null;
   const oldest = now.getTime() - options.maxAgeHours * 3_600_000;
   const deliveries: HookDelivery[] = [];
   for (let requests = 1; requests <= options.maxPages; requests++) {
-    const { deliveries: items, next } = await github.list(page, 100);
+    const { deliveries: items, next } = await github.listHookDeliveries(page, 100);
     let done = next === null || items.length === 0;
     for (const d of items) {
       if ((stopAt !== null && d.id <= stopAt) || d.deliveredAt.getTime() < oldest) {
@@ -144,7 +144,7 @@ export async function walkDeliveries(github: AppDeliveries, from: DeliveryCursor
 }
 
 /** Part 1: redeliver what GitHub failed to hand us and we never recorded. */
-async function redeliverFailed(deps: ReconcileDeps, github: AppDeliveries, options: ReconcileOptions, report: ReconcileReport): Promise<void> {
+async function redeliverFailed(deps: ReconcileDeps, github: AppGitHub, options: ReconcileOptions, report: ReconcileReport): Promise<void> {
   const { store, log } = deps;
   const from = (await store.reconciliation.getState<DeliveryCursor>(CURSOR)) ?? { stopAt: null, resume: null };
   const walk = await walkDeliveries(github, from, options, (deps.clock ?? (() => new Date()))());
@@ -157,7 +157,7 @@ async function redeliverFailed(deps: ReconcileDeps, github: AppDeliveries, optio
   for (const d of missing.slice(0, options.maxRedeliveries)) {
     report.requests++;
     try {
-      await github.redeliver(d.id);
+      await github.redeliverHookDelivery(d.id);
       report.redelivered.push(d.guid);
       log.info({ deliveryId: d.guid, event: d.action ? `${d.event}.${d.action}` : d.event, githubStatus: d.statusCode, attemptedAt: d.deliveredAt.toISOString() }, "reconcile: asked GitHub to redeliver a delivery we never received");
     } catch (error) {
@@ -186,7 +186,7 @@ async function requeueStalled(deps: ReconcileDeps, options: ReconcileOptions, no
 }
 
 /** Part 3: PRs whose newest observed head has no decision are evaluated (once per head). */
-async function evaluateUndecided(deps: ReconcileDeps, github: AppDeliveries, options: ReconcileOptions, now: Date, report: ReconcileReport): Promise<void> {
+async function evaluateUndecided(deps: ReconcileDeps, github: AppGitHub, options: ReconcileOptions, now: Date, report: ReconcileReport): Promise<void> {
   const { store, queue, log } = deps;
   const heads = await store.reconciliation.undecidedHeads(new Date(now.getTime() - options.staleAfterSeconds * 1000), options.maxRequeued);
   const installations = new Map<string, number | null>();
@@ -195,7 +195,7 @@ async function evaluateUndecided(deps: ReconcileDeps, github: AppDeliveries, opt
     const repoKey = head.repository.toLowerCase();
     if (!installations.has(repoKey)) {
       report.requests++;
-      installations.set(repoKey, await github.installationOf(owner, repo));
+      installations.set(repoKey, await github.installationOf({ owner, repo }));
     }
     const installationId = installations.get(repoKey) ?? null;
     await store.transaction(async (tx) => {

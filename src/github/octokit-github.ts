@@ -21,13 +21,16 @@ import { ArtifactTooLargeError, GitHubApiError, NotFoundError, ValidationError, 
 import type {
   Actor,
   ArtifactInfo,
+  AppGitHub,
   CheckRunInput,
   CheckRunRef,
+  DeliveryPage,
   FileListing,
   FileModeQuery,
   FileModes,
   GitHubCodeownersError,
   GitHubPort,
+  HookDelivery,
   LabelInfo,
   MergeQueueEntry,
   PullRequestInfo,
@@ -83,7 +86,7 @@ function isAbsence(data: unknown, now: number): boolean {
   return until === null || until > now;
 }
 
-export class OctokitGitHub implements GitHubPort {
+export class OctokitGitHub implements GitHubPort, AppGitHub {
   readonly #octokit: Octokit;
   readonly #cache: ConditionalCache;
   readonly #scope: string;
@@ -383,6 +386,27 @@ export class OctokitGitHub implements GitHubPort {
     );
   }
 
+  async listHookDeliveries(cursor: string | null, perPage: number): Promise<DeliveryPage> {
+    const response = await this.#call("GET /app/hook/deliveries", () =>
+      this.#octokit.request("GET /app/hook/deliveries", { per_page: perPage, ...(cursor ? { cursor } : {}) }),
+    );
+    return { deliveries: response.data.map(toHookDelivery), next: nextCursor(response.headers.link) };
+  }
+
+  async redeliverHookDelivery(id: number): Promise<void> {
+    await this.#call(`POST /app/hook/deliveries/${id}/attempts`, () => this.#octokit.request("POST /app/hook/deliveries/{delivery_id}/attempts", { delivery_id: id }));
+  }
+
+  async installationOf(repo: RepoRef): Promise<number | null> {
+    try {
+      const response = await this.#call(`GET /repos/${repo.owner}/${repo.repo}/installation`, () => this.#octokit.request("GET /repos/{owner}/{repo}/installation", { ...repo }));
+      return response.data.id;
+    } catch (error) {
+      if (error instanceof NotFoundError) return null; // not installed there
+      throw error;
+    }
+  }
+
   async listRunArtifacts(repo: RepoRef, runId: number): Promise<ArtifactInfo[]> {
     const request = `GET /repos/${repo.owner}/${repo.repo}/actions/runs/${runId}/artifacts`;
     try {
@@ -534,6 +558,34 @@ export class OctokitGitHub implements GitHubPort {
       throw toGitHubApiError(error, request);
     }
   }
+}
+
+/** The `cursor` of the `rel="next"` link of a `Link` header (GitHub's delivery log pages by cursor), or null. */
+export function nextCursor(link: string | undefined): string | null {
+  const next = nextLink(link);
+  if (next === null) return null;
+  try {
+    return new URL(next).searchParams.get("cursor");
+  } catch {
+    return null;
+  }
+}
+
+type HookDeliveryItem = Endpoints["GET /app/hook/deliveries"]["response"]["data"][number];
+
+function toHookDelivery(item: HookDeliveryItem): HookDelivery {
+  return {
+    id: Number(item.id),
+    guid: item.guid,
+    deliveredAt: new Date(item.delivered_at),
+    redelivery: item.redelivery,
+    // GitHub sends 0 when it could not connect; a fake may omit it.
+    statusCode: typeof item.status_code === "number" ? item.status_code : 0,
+    status: typeof item.status === "string" ? item.status : "",
+    event: item.event,
+    action: item.action ?? null,
+    installationId: item.installation_id === null || item.installation_id === undefined ? null : Number(item.installation_id),
+  };
 }
 
 /** GitHub lists at most this many commits of a pull request. */

@@ -300,3 +300,50 @@ export interface TelemetryGitHub {
    */
   createRationaleCheck(repo: RepoRef, input: RationaleCheckInput, options?: { lookFirst?: boolean | undefined }): Promise<CheckRunRef>;
 }
+
+/** One entry of GitHub's webhook delivery log (the `hook-delivery-item` schema), as the reconciliation pass needs it. */
+export interface HookDelivery {
+  /** The delivery's id in GitHub's log (increasing); a redelivery gets a new id. */
+  id: number;
+  /** X-GitHub-Delivery: shared by a delivery and its redeliveries. */
+  guid: string;
+  deliveredAt: Date;
+  redelivery: boolean;
+  /** The HTTP status our endpoint answered; 0 when GitHub could not connect or timed out. */
+  statusCode: number;
+  status: string;
+  event: string;
+  action: string | null;
+  installationId: number | null;
+}
+
+export interface DeliveryPage {
+  deliveries: HookDelivery[];
+  /** The cursor of the next (older) page, or null on the last page. */
+  next: string | null;
+}
+
+/**
+ * What the App asks GitHub as itself (a JWT, not an installation token: these requests count against the App's
+ * own limit, never an installation's): its webhook deliveries, a redelivery, and which installation a repository
+ * belongs to. The adapter must be built over an Octokit authenticated as the App (Probot's `app.auth()`).
+ */
+export interface AppGitHub {
+  /**
+   * One page of the App's deliveries, newest first (`GET /app/hook/deliveries`, at most 100 a page), from
+   * `cursor` (the newest page without one); the next page is named by a `cursor` in the `Link` header, not `page`.
+   * @throws {GitHubApiError}
+   */
+  listHookDeliveries(cursor: string | null, perPage: number): Promise<DeliveryPage>;
+  /**
+   * Asks GitHub to deliver this delivery again (`POST /app/hook/deliveries/{id}/attempts`), with the same
+   * `X-GitHub-Delivery`; GitHub answers 202 and delivers asynchronously.
+   * @throws {GitHubApiError}
+   */
+  redeliverHookDelivery(id: number): Promise<void>;
+  /**
+   * The installation of the App on this repository, or null when the App is not installed there (404).
+   * @throws {GitHubApiError} on failures other than 404.
+   */
+  installationOf(repo: RepoRef): Promise<number | null>;
+}

@@ -15,7 +15,7 @@ import { routeEvent } from "../../src/app/routes.js";
 import type { KeyedWork } from "../../src/app/routes.js";
 import { start } from "../../src/app/server.js";
 import type { RunningServer } from "../../src/app/server.js";
-import { nextCursor, octokitAppDeliveries } from "../../src/github/app-deliveries.js";
+import { nextCursor, OctokitGitHub } from "../../src/github/octokit-github.js";
 import type { Octokit } from "../../src/github/index.js";
 import { openJobQueue } from "../../src/store/job-queue.js";
 import type { JobQueue } from "../../src/store/job-queue.js";
@@ -57,7 +57,7 @@ describe("GitHub's delivery log, read through the adapter", () => {
       .get("/app/hook/deliveries")
       .query({ per_page: "100" })
       .reply(200, page, { link: '<https://api.github.com/app/hook/deliveries?per_page=100&cursor=v1_41>; rel="next"' });
-    const listed = await octokitAppDeliveries(appOctokit("https://api.github.com")).list(null, 100);
+    const listed = await new OctokitGitHub(appOctokit("https://api.github.com")).listHookDeliveries(null, 100);
     expect(listed.next).toBe("v1_41");
     expect(listed.deliveries.map((d) => [d.id, d.statusCode, d.redelivery])).toEqual([
       [123456789, 200, true],
@@ -175,7 +175,7 @@ describe("two replicas on one Postgres", () => {
     closers.push(() => new Promise<void>((resolve) => target.close(() => resolve())));
     fake.webhookTarget = `http://127.0.0.1:${(target.address() as AddressInfo).port}/`;
     for (let n = 1; n <= 3; n++) fake.failDelivery(pullRequestEvent(newPull(fake, n, 1), "opened"));
-    const github = () => Promise.resolve(octokitAppDeliveries(appOctokit(`http://${host}/api/v3`)));
+    const github = () => Promise.resolve(new OctokitGitHub(appOctokit(`http://${host}/api/v3`)));
     const pass = (i: number) => reconcileOnce({ ...replicas[i]!, github, log: silent, holder: `replica-${i}` }, { spacingSeconds: 0 });
     const reports = await Promise.all([pass(0), pass(1)]);
     expect(reports.map((r) => r.ran).sort()).toEqual([false, true]);
