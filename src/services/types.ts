@@ -44,7 +44,8 @@ export interface DecisionRecord {
   /** The reviews the engine considered, so the store can say which approvals counted and why others did not. */
   reviews?: Review[] | undefined;
   /** What the compliance pages show of the PR (from the PR as GitHub showed it to this evaluation). */
-  pullRequest?: { title: string; author: string | null; openedAt: Date | null } | undefined;
+  /** `asOf`: when GitHub last changed the PR as this evaluation saw it (its `updated_at`). */
+  pullRequest?: { title: string; author: string | null; openedAt: Date | null; asOf?: Date | null | undefined } | undefined;
   /** The override in force on this head, which made the check pass (break-glass); absent for a normal decision. */
   override?: ActiveOverride | undefined;
 }

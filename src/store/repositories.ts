@@ -479,6 +479,11 @@ export interface PullRequestMetadata {
   title: string;
   author?: string | null | undefined;
   openedAt?: Date | null | undefined;
+  /**
+   * When GitHub last changed the PR as the caller saw it (`updated_at`). A recorded close is cleared only by a view
+   * newer than it (a reopen); a job that ran late, on an event from before the close, leaves it. Unknown: cleared.
+   */
+  asOf?: Date | null | undefined;
 }
 
 export interface PullRequestClosed extends PullRequestMetadata {
@@ -498,6 +503,17 @@ export interface PullRequestsRepository {
   markClosed(pr: PullRequestClosed): Promise<void>;
 }
 
+/** The close columns, cleared when the PR was seen open after its recorded close (or when that is unknown). */
+function reopenedSince(asOf: Date | null | undefined) {
+  if (!asOf) return { closedAt: null, mergedAt: null, mergedBy: null };
+  const reopened = sql`(${pullRequests.closedAt} is null or ${asOf.toISOString()}::timestamptz > ${pullRequests.closedAt})`;
+  return {
+    closedAt: sql`case when ${reopened} then null else ${pullRequests.closedAt} end`,
+    mergedAt: sql`case when ${reopened} then null else ${pullRequests.mergedAt} end`,
+    mergedBy: sql`case when ${reopened} then null else ${pullRequests.mergedBy} end`,
+  };
+}
+
 function createPullRequests(exec: Executor): PullRequestsRepository {
   return {
     async upsert(pr) {
@@ -511,9 +527,7 @@ function createPullRequests(exec: Executor): PullRequestsRepository {
             title: pr.title,
             author: sql`coalesce(excluded.author, ${pullRequests.author})`,
             openedAt: sql`coalesce(${pullRequests.openedAt}, excluded.opened_at)`,
-            closedAt: null,
-            mergedAt: null,
-            mergedBy: null,
+            ...reopenedSince(pr.asOf),
             updatedAt: sql`now()`,
           },
         });

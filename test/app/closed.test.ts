@@ -81,10 +81,25 @@ describe.each(TEST_DRIVERS)("pull_request.closed on %s", (driver) => {
     expect((await list("merged")).rows).toEqual([]);
     // Reopened with a new commit (its files are read; the branch rules are remembered).
     const reopened = agentPullRequest(DOCS, { action: "reopened", headSha: NEW_HEAD_SHA });
+    reopened.payload.pull_request.updated_at = "2026-01-02T10:00:00Z"; // GitHub: the reopen changes the PR after its close
     nockEvaluation(reopened, { files: DOCS, rulesetRequires: null });
     nockAddLabels([], { addedColor: "0e8a16" });
     await app.probot.receive({ id: "d-reopened", ...reopened });
     expect((await list()).rows.map((r) => r.decision)).toEqual(["approved"]);
+  });
+
+  it("an evaluation that runs late, on an event from before the merge, leaves the PR merged", async () => {
+    const app = await createApp({ store: new DatabaseGateStore(ctx.store) });
+    await approvedDocsPr(app);
+    await app.probot.receive({ id: "d-merged", ...closedEvent(true) });
+    // A synchronize delivered before the merge whose job runs after it (a retry, a busy queue): GitHub's updated_at
+    // on it is older than the close, so its record must not read as a reopen.
+    const late = agentPullRequest(DOCS, { action: "synchronize", headSha: NEW_HEAD_SHA });
+    late.payload.pull_request.updated_at = "2026-01-02T08:59:00Z";
+    nockEvaluation(late, { files: DOCS, rulesetRequires: null });
+    await app.probot.receive({ id: "d-late-sync", ...late });
+    expect((await list()).rows.map((r) => r.decision)).toEqual(["merged"]);
+    expect((await list("merged")).rows.map((r) => r.pullRequest)).toEqual([2]);
   });
 
   it("the close of a PR the gate never decided on records nothing", async () => {

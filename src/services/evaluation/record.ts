@@ -75,6 +75,7 @@ export function recordCouldNotEvaluate(ctx: EvaluationContext, pr: PullRequestIn
 function recordBase(ctx: EvaluationContext, pr: PullRequestInfo, checkName: string) {
   const { target, key, deps } = ctx;
   // What the compliance pages show of the PR, as GitHub showed it to this evaluation.
-  const pullRequest = pr.title === undefined ? undefined : { title: pr.title, author: pr.author.login || null, openedAt: dateOf(pr.createdAt) ?? null };
+  // `asOf` (GitHub's updated_at) lets the store tell a reopened PR from a job that ran late, after the close.
+  const pullRequest = pr.title === undefined ? undefined : { title: pr.title, author: pr.author.login || null, openedAt: dateOf(pr.createdAt) ?? null, asOf: dateOf(pr.updatedAt) ?? null };
   return { key, deliveryId: target.deliveryId, event: target.event, headSha: pr.headSha, baseRef: pr.baseRef, baseSha: pr.baseSha, checkName, evaluatedAt: deps.clock(), pullRequest };
 }
