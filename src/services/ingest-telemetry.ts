@@ -150,8 +150,9 @@ export async function ingestTelemetry(deps: TelemetryDeps, target: TelemetryTarg
   if ("done" in accepted) return accepted.done;
   const a = accepted.next;
   const rationale = render(a);
-  const entry = await record(ctx, a, rationale);
-  const checkRunId = await publish(ctx, a, rationale, entry);
+  const recorded = await record(ctx, a, rationale);
+  // Recorded already, though judge found no record: another attempt got there in between, and may have published.
+  const checkRunId = await publish(ctx, { ...a, republish: a.republish || !recorded.created }, rationale, recorded.entry);
   const reevaluation = a.required ? await reevaluate(ctx, a.pr) : null;
   await deps.telemetry.recordPublished({ repository: ctx.repoFull, pullRequest: a.pr.number, workflowRunId: target.run.id, headSha: a.pr.headSha, checkRunId, deliveryId: target.deliveryId });
   return { kind: "accepted", pullRequest: a.pr.number, headSha: a.pr.headSha, checkRunId, annotations: rationale.annotations.length, discrepancies: rationale.discrepancies, reevaluation };
@@ -321,9 +322,9 @@ function render(a: Accepted): Rationale {
 
 /**
  * 7. The store and the audit log, before anything is published: one accepted entry, one discrepancy entry per
- * kind found. Returns the accepted entry (an earlier attempt's, when it recorded this run already).
+ * kind found. Returns the accepted entry (an earlier attempt's when that one recorded this run first: `created: false`).
  */
-async function record(ctx: IngestContext, a: Accepted, r: Rationale): Promise<AuditWitnessRef | null> {
+async function record(ctx: IngestContext, a: Accepted, r: Rationale): Promise<{ created: boolean; entry: AuditWitnessRef | null }> {
   const { trace, crossCheck: cc } = r;
   const counts = countsOf(trace, cc);
   const audit: TelemetryAuditEntry[] = [
@@ -340,7 +341,7 @@ async function record(ctx: IngestContext, a: Accepted, r: Rationale): Promise<Au
     const sources = kind === "unreported" ? { likelySources: cc.likelySources.slice(0, AUDIT_PATHS) } : {};
     audit.push({ kind: "telemetry_discrepancy", payload: { ...ctx.facts, headSha: a.pr.headSha, kind, count: paths.length, paths: paths.slice(0, AUDIT_PATHS), incomplete: cc.incomplete, ...sources } });
   }
-  const { entry } = await ctx.deps.telemetry.record({
+  return ctx.deps.telemetry.record({
     ...ctx.facts,
     artifactId: a.artifact.id,
     format: a.result.format,
@@ -357,7 +358,6 @@ async function record(ctx: IngestContext, a: Accepted, r: Rationale): Promise<Au
     audit,
     deliveryId: ctx.target.deliveryId,
   });
-  return entry;
 }
 
 /** 8. The rationale check, naming its audit entry; found and updated rather than created twice. Returns its id. */

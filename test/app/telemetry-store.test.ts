@@ -9,7 +9,7 @@ import { DatabaseTelemetryStore } from "../../src/store/telemetry-store.js";
 import type { TelemetryPublishedInput } from "../../src/store/telemetry-store.js";
 import type { TelemetryOutcomeRecord } from "../../src/services/telemetry-types.js";
 import type { AuditEntry } from "../../src/store/index.js";
-import { HEAD_SHA, PR_NUMBER, nockCreateCheckRun, nockGetPull, nockListFiles, nockPolicyFile, requests } from "../helpers/github.js";
+import { HEAD_SHA, PR_NUMBER, REPO_PATH, api, nockCreateCheckRun, nockGetPull, nockListFiles, nockPolicyFile, requests } from "../helpers/github.js";
 import { openTestStore, TEST_DRIVERS, type TestStoreContext } from "../helpers/db.js";
 import { createApp } from "./scenario.js";
 import {
@@ -38,6 +38,14 @@ async function auditEntries(ctx: TestStoreContext): Promise<AuditEntry[]> {
  */
 class DyingTelemetryStore extends DatabaseTelemetryStore {
   dies: "after record" | "before recordPublished" | null = null;
+  /** The next `recorded` answers as if it read before another attempt recorded the run (a race the per-key lock rules out). */
+  readsTooEarly = false;
+
+  override async recorded(repository: string, pullRequest: number, workflowRunId: number) {
+    if (!this.readsTooEarly) return super.recorded(repository, pullRequest, workflowRunId);
+    this.readsTooEarly = false;
+    return null;
+  }
 
   override async record(outcome: TelemetryOutcomeRecord) {
     const recorded = await super.record(outcome);
@@ -242,4 +250,24 @@ describe.each(TEST_DRIVERS)("telemetry stored on %s", (driver) => {
     expect(await telemetry.recorded(FULL_NAME, PR_NUMBER, runId)).toMatchObject({ checkRunId: 77 });
   });
 
+
+  it("invariant 9: a record found only when writing it (another attempt got there first) still looks for that attempt's check before creating one", async () => {
+    const runId = RUN_ID + 30;
+    const { telemetry, before, receive } = await dyingApp(runId, "before recordPublished");
+    nockCreateCheckRun();
+    await expect(receive()).rejects.toThrow(/killed before recordPublished/);
+    const [accepted] = await entriesSince(before);
+
+    requests.reset();
+    telemetry.readsTooEarly = true;
+    nockRunReads(runId);
+    nockRationaleChecksOn(HEAD_SHA, [{ id: 77, externalId: `pr:${PR_NUMBER}:run:${runId}` }]);
+    const patch = nockPatchCheckRun(77);
+    // What GitHub would answer a second create: a second check run. It must not be asked.
+    api().post(`${REPO_PATH}/check-runs`).optionally().reply(201, { id: 78 });
+    await receive();
+    expect(requests.writes.map((w) => w.method)).toEqual(["PATCH"]);
+    expect(patch.bodies[0].output.summary).toContain(`Audit entry \`${accepted!.id}:${accepted!.hash}\``);
+    expect((await entriesSince(before)).filter((e) => e.kind === "telemetry_accepted")).toHaveLength(1);
+  });
 });
