@@ -19,7 +19,7 @@ import type { Logger } from "pino";
 import { Probot, Server } from "probot";
 import { SmeeClient } from "smee-client";
 import { parse as parseYaml } from "yaml";
-import { convertAppManifest } from "../github/index.js";
+import { OctokitGitHub, standaloneOctokit } from "../github/index.js";
 import type { RegisteredApp } from "../github/index.js";
 import { packageRoot, packageVersion } from "../version.js";
 import { updateDotEnv } from "./dotenv.js";
@@ -187,7 +187,8 @@ async function finishRegistration(query: URLSearchParams, res: ServerResponse, o
   if (query.get("state") !== setup.state) return send(res, 400, "text/plain; charset=utf-8", "state does not match this setup page: start again from /probot");
   let app: RegisteredApp;
   try {
-    app = await (options.convert ?? ((c: string) => convertAppManifest(c, { baseUrl: options.githubApiBaseUrl })))(code);
+    const convert = options.convert ?? ((c: string) => new OctokitGitHub(standaloneOctokit({ baseUrl: options.githubApiBaseUrl, userAgent: "agent-gate-setup" })).convertAppManifest(c));
+    app = await convert(code);
   } catch (error) {
     options.log.error({ err: error }, "GitHub did not convert the manifest code");
     return send(res, 502, "text/plain; charset=utf-8", `GitHub did not convert the manifest code: ${error instanceof Error ? error.message : String(error)}`);

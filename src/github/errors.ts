@@ -27,6 +27,18 @@ export class GitHubApiError extends Error {
   }
 }
 
+/**
+ * The user's token no longer works (expired, revoked, or the App was uninstalled for them): end the session.
+ * Status 401; one raised without asking GitHub (a session without a token) names the session as its request.
+ */
+export class UserTokenInvalidError extends GitHubApiError {
+  override readonly name = "UserTokenInvalidError";
+
+  constructor(message: string, options: ConstructorParameters<typeof GitHubApiError>[1] = { status: 401, requestId: null, request: "the sign-in session" }) {
+    super(message, options);
+  }
+}
+
 /** 404: the resource does not exist, or this installation may not see it (GitHub does not say which). */
 export class NotFoundError extends GitHubApiError {
   override readonly name = "NotFoundError";

@@ -8,7 +8,8 @@
 import type { Endpoints, RequestParameters, ResponseHeaders } from "@octokit/types";
 import { publishCheckRun } from "./check-runs.js";
 import type { CheckRunPublishing } from "./check-runs.js";
-import type { ProbotOctokit } from "probot";
+import { exchangeWebFlowCode, getWebFlowAuthorizationUrl } from "@octokit/oauth-methods";
+import { ProbotOctokit } from "probot";
 import type { ChangedFile, PullRequestCommits, Review, ReviewState } from "../policy/types.js";
 import { batchAnnotations } from "../shared/annotations.js";
 import type { CheckAnnotation } from "../shared/annotations.js";
@@ -17,7 +18,7 @@ import type { ConditionalCache } from "./cache.js";
 import { LruConditionalCache } from "./cache.js";
 import { cancelBody, headerNumber, readCapped } from "./download.js";
 import { modeLookups, modeQueryText, readModeAnswer } from "./file-modes.js";
-import { ArtifactTooLargeError, GitHubApiError, NotFoundError, ValidationError, errorFor, toGitHubApiError } from "./errors.js";
+import { ArtifactTooLargeError, GitHubApiError, NotFoundError, UserTokenInvalidError, ValidationError, errorFor, toGitHubApiError } from "./errors.js";
 import type {
   Actor,
   ArtifactInfo,
@@ -33,11 +34,15 @@ import type {
   HookDelivery,
   LabelInfo,
   MergeQueueEntry,
+  OAuthClient,
   PullRequestInfo,
   RationaleCheckInput,
+  RegisteredApp,
   RepoRef,
   RequiredCheck,
   ReviewerRequest,
+  UserGitHub,
+  UserToken,
 } from "./port.js";
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
@@ -86,7 +91,7 @@ function isAbsence(data: unknown, now: number): boolean {
   return until === null || until > now;
 }
 
-export class OctokitGitHub implements GitHubPort, AppGitHub {
+export class OctokitGitHub implements GitHubPort, AppGitHub, UserGitHub {
   readonly #octokit: Octokit;
   readonly #cache: ConditionalCache;
   readonly #scope: string;
@@ -407,6 +412,43 @@ export class OctokitGitHub implements GitHubPort, AppGitHub {
     }
   }
 
+  async convertAppManifest(code: string): Promise<RegisteredApp> {
+    const { data } = await this.#call("POST /app-manifests/{code}/conversions", () => this.#octokit.request("POST /app-manifests/{code}/conversions", { code }));
+    const { id, html_url: htmlUrl, client_id: clientId, client_secret: clientSecret, webhook_secret: webhookSecret, pem } = data;
+    return { id, slug: data.slug ?? String(id), htmlUrl, clientId, clientSecret, webhookSecret, pem };
+  }
+
+  oauthAuthorizationUrl(client: OAuthClient, redirectUri: string, state: string): string {
+    return getWebFlowAuthorizationUrl({ clientType: "github-app", clientId: client.clientId, redirectUrl: redirectUri, state, request: this.#octokit.request }).url;
+  }
+
+  async exchangeOAuthCode(client: OAuthClient, code: string, redirectUri: string): Promise<UserToken> {
+    const { clientId, clientSecret } = client;
+    const { authentication } = await this.#call("POST /login/oauth/access_token", () =>
+      exchangeWebFlowCode({ clientType: "github-app", clientId, clientSecret, code, redirectUrl: redirectUri, request: this.#octokit.request }),
+    );
+    const expiresAt = "expiresAt" in authentication && typeof authentication.expiresAt === "string" ? new Date(authentication.expiresAt) : null;
+    return { token: authentication.token, expiresAt };
+  }
+
+  async userLogin(): Promise<string> {
+    const { data } = await this.#asUser("GET /user", () => this.#octokit.request("GET /user"));
+    return data.login;
+  }
+
+  async readableRepositories(): Promise<string[]> {
+    const installations = await this.#asUser("GET /user/installations", () => this.#octokit.paginate("GET /user/installations", { per_page: 100 }));
+    const names: string[] = [];
+    for (const installation of installations) {
+      const route = "GET /user/installations/{installation_id}/repositories";
+      const repos = await this.#asUser(`GET /user/installations/${installation.id}/repositories`, () =>
+        this.#octokit.paginate(route, { installation_id: installation.id, per_page: 100 }),
+      );
+      for (const repo of repos) names.push(repo.full_name);
+    }
+    return names;
+  }
+
   async listRunArtifacts(repo: RepoRef, runId: number): Promise<ArtifactInfo[]> {
     const request = `GET /repos/${repo.owner}/${repo.repo}/actions/runs/${runId}/artifacts`;
     try {
@@ -551,6 +593,17 @@ export class OctokitGitHub implements GitHubPort, AppGitHub {
     return request(route, { ...(params as RequestParameters), headers });
   }
 
+  /** As `#call`, for a user's token: a 401 means the sign-in is over (UserTokenInvalidError). */
+  async #asUser<T>(request: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await this.#call(request, fn);
+    } catch (error) {
+      if (!(error instanceof GitHubApiError) || error.status !== 401) throw error;
+      const { status, requestId } = error;
+      throw new UserTokenInvalidError("GitHub no longer accepts this sign-in (token expired or revoked)", { status, requestId, request: error.request, cause: error.cause });
+    }
+  }
+
   async #call<T>(request: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
@@ -586,6 +639,20 @@ function toHookDelivery(item: HookDeliveryItem): HookDelivery {
     action: item.action ?? null,
     installationId: item.installation_id === null || item.installation_id === undefined ? null : Number(item.installation_id),
   };
+}
+
+/**
+ * An Octokit for GitHub outside any installation (UserGitHub): with a user's token, or none. Probot's client, as
+ * everywhere else, without retry and throttling: a person is waiting on the page, and a failure shows at once.
+ */
+export function standaloneOctokit(options: { baseUrl?: string | undefined; token?: string | undefined; userAgent: string }): Octokit {
+  return new ProbotOctokit({
+    ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+    ...(options.token ? { auth: { token: options.token } } : {}),
+    userAgent: options.userAgent,
+    retry: { enabled: false },
+    throttle: { enabled: false },
+  });
 }
 
 /** GitHub lists at most this many commits of a pull request. */

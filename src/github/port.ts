@@ -347,3 +347,55 @@ export interface AppGitHub {
    */
   installationOf(repo: RepoRef): Promise<number | null>;
 }
+
+/** The App's OAuth client, for the compliance pages' sign-in (GitHub's web flow). */
+export interface OAuthClient {
+  clientId: string;
+  clientSecret: string;
+  /** The API base URL (GitHub Enterprise Server); github.com when undefined. */
+  apiBaseUrl?: string | undefined;
+}
+
+export interface UserToken {
+  token: string;
+  /** When GitHub says the token expires (GitHub App user tokens expire after 8 hours unless the App opted out). */
+  expiresAt: Date | null;
+}
+
+/** What the App's manifest flow registered: the new App's id, secrets and key. */
+export interface RegisteredApp {
+  id: number;
+  slug: string;
+  /** https://github.com/apps/<slug>: where the App is installed from (`/installations/new`). */
+  htmlUrl: string;
+  clientId: string;
+  clientSecret: string;
+  webhookSecret: string | null;
+  pem: string;
+}
+
+/**
+ * GitHub outside any installation, for the set-up and compliance pages: unauthenticated (the manifest
+ * conversion, the OAuth web flow) or as a signed-in person (the adapter built over the user's token). Same base
+ * URL setting as the rest of the App: GitHub Enterprise Server's `https://HOST/api/v3` makes the OAuth pages
+ * `https://HOST/login/oauth/...` (the OAuth library derives them from the API base).
+ */
+export interface UserGitHub {
+  /**
+   * The manifest flow's last step: the one-time code becomes the new App (POST /app-manifests/{code}/conversions,
+   * no authentication). https://docs.github.com/apps/sharing-github-apps/registering-a-github-app-from-a-manifest
+   * @throws {GitHubApiError} when GitHub refuses the code (expired, used, unknown) or cannot be reached.
+   */
+  convertAppManifest(code: string): Promise<RegisteredApp>;
+  /** GitHub's authorize page for this App, coming back to `redirectUri` with `state`. */
+  oauthAuthorizationUrl(client: OAuthClient, redirectUri: string, state: string): string;
+  /** Trades the `code` GitHub sent back for the user's token. @throws {GitHubApiError} when GitHub refuses the code. */
+  exchangeOAuthCode(client: OAuthClient, code: string, redirectUri: string): Promise<UserToken>;
+  /** The signed-in user's login. @throws {UserTokenInvalidError} on 401. */
+  userLogin(): Promise<string>;
+  /**
+   * Full names (`owner/name`) of every repository the user can read through this App's installations
+   * (`GET /user/installations`, `GET /user/installations/{id}/repositories`). @throws {UserTokenInvalidError} on 401.
+   */
+  readableRepositories(): Promise<string[]>;
+}

@@ -3,7 +3,7 @@
  * installation or repository access disappears within the cache's lifetime). An auditor token's repositories are
  * the operator's list, or every repository the App has recorded.
  */
-import { UserTokenInvalidError } from "../github/user-access.js";
+import { UserTokenInvalidError } from "../github/errors.js";
 import type { AuditorToken } from "./auditor-tokens.js";
 import type { Session } from "./sessions.js";
 

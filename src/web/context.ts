@@ -1,6 +1,6 @@
 /** What every route of the pages shares: configuration, the store's queries, sessions, access, and the clock. */
 import type { Context } from "hono";
-import type { OAuthClient } from "../github/user-access.js";
+import type { OAuthClient } from "../github/port.js";
 import type { AuditRepository } from "../store/index.js";
 import type { ComplianceQueries } from "../store/compliance.js";
 import type { AccessResolver } from "./access.js";

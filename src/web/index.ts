@@ -10,7 +10,8 @@ import { Hono } from "hono";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
-import { authorizationUrl, exchangeCode, readableRepositories, userLogin, type OAuthClient } from "../github/user-access.js";
+import { OctokitGitHub, standaloneOctokit } from "../github/octokit-github.js";
+import type { OAuthClient } from "../github/port.js";
 import { createComplianceQueries } from "../store/compliance.js";
 import type { Store } from "../store/index.js";
 import { AccessResolver, DEFAULT_ACCESS_TTL_MS } from "./access.js";
@@ -81,14 +82,20 @@ export function webConfigFromEnv(env: NodeJS.ProcessEnv, privateKey: string): We
 export function webDeps(store: Store, config: WebConfig, log: WebDeps["log"], clock: () => Date = () => new Date()): WebDeps {
   const queries = createComplianceQueries(store.db);
   const apiBaseUrl = config.oauth?.apiBaseUrl;
+  // GitHub as the signed-in person sees it (their token), or unauthenticated for the OAuth web flow.
+  const asUser = (token?: string) => new OctokitGitHub(standaloneOctokit({ baseUrl: apiBaseUrl, token, userAgent: "agent-gate-compliance" }));
   return {
     config,
     queries,
     audit: store.audit,
     sessions: new SessionStore(store.webSessions, clock),
-    access: new AccessResolver({ readableWithToken: (token) => readableRepositories(apiBaseUrl, token), recordedRepositories: () => queries.recordedRepositories(), auditorTokens: config.auditorTokens, ttlMs: config.accessTtlMs }),
+    access: new AccessResolver({ readableWithToken: (token) => asUser(token).readableRepositories(), recordedRepositories: () => queries.recordedRepositories(), auditorTokens: config.auditorTokens, ttlMs: config.accessTtlMs }),
     chain: new ChainVerifier(store.audit, clock, config.chainCheckMs),
-    github: { authorizationUrl, exchangeCode, userLogin: (token) => userLogin(apiBaseUrl, token) },
+    github: {
+      authorizationUrl: (client, redirectUri, state) => asUser().oauthAuthorizationUrl(client, redirectUri, state),
+      exchangeCode: (client, code, redirectUri) => asUser().exchangeOAuthCode(client, code, redirectUri),
+      userLogin: (token) => asUser(token).userLogin(),
+    },
     clock,
     log,
   };

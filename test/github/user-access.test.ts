@@ -1,19 +1,22 @@
 import nock from "nock";
 import { describe, expect, it } from "vitest";
-import { GitHubApiError, UnavailableError } from "../../src/github/errors.js";
-import { readableRepositories, userLogin, UserTokenInvalidError } from "../../src/github/user-access.js";
+import { GitHubApiError, UnavailableError, UserTokenInvalidError } from "../../src/github/errors.js";
+import { OctokitGitHub, standaloneOctokit } from "../../src/github/octokit-github.js";
+
+/** The adapter as the compliance pages build it for a signed-in person. */
+const asUser = (token: string) => new OctokitGitHub(standaloneOctokit({ token, userAgent: "agent-gate-test" }));
 
 const API = "https://api.github.com";
 
 describe("user access: GitHub as the signed-in person sees it", () => {
   it("reads the login with the user's token", async () => {
     nock(API, { reqheaders: { authorization: "token ghu_user" } }).get("/user").reply(200, { login: "octocat", id: 1 });
-    await expect(userLogin(undefined, "ghu_user")).resolves.toBe("octocat");
+    await expect(asUser("ghu_user").userLogin()).resolves.toBe("octocat");
   });
 
   it("a 401 ends the session: UserTokenInvalidError, one of the adapter's typed errors, with GitHub's request id", async () => {
     nock(API).get("/user").reply(401, { message: "Bad credentials" }, { "x-github-request-id": "REQ:1" });
-    const error: unknown = await userLogin(undefined, "ghu_revoked").catch((e: unknown) => e);
+    const error: unknown = await asUser("ghu_revoked").userLogin().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserTokenInvalidError);
     expect(error).toBeInstanceOf(GitHubApiError);
     expect(error).toMatchObject({ status: 401, requestId: "REQ:1" });
@@ -21,7 +24,7 @@ describe("user access: GitHub as the signed-in person sees it", () => {
 
   it("a server error is not taken for a revoked sign-in: UnavailableError", async () => {
     nock(API).get("/user/installations").query(true).reply(502, { message: "Bad gateway" });
-    const error: unknown = await readableRepositories(undefined, "ghu_user").catch((e: unknown) => e);
+    const error: unknown = await asUser("ghu_user").readableRepositories().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnavailableError);
     expect(error).not.toBeInstanceOf(UserTokenInvalidError);
   });
@@ -43,6 +46,6 @@ describe("user access: GitHub as the signed-in person sees it", () => {
       .get("/user/installations/12/repositories")
       .query({ per_page: 100 })
       .reply(200, { total_count: 1, repositories: [{ full_name: "p/c" }] });
-    await expect(readableRepositories(undefined, "ghu_user")).resolves.toEqual(["o/a", "o/b", "p/c"]);
+    await expect(asUser("ghu_user").readableRepositories()).resolves.toEqual(["o/a", "o/b", "p/c"]);
   });
 });
