@@ -34,6 +34,7 @@ import { createAgentGate } from "./index.js";
 import type { Reconciler } from "./reconcile.js";
 import type { AgentGateOptions } from "./index.js";
 import { databaseProbe } from "./health.js";
+import { guardPostgresJsClosedSocketWrite } from "../store/postgres-js-guard.js";
 import { startSetup } from "./setup.js";
 import type { SetupOptions } from "./setup.js";
 import type { HealthProbe } from "./health.js";
@@ -296,6 +297,9 @@ if (isMain) {
     process.stderr.write(`agent-gate: ${error.message}\n`);
     process.exit(1);
   }
+  guardPostgresJsClosedSocketWrite(process, (error) => {
+    process.stderr.write(`agent-gate: postgres.js wrote to a connection that had closed (porsager/postgres#1208); its queries were rejected and their jobs are retried: ${error.message}\n`);
+  });
   const stop = async () => {
     await running.stop();
     process.exit(0);
