@@ -8,7 +8,9 @@ import { generateKeyPairSync } from "node:crypto";
 import { pino } from "pino";
 import { Probot, ProbotOctokit } from "probot";
 import { createAgentGate } from "../src/app/index.js";
-import { MemoryGateStore } from "../src/services/memory-store.js";
+import { DatabaseGateStore } from "../src/services/database-gate-store.js";
+import { MEMORY_DATA_DIR, openStore } from "../src/store/index.js";
+import type { Store } from "../src/store/index.js";
 import { FakeGitHub, pullJson, repositoryPayload, summarise } from "./fake-github.js";
 import type { FakeFile, FakePull, FakeRequest } from "./fake-github.js";
 import { table } from "./util.js";
@@ -115,10 +117,18 @@ export function review(p: FakePull, login: string): void {
   p.updatedAt += 60_000;
 }
 
+/**
+ * One in-memory database for the whole run (opening and migrating PGlite costs seconds). A "fresh App" still
+ * remembers nothing that matters here: the store keeps its memory per pull request, and every measured event is
+ * on a pull request of its own.
+ */
+let database: Promise<Store> | undefined;
+
 async function app(host: string): Promise<Probot> {
   const Octokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({ ...options, retry: { enabled: false }, throttle: { ...(options.throttle as object | undefined), enabled: false } }));
   const probot = new Probot({ appId: APP_ID, privateKey: privateKey(), baseUrl: `http://${host}/api/v3`, Octokit, log: pino({ level: "silent" }) });
-  await probot.load(createAgentGate({ appId: APP_ID, store: new MemoryGateStore() }));
+  database ??= openStore({ dataDir: MEMORY_DATA_DIR });
+  await probot.load(createAgentGate({ appId: APP_ID, store: new DatabaseGateStore(await database) }));
   return probot;
 }
 
@@ -196,6 +206,8 @@ export async function benchRequests(options: RequestsOptions = { sizes: [50, 500
     }
   } finally {
     await fake.stop();
+    await (await database)?.close();
+    database = undefined;
   }
 
   const out: RequestRow[] = [];

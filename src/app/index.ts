@@ -9,7 +9,6 @@ import type { Octokit } from "../github/octokit-github.js";
 import type { CheckRunMemory, CheckRunPublishing } from "../github/check-runs.js";
 import { OctokitGitHub } from "../github/octokit-github.js";
 import { TtlEnforcementCache } from "../services/enforcement-cache.js";
-import { MemoryGateStore } from "../services/memory-store.js";
 import type { TelemetryDeps, TelemetryLimits } from "../services/ingest-telemetry.js";
 import { MemoryTelemetryStore } from "../services/telemetry-memory-store.js";
 import type { TelemetryStore } from "../services/telemetry-types.js";
@@ -41,8 +40,11 @@ export interface AgentGateOptions {
   publicUrl?: string | null | undefined;
   /** Where ETags and bodies of conditional requests live (default: an in-memory LRU). */
   cache?: ConditionalCache | undefined;
-  /** Dedup, locks, review-request memory, audit records (default: in memory; `npm start` passes the database's). */
-  store?: GateStore | undefined;
+  /**
+   * Dedup, locks, review-request memory, audit records: a `DatabaseGateStore` (`npm start` builds it on the App's
+   * database, tests on an in-memory PGlite). There is no in-memory default: one implementation of the store.
+   */
+  store: GateStore;
   enforcement?: EnforcementCache | undefined;
   clock?: (() => Date) | undefined;
   /** Extra health probes for `GET /healthz` (e.g. the database). */
@@ -75,13 +77,13 @@ export interface DurableOptions {
 
 const DEFAULT_CONCURRENCY = 16;
 
-export function createAgentGate(options: AgentGateOptions = {}): ApplicationFunction {
+export function createAgentGate(options: AgentGateOptions): ApplicationFunction {
   return (app: Probot, appOptions?: ApplicationFunctionOptions) => {
     const envAppId = Number(process.env.APP_ID);
     const appId = options.appId ?? (Number.isInteger(envAppId) && envAppId > 0 ? envAppId : null);
     const botLogin = options.botLogin ?? (process.env.APP_SLUG ? `${process.env.APP_SLUG}[bot]` : null);
     const cache = options.cache ?? new LruConditionalCache();
-    const store = options.store ?? new MemoryGateStore();
+    const store = options.store;
     const enforcement = options.enforcement ?? new TtlEnforcementCache();
     const clock = options.clock ?? (() => new Date());
     const telemetry = options.telemetry ?? new MemoryTelemetryStore();
@@ -142,7 +144,3 @@ export function createAgentGate(options: AgentGateOptions = {}): ApplicationFunc
     });
   };
 }
-
-/** Probot's app function: `export default (app: Probot, options) => { … }`. */
-const agentGate: ApplicationFunction = (app, options) => createAgentGate()(app, options);
-export default agentGate;

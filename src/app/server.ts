@@ -49,7 +49,8 @@ export interface StartOptions {
   health?: HealthProbe[] | undefined;
   /** Overrides DATABASE_URL / AGENT_GATE_DATA_DIR from `env`. Ignored when `app.store` is given (the caller's storage). */
   storage?: Pick<StoreOptions, "databaseUrl" | "dataDir" | "maxConnections" | "connectTimeoutSeconds"> | undefined;
-  app?: Omit<AgentGateOptions, "health"> | undefined;
+  /** The App's options; `store` (and `telemetry`) default to the database's. */
+  app?: (Omit<AgentGateOptions, "health" | "store"> & { store?: AgentGateOptions["store"] | undefined }) | undefined;
   /** Setup mode's seams (where the manifest, .env and webhook channels come from), for tests. */
   setup?: Pick<SetupOptions, "manifestFile" | "envFile" | "channels" | "convert"> | undefined;
 }
@@ -211,6 +212,8 @@ function positiveInt(value: string | undefined, fallback: number): number {
 
 async function startApp(options: StartOptions, env: NodeJS.ProcessEnv, log: Logger, credentials: AppCredentials, store: Store | undefined): Promise<RunningServer> {
   const gateStore = store ? new DatabaseGateStore(store, { onRecordError: (err) => log.error({ err }, "could not record a failed evaluation in the database") }) : options.app?.store;
+  // start() opens the database unless the caller passed its own store, so one of the two is here.
+  if (!gateStore) throw new Error("start() needs a database or app.store");
   const health = [...(store ? [databaseProbe(store)] : []), ...(options.health ?? [])];
   // The pages are served only on the App's own database; then the approval check links to the PR's trail there.
   // Read before anything starts, so a malformed value stops start-up with nothing to clean up.
@@ -249,7 +252,7 @@ async function startApp(options: StartOptions, env: NodeJS.ProcessEnv, log: Logg
   let proxy: SmeeClient | undefined;
   try {
     await server.load(appFn);
-    // The compliance pages read the App's own database; with a caller's in-memory store there is nothing to show.
+    // The compliance pages read the App's own database; with a caller's own store there is nothing of ours to show.
     if (store) server.addHandler(complianceHandler(createComplianceApp(webDeps(store, webConfigFromEnv(env, credentials.privateKey), log))));
     const http = await server.start();
     http.headersTimeout = HEADERS_TIMEOUT_MS;

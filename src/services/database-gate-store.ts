@@ -1,5 +1,5 @@
 /**
- * The App's `GateStore` on the database (Postgres or PGlite): what `MemoryGateStore` keeps in memory, kept in
+ * The App's `GateStore`, its only one, on the database (Postgres or PGlite; in tests an in-memory PGlite): kept in
  * the store's tables so that it survives restarts and is shared by every App process on one database.
  *
  * - `withPullRequestLock` holds the PR's advisory lock for the whole evaluation: two App processes evaluating one

@@ -2,7 +2,6 @@ export { evaluatePullRequest, triggeredByFromBody, FILE_LIMIT } from "./evaluate
 export type { EvaluationTarget } from "./evaluate-pull-request.js";
 export { evaluateCommit } from "./rerun.js";
 export type { RerunTarget } from "./rerun.js";
-export { MemoryGateStore } from "./memory-store.js";
 export { TtlEnforcementCache } from "./enforcement-cache.js";
 export { classifyRequiredChecks, enforcementNote, readEnforcement } from "./enforcement.js";
 export { approvalCheckName, CHECK_NAME_PREFIX } from "./render.js";

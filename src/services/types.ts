@@ -1,7 +1,8 @@
 /**
  * What the services need from the outside world, as interfaces: GitHub (the port), a logger, a clock, and a
  * `GateStore` — the seam where the database plugs in (delivery dedup, per-PR lock, review-request memory, audit and
- * evaluation records): `DatabaseGateStore` (src/services/database-gate-store.ts) in the App, `MemoryGateStore` in tests.
+ * evaluation records). Its one implementation is `DatabaseGateStore` (src/services/database-gate-store.ts), on Postgres
+ * or PGlite; tests run it on an in-memory PGlite (test/helpers/gate-store.ts), so they exercise the App's code.
  */
 import type { CheckRunInput, GitHubPort, RepoRef } from "../github/port.js";
 import type { Conclusion, Decision, Review, RiskLevel } from "../policy/types.js";
@@ -152,7 +153,7 @@ export interface AuditWitnessRef {
 export interface CommittedDecision {
   /** The evaluation row; null when there was no decision (the check says "could not evaluate"). */
   evaluationId: number | null;
-  /** The decision's `evaluation_decided` entry; null in a store without an audit log (the in-memory one). */
+  /** The decision's `evaluation_decided` entry. `DatabaseGateStore` always has one; null means no witness to name. */
   audit: AuditWitnessRef | null;
 }
 

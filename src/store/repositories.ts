@@ -189,8 +189,8 @@ export interface EvaluationsRepository {
   approvalsFor(evaluationId: number): Promise<Approval[]>;
   /**
    * Remembers the head GitHub showed, ordered by the PR's `updated_at` as GitHub reported it. Only moves forward:
-   * an older observation never replaces a newer one. A tie goes to the caller (the latest observation wins), as
-   * in the App's in-memory store: the caller passes what GitHub just answered, which is the authority on the head.
+   * an older observation never replaces a newer one. A tie goes to the caller (the latest observation wins): the
+   * caller passes what GitHub just answered, which is the authority on the head.
    * Returns the newest known head.
    */
   observeHead(repository: string, pullRequest: number, headSha: string, headUpdatedAt: Date): Promise<HeadObservation>;

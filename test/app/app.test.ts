@@ -6,7 +6,6 @@ import nock from "nock";
 import { Probot } from "probot";
 import { createAgentGate } from "../../src/app/index.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { MemoryGateStore } from "../../src/services/memory-store.js";
 import {
   APP_ID,
   BASE_SHA,
@@ -41,6 +40,7 @@ import {
   requests,
   reviewEvent,
 } from "../helpers/github.js";
+import { freshGateStore } from "../helpers/gate-store.js";
 import { CODEOWNERS, POLICY_YML, agentPullRequest, createApp, nockEvaluation } from "./scenario.js";
 
 const DOCS = [{ filename: "docs/guide.md", patch: "@@ -1 +1 @@\n-old\n+new words" }];
@@ -525,7 +525,7 @@ describe("GitHub Enterprise Server", () => {
   it("sends every request to the configured API base URL", async () => {
     const { log } = captureLog();
     const probot = new Probot({ appId: APP_ID, privateKey: testPrivateKey(), log, Octokit: TestOctokit, baseUrl: "https://ghe.example.com/api/v3" });
-    await probot.load(createAgentGate({ appId: APP_ID }));
+    await probot.load(createAgentGate({ appId: APP_ID, store: await freshGateStore() }));
     const ghe = nock("https://ghe.example.com/api/v3");
     ghe.post("/app/installations/1/access_tokens").reply(201, { token: "ghs_test", expires_at: "2099-01-01T00:00:00Z" });
     ghe
@@ -623,8 +623,8 @@ describe("pull_request_review events", () => {
   });
 
   it("invariant 3 (approvals bind to a commit): the agent pushes again and the PR waits again", async () => {
-    const store = new MemoryGateStore();
-    await store.scope({ owner: OWNER, repo: REPO, number: PR_NUMBER, installationId: 1 }).recordReviewRequests(["@Codertocat/db-team"]);
+    const store = await freshGateStore();
+    await store.prepare({ owner: OWNER, repo: REPO, number: PR_NUMBER, installationId: 1 }, (scope) => scope.recordReviewRequests(["@Codertocat/db-team"]));
     const { probot } = await createApp({ store });
     const event = agentPullRequest(MIGRATION, { action: "synchronize", headSha: NEW_HEAD_SHA, labels: ["agent-risk:high"] });
     const check = nockEvaluation(event, { files: MIGRATION, reviews: [{ reviewer: "dba-alice", commitId: HEAD_SHA }] });

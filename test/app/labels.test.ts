@@ -2,7 +2,7 @@
  * Risk labels are the App's (issue 11): a hand-added or hand-removed `agent-risk:*` label is put back to the
  * recorded decision without a re-evaluation, and the App's own label events are skipped. Real
  * `pull_request.labeled` / `unlabeled` payloads (from @octokit/webhooks-examples) through probot.receive, GitHub
- * faked by nock, on the in-memory store and on the database (Postgres and PGlite).
+ * faked by nock, on the database (Postgres and PGlite).
  */
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -10,7 +10,6 @@ import { foldWork, routeEvent } from "../../src/app/routes.js";
 import type { Work } from "../../src/app/routes.js";
 import { RISK_LABEL_COLORS } from "../../src/policy/render.js";
 import { DatabaseGateStore } from "../../src/services/database-gate-store.js";
-import { MemoryGateStore } from "../../src/services/memory-store.js";
 import type { GateStore } from "../../src/services/types.js";
 import type { AuditEntry } from "../../src/store/index.js";
 import { TEST_DRIVERS, openTestStore, type TestStoreContext } from "../helpers/db.js";
@@ -53,7 +52,6 @@ const writes = () => requests.writes.map((w) => `${w.method} ${decodeURIComponen
 type StoreCase = { name: string; open: () => Promise<{ store: GateStore; audit: () => Promise<AuditEntry[]>; close: () => Promise<void> }> };
 
 const STORES: StoreCase[] = [
-  { name: "memory", open: async () => ({ store: new MemoryGateStore(), audit: async () => [], close: async () => {} }) },
   ...TEST_DRIVERS.map((driver) => ({
     name: driver,
     open: async () => {
@@ -87,8 +85,7 @@ describe.each(STORES)("risk labels are the App's ($name store)", (storeCase) => 
     // One read: the policy (for its label prefix). No files, reviews, check run.
     expect(requests.total).toBe(2);
     const restored = (await opened.audit()).filter((e) => e.kind === "label_set" && e.deliveryId === "d-hand-low");
-    if (opened.store instanceof MemoryGateStore) expect(opened.store.labelsRestored.map((r) => r.removed)).toEqual([["agent-risk:low"]]);
-    else expect(restored.map((e) => JSON.parse(String(e.payload)) as unknown)).toEqual([expect.objectContaining({ added: [], removed: ["agent-risk:low"], restoredAfter: { event: "pull_request.labeled", sender: "octo-human" } })]);
+    expect(restored.map((e) => JSON.parse(String(e.payload)) as unknown)).toEqual([expect.objectContaining({ added: [], removed: ["agent-risk:low"], restoredAfter: { event: "pull_request.labeled", sender: "octo-human" } })]);
   });
 
   it("risk labels are the App's: a hand-removed agent-risk:high is put back", async () => {

@@ -100,7 +100,7 @@ describe("merge_group.checks_requested", () => {
     expect(check.body).toMatchObject({ name: "Agent Gate: approval (master)", head_sha: GROUP_SHA, status: "completed", conclusion: "success" });
     expect(check.body.output.title).toBe("All 1 pull request in this merge group are approved");
     expect(queue.variables[0]).toEqual({ owner: "Codertocat", name: "Hello-World", branch: "master" });
-    expect(app.store.mergeGroups.at(-1)).toMatchObject({ headSha: GROUP_SHA, conclusion: "success", checkRunId: 91, members: [{ number: PR_NUMBER, approved: true }] });
+    expect((await app.store.audit("merge_group_checked")).at(-1)).toMatchObject({ deliveryId: "mg-ok", payload: { headSha: GROUP_SHA, conclusion: "success", checkRunId: 91, members: [{ number: PR_NUMBER, approved: true }] } });
     // the queue (one GraphQL query) and the check run: no PR is read or evaluated again
     expect(requests.total).toBe(2);
   });
@@ -186,7 +186,7 @@ describe("merge_group.checks_requested", () => {
     await expect(app.probot.receive({ id: "mg-500", ...(mergeGroupEvent() as any) })).rejects.toThrow();
     expect(check.body.conclusion).toBe("failure");
     expect(check.body.output.title).toMatch(/^Could not evaluate/);
-    expect(app.store.mergeGroups.at(-1)).toMatchObject({ conclusion: "failure", members: [] });
+    expect((await app.store.audit("merge_group_checked")).at(-1)).toMatchObject({ deliveryId: "mg-500", payload: { conclusion: "failure", members: [] } });
   });
 
   it("merge_group.destroyed is skipped and logged, with no request", async () => {

@@ -39,9 +39,11 @@ const POLICY = `${POLICY_YML}override:
   users: ["oncall-olga", "agent-gate-runner"]
   teams: ["@${OWNER}/sre"]
 `;
-/** Every decision in these tests is made at this instant; comments are written after it unless a test says so. */
-const DECIDED_AT = new Date("2026-01-01T10:00:00Z");
-const clock = () => DECIDED_AT;
+/**
+ * Decisions are dated by the database's own clock (the evaluation row's created_at), so comments are dated
+ * relative to now: written a minute after the decision unless a test says so.
+ */
+const minutesFromNow = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
 
 beforeEach(() => requests.reset());
 afterEach(() => {
@@ -71,7 +73,7 @@ function commentEvent(s: CommentScenario = {}): { name: "issue_comment"; payload
   payload.comment.body = s.body ?? "/agent-gate override payments outage, hotfix approved on the incident call";
   payload.comment.user.login = s.by ?? "oncall-olga";
   payload.comment.user.type = s.type ?? "User";
-  payload.comment.created_at = s.createdAt ?? "2026-01-01T10:05:00Z";
+  payload.comment.created_at = s.createdAt ?? minutesFromNow(1);
   payload.sender.login = payload.comment.user.login;
   return { name: "issue_comment", payload };
 }
@@ -116,7 +118,7 @@ function nockReply(): { body: any } {
 
 describe("/agent-gate override", () => {
   it("a member of override.users makes the check success titled 'Overridden by @user', with the reason and what it overrode (3 requests)", async () => {
-    const app = await createApp({ clock });
+    const app = await createApp();
     await decideWaiting(app);
     nockOverrideReads();
     const check = nockCheck();
@@ -125,37 +127,38 @@ describe("/agent-gate override", () => {
     expect(check.body).toMatchObject({ name: "Agent Gate: approval (master)", head_sha: HEAD_SHA, conclusion: "success", output: { title: "Overridden by @oncall-olga" } });
     expect(check.body.output.summary).toMatch(/payments outage, hotfix approved on the incident call/);
     expect(check.body.output.summary).toMatch(/The decision it overrode:\*\* action_required: /);
-    const applied = app.store.overrides.at(-1);
-    expect(applied).toMatchObject({ applied: { headSha: HEAD_SHA, via: "override.users", comment: { id: 7001, by: "oncall-olga", reason: "payments outage, hotfix approved on the incident call" }, overridden: { conclusion: "action_required" } } });
+    const applied = (await app.store.audit("override_applied")).at(-1);
+    expect(applied).toMatchObject({ deliveryId: "c-olga", payload: { headSha: HEAD_SHA, via: "override.users", by: "oncall-olga", reason: "payments outage, hotfix approved on the incident call", comment: { id: 7001 }, overrode: { conclusion: "action_required" } } });
     // the PR, the policy at the base commit, the check run: no team read (listed by login), no reply
     expect(requests.total).toBe(3);
   });
 
   it("invariant 4: a member of an override team is recognised by GitHub's membership list, read by the App", async () => {
-    const app = await createApp({ clock });
+    const app = await createApp();
     await decideWaiting(app);
     nockOverrideReads();
     nockTeamMembers("sre", ["sam-sre"]);
     const check = nockCheck();
     await app.probot.receive({ id: "c-team", ...commentEvent({ by: "sam-sre" }) });
     expect(check.body.output.title).toBe("Overridden by @sam-sre");
-    expect(app.store.overrides.at(-1)).toMatchObject({ applied: { via: `@${OWNER}/sre` } });
+    expect((await app.store.audit("override_applied")).at(-1)).toMatchObject({ deliveryId: "c-team", payload: { via: `@${OWNER}/sre`, by: "sam-sre" } });
   });
 
   it("invariant 4: anyone else's command is refused with a reply saying why; the check is not touched", async () => {
-    const app = await createApp({ clock });
+    const app = await createApp();
     await decideWaiting(app);
     nockOverrideReads();
     nockTeamMembers("sre", ["sam-sre"]);
     const reply = nockReply();
     await app.probot.receive({ id: "c-mallory", ...commentEvent({ by: "mallory" }) });
     expect(reply.body.body).toMatch(/^`@mallory`: override refused: only the policy's override group may override/);
-    expect(app.store.overrides.at(-1)).toMatchObject({ refused: { why: expect.stringMatching(/override group/), comment: { by: "mallory" } } });
-    expect(app.store.decisions.at(-1)?.conclusion).toBe("action_required");
+    expect((await app.store.audit("override_refused")).at(-1)).toMatchObject({ deliveryId: "c-mallory", payload: { why: expect.stringMatching(/override group/), by: "mallory" } });
+    expect(await app.store.audit("override_applied")).toEqual([]);
+    expect((await app.store.decisions()).at(-1)?.conclusion).toBe("action_required");
   });
 
   it("invariant 4: the pull request's author cannot override it, even when listed (an agent committing as a user)", async () => {
-    const app = await createApp({ clock });
+    const app = await createApp();
     const pull = agentPullRequest(MIGRATION, { author: "agent-gate-runner", authorType: "User" });
     await decideWaiting(app, pull);
     nockOverrideReads(pull.payload.pull_request);
@@ -165,7 +168,7 @@ describe("/agent-gate override", () => {
   });
 
   it("invariant 4: the human who triggered the agent cannot override its pull request", async () => {
-    const app = await createApp({ clock });
+    const app = await createApp();
     const pull = agentPullRequest(MIGRATION, { body: "Agent run.\n<!-- agent-gate: triggered-by=@oncall-olga -->" });
     await decideWaiting(app, pull);
     nockOverrideReads(pull.payload.pull_request);
@@ -175,7 +178,7 @@ describe("/agent-gate override", () => {
   });
 
   it("a bot's command and an empty reason are refused with a reply, before any read", async () => {
-    const app = await createApp({ clock });
+    const app = await createApp();
     await decideWaiting(app);
     const bot = nockReply();
     await app.probot.receive({ id: "c-bot", ...commentEvent({ by: "helper[bot]", type: "Bot" }) });
@@ -187,23 +190,23 @@ describe("/agent-gate override", () => {
   });
 
   it("an edited comment never overrides (an old comment cannot become an override), and other comments cost nothing", async () => {
-    const app = await createApp({ clock });
+    const app = await createApp();
     await app.probot.receive({ id: "c-edited", ...commentEvent({ action: "edited" }) });
     await app.probot.receive({ id: "c-chatter", ...commentEvent({ body: "LGTM, but /agent-gate override would be wrong here" }) });
     expect(requests.total).toBe(0);
   });
 
   it("invariant 3: a comment written before the current head was decided does not override it (a push raced the comment)", async () => {
-    const app = await createApp({ clock });
+    const app = await createApp();
     await decideWaiting(app);
     nockOverrideReads();
     const reply = nockReply();
-    await app.probot.receive({ id: "c-old", ...commentEvent({ createdAt: "2026-01-01T09:59:00Z" }) });
+    await app.probot.receive({ id: "c-old", ...commentEvent({ createdAt: minutesFromNow(-60) }) });
     expect(reply.body.body).toMatch(/the pull request changed after your comment/);
   });
 
   it("invariant 3: the head moved and is not decided yet: refused", async () => {
-    const app = await createApp({ clock });
+    const app = await createApp();
     await decideWaiting(app);
     const moved = agentPullRequest(MIGRATION, { headSha: NEW_HEAD_SHA }).payload.pull_request;
     nockOverrideReads(moved);
@@ -213,7 +216,7 @@ describe("/agent-gate override", () => {
   });
 
   it("the override holds through a re-evaluation of the same head, and the next push ends it", async () => {
-    const app = await createApp({ clock });
+    const app = await createApp();
     await decideWaiting(app);
     nockOverrideReads();
     nockCheck();
@@ -239,7 +242,7 @@ describe("/agent-gate override", () => {
   });
 
   it("an overridden PR counts as approved in a merge group (the override is its current decision)", async () => {
-    const app = await createApp({ clock });
+    const app = await createApp();
     await decideWaiting(app);
     nockOverrideReads();
     nockCheck();

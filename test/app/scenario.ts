@@ -5,7 +5,7 @@
 import { Probot } from "probot";
 import { createAgentGate } from "../../src/app/index.js";
 import type { AgentGateOptions } from "../../src/app/index.js";
-import { MemoryGateStore } from "../../src/services/memory-store.js";
+import type { GateStore } from "../../src/services/types.js";
 import {
   APP_ID,
   HEAD_SHA,
@@ -22,6 +22,8 @@ import {
   pullRequestEvent,
   testPrivateKey,
 } from "../helpers/github.js";
+import { freshGateStore } from "../helpers/gate-store.js";
+import type { TestGateStore } from "../helpers/gate-store.js";
 import type { Captured, FileModesAnswer, FileSpec, LogLine, PullRequestScenario, ReviewSpec } from "../helpers/github.js";
 
 export const POLICY_YML = `# Agent Gate policy of the test repository
@@ -48,16 +50,18 @@ export const CODEOWNERS = `# base branch CODEOWNERS
 /.github/             @Codertocat/security
 `;
 
-export interface TestApp {
+export interface TestApp<S extends GateStore = GateStore> {
   probot: Probot;
-  store: MemoryGateStore;
+  store: S;
   lines: LogLine[];
 }
 
-export async function createApp(options: AgentGateOptions = {}): Promise<TestApp> {
+/** The App on `options.store`, or on this test file's database, emptied (test/helpers/gate-store.ts). */
+export async function createApp<S extends GateStore = TestGateStore>(options: Omit<AgentGateOptions, "store"> & { store?: S } = {}): Promise<TestApp<S>> {
   const { log, lines } = captureLog();
   const probot = new Probot({ appId: APP_ID, privateKey: testPrivateKey(), log, Octokit: TestOctokit });
-  const store = (options.store as MemoryGateStore | undefined) ?? new MemoryGateStore();
+  // Without a store the default type parameter applies: the caller reads what was recorded through TestGateStore.
+  const store = options.store ?? ((await freshGateStore()) as GateStore as S);
   await probot.load(createAgentGate({ appId: APP_ID, ...options, store }));
   nockAccessToken();
   return { probot, store, lines };

@@ -1,5 +1,5 @@
 /**
- * Break-glass in the services: the override service over the in-memory store and a fake GitHub (no HTTP), and
+ * Break-glass in the services: the override service over the database store (PGlite) and a fake GitHub (no HTTP), and
  * the pure pieces it rests on (staleness of the decision the commenter saw, the override kept through a
  * re-evaluation of the same head).
  */
@@ -7,10 +7,11 @@ import { describe, expect, it } from "vitest";
 import type { Decided } from "../../src/services/evaluation/types.js";
 import { withOverride } from "../../src/services/evaluation/decide.js";
 import { TtlEnforcementCache } from "../../src/services/enforcement-cache.js";
-import { MemoryGateStore } from "../../src/services/memory-store.js";
+import { evaluatePullRequest } from "../../src/services/evaluate-pull-request.js";
 import { applyOverride, staleness } from "../../src/services/override.js";
-import type { RecordedDecision, ServiceDeps } from "../../src/services/types.js";
+import type { GateStore, RecordedDecision, ServiceDeps } from "../../src/services/types.js";
 import { FakeGitHub, HEAD, pull, repo } from "../helpers/fake-github-port.js";
+import { freshGateStore } from "../helpers/gate-store.js";
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const T0 = new Date("2026-01-01T10:00:00Z");
@@ -19,11 +20,12 @@ function decision(overrides: Partial<RecordedDecision> = {}): RecordedDecision {
   return { headSha: HEAD, baseRef: "main", conclusion: "action_required", title: "Waiting for a code owner", evaluatedAt: T0, headFirstDecidedAt: T0, overriddenBy: null, ...overrides };
 }
 
-function deps(github: FakeGitHub, store: MemoryGateStore): ServiceDeps {
+function deps(github: FakeGitHub, store: GateStore): ServiceDeps {
   return { github, log: silent, store, clock: () => T0, appId: 1, enforcement: new TtlEnforcementCache() };
 }
 
-const comment = (login: string, createdAt = "2026-01-01T10:05:00Z", body = "/agent-gate override prod down") => ({ id: 1, body, url: null, createdAt, user: { login, type: "User" } });
+// The database dates a decision by its own clock: a comment written a minute from now comes after it.
+const comment = (login: string, createdAt = new Date(Date.now() + 60_000).toISOString(), body = "/agent-gate override prod down") => ({ id: 1, body, url: null, createdAt, user: { login, type: "User" } });
 
 describe("staleness (pure)", () => {
   it("invariant 3: the override binds to the head the commenter saw", () => {
@@ -51,26 +53,31 @@ describe("withOverride (pure)", () => {
   });
 });
 
-describe("applyOverride over the in-memory store", () => {
+describe("applyOverride over the database store", () => {
   it("a listed member's override is recorded against the decision it overrides, then published", async () => {
     const github = new FakeGitHub();
     github.texts.set(`.github/agent-gate.yml@${pull().baseSha}`, 'override:\n  users: ["olga"]\n');
-    const store = new MemoryGateStore();
+    const store = await freshGateStore();
     const key = { ...repo, number: 7, installationId: 1 };
-    await store.scope(key).recordDecision({ key, deliveryId: "d0", event: "pull_request.opened", headSha: HEAD, baseRef: "main", baseSha: pull().baseSha, checkName: "Agent Gate: approval (main)", conclusion: "action_required", risk: "high", decision: null, reason: "Waiting", policy: { source: "t", ref: "" }, evaluatedAt: T0 });
+    // The decision to override, recorded as the App records one.
+    expect(await evaluatePullRequest(deps(github, store), { repo, number: 7, pull: pull(), deliveryId: "d0", event: "pull_request.opened" })).toMatchObject({ kind: "published" });
 
     const outcome = await applyOverride(deps(github, store), { repo, installationId: 1, number: 7, comment: comment("olga"), deliveryId: "d1", event: "issue_comment.created" });
-    expect(outcome).toEqual({ kind: "overridden", checkRunId: 1, by: "olga" });
+    // Check run 1 is the decision's, 2 the override's.
+    expect(outcome).toEqual({ kind: "overridden", checkRunId: 2, by: "olga" });
     expect(github.checks.at(-1)).toMatchObject({ headSha: HEAD, conclusion: "success", title: "Overridden by @olga" });
     expect(await store.latestDecision(key)).toMatchObject({ conclusion: "success", overriddenBy: "olga" });
-    expect(await store.scope(key).activeOverride(HEAD, "main")).toEqual({ by: "olga", reason: "prod down" });
-    expect(await store.scope(key).activeOverride("c".repeat(40), "main")).toBeNull();
+    await store.prepare(key, async (scope) => {
+      expect(await scope.activeOverride(HEAD, "main")).toEqual({ by: "olga", reason: "prod down" });
+      expect(await scope.activeOverride("c".repeat(40), "main")).toBeNull();
+    });
+    expect((await store.audit("override_applied")).map((e) => [e.deliveryId, e.payload.by, e.payload.reason])).toEqual([["d1", "olga", "prod down"]]);
   });
 
   it("invariant 5: no decision yet: refused (nothing to override), replied, no check", async () => {
     const github = new FakeGitHub();
     github.texts.set(`.github/agent-gate.yml@${pull().baseSha}`, 'override:\n  users: ["olga"]\n');
-    const outcome = await applyOverride(deps(github, new MemoryGateStore()), { repo, number: 7, comment: comment("olga"), event: "issue_comment.created" });
+    const outcome = await applyOverride(deps(github, await freshGateStore()), { repo, number: 7, comment: comment("olga"), event: "issue_comment.created" });
     expect(outcome).toEqual({ kind: "refused", why: "Agent Gate has not decided this pull request yet" });
     expect(github.checks).toEqual([]);
     expect(github.comments.map((c) => c.body)).toEqual(["`@olga`: override refused: Agent Gate has not decided this pull request yet. The approval check is unchanged."]);

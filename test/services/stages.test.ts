@@ -11,9 +11,9 @@ import { planCouldNotEvaluate, planLabels, planPublication, planReviewRequests }
 import { publish } from "../../src/services/evaluation/publish.js";
 import type { CurrentState, EvaluableSnapshot, InvalidPolicySnapshot } from "../../src/services/evaluation/types.js";
 import { TtlEnforcementCache } from "../../src/services/enforcement-cache.js";
-import { MemoryGateStore } from "../../src/services/memory-store.js";
 import type { Log, ServiceDeps } from "../../src/services/types.js";
 import { BASE, FakeGitHub, HEAD, pull, repo } from "../helpers/fake-github-port.js";
+import { UNUSED_GATE_STORE } from "../helpers/gate-store.js";
 
 const silent: Log = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -109,7 +109,7 @@ describe("plan (pure: desired against current GitHub state)", () => {
 });
 
 describe("publish (one path)", () => {
-  const deps = (github: FakeGitHub): ServiceDeps => ({ github, log: silent, store: new MemoryGateStore(), clock: () => new Date(0), appId: 1, enforcement: new TtlEnforcementCache() });
+  const deps = (github: FakeGitHub): ServiceDeps => ({ github, log: silent, store: UNUSED_GATE_STORE, clock: () => new Date(0), appId: 1, enforcement: new TtlEnforcementCache() });
 
   it("writes the check first, then labels and review requests; their failures do not undo the check", async () => {
     const github = new FakeGitHub();

@@ -11,11 +11,11 @@ import type { PullRequestInfo } from "../../src/github/port.js";
 import { defaultPolicy } from "../../src/policy/config.js";
 import type { Decision } from "../../src/policy/types.js";
 import { TtlEnforcementCache } from "../../src/services/enforcement-cache.js";
-import { MemoryGateStore } from "../../src/services/memory-store.js";
 import { applyTelemetryRequirement } from "../../src/services/telemetry-gate.js";
 import { MemoryTelemetryStore } from "../../src/services/telemetry-memory-store.js";
 import type { ServiceDeps } from "../../src/services/types.js";
 import { API, TestOctokit } from "../helpers/github.js";
+import { UNUSED_GATE_STORE } from "../helpers/gate-store.js";
 
 const repo = { owner: "acme", repo: "widgets" };
 const octokit = () => new TestOctokit({ auth: { token: "ghs_test" } }) as Octokit;
@@ -75,7 +75,7 @@ describe("applyTelemetryRequirement", () => {
   const deps = (telemetry?: MemoryTelemetryStore): ServiceDeps => ({
     github: {} as ServiceDeps["github"],
     log: { debug() {}, info() {}, warn() {}, error() {} },
-    store: new MemoryGateStore(),
+    store: UNUSED_GATE_STORE,
     clock: () => new Date(),
     appId: null,
     enforcement: new TtlEnforcementCache(),
