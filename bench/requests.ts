@@ -10,6 +10,7 @@ import { Probot, ProbotOctokit } from "probot";
 import { createAgentGate } from "../src/app/index.js";
 import { DatabaseGateStore } from "../src/services/database-gate-store.js";
 import { MEMORY_DATA_DIR, openStore } from "../src/store/index.js";
+import { DatabaseTelemetryStore } from "../src/store/telemetry-store.js";
 import type { Store } from "../src/store/index.js";
 import { FakeGitHub, pullJson, repositoryPayload, summarise } from "./fake-github.js";
 import type { FakeFile, FakePull, FakeRequest } from "./fake-github.js";
@@ -128,7 +129,8 @@ async function app(host: string): Promise<Probot> {
   const Octokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({ ...options, retry: { enabled: false }, throttle: { ...(options.throttle as object | undefined), enabled: false } }));
   const probot = new Probot({ appId: APP_ID, privateKey: privateKey(), baseUrl: `http://${host}/api/v3`, Octokit, log: pino({ level: "silent" }) });
   database ??= openStore({ dataDir: MEMORY_DATA_DIR });
-  await probot.load(createAgentGate({ appId: APP_ID, store: new DatabaseGateStore(await database) }));
+  const store = await database;
+  await probot.load(createAgentGate({ appId: APP_ID, store: new DatabaseGateStore(store), telemetry: new DatabaseTelemetryStore(store) }));
   return probot;
 }
 

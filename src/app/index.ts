@@ -10,7 +10,6 @@ import type { CheckRunMemory, CheckRunPublishing } from "../github/check-runs.js
 import { OctokitGitHub } from "../github/octokit-github.js";
 import { TtlEnforcementCache } from "../services/enforcement-cache.js";
 import type { TelemetryDeps, TelemetryLimits } from "../services/ingest-telemetry.js";
-import { MemoryTelemetryStore } from "../services/telemetry-memory-store.js";
 import type { TelemetryStore } from "../services/telemetry-types.js";
 import type { EnforcementCache, GateStore, Log } from "../services/types.js";
 import type { Store } from "../store/index.js";
@@ -49,8 +48,11 @@ export interface AgentGateOptions {
   clock?: (() => Date) | undefined;
   /** Extra health probes for `GET /healthz` (e.g. the database). */
   health?: HealthProbe[] | undefined;
-  /** Telemetry outcomes and their audit entries (default: in memory; `DatabaseTelemetryStore` with a database). */
-  telemetry?: TelemetryStore | undefined;
+  /**
+   * Telemetry outcomes and their audit entries: a `DatabaseTelemetryStore` on the same database as `store`, so an
+   * accepted bundle has the audit entry its rationale check names (SEQ:HASH). No in-memory default, as for `store`.
+   */
+  telemetry: TelemetryStore;
   /** Download and unzip limits of telemetry artifacts (default: DEFAULT_TELEMETRY_LIMITS). */
   telemetryLimits?: Partial<TelemetryLimits> | undefined;
   /**
@@ -86,7 +88,7 @@ export function createAgentGate(options: AgentGateOptions): ApplicationFunction 
     const store = options.store;
     const enforcement = options.enforcement ?? new TtlEnforcementCache();
     const clock = options.clock ?? (() => new Date());
-    const telemetry = options.telemetry ?? new MemoryTelemetryStore();
+    const telemetry = options.telemetry;
 
     if (appOptions && typeof appOptions.addHandler === "function") {
       try {

@@ -50,7 +50,7 @@ export interface StartOptions {
   /** Overrides DATABASE_URL / AGENT_GATE_DATA_DIR from `env`. Ignored when `app.store` is given (the caller's storage). */
   storage?: Pick<StoreOptions, "databaseUrl" | "dataDir" | "maxConnections" | "connectTimeoutSeconds"> | undefined;
   /** The App's options; `store` (and `telemetry`) default to the database's. */
-  app?: (Omit<AgentGateOptions, "health" | "store"> & { store?: AgentGateOptions["store"] | undefined }) | undefined;
+  app?: (Omit<AgentGateOptions, "health" | "store" | "telemetry"> & { store?: AgentGateOptions["store"] | undefined; telemetry?: AgentGateOptions["telemetry"] | undefined }) | undefined;
   /** Setup mode's seams (where the manifest, .env and webhook channels come from), for tests. */
   setup?: Pick<SetupOptions, "manifestFile" | "envFile" | "channels" | "convert"> | undefined;
 }
@@ -220,6 +220,8 @@ async function startApp(options: StartOptions, env: NodeJS.ProcessEnv, log: Logg
   const publicUrl = store ? publicUrlFromEnv(env) : null;
   // Telemetry outcomes and their audit entries go to the same database as the decisions.
   const telemetry = store ? new DatabaseTelemetryStore(store) : options.app?.telemetry;
+  // As for the store: without the App's database the caller brings its own; there is no in-memory default.
+  if (!telemetry) throw new Error("start() needs a database or app.telemetry");
   const webhookPath = env.WEBHOOK_PATH || "/api/github/webhooks";
   // With a database the work is durable: the edge records and enqueues, jobs evaluate (docs/app.md).
   const queue = store

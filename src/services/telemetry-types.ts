@@ -1,6 +1,7 @@
 /**
- * The telemetry seam of the services: what ingestion records and what the approval check asks. Implemented in
- * memory (`MemoryTelemetryStore`) and over the database (`DatabaseTelemetryStore` in src/store/telemetry-store.ts).
+ * The telemetry seam of the services: what ingestion records and what the approval check asks. Implemented once,
+ * over the database (`DatabaseTelemetryStore` in src/store/telemetry-store.ts), which appends the audit entries
+ * the rationale check names; tests run it on an in-memory PGlite.
  */
 import type { AuditKind } from "../store/audit.js";
 import type { RecordedTelemetryRow, TelemetryOutcomeInput, TelemetryPublishedInput } from "../store/telemetry-store.js";

@@ -40,6 +40,7 @@ import {
   requests,
   reviewEvent,
 } from "../helpers/github.js";
+import { DatabaseTelemetryStore } from "../../src/store/telemetry-store.js";
 import { freshGateStore } from "../helpers/gate-store.js";
 import { CODEOWNERS, POLICY_YML, agentPullRequest, createApp, nockEvaluation } from "./scenario.js";
 
@@ -525,7 +526,8 @@ describe("GitHub Enterprise Server", () => {
   it("sends every request to the configured API base URL", async () => {
     const { log } = captureLog();
     const probot = new Probot({ appId: APP_ID, privateKey: testPrivateKey(), log, Octokit: TestOctokit, baseUrl: "https://ghe.example.com/api/v3" });
-    await probot.load(createAgentGate({ appId: APP_ID, store: await freshGateStore() }));
+    const store = await freshGateStore();
+    await probot.load(createAgentGate({ appId: APP_ID, store, telemetry: new DatabaseTelemetryStore(store.store) }));
     const ghe = nock("https://ghe.example.com/api/v3");
     ghe.post("/app/installations/1/access_tokens").reply(201, { token: "ghs_test", expires_at: "2099-01-01T00:00:00Z" });
     ghe

@@ -4,7 +4,8 @@
  */
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { MemoryTelemetryStore } from "../../src/services/telemetry-memory-store.js";
+import type { TelemetryStore } from "../../src/services/telemetry-types.js";
+import { DatabaseTelemetryStore } from "../../src/store/telemetry-store.js";
 import { HEAD_SHA, OWNER, PR_NUMBER, REPO, nockAddLabels, nockPullCommits, nockRemoveLabel, nockRequestReviewers, nockTeamMembers, requests, reviewEvent } from "../helpers/github.js";
 import { POLICY_YML, agentPullRequest, createApp, nockEvaluation } from "./scenario.js";
 
@@ -159,7 +160,7 @@ approvals:
       requests: one
 `;
 
-function acceptedTelemetry(store: MemoryTelemetryStore): Promise<unknown> {
+function acceptedTelemetry(store: TelemetryStore): Promise<unknown> {
   return store.record({
     repository: `${OWNER}/${REPO}`,
     pullRequest: PR_NUMBER,
@@ -184,7 +185,7 @@ describe("agent: condition and requests: one (App)", () => {
   const human = { author: "octocat", authorType: "User" as const, headRef: "feature/docs" };
 
   it("without accepted telemetry a human PR is not an agent's: the rule does not apply (8 requests, as ever)", async () => {
-    const { probot } = await createApp({ telemetry: new MemoryTelemetryStore() });
+    const { probot } = await createApp();
     const event = agentPullRequest(DOCS, human);
     const check = nockEvaluation(event, { files: DOCS, policy: AGENT_RULE });
     nockAddLabels([], { addedColor: "0e8a16" });
@@ -194,9 +195,8 @@ describe("agent: condition and requests: one (App)", () => {
   });
 
   it("with telemetry accepted for its head the rule applies, and exactly one of its users is asked, the same on a re-run", async () => {
-    const telemetry = new MemoryTelemetryStore();
-    await acceptedTelemetry(telemetry);
-    const { probot } = await createApp({ telemetry });
+    const { probot, store } = await createApp();
+    await acceptedTelemetry(new DatabaseTelemetryStore(store.store));
     const event = agentPullRequest(DOCS, human);
     const check = nockEvaluation(event, { files: DOCS, policy: AGENT_RULE });
     nockAddLabels([], { addedColor: "0e8a16" });
@@ -212,7 +212,9 @@ describe("agent: condition and requests: one (App)", () => {
 
     // A fresh App (no memory of asking) picks the same person: the choice is a hash of the PR and the rule.
     requests.reset();
-    const again = await createApp({ telemetry });
+    const again = await createApp();
+    // The fresh App's database is emptied too; the telemetry it knows of is recorded again.
+    await acceptedTelemetry(new DatabaseTelemetryStore(again.store.store));
     nockEvaluation(event, { files: DOCS, policy: AGENT_RULE, rulesetRequires: [{ context: "Agent Gate: approval (master)" }] });
     nockAddLabels([], { addedColor: "0e8a16" });
     const second = nockRequestReviewers();

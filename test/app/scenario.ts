@@ -22,7 +22,10 @@ import {
   pullRequestEvent,
   testPrivateKey,
 } from "../helpers/github.js";
+import { DatabaseGateStore } from "../../src/services/database-gate-store.js";
+import type { TelemetryStore } from "../../src/services/telemetry-types.js";
 import { freshGateStore } from "../helpers/gate-store.js";
+import { TestTelemetryStore } from "../helpers/telemetry-store.js";
 import type { TestGateStore } from "../helpers/gate-store.js";
 import type { Captured, FileModesAnswer, FileSpec, LogLine, PullRequestScenario, ReviewSpec } from "../helpers/github.js";
 
@@ -56,13 +59,20 @@ export interface TestApp<S extends GateStore = GateStore> {
   lines: LogLine[];
 }
 
-/** The App on `options.store`, or on this test file's database, emptied (test/helpers/gate-store.ts). */
-export async function createApp<S extends GateStore = TestGateStore>(options: Omit<AgentGateOptions, "store"> & { store?: S } = {}): Promise<TestApp<S>> {
+function telemetryOn(store: GateStore): TestTelemetryStore {
+  if (store instanceof DatabaseGateStore) return new TestTelemetryStore(store.store);
+  throw new Error("createApp: pass `telemetry` with a store that is not a DatabaseGateStore");
+}
+
+/** The App on `options.store` (and telemetry on its database), or on this test file's database, emptied (test/helpers/gate-store.ts). */
+export async function createApp<S extends GateStore = TestGateStore>(options: Omit<AgentGateOptions, "store" | "telemetry"> & { store?: S; telemetry?: TelemetryStore } = {}): Promise<TestApp<S>> {
   const { log, lines } = captureLog();
   const probot = new Probot({ appId: APP_ID, privateKey: testPrivateKey(), log, Octokit: TestOctokit });
   // Without a store the default type parameter applies: the caller reads what was recorded through TestGateStore.
   const store = options.store ?? ((await freshGateStore()) as GateStore as S);
-  await probot.load(createAgentGate({ appId: APP_ID, ...options, store }));
+  // Telemetry on the gate store's database, as the server builds it (one database, one audit chain).
+  const telemetry = options.telemetry ?? telemetryOn(store);
+  await probot.load(createAgentGate({ appId: APP_ID, ...options, store, telemetry }));
   nockAccessToken();
   return { probot, store, lines };
 }

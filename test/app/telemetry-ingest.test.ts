@@ -4,7 +4,8 @@
  */
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { MemoryTelemetryStore } from "../../src/services/telemetry-memory-store.js";
+import { freshGateStore } from "../helpers/gate-store.js";
+import { TestTelemetryStore } from "../helpers/telemetry-store.js";
 import {
   BASE_SHA,
   HEAD_SHA,
@@ -50,9 +51,15 @@ afterEach(() => {
   expect(pending).toEqual([]);
 });
 
+/** This file's database, emptied, with the gate store and the telemetry store (and its reads) on it. */
+async function stores() {
+  const store = await freshGateStore();
+  return { store, telemetry: new TestTelemetryStore(store.store) };
+}
+
 async function app(options: { policy?: string } = {}) {
-  const telemetry = new MemoryTelemetryStore();
-  const created = await createApp({ telemetry });
+  const { store, telemetry } = await stores();
+  const created = await createApp({ store, telemetry });
   return { ...created, telemetry, policy: options.policy ?? policyWithTelemetry() };
 }
 
@@ -103,8 +110,8 @@ describe("workflow_run.completed: a native bundle", () => {
     ]);
 
     // Stored: one accepted run with its discrepancies; audit: accepted + one entry per discrepancy kind.
-    expect(telemetry.runs).toHaveLength(1);
-    const run = telemetry.runs[0]!;
+    expect((await telemetry.runs())).toHaveLength(1);
+    const run = (await telemetry.runs())[0]!;
     expect(run).toMatchObject({ repository: FULL_NAME, pullRequest: PR_NUMBER, headSha: HEAD_SHA, workflowRunId: RUN_ID, workflowPath: WORKFLOW, artifactId: ARTIFACT_ID, format: "native", accepted: true, agent: "codex", model: "gpt-5-codex" });
     expect(run.discrepancies).toEqual([
       { kind: "unreported", path: "docs/notes.md" },
@@ -113,10 +120,13 @@ describe("workflow_run.completed: a native bundle", () => {
     expect(run.counts).toMatchObject({ networkBlocked: 2, filesReported: 2, unreported: 1, notInPullRequest: 1 });
     expect(await telemetry.hasAccepted(FULL_NAME, PR_NUMBER, HEAD_SHA)).toBe(true);
     // Recorded before publishing; the check run id once GitHub took it.
-    expect(telemetry.audit.map((a) => a.kind)).toEqual(["telemetry_accepted", "telemetry_discrepancy", "telemetry_discrepancy", "telemetry_published"]);
-    expect(telemetry.audit[1]!.payload).toMatchObject({ kind: "unreported", count: 1, paths: ["docs/notes.md"] });
-    expect(telemetry.audit[2]!.payload).toMatchObject({ kind: "not_in_pull_request", count: 1, paths: ["src/api/rateLimit.ts"] });
-    expect(telemetry.audit[3]!.payload).toEqual({ workflowRunId: RUN_ID, headSha: HEAD_SHA, checkRunId: 77 });
+    expect((await telemetry.audit()).map((a) => a.kind)).toEqual(["telemetry_accepted", "telemetry_discrepancy", "telemetry_discrepancy", "telemetry_published"]);
+    expect((await telemetry.audit())[1]!.payload).toMatchObject({ kind: "unreported", count: 1, paths: ["docs/notes.md"] });
+    expect((await telemetry.audit())[2]!.payload).toMatchObject({ kind: "not_in_pull_request", count: 1, paths: ["src/api/rateLimit.ts"] });
+    expect((await telemetry.audit())[3]!.payload).toEqual({ workflowRunId: RUN_ID, headSha: HEAD_SHA, checkRunId: 77 });
+    // The rationale check names its telemetry_accepted entry (SEQ:HASH), as every App's store now can.
+    const accepted = (await telemetry.audit())[0]!;
+    expect(summary).toContain(`Audit entry \`${accepted.id}:${accepted.hash}\``);
     expect(rejections(lines)).toEqual([]);
     // policy (default branch), artifacts, zip (302), PR, policy (base commit), files, check run
     expect(requests.describe()).toEqual([
@@ -134,8 +144,8 @@ describe("workflow_run.completed: a native bundle", () => {
     nockUpToDownload(policy, nativeZip());
     nockGetPull(pullRequestJson());
     await probot.receive({ id: "d-tel-ok", ...workflowRunEvent() });
-    expect(telemetry.runs).toHaveLength(1);
-    expect(telemetry.audit).toHaveLength(4);
+    expect((await telemetry.runs())).toHaveLength(1);
+    expect((await telemetry.audit())).toHaveLength(4);
     expect(requests.writes).toEqual([]);
   });
 
@@ -164,11 +174,11 @@ describe("workflow_run.completed: a native bundle", () => {
 });
 
 describe("workflow_run.completed: rejections (audit entry, no check, a log line saying why)", () => {
-  async function expectRejected(run: () => Promise<void>, telemetry: MemoryTelemetryStore, lines: LogLine[], reason: RegExp) {
+  async function expectRejected(run: () => Promise<void>, telemetry: TestTelemetryStore, lines: LogLine[], reason: RegExp) {
     await run();
     expect(requests.writes).toEqual([]);
-    expect(telemetry.audit.map((a) => a.kind)).toEqual(["telemetry_rejected"]);
-    const payload = telemetry.audit[0]!.payload as { reasons: string[] };
+    expect((await telemetry.audit()).map((a) => a.kind)).toEqual(["telemetry_rejected"]);
+    const payload = (await telemetry.audit())[0]!.payload as { reasons: string[] };
     expect(payload.reasons.join("\n")).toMatch(reason);
     const logged = rejections(lines);
     expect(logged).toHaveLength(1);
@@ -183,7 +193,7 @@ describe("workflow_run.completed: rejections (audit entry, no check, a log line 
     nockPolicyFile(policy);
     await expectRejected(() => probot.receive({ id: "d-tel-sha", ...workflowRunEvent() }), telemetry, lines, /the bundle names head commit 2{40}, but the pull request's head is ec26c3e/);
     // Rejected with a PR: the run is stored as not accepted, its reasons kept.
-    expect(telemetry.runs).toEqual([expect.objectContaining({ accepted: false, pullRequest: PR_NUMBER, format: "native" })]);
+    expect((await telemetry.runs())).toEqual([expect.objectContaining({ accepted: false, pullRequest: PR_NUMBER, format: "native" })]);
   });
 
   it("a closed pull request", async () => {
@@ -242,21 +252,21 @@ describe("workflow_run.completed: rejections (audit entry, no check, a log line 
     nockUpToDownload(policy, new TextEncoder().encode("PK\u0003\u0004 this is not a zip"));
     await expectRejected(() => probot.receive({ id: "d-tel-zip", ...workflowRunEvent() }), telemetry, lines, /artifact "agent-gate-telemetry" \(881\): the artifact is not a readable zip file/);
     // No PR could be named: audit only, no telemetry row.
-    expect(telemetry.runs).toEqual([]);
-    expect(telemetry.audit[0]!.pullRequest).toBeNull();
+    expect((await telemetry.runs())).toEqual([]);
+    expect((await telemetry.audit())[0]!.pullRequest).toBeNull();
   });
 
   it("an artifact over the download cap is not downloaded", async () => {
-    const telemetry = new MemoryTelemetryStore();
-    const { probot, lines } = await createApp({ telemetry, telemetryLimits: { maxDownloadBytes: 1000 } });
+    const { store, telemetry } = await stores();
+    const { probot, lines } = await createApp({ store, telemetry, telemetryLimits: { maxDownloadBytes: 1000 } });
     nockPolicyFile(policyWithTelemetry(), { ref: "master" });
     nockListArtifacts([{ name: "agent-gate-telemetry", size: 5000 }]);
     await expectRejected(() => probot.receive({ id: "d-tel-big", ...workflowRunEvent() }), telemetry, lines, /is 5000 bytes, over the 1000-byte limit/);
   });
 
   it("a blob larger than the cap, whatever the listing said, is cut off", async () => {
-    const telemetry = new MemoryTelemetryStore();
-    const { probot, lines } = await createApp({ telemetry, telemetryLimits: { maxDownloadBytes: 200 } });
+    const { store, telemetry } = await stores();
+    const { probot, lines } = await createApp({ store, telemetry, telemetryLimits: { maxDownloadBytes: 200 } });
     const zip = nativeZip();
     nockPolicyFile(policyWithTelemetry(), { ref: "master" });
     nockListArtifacts([{ name: "agent-gate-telemetry", size: 100 }]);
@@ -271,7 +281,7 @@ describe("workflow_run.completed: runs that are not telemetry", () => {
     nockPolicyFile(policy, { ref: "master" });
     nockListArtifacts([{ name: "coverage" }]);
     await probot.receive({ id: "d-tel-ci", ...workflowRunEvent({ path: ".github/workflows/ci.yml" }) });
-    expect(telemetry.audit).toEqual([]);
+    expect((await telemetry.audit())).toEqual([]);
     expect(requests.requests).toHaveLength(2);
   });
 
@@ -279,14 +289,14 @@ describe("workflow_run.completed: runs that are not telemetry", () => {
     const { probot, telemetry } = await app();
     nockPolicyFile("scope: agents\n", { ref: "master" });
     await probot.receive({ id: "d-tel-none", ...workflowRunEvent() });
-    expect(telemetry.audit).toEqual([]);
+    expect((await telemetry.audit())).toEqual([]);
     expect(requests.requests).toHaveLength(1);
   });
 
   it("workflow_run.requested is not read at all", async () => {
     const { probot, telemetry } = await app();
     await probot.receive({ id: "d-tel-req", ...workflowRunEvent({ action: "requested" }) });
-    expect(telemetry.audit).toEqual([]);
+    expect((await telemetry.audit())).toEqual([]);
     expect(requests.requests).toHaveLength(0);
   });
 });
@@ -306,8 +316,8 @@ describe("workflow_run.completed: a plain transcript from an agent not using our
     expect(check.body.output.summary).toContain("| Agent | codex |");
     expect(check.body.output.summary).toContain("| Telemetry format | codex |");
     expect(check.body.output.text).toContain("Use a token bucket in the client");
-    expect(telemetry.runs).toEqual([expect.objectContaining({ accepted: true, format: "codex", pullRequest: PR_NUMBER, headSha: HEAD_SHA })]);
-    expect(telemetry.audit[0]!.kind).toBe("telemetry_accepted");
+    expect((await telemetry.runs())).toEqual([expect.objectContaining({ accepted: true, format: "codex", pullRequest: PR_NUMBER, headSha: HEAD_SHA })]);
+    expect((await telemetry.audit())[0]!.kind).toBe("telemetry_accepted");
   });
 
   it.each([
@@ -335,7 +345,7 @@ describe("workflow_run.completed: a plain transcript from an agent not using our
     expect(check.body.output.summary).toContain(`| Agent | ${agent} |`);
     for (const text of shown) expect(output).toContain(text);
     expect(output).not.toContain("could not be read");
-    expect(telemetry.runs).toEqual([expect.objectContaining({ accepted: true, format })]);
+    expect((await telemetry.runs())).toEqual([expect.objectContaining({ accepted: true, format })]);
   });
 
   it("finds the PR by the run's head commit when the payload lists none", async () => {
@@ -348,7 +358,7 @@ describe("workflow_run.completed: a plain transcript from an agent not using our
     nockListFiles([{ filename: "src/api/client.ts" }]);
     nockCreateCheckRun();
     await probot.receive({ id: "d-tel-claude", ...workflowRunEvent({ headSha: HEAD_SHA, headBranch: "agent/run-1" }) });
-    expect(telemetry.runs).toEqual([expect.objectContaining({ accepted: true, format: "claude-code" })]);
+    expect((await telemetry.runs())).toEqual([expect.objectContaining({ accepted: true, format: "claude-code" })]);
   });
 
   it("a transcript from a run of another commit than the PR's head is rejected", async () => {
@@ -359,7 +369,7 @@ describe("workflow_run.completed: a plain transcript from an agent not using our
     nockPolicyFile(policy);
     await probot.receive({ id: "d-tel-codex-old", ...workflowRunEvent({ headSha: "3".repeat(40), headBranch: "agent/run-1", pullRequests: [{ number: PR_NUMBER, headSha: "3".repeat(40) }] }) });
     expect(requests.writes).toEqual([]);
-    expect(telemetry.audit.map((a) => a.kind)).toEqual(["telemetry_rejected"]);
+    expect((await telemetry.audit()).map((a) => a.kind)).toEqual(["telemetry_rejected"]);
     expect(rejections(lines)[0]!.msg).toMatch(/the workflow run is of commit 3{40}, but the pull request's head is ec26c3e/);
   });
 
@@ -372,8 +382,8 @@ describe("workflow_run.completed: a plain transcript from an agent not using our
     nockListFiles([{ filename: "src/api/client.ts" }, { filename: WORKFLOW, patch: "@@ -1 +1 @@\n-run: codex\n+run: cat forged.jsonl" }]);
     await probot.receive({ id: "d-tel-codex-forged", ...workflowRunEvent({ headSha: HEAD_SHA, headBranch: "agent/run-1", pullRequests: [{ number: PR_NUMBER, headSha: HEAD_SHA }] }) });
     expect(requests.writes).toEqual([]);
-    expect(telemetry.runs).toEqual([expect.objectContaining({ accepted: false, pullRequest: PR_NUMBER })]);
-    expect(telemetry.audit.map((a) => a.kind)).toEqual(["telemetry_rejected"]);
+    expect((await telemetry.runs())).toEqual([expect.objectContaining({ accepted: false, pullRequest: PR_NUMBER })]);
+    expect((await telemetry.audit()).map((a) => a.kind)).toEqual(["telemetry_rejected"]);
     expect(rejections(lines)[0]!.msg).toContain(`the pull request changes ${WORKFLOW}, which the workflow that produced this telemetry runs`);
   });
 
@@ -386,7 +396,7 @@ describe("workflow_run.completed: a plain transcript from an agent not using our
     nockListFiles([{ filename: "src/api/client.ts" }, { filename: ".github/actions/run-agent/action.yml", patch: "@@ -1 +1 @@\n-a\n+b" }]);
     await probot.receive({ id: "d-tel-codex-action", ...workflowRunEvent({ headSha: HEAD_SHA, headBranch: "agent/run-1", pullRequests: [{ number: PR_NUMBER, headSha: HEAD_SHA }] }) });
     expect(requests.writes).toEqual([]);
-    expect(telemetry.audit.map((a) => a.kind)).toEqual(["telemetry_rejected"]);
+    expect((await telemetry.audit()).map((a) => a.kind)).toEqual(["telemetry_rejected"]);
     expect(rejections(lines)[0]!.msg).toContain("the pull request changes .github/actions/run-agent/action.yml");
   });
 });

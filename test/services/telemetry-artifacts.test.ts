@@ -12,10 +12,11 @@ import { defaultPolicy } from "../../src/policy/config.js";
 import type { Decision } from "../../src/policy/types.js";
 import { TtlEnforcementCache } from "../../src/services/enforcement-cache.js";
 import { applyTelemetryRequirement } from "../../src/services/telemetry-gate.js";
-import { MemoryTelemetryStore } from "../../src/services/telemetry-memory-store.js";
+import type { TelemetryStore } from "../../src/services/telemetry-types.js";
+import { DatabaseTelemetryStore } from "../../src/store/telemetry-store.js";
 import type { ServiceDeps } from "../../src/services/types.js";
 import { API, TestOctokit } from "../helpers/github.js";
-import { UNUSED_GATE_STORE } from "../helpers/gate-store.js";
+import { UNUSED_GATE_STORE, freshGateStore } from "../helpers/gate-store.js";
 
 const repo = { owner: "acme", repo: "widgets" };
 const octokit = () => new TestOctokit({ auth: { token: "ghs_test" } }) as Octokit;
@@ -72,7 +73,7 @@ describe("applyTelemetryRequirement", () => {
     const p = defaultPolicy();
     return { ...p, telemetry: { workflows: [".github/workflows/agent.yml"], required } };
   };
-  const deps = (telemetry?: MemoryTelemetryStore): ServiceDeps => ({
+  const deps = (telemetry?: TelemetryStore): ServiceDeps => ({
     github: {} as ServiceDeps["github"],
     log: { debug() {}, info() {}, warn() {}, error() {} },
     store: UNUSED_GATE_STORE,
@@ -95,7 +96,7 @@ describe("applyTelemetryRequirement", () => {
   });
 
   it("accepted telemetry for another head does not count", async () => {
-    const store = new MemoryTelemetryStore();
+    const store = new DatabaseTelemetryStore((await freshGateStore()).store);
     await store.record({
       repository: "acme/widgets",
       pullRequest: 3,
