@@ -3,6 +3,7 @@
  * real webhook payloads through `probot.receive`, GitHub answered by nock, the store on Postgres and PGlite where
  * what must survive a failure is the point.
  */
+import type { Probot } from "probot";
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { foldWork, routeEvent } from "../../src/app/routes.js";
@@ -230,15 +231,21 @@ describe("invariant 3: an approval counts only for the diff it saw", () => {
   // still counted, the PR would pass).
   const BIGGER = [...MIGRATION, { filename: "db/migrations/0043_drop_accounts.sql", status: "added", patch: "@@ -0,0 +1 @@\n+DROP TABLE accounts;" }];
 
-  it("invariant 3: approve, retarget the base to a branch where the diff is bigger: the approval no longer counts", async () => {
-    const { probot } = await createApp();
+  /** dba-alice (of the owning team) approves the migration on master: the check passes. Returns the review event. */
+  async function approvedOnMaster(probot: Probot, id: string): Promise<ReturnType<typeof reviewEvent>> {
     const approve = reviewEvent({ reviewer: "dba-alice", ...HIGH });
     const approved = nockEvaluation(approve, { files: MIGRATION, reviews: [{ reviewer: "dba-alice" }] });
     nockTeamMembers("db-team", ["dba-alice", "dba-bob"]);
     nockPullCommits([{ author: "agent-gate-runner[bot]" }]);
     nockCodeownersErrors(BASE_SHA, []);
-    await probot.receive({ id: "d-approve-master", ...approve });
+    await probot.receive({ id, ...approve });
     expect(approved.body.conclusion).toBe("success");
+    return approve;
+  }
+
+  it("invariant 3: approve, retarget the base to a branch where the diff is bigger: the approval no longer counts", async () => {
+    const { probot } = await createApp();
+    await approvedOnMaster(probot, "d-approve-master");
 
     const retarget = retargetEvent(BIGGER, "develop", DEVELOP_SHA);
     const check = nockRetargetEvaluation(retarget, DEVELOP_SHA, BIGGER, [{ reviewer: "dba-alice" }]);
@@ -274,13 +281,7 @@ describe("invariant 3: an approval counts only for the diff it saw", () => {
 
   it("invariant 3: the diff changes under the same head and base branch (master moved, no retarget): the approval no longer counts", async () => {
     const { probot } = await createApp();
-    const approve = reviewEvent({ reviewer: "dba-alice", ...HIGH });
-    const approved = nockEvaluation(approve, { files: MIGRATION, reviews: [{ reviewer: "dba-alice" }] });
-    nockTeamMembers("db-team", ["dba-alice", "dba-bob"]);
-    nockPullCommits([{ author: "agent-gate-runner[bot]" }]);
-    nockCodeownersErrors(BASE_SHA, []);
-    await probot.receive({ id: "d-approve", ...approve });
-    expect(approved.body.conclusion).toBe("success");
+    const approve = await approvedOnMaster(probot, "d-approve");
 
     // master moves on and the same head now shows a second migration (say the merge base changed); another review
     // is dismissed, so the PR is evaluated again: same head, same base branch, a new base commit.
