@@ -29,7 +29,8 @@ import {
   requests,
   reviewEvent,
 } from "../helpers/github.js";
-import { TEST_DRIVERS, openTestStore, type TestStoreContext } from "../helpers/db.js";
+import { TEST_DRIVERS } from "../helpers/db.js";
+import { useTestStore } from "../helpers/use-test-store.js";
 import { CODEOWNERS, POLICY_YML, agentPullRequest, createApp, nockEvaluation } from "./scenario.js";
 
 const MIGRATION = [{ filename: "db/migrations/0042_add_accounts.sql", status: "added", patch: "@@ -0,0 +1 @@\n+CREATE TABLE accounts (id int);" }];
@@ -127,13 +128,7 @@ describe("invariant 4: whoever pushed to the agent's branch cannot approve it", 
 });
 
 describe.each(TEST_DRIVERS)("invariant 4 on %s: the triggering human is remembered on first sight", (driver) => {
-  let ctx: TestStoreContext;
-  beforeEach(async () => {
-    ctx = await openTestStore(driver);
-  });
-  afterEach(async () => {
-    await ctx.cleanup();
-  });
+  const ctx = useTestStore(driver);
 
   it("invariant 4: the first evaluation fails, the PR body is edited, the triggering human approves: still not counted", async () => {
     const { probot } = await createApp({ store: new DatabaseGateStore(ctx.store) });

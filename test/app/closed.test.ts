@@ -8,7 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DatabaseGateStore } from "../../src/services/database-gate-store.js";
 import { createComplianceQueries } from "../../src/store/compliance.js";
 import type { AuditEntry } from "../../src/store/index.js";
-import { TEST_DRIVERS, openTestStore, type TestStoreContext } from "../helpers/db.js";
+import { TEST_DRIVERS } from "../helpers/db.js";
+import { useTestStore } from "../helpers/use-test-store.js";
 import { NEW_HEAD_SHA, nockAddLabels, requests } from "../helpers/github.js";
 import { agentPullRequest, createApp, nockEvaluation } from "./scenario.js";
 import type { TestApp } from "./scenario.js";
@@ -43,13 +44,7 @@ async function approvedDocsPr(app: TestApp): Promise<void> {
 }
 
 describe.each(TEST_DRIVERS)("pull_request.closed on %s", (driver) => {
-  let ctx: TestStoreContext;
-  beforeEach(async () => {
-    ctx = await openTestStore(driver);
-  });
-  afterEach(async () => {
-    await ctx.cleanup();
-  });
+  const ctx = useTestStore(driver);
 
   const list = (decision?: "merged" | "closed" | "approved") =>
     createComplianceQueries(ctx.store.db).agentPullRequests({ readable: [REPOSITORY], decision }, { limit: 10, offset: 0 });

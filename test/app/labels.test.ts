@@ -13,6 +13,7 @@ import { DatabaseGateStore } from "../../src/services/database-gate-store.js";
 import type { GateStore } from "../../src/services/types.js";
 import type { AuditEntry } from "../../src/store/index.js";
 import { TEST_DRIVERS, openTestStore, type TestStoreContext } from "../helpers/db.js";
+import { useTestStore } from "../helpers/use-test-store.js";
 import { NEW_HEAD_SHA, OWNER, PR_NUMBER, REPO, nockAddLabels, nockPolicyFile, nockRemoveLabel, nockRequestReviewers, requests } from "../helpers/github.js";
 import { POLICY_YML, agentPullRequest, createApp, nockEvaluation } from "./scenario.js";
 import type { TestApp } from "./scenario.js";
@@ -167,13 +168,7 @@ describe("routing a risk label event", () => {
 const PREFIXED_POLICY = `${POLICY_YML}labels:\n  prefix: "gate-risk:"\n`;
 
 describe.each(TEST_DRIVERS)("risk labels under the policy's own prefix (%s)", (driver) => {
-  let ctx: TestStoreContext;
-  beforeEach(async () => {
-    ctx = await openTestStore(driver);
-  });
-  afterEach(async () => {
-    await ctx.cleanup();
-  });
+  const ctx = useTestStore(driver);
 
   async function evaluatedUnderPrefix(): Promise<TestApp> {
     const app = await createApp({ store: new DatabaseGateStore(ctx.store), botLogin: BOT });

@@ -11,7 +11,8 @@ import { groupEntries, judgeMember, pullRequestOfQueueRef, renderMergeGroup } fr
 import { HEAD_SHA, NEW_HEAD_SHA, PR_NUMBER, REPO_PATH, api, fixture, nockAddLabels, nockRequestReviewers, requests } from "../helpers/github.js";
 import { agentPullRequest, createApp, nockEvaluation } from "./scenario.js";
 import type { TestApp } from "./scenario.js";
-import { TEST_DRIVERS, openTestStore, type TestStoreContext } from "../helpers/db.js";
+import { TEST_DRIVERS } from "../helpers/db.js";
+import { useTestStore } from "../helpers/use-test-store.js";
 
 const DOCS = [{ filename: "docs/guide.md", patch: "@@ -1 +1 @@\n-old\n+new words" }];
 const MIGRATION = [{ filename: "db/migrations/0042_add_accounts.sql", status: "added", patch: "@@ -0,0 +1 @@\n+CREATE TABLE accounts (id int);" }];
@@ -198,13 +199,7 @@ describe("merge_group.checks_requested", () => {
 });
 
 describe.each(TEST_DRIVERS)("merge groups on the database (%s)", (driver) => {
-  let ctx: TestStoreContext;
-  beforeEach(async () => {
-    ctx = await openTestStore(driver);
-  });
-  afterEach(async () => {
-    await ctx.cleanup();
-  });
+  const ctx = useTestStore(driver);
 
   it("reads the PR's recorded evaluation and appends a merge_group_checked audit entry naming each PR's decision", async () => {
     const app = await createApp({ store: new DatabaseGateStore(ctx.store) });

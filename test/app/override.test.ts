@@ -11,7 +11,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { routeEvent } from "../../src/app/routes.js";
 import { DatabaseGateStore } from "../../src/services/database-gate-store.js";
 import { evaluations } from "../../src/store/schema.js";
-import { TEST_DRIVERS, openTestStore, type TestStoreContext } from "../helpers/db.js";
+import { TEST_DRIVERS } from "../helpers/db.js";
+import { useTestStore } from "../helpers/use-test-store.js";
 import {
   BASE_SHA,
   HEAD_SHA,
@@ -289,13 +290,7 @@ async function cliExport(databaseUrl: string): Promise<string> {
 }
 
 describe.each(TEST_DRIVERS)("overrides on the database (%s)", (driver) => {
-  let ctx: TestStoreContext;
-  beforeEach(async () => {
-    ctx = await openTestStore(driver);
-  });
-  afterEach(async () => {
-    await ctx.cleanup();
-  });
+  const ctx = useTestStore(driver);
 
   it("invariant 8: the override is an evaluation marked overridden and an audit entry with the reason and the decision it overrode", async () => {
     // Decisions at the database's own clock: the comment is written after them.

@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DatabaseGateStore } from "../../src/services/database-gate-store.js";
 import { pullRequests } from "../../src/store/schema.js";
 import { nockAddLabels, requests } from "../helpers/github.js";
-import { TEST_DRIVERS, openTestStore, type TestStoreContext } from "../helpers/db.js";
+import { TEST_DRIVERS } from "../helpers/db.js";
+import { useTestStore } from "../helpers/use-test-store.js";
 import { agentPullRequest, createApp, nockEvaluation } from "./scenario.js";
 
 const DOCS = [{ filename: "docs/guide.md", patch: "@@ -1 +1 @@\n-old\n+new words" }];
@@ -20,13 +21,7 @@ afterEach(() => {
 });
 
 describe.each(TEST_DRIVERS)("pull request metadata on %s", (driver) => {
-  let ctx: TestStoreContext;
-  beforeEach(async () => {
-    ctx = await openTestStore(driver);
-  });
-  afterEach(async () => {
-    await ctx.cleanup();
-  });
+  const ctx = useTestStore(driver);
 
   it("an evaluation records the PR's title, author and opened time for the compliance pages", async () => {
     const { probot } = await createApp({ store: new DatabaseGateStore(ctx.store) });

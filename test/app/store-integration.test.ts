@@ -37,7 +37,8 @@ import {
   requests,
   testPrivateKey,
 } from "../helpers/github.js";
-import { TEST_DRIVERS, createPostgresDatabase, openTestStore, tempDataDir, type TestStoreContext } from "../helpers/db.js";
+import { TEST_DRIVERS, createPostgresDatabase, tempDataDir } from "../helpers/db.js";
+import { useTestStore } from "../helpers/use-test-store.js";
 import { CODEOWNERS, POLICY_YML, agentPullRequest, createApp, nockEvaluation } from "./scenario.js";
 
 const DOCS = [{ filename: "docs/guide.md", patch: "@@ -1 +1 @@\n-old\n+new words" }];
@@ -67,13 +68,7 @@ async function evaluationRows(store: Store) {
 }
 
 describe.each(TEST_DRIVERS)("the App recording to %s", (driver) => {
-  let ctx: TestStoreContext;
-  beforeEach(async () => {
-    ctx = await openTestStore(driver);
-  });
-  afterEach(async () => {
-    await ctx.cleanup();
-  });
+  const ctx = useTestStore(driver);
 
   it("a redelivery (same X-GitHub-Delivery) does nothing twice: one decision, one check run, a duplicate audit entry", async () => {
     const { probot } = await createApp({ store: new DatabaseGateStore(ctx.store) });
