@@ -52,23 +52,27 @@ const field = (value: unknown, key: string): unknown => (typeof value === "objec
  * PR's entries are read (the `lower(repository), pull_request` index); overrides are rare.
  */
 async function findOverrideOfComment(store: Store, repository: string, number: number, commentId: number): Promise<RecordedOverride | null> {
+  const scope = { repositories: [repository], pullRequest: number };
   let found: RecordedOverride | null = null;
-  for await (const entry of store.audit.export({ repositories: [repository], pullRequest: number })) {
-    if (entry.kind !== "override_applied" && (found === null || entry.kind !== "check_published")) continue;
+  // Two passes, each of one kind: a PR that was never overridden (the usual case) costs one read of no rows.
+  for await (const entry of store.audit.export({ ...scope, kind: "override_applied" })) {
     const payload: unknown = JSON.parse(entry.payload);
-    if (entry.kind === "override_applied" && found === null && field(field(payload, "comment"), "id") === commentId) {
-      const overrode = field(payload, "overrode");
-      const evaluationId = field(payload, "evaluationId");
-      found = {
-        committed: { evaluationId: typeof evaluationId === "number" ? evaluationId : null, audit: { id: entry.id, hash: entry.hash } },
-        headSha: String(field(payload, "headSha")),
-        overrode: { conclusion: String(field(overrode, "conclusion")), title: String(field(overrode, "title")) },
-        checkRunId: null,
-      };
-    } else if (entry.kind === "check_published" && found && field(payload, "decidedIn") === found.committed.audit?.id) {
-      const checkRunId = field(payload, "checkRunId");
-      if (typeof checkRunId === "number") found.checkRunId = checkRunId;
-    }
+    if (field(field(payload, "comment"), "id") !== commentId) continue;
+    const overrode = field(payload, "overrode");
+    const evaluationId = field(payload, "evaluationId");
+    found = {
+      committed: { evaluationId: typeof evaluationId === "number" ? evaluationId : null, audit: { id: entry.id, hash: entry.hash } },
+      headSha: String(field(payload, "headSha")),
+      overrode: { conclusion: String(field(overrode, "conclusion")), title: String(field(overrode, "title")) },
+      checkRunId: null,
+    };
+    break;
+  }
+  if (!found) return null;
+  for await (const entry of store.audit.export({ ...scope, kind: "check_published" })) {
+    const payload: unknown = JSON.parse(entry.payload);
+    const checkRunId = field(payload, "checkRunId");
+    if (field(payload, "decidedIn") === found.committed.audit?.id && typeof checkRunId === "number") found.checkRunId = checkRunId;
   }
   return found;
 }
