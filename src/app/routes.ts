@@ -103,6 +103,7 @@ export function routeEvent(event: WebhookEvent, options: RouteOptions): Route {
   switch (event.name) {
     case "pull_request":
       if (action === "synchronize") return evaluate(pushedBy(payload));
+      if (action === "opened") return evaluate({ opened: true });
       if (PULL_ACTIONS.has(action)) return evaluate();
       if (action === "edited") return editedEvent(name, payload, evaluate);
       if (action === "labeled" || action === "unlabeled") return labelEvent(name, payload, options, evaluate);
@@ -301,8 +302,8 @@ function telemetry(event: WebhookEvent, payload: Json, repo: RepoRef, installati
 
 /**
  * Folds a newer work into the pending one of the same key. The newer event's facts win; a filter that could make
- * the job skip (agent label, title condition, re-run head) survives only if both events carry it, so folding never loses an
- * evaluation the older event asked for.
+ * the job skip (agent label, title condition, re-run head) or read less (`opened`: no reviews) survives only if both
+ * events carry it, so folding never loses an evaluation, or a review, the older event asked for.
  */
 export function foldWork(older: Work, newer: Work): Work {
   if (older.kind !== "evaluate" || newer.kind !== "evaluate") return newer;
@@ -311,11 +312,13 @@ export function foldWork(older: Work, newer: Work): Work {
   const label = a.onlyIfAgentLabel !== undefined && a.onlyIfAgentLabel === b.onlyIfAgentLabel ? b.onlyIfAgentLabel : undefined;
   const head = a.onlyIfHeadSha !== undefined && a.onlyIfHeadSha === b.onlyIfHeadSha ? b.onlyIfHeadSha : undefined;
   const title = a.onlyIfTitleCondition === true && b.onlyIfTitleCondition === true ? true : undefined;
+  // "Only opened" (no reviews to read) only when every event folded in is that opened: a review folded in is read.
+  const opened = a.opened === true && b.opened === true ? true : undefined;
   // Putting labels back instead of evaluating only when no folded event asked for an evaluation.
   const restore = a.restoreLabels !== undefined && b.restoreLabels !== undefined ? b.restoreLabels : undefined;
   // Every push folded in is kept: a pusher must not vanish because a later event folded over it.
   const pushers = [...new Set([...(a.pushers ?? []), ...(b.pushers ?? [])])];
   // The latest retarget folded in decides which approvals were given before it.
   const retarget = [a.retarget, b.retarget].filter((r) => r !== undefined).sort((x, y) => x.at.localeCompare(y.at)).at(-1);
-  return { kind: "evaluate", target: { ...b, onlyIfAgentLabel: label, onlyIfHeadSha: head, onlyIfTitleCondition: title, restoreLabels: restore, pushers: pushers.length > 0 ? pushers : undefined, retarget } };
+  return { kind: "evaluate", target: { ...b, onlyIfAgentLabel: label, onlyIfHeadSha: head, onlyIfTitleCondition: title, opened, restoreLabels: restore, pushers: pushers.length > 0 ? pushers : undefined, retarget } };
 }

@@ -8,7 +8,7 @@
  *   while the evaluation waits on GitHub (seconds: one write a second per installation): reads go to the pool,
  *   writes are queued and committed in one short transaction at the end. Holding a pooled transaction for the
  *   whole round trip capped the App at (pool size) evaluations in flight: about 40 deliveries/s with 60
- *   connections in `npm run bench`. The head observation (`isStale`) is written at once: heads only move
+ *   connections in `npm run bench`. The head observation (`firstAttempt`, then `isStale`) is written at once: heads only move
  *   forward, and the evaluation's second look must see its first.
  * - On PGlite (one connection, one process) the same, with the in-process queue as the lock: no transaction is
  *   held across GitHub calls, since PGlite's one connection would otherwise stall every other statement
@@ -333,6 +333,13 @@ class Session {
         await lock.assertHeld();
         this.headSha = headSha;
         return store.evaluations.isStale(repository, number, headSha, headUpdatedAt);
+      },
+      firstAttempt: async (headSha, headUpdatedAt) => {
+        if (!headUpdatedAt) return false;
+        // Under the PR lock: nobody observes this PR between the read and the write.
+        const before = await store.evaluations.currentHead(repository, number);
+        await store.evaluations.observeHead(repository, number, headSha, headUpdatedAt);
+        return before === null;
       },
       requestedOwners: async () => new Set([...(await store.reviewRequests.listFor(repository, number)), ...pendingOwners]),
       recordReviewRequests: (owners) => {

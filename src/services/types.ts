@@ -200,6 +200,13 @@ export interface PullRequestScope {
    * already seen for this PR (then a decision for `headSha` is stale and must not be published: invariant 9).
    */
   isStale(headSha: string, headUpdatedAt: Date | undefined): Promise<boolean>;
+  /**
+   * Records at once that an evaluation of this PR got past its scope check (the head GitHub showed, observed as
+   * `isStale` observes it) and says whether it is the first: no evaluation of this PR, failed or not, was seen
+   * before. A failed evaluation records no decision but leaves this mark, so "first" means first attempt.
+   * Without `headUpdatedAt` nothing is recorded and the answer is false (not known to be first).
+   */
+  firstAttempt(headSha: string, headUpdatedAt: Date | undefined): Promise<boolean>;
   /** Owners (as written, e.g. `@org/team`, `@user`; lower case) this App already asked to review. */
   requestedOwners(): Promise<ReadonlySet<string>>;
   recordReviewRequests(owners: string[]): Promise<void>;

@@ -106,17 +106,18 @@ describe.each(TEST_DRIVERS)("durable processing on %s", (driver) => {
     const { url, fake, store } = await startApp(driver);
     let limited = 0;
     fake.fault = (method, path) => {
-      if (!(method === "GET" && path.endsWith("/reviews")) || limited >= 2) return undefined;
+      // The file listing: a PR's first evaluation of its opening reads no reviews (issue 12).
+      if (!(method === "GET" && path.endsWith("/files")) || limited >= 2) return undefined;
       limited++;
       return { status: 429, headers: { "retry-after": "3" }, message: "You have exceeded a secondary rate limit" };
     };
     const pull = newPull(fake, 5, 3);
     const sent = await sendWebhook(url, pullRequestEvent(pull, "opened"));
     await waitFor("the delivery to be processed", async () => (await rows<{ outcome: string }>(store, `select outcome from webhook_deliveries where guid = '${sent.id}'`))[0]?.outcome === "processed", 90_000);
-    const reviewsAfter = fake.requests.filter((r) => r.path.includes("/reviews") && r.status === 200);
-    expect(reviewsAfter.length).toBeGreaterThanOrEqual(1);
+    const filesAfter = fake.requests.filter((r) => /\/pulls\/\d+\/files/.test(r.path) && r.status === 200);
+    expect(filesAfter.length).toBeGreaterThanOrEqual(1);
     // Octokit waited 3 s once; the job then waited GitHub's 3 s again: at least 6 s after the first refusal.
-    expect(reviewsAfter[0]!.at - (fake.requests.find((r) => r.status === 429)?.at ?? 0)).toBeGreaterThanOrEqual(5_500);
+    expect(filesAfter[0]!.at - (fake.requests.find((r) => r.status === 429)?.at ?? 0)).toBeGreaterThanOrEqual(5_500);
     expect(fake.checkRuns).toHaveLength(1);
     expect(fake.checkRuns[0]!.conclusion).not.toBe("failure");
   });

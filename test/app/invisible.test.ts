@@ -14,7 +14,6 @@ import {
   nockListFiles,
   nockPolicyFile,
   nockRequestReviewers,
-  nockReviews,
   requests,
 } from "../helpers/github.js";
 import type { FileModesAnswer, FileSpec } from "../helpers/github.js";
@@ -130,7 +129,6 @@ describe("invariant 2: file modes, which GitHub's files API does not carry (App)
     nockCodeowners(CODEOWNERS);
     nockListFiles(files);
     nockFileModes({ fail: "errors" });
-    nockReviews([]);
     const check = nockCreateCheckRun().captured;
     await expect(probot.receive({ id: "d-modes-fail", ...event })).rejects.toThrow(/file modes/);
     expect(check.body.conclusion).toBe("failure");

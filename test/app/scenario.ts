@@ -88,6 +88,11 @@ export interface ReadsOptions {
   etags?: boolean;
   /** The git modes GitHub answers (default: every path a plain file). null: the files' modes are not asked (all removed, or remembered). */
   modes?: FileModesAnswer | null;
+  /**
+   * Whether the reviews are read. Default: yes, except for `pull_request.opened` without `reviews` (the PR's first
+   * evaluation attempt reads none: src/services/evaluation/load.ts).
+   */
+  readsReviews?: boolean;
 }
 
 /** Answers the reads of one in-scope evaluation and its check run; returns the captured check run. */
@@ -99,7 +104,7 @@ export function nockEvaluation(event: { payload: any }, options: ReadsOptions): 
   nockListFiles(options.files);
   // Modes are asked whenever the pull request keeps a file (one GraphQL query, src/github/file-modes.ts).
   if (options.modes !== null && options.files.some((f) => f.status !== "removed")) nockFileModes(options.modes ?? {});
-  nockReviews(options.reviews ?? []);
+  if (options.readsReviews ?? !(event.payload.action === "opened" && options.reviews === undefined)) nockReviews(options.reviews ?? []);
   if (options.rulesetRequires !== null) nockRulesetChecks(baseRef, options.rulesetRequires ?? [{ context: `Agent Gate: approval (${baseRef})` }]);
   return nockCreateCheckRun().captured;
 }

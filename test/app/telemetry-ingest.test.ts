@@ -411,7 +411,6 @@ describe("telemetry.required", () => {
     nockCodeowners(CODEOWNERS);
     nockListFiles(DOCS);
     nockFileModes();
-    nockReviews([]);
     // The base branch's rulesets require our check from this App (remembered for the second evaluation).
     nockRulesetChecks("master", [{ context: "Agent Gate: approval (master)" }]);
     const first = nockCreateCheckRun().captured;

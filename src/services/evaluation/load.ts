@@ -4,7 +4,8 @@
  * what was seen on first sight (the triggering user, the humans who pushed, the newest head).
  *
  * Order and why: the policy (base branch, base commit) first: it decides whether the PR is in scope at all, so a
- * human PR costs one conditional read and no writes. Then CODEOWNERS, files and reviews in parallel.
+ * human PR costs one conditional read and no writes. Then CODEOWNERS, files and reviews in parallel; no reviews on
+ * the first attempt of a PR's `opened` (there are none yet).
  */
 import type { PullRequestInfo, RepoRef } from "../../github/port.js";
 import { classifyPullRequest } from "../../policy/agents.js";
@@ -56,6 +57,12 @@ export async function loadSnapshot(ctx: EvaluationContext, seen: { pr?: PullRequ
   const classification = classifyPullRequest(policy, facts);
   if (!classification.inScope) return { kind: "skip", reason: `not in scope: ${classification.reason}` };
 
+  // Recorded at once, so a failed attempt is remembered: only the PR's very first attempt may skip its reviews.
+  const first = await scope.firstAttempt(pr.headSha, dateOf(pr.updatedAt));
+  // A PR just opened has no reviews (issue 12: one request fewer). Fail closed if wrong: fewer approvals count,
+  // and any review submitted has its own event, folded into this job (which then reads them) or run after it.
+  const skipReviews = target.opened === true && first;
+  if (skipReviews) deps.log.debug({}, "first evaluation of a PR just opened: no reviews to read");
   // GitHub already told us the PR is at the listing limit: reading 30 pages would not change the outcome.
   const truncatedUpFront = (pr.changedFiles ?? 0) >= MAX_LISTED_FILES;
   const [codeowners, listing, reviews] = await allReads([
@@ -63,7 +70,7 @@ export async function loadSnapshot(ctx: EvaluationContext, seen: { pr?: PullRequ
     truncatedUpFront
       ? Promise.resolve({ files: [], truncated: true })
       : github.listPullRequestFiles(repo, pr.number, { limit: MAX_LISTED_FILES, headSha: pr.headSha, baseSha: pr.baseSha }),
-    github.listReviews(repo, pr.number),
+    skipReviews ? Promise.resolve([]) : github.listReviews(repo, pr.number),
   ]);
   const files = await readModes(deps, repo, pr, listing.files);
   const truncated = listing.truncated || truncatedUpFront;

@@ -43,6 +43,12 @@ export interface EvaluationTarget {
   retarget?: { from: string; at: string } | undefined;
   /** Humans who pushed to the PR's branch, from `synchronize` senders (folded events keep them all). */
   pushers?: string[] | undefined;
+  /**
+   * Every event folded into this work is a `pull_request.opened`: on the PR's first evaluation attempt there is
+   * no review to read (a review submitted later has an event of its own, folded in or run after). Any other
+   * event folded in drops it (`foldWork`), so the reviews are read.
+   */
+  opened?: true | undefined;
   /** check re-runs: evaluate only when the PR's head is still this commit. */
   onlyIfHeadSha?: string | undefined;
   /**
