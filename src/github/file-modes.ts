@@ -7,6 +7,9 @@
  * non-recursive trees cost one request per directory per side. Here the answer is the size of the pull request,
  * every path is looked up at a fixed commit, nothing is truncated, and a query costs 1 point of the GraphQL
  * budget (apart from REST's 5,000 requests). Paths travel as variables, never spliced into the query text.
+ *
+ * The first query can also read the pull request's commits (who authored and committed them: invariant 4), so the
+ * first review's REST `GET pulls/N/commits` is not needed (issue 12): `pullRequest(number:) { headRefOid commits(first: 100) }`.
  */
 import type { FileModeQuery } from "./port.js";
 
@@ -20,7 +23,8 @@ export interface ModeLookup {
 
 export interface ModeQueryText {
   query: string;
-  variables: Record<string, string>;
+  /** Paths and commits as strings; the pull request's number (`number`, with `commitsOf`) as a number. */
+  variables: Record<string, string | number>;
   /** Alias (`p0`, `p1`…) → what it looks up. */
   aliases: ReadonlyMap<string, ModeLookup>;
 }
@@ -36,9 +40,15 @@ export function modeLookups(query: FileModeQuery): ModeLookup[][] {
   return chunks;
 }
 
-/** One GraphQL query for a chunk of lookups; a side without lookups is left out (GraphQL refuses unused variables). */
-export function modeQueryText(owner: string, name: string, shas: { base: string; head: string }, lookups: readonly ModeLookup[]): ModeQueryText {
-  const variables: Record<string, string> = { owner, name };
+/** Commits read with the modes: GitHub's page size. A pull request with more is listed through REST instead. */
+export const COMMITS_WITH_MODES = 100;
+
+/**
+ * One GraphQL query for a chunk of lookups; a side without lookups is left out (GraphQL refuses unused variables).
+ * With `commitsOf` (a pull request number) it also asks for that PR's head and its first 100 commits' authors and committers.
+ */
+export function modeQueryText(owner: string, name: string, shas: { base: string; head: string }, lookups: readonly ModeLookup[], commitsOf?: number): ModeQueryText {
+  const variables: Record<string, string | number> = { owner, name };
   const declarations = ["$owner: String!", "$name: String!"];
   const aliases = new Map<string, ModeLookup>();
   const blocks: string[] = [];
@@ -56,6 +66,13 @@ export function modeQueryText(owner: string, name: string, shas: { base: string;
     variables[side] = shas[side];
     declarations.push(`$${side}: GitObjectID!`);
     blocks.push(`${side}: object(oid: $${side}) { ... on Commit { ${fields.join(" ")} } }`);
+  }
+  if (commitsOf !== undefined) {
+    variables.number = commitsOf;
+    declarations.push("$number: Int!");
+    blocks.push(
+      `pullRequest(number: $number) { headRefOid commits(first: ${COMMITS_WITH_MODES}) { totalCount nodes { commit { oid author { user { login } } committer { user { login } } } } } }`,
+    );
   }
   return { query: `query AgentGateFileModes(${declarations.join(", ")}) { repository(owner: $owner, name: $name) { ${blocks.join(" ")} } }`, variables, aliases };
 }
@@ -87,6 +104,42 @@ export function readModeAnswer(data: unknown, text: ModeQueryText): { modes: Arr
     modes.push({ ...lookup, mode: gitMode(mode) });
   }
   return { modes };
+}
+
+/** The pull request's commits as the file-modes query read them: all of them, oldest first. */
+export interface CommitsAnswer {
+  headRefOid: string;
+  /** Every author's and committer's linked GitHub account (GitActor.user.login), as REST's `author.login`. */
+  logins: string[];
+  /** The last commit listed (the head, when the listing is of the current head). */
+  lastOid: string;
+}
+
+/**
+ * The commits part of an answer to a query made with `commitsOf`, or null when it cannot stand in for the REST
+ * listing: no pull request, a malformed answer, or more commits than one page holds (`totalCount` > 100).
+ */
+export function readCommitsAnswer(data: unknown): CommitsAnswer | null {
+  const pullRequest = field(field(data, "repository"), "pullRequest");
+  const headRefOid = field(pullRequest, "headRefOid");
+  const commits = field(pullRequest, "commits");
+  const totalCount = field(commits, "totalCount");
+  const nodes = field(commits, "nodes");
+  if (typeof headRefOid !== "string" || typeof totalCount !== "number" || !Array.isArray(nodes)) return null;
+  if (totalCount > COMMITS_WITH_MODES || nodes.length !== totalCount) return null;
+  const logins = new Set<string>();
+  let lastOid = "";
+  for (const node of nodes) {
+    const commit = field(node, "commit");
+    const oid = field(commit, "oid");
+    if (typeof oid !== "string") return null;
+    lastOid = oid;
+    for (const who of [field(commit, "author"), field(commit, "committer")]) {
+      const login = field(field(who, "user"), "login");
+      if (typeof login === "string" && login !== "") logins.add(login);
+    }
+  }
+  return { headRefOid, logins: [...logins], lastOid };
 }
 
 function field(value: unknown, key: string): unknown {

@@ -17,7 +17,7 @@ import { CHECK_RUN_TEXT_LIMIT, MAX_LISTED_FILES } from "../shared/limits.js";
 import type { ConditionalCache } from "./cache.js";
 import { LruConditionalCache } from "./cache.js";
 import { cancelBody, headerNumber, readCapped } from "./download.js";
-import { modeLookups, modeQueryText, readModeAnswer } from "./file-modes.js";
+import { modeLookups, modeQueryText, readCommitsAnswer, readModeAnswer } from "./file-modes.js";
 import { ArtifactTooLargeError, GitHubApiError, NotFoundError, UserTokenInvalidError, ValidationError, errorFor, toGitHubApiError } from "./errors.js";
 import type {
   Actor,
@@ -182,7 +182,7 @@ export class OctokitGitHub implements GitHubPort, AppGitHub, UserGitHub {
   }
 
   async listPullRequestCommitLogins(repo: RepoRef, number: number, options: { headSha: string; baseSha: string }): Promise<PullRequestCommits> {
-    const memoKey = `${this.#scope} commits ${repo.owner}/${repo.repo}#${number} ${options.baseSha}...${options.headSha}`;
+    const memoKey = this.#commitsMemoKey(repo, number, options);
     const memo = await this.#cache.get(memoKey);
     if (memo && isCommitLogins(memo.data)) return { logins: [...memo.data.logins], truncated: memo.data.truncated };
     const logins = new Set<string>();
@@ -205,6 +205,11 @@ export class OctokitGitHub implements GitHubPort, AppGitHub, UserGitHub {
     return result;
   }
 
+  /** Where the commit logins of one pull request at one base and head are remembered (REST or the file-modes query). */
+  #commitsMemoKey(repo: RepoRef, number: number, shas: { headSha: string; baseSha: string }): string {
+    return `${this.#scope} commits ${repo.owner}/${repo.repo}#${number} ${shas.baseSha}...${shas.headSha}`;
+  }
+
   async getFileModes(repo: RepoRef, query: FileModeQuery): Promise<FileModes> {
     const memoKey = `${this.#scope} modes ${repo.owner}/${repo.repo} ${query.baseSha}...${query.headSha}`;
     const memo = record((await this.#cache.get(memoKey))?.data);
@@ -214,18 +219,33 @@ export class OctokitGitHub implements GitHubPort, AppGitHub, UserGitHub {
     };
     // Only what the memo lacks is asked: a later event on the same commits (a review) costs nothing.
     const missing: FileModeQuery = { ...query, basePaths: query.basePaths.filter((p) => !known.base.has(p)), headPaths: query.headPaths.filter((p) => !known.head.has(p)) };
+    // The PR's commits ride along in the first query unless already remembered (issue 12: no REST commits request).
+    const commitsKey = query.pullRequest === undefined ? null : this.#commitsMemoKey(repo, query.pullRequest, query);
+    let commitsOf = commitsKey && !isCommitLogins((await this.#cache.get(commitsKey))?.data) ? query.pullRequest : undefined;
     for (const chunk of modeLookups(missing)) {
-      const text = modeQueryText(repo.owner, repo.repo, { base: query.baseSha, head: query.headSha }, chunk);
+      const text = modeQueryText(repo.owner, repo.repo, { base: query.baseSha, head: query.headSha }, chunk, commitsOf);
       const request = `POST /graphql file modes at ${query.baseSha.slice(0, 7)}...${query.headSha.slice(0, 7)}`;
       const data = await this.#call(request, () => this.#octokit.graphql<unknown>(text.query, text.variables));
       const answer = readModeAnswer(data, text);
       if ("error" in answer) throw errorFor(`${request} failed: ${answer.error}`, { status: null, requestId: null, request });
       for (const m of answer.modes) known[m.side].set(m.path, m.mode);
+      if (commitsKey && commitsOf !== undefined) await this.#rememberCommits(commitsKey, data, query.headSha);
+      commitsOf = undefined;
     }
     if (missing.basePaths.length + missing.headPaths.length > 0) {
       await this.#cache.set(memoKey, { etag: "", data: { base: Object.fromEntries(known.base), head: Object.fromEntries(known.head) } });
     }
     return known;
+  }
+
+  /**
+   * Remembers the commits a file-modes answer listed, as `listPullRequestCommitLogins` would: only a complete
+   * listing (at most 100 commits; more are left to REST, with its 250 cap) that ends at the evaluated head.
+   */
+  async #rememberCommits(memoKey: string, data: unknown, headSha: string): Promise<void> {
+    const commits = readCommitsAnswer(data);
+    if (!commits || commits.headRefOid !== headSha || commits.lastOid !== headSha) return;
+    await this.#cache.set(memoKey, { etag: "", data: { logins: commits.logins, truncated: false } satisfies PullRequestCommits });
   }
 
   async listReviews(repo: RepoRef, number: number): Promise<Review[]> {

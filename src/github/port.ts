@@ -69,6 +69,11 @@ export interface FileModeQuery {
   basePaths: readonly string[];
   /** Paths to read at the head (every file the pull request keeps). */
   headPaths: readonly string[];
+  /**
+   * The pull request these commits are of: the first query also reads its commits, remembered as
+   * `listPullRequestCommitLogins` remembers them, so that call costs no request later (issue 12).
+   */
+  pullRequest?: number | undefined;
 }
 
 /** Git modes as git writes them (`100644`, `100755`, `120000`, `160000`); null: no entry at that path. */

@@ -97,7 +97,7 @@ function expectRequests(total: number, counted = total): void {
 }
 
 describe("pull_request events", () => {
-  it("a docs-only agent PR is low risk and passes (8 requests cold: 7 REST, 1 GraphQL for file modes)", async () => {
+  it("a docs-only agent PR is low risk and passes (7 requests cold: 6 REST, 1 GraphQL for file modes)", async () => {
     const { probot } = await createApp();
     const event = agentPullRequest(DOCS);
     const check = nockEvaluation(event, { files: DOCS });
@@ -109,8 +109,9 @@ describe("pull_request events", () => {
     // Enforced by a ruleset pinned to this App: no warning.
     expect(check.body.output.summary).not.toMatch(/Not enforced/);
     expect(labels.captured.body).toEqual({ labels: ["agent-risk:low"] });
-    // policy, CODEOWNERS, files, file modes, reviews, rulesets, check run, label (no PR re-read: issue 12)
-    expectRequests(8);
+    // policy, CODEOWNERS, files, file modes, rulesets, check run, label (no PR re-read, and no reviews on a PR's
+    // first evaluation of its opening: issue 12)
+    expectRequests(7);
   });
 
   it("creates a missing risk label with its colour: GitHub's grey on-the-fly label is recoloured once", async () => {
@@ -121,22 +122,22 @@ describe("pull_request events", () => {
     const update = nockUpdateLabel("agent-risk:low");
     await probot.receive({ id: "d-label", ...event });
     expect(update.captured.body).toMatchObject({ color: "0e8a16" });
-    expectRequests(9);
+    expectRequests(8);
   });
 
-  it("with warm ETags a push costs 3 counted requests (one the GraphQL file-modes query): policy, CODEOWNERS and the unchanged reviews answer 304", async () => {
+  it("with warm ETags a push costs 4 counted requests (one the GraphQL file-modes query): policy and CODEOWNERS answer 304, the reviews the opened PR did not read are read", async () => {
     const { probot } = await createApp();
     const opened = agentPullRequest(DOCS);
     nockPolicyFile(POLICY_YML, { etag: '"policy-v1"' });
     nockCodeowners(CODEOWNERS, { etag: '"codeowners-v1"' });
     nockListFiles(DOCS);
     nockFileModes();
-    nockReviewsConditional([], { etag: '"reviews-v0"' });
+    // A PR just opened has no reviews: its first evaluation does not ask (issue 12).
     nockRulesetChecks("master", [{ context: "Agent Gate: approval (master)" }]);
     nockCreateCheckRun();
     nockAddLabels([], { addedColor: "0e8a16" });
     await probot.receive({ id: "d-warm-1", ...opened });
-    expectRequests(8);
+    expectRequests(7);
 
     requests.reset();
     const pushed = agentPullRequest(DOCS, { action: "synchronize", headSha: NEW_HEAD_SHA, labels: ["agent-risk:low"] });
@@ -145,11 +146,25 @@ describe("pull_request events", () => {
     // A new head: its files are listed and their modes read again (the memos are per head and base commit).
     nockListFiles(DOCS);
     nockFileModes();
-    nockReviewsConditional(null, { etag: '"reviews-v0"', ifNoneMatch: '"reviews-v0"' });
+    // Not an opened PR's first evaluation: the reviews are read (with no ETag yet, so in full).
+    nockReviewsConditional([], { etag: '"reviews-v0"' });
     const check = nockCreateCheckRun().captured;
     await probot.receive({ id: "d-warm-2", ...pushed });
     expect(check.body).toMatchObject({ head_sha: NEW_HEAD_SHA, conclusion: "success" });
     // The rulesets answer is remembered for 10 minutes and the label is already on the PR.
+    expectRequests(6, 4);
+
+    // Another push: now the unchanged reviews answer 304 too.
+    requests.reset();
+    const again = agentPullRequest(DOCS, { action: "synchronize", headSha: "2".repeat(40), labels: ["agent-risk:low"] });
+    nockPolicyFile(null, { etag: '"policy-v1"', notModified: true });
+    nockCodeowners(null, { etag: '"codeowners-v1"', notModified: true });
+    nockListFiles(DOCS);
+    nockFileModes();
+    nockReviewsConditional(null, { etag: '"reviews-v0"', ifNoneMatch: '"reviews-v0"' });
+    const third = nockCreateCheckRun().captured;
+    await probot.receive({ id: "d-warm-3", ...again });
+    expect(third.body).toMatchObject({ head_sha: "2".repeat(40), conclusion: "success" });
     expectRequests(6, 3);
   });
 
@@ -165,7 +180,7 @@ describe("pull_request events", () => {
     expect(check.body.output.title).toMatch(/^High risk: waiting on @Codertocat\/db-team/);
     expect(check.body.output.summary).toContain("db/migrations/0042\\_add\\_accounts.sql");
     expect(review.captured.body).toEqual({ reviewers: [], team_reviewers: ["db-team"] });
-    expectRequests(9);
+    expectRequests(8);
 
     // The same PR again (e.g. reopened): the team was asked already, so no second request.
     requests.reset();
@@ -200,7 +215,7 @@ describe("pull_request events", () => {
     expect(summary).toContain("GitHub's own CODEOWNERS check of the proposed file reports");
     expect(summary).toContain(".github/CODEOWNERS:2: Unknown owner: Invalid pattern");
     expect(review.captured.body).toEqual({ reviewers: [], team_reviewers: ["security"] });
-    expectRequests(11);
+    expectRequests(10);
   });
 
   it("invariant 1 (base-branch policy): a PR that breaks the policy file is judged by the base policy and told what is wrong", async () => {
@@ -215,7 +230,7 @@ describe("pull_request events", () => {
     expect(check.body.conclusion).toBe("action_required");
     expect(check.body.output.summary).toContain("the proposed policy is **invalid**");
     expect(check.body.output.summary).toContain(".github/agent-gate.yml:3: scope:");
-    expectRequests(10);
+    expectRequests(9);
   });
 
   it("invariant 2 (both paths): a sensitive file renamed out of its protected folder still needs its owner", async () => {
@@ -229,7 +244,7 @@ describe("pull_request events", () => {
     expect(check.body.conclusion).toBe("action_required");
     expect(check.body.output.title).toContain("@Codertocat/payments");
     expect(review.captured.body?.team_reviewers).toContain("payments");
-    expectRequests(9);
+    expectRequests(8);
   });
 
   it("invariant 2 / 5: a PR of 3,000 files fails without reading 30 pages", async () => {
@@ -237,14 +252,13 @@ describe("pull_request events", () => {
     const event = agentPullRequest([], { changedFiles: 3_000 });
     nockPolicyFile(POLICY_YML);
     nockCodeowners(CODEOWNERS);
-    nockReviews([]);
     nockRulesetChecks("master", [{ context: "Agent Gate: approval (master)" }]);
     const check = nockCreateCheckRun().captured;
     nockAddLabels([], { addedColor: "b60205" });
     await probot.receive({ id: "d-3000", ...event });
     expect(check.body.conclusion).toBe("failure");
     expect(check.body.output.title).toMatch(/cannot be fully evaluated/);
-    expectRequests(6);
+    expectRequests(5);
   });
 
   it("invariant 5 (fail closed): an invalid policy fails the check, naming file and line", async () => {
@@ -268,7 +282,6 @@ describe("pull_request events", () => {
     nockPolicyFile(POLICY_YML);
     nockCodeowners(CODEOWNERS);
     api().get(`/repos/${OWNER}/${REPO}/pulls/${PR_NUMBER}/files`).query({ per_page: "100" }).reply(500, { message: "Server Error" }, { "x-github-request-id": "F00D:1" });
-    nockReviews([]);
     const check = nockCreateCheckRun().captured;
     await expect(probot.receive({ id: "d-500", ...event })).rejects.toThrow(/500/);
     expect(check.body.conclusion).toBe("failure");
@@ -277,7 +290,7 @@ describe("pull_request events", () => {
     expect(check.body.output.summary).toContain("d-500");
     const logged = lines.find((l) => l.msg === "evaluation failed");
     expect(logged).toMatchObject({ deliveryId: "d-500", err: { status: 500, requestId: "F00D:1" } });
-    expectRequests(5);
+    expectRequests(4);
   });
 
   it("a non-agent PR is skipped with a logged reason and no writes (1 request)", async () => {
@@ -297,7 +310,7 @@ describe("pull_request events", () => {
     nockAddLabels([], { addedColor: "0e8a16" });
     await probot.receive({ id: "d-all", ...event });
     expect(check.body.conclusion).toBe("success");
-    expectRequests(8);
+    expectRequests(7);
   });
 
   it("invariant 10: the check name carries the base branch, and an unenforced branch is reported plainly", async () => {
@@ -310,7 +323,7 @@ describe("pull_request events", () => {
     expect(check.body.name).toBe("Agent Gate: approval (release)");
     expect(check.body.output.summary).toContain("**Not enforced.** The branch `release` does not require `Agent Gate: approval (release)`");
     expect(check.body.output.summary).toContain("The gate is not enforced until an admin requires this check from the Agent Gate App");
-    expectRequests(9);
+    expectRequests(8);
   });
 
   it("invariant 10: a required check that any workflow could report is called out", async () => {
@@ -321,7 +334,7 @@ describe("pull_request events", () => {
     nockAddLabels([], { addedColor: "0e8a16" });
     await probot.receive({ id: "d-inv10b", ...event });
     expect(check.body.output.summary).toContain("accepts it from any source");
-    expectRequests(9);
+    expectRequests(8);
   });
 
   it("removes a stale risk label and touches no other label", async () => {
@@ -350,7 +363,7 @@ describe("pull_request events", () => {
     // The human PR is in scope only because the organisation's policy says scope: all.
     expect(check.body.conclusion).toBe("success");
     expect(check.body.output.summary).toContain(`${OWNER}/.github:.github/agent-gate.yml`);
-    expectRequests(9);
+    expectRequests(8);
   });
 
   it("without any policy file the recommended preset applies", async () => {
@@ -363,7 +376,7 @@ describe("pull_request events", () => {
     await probot.receive({ id: "d-preset", ...event });
     expect(check.body.conclusion).toBe("action_required");
     expect(check.body.output.summary).toContain("recommended preset");
-    expectRequests(10);
+    expectRequests(9);
   });
 
   it("a repository without any policy file pays its two 404s once, not on every event", async () => {
@@ -373,7 +386,7 @@ describe("pull_request events", () => {
     nockOrgPolicyFile(null);
     nockAddLabels([], { addedColor: "0e8a16" });
     await probot.receive({ id: "d-nopolicy-1", ...opened });
-    expectRequests(9);
+    expectRequests(8);
 
     // A push on the same base commit: the policy is known to be absent there (a commit never changes), and the
     // organisation's default was missing moments ago (remembered for 5 minutes): neither is asked again.
@@ -506,7 +519,7 @@ describe("pull_request events", () => {
     await probot.receive({ id: "d-draft", ...event });
     expect(check.body.conclusion).toBe("action_required");
     expect(requests.writes.some((w) => w.path.endsWith("/requested_reviewers"))).toBe(false);
-    expectRequests(8);
+    expectRequests(7);
   });
 });
 
@@ -546,47 +559,48 @@ describe("pull_request_review events", () => {
     const event = reviewEvent({ reviewer: "dba-alice", changedFiles: 1, labels: ["agent-risk:high"], requestedTeams: [] });
     const check = nockEvaluation(event, { files: MIGRATION, reviews: [{ reviewer: "dba-alice" }] });
     nockTeamMembers("db-team", ["dba-alice", "dba-bob"]);
-    nockPullCommits([{ author: "agent-gate-runner[bot]" }]);
+    // The PR's commits came with the file modes (GraphQL): no REST commits request (issue 12).
     nockCodeownersErrors(BASE_SHA, []);
     await probot.receive({ id: "d-approve", ...event });
     expect(check.body.conclusion).toBe("success");
     expect(check.body.output.title).toBe("High risk: approved by @dba-alice");
-    // policy, CODEOWNERS, files, file modes (GraphQL), reviews, team members, the PR's commits and GitHub's CODEOWNERS
-    // errors at the base (an owner's approval could count: invariant 4 asks whether she pushed and whether GitHub
-    // counts her line), rulesets, check run
-    expectRequests(10);
+    // policy, CODEOWNERS, files, file modes and the PR's commits (one GraphQL query), reviews, team members, GitHub's
+    // CODEOWNERS errors at the base (an owner's approval could count: invariant 4 asks whether she pushed and whether
+    // GitHub counts her line), rulesets, check run
+    expectRequests(9);
   });
 
-  it("warm: reviews after the opened PR cost 5 counted requests (the commits and CODEOWNERS errors once), then 2 once the team list, commits and errors are cached", async () => {
+  it("warm: reviews after the opened PR cost 4 counted requests (the CODEOWNERS errors once; the commits came with the file modes), then 2 once the team list and errors are cached", async () => {
     const { probot } = await createApp();
     const opened = agentPullRequest(MIGRATION);
     nockPolicyFile(POLICY_YML, { etag: '"policy-v1"' });
     nockCodeowners(CODEOWNERS, { etag: '"codeowners-v1"' });
     nockListFiles(MIGRATION);
     nockFileModes();
-    nockReviewsConditional([], { etag: '"reviews-v0"' });
     nockRulesetChecks("master", [{ context: "Agent Gate: approval (master)" }]);
     nockCreateCheckRun();
     nockAddLabels([], { addedColor: "d93f0b" });
     nockRequestReviewers();
     await probot.receive({ id: "d-w1", ...opened });
-    expectRequests(9);
+    expectRequests(8);
 
     // The first approval: the files of this head and their modes are remembered, the team list is read once (with its ETag).
     requests.reset();
     const approve = reviewEvent({ reviewer: "dba-alice", changedFiles: 1, labels: ["agent-risk:high"] });
     nockPolicyFile(null, { etag: '"policy-v1"', notModified: true });
     nockCodeowners(null, { etag: '"codeowners-v1"', notModified: true });
-    nockReviewsConditional([{ reviewer: "dba-alice" }], { etag: '"reviews-v1"', ifNoneMatch: '"reviews-v0"' });
+    // The opened PR's first evaluation read no reviews: no ETag yet.
+    nockReviewsConditional([{ reviewer: "dba-alice" }], { etag: '"reviews-v1"' });
     nockTeamMembersConditional("db-team", ["dba-alice", "dba-bob"], { etag: '"team-v1"' });
-    // The first owner's approval reads the PR's commits once; they are remembered for this head and base.
-    nockPullCommits([{ author: "agent-gate-runner[bot]" }]);
+    // The PR's commits were read with the opened PR's file modes (GraphQL) and remembered for this head and base:
+    // the first owner's approval costs no commits request (issue 12).
     // GitHub's validation of the base CODEOWNERS, with its ETag (invariant 4: does GitHub count her line?).
     nockCodeownersErrors(BASE_SHA, [], { etag: '"codeowners-errors-v1"' });
     const first = nockCreateCheckRun().captured;
     await probot.receive({ id: "d-w2", ...approve });
     expect(first.body.conclusion).toBe("success");
-    expectRequests(7, 5);
+    expect(requests.describe().filter((r) => r.includes("/commits"))).toEqual([]);
+    expectRequests(6, 4);
 
     // A second approval: the team answers 304 too. Counted: the reviews, the check run.
     requests.reset();
@@ -603,12 +617,29 @@ describe("pull_request_review events", () => {
     expectRequests(6, 2);
   });
 
+  it.each([
+    ["its head is another commit (a push in between)", { headRefOid: NEW_HEAD_SHA }],
+    ["the PR has more than 100 commits", { totalCount: 101 }],
+  ])("invariant 4: the commits the file-modes query read are not trusted when %s: REST lists them", async (_name, modes) => {
+    const { probot } = await createApp();
+    const approve = reviewEvent({ reviewer: "dba-alice", changedFiles: 1, labels: ["agent-risk:high"], requestedTeams: [] });
+    // GraphQL names only the agent; REST, the fallback, shows dba-alice's own commit: hers decides.
+    const check = nockEvaluation(approve, { files: MIGRATION, reviews: [{ reviewer: "dba-alice" }], modes });
+    nockTeamMembers("db-team", ["dba-alice", "dba-bob"]);
+    nockPullCommits([{ author: "agent-gate-runner[bot]" }, { author: "dba-alice" }]);
+    nockCodeownersErrors(BASE_SHA, []);
+    await probot.receive({ id: "d-commits-fallback", ...approve });
+    expect(check.body.conclusion).toBe("action_required");
+    expect(check.body.output.summary).toContain("dba-alice has commits in the pull request");
+    expect(requests.describe().filter((r) => r.includes(`/pulls/${PR_NUMBER}/commits`))).toHaveLength(1);
+  });
+
   it("a cached team list is re-read, not trusted, when GitHub says it changed", async () => {
     const { probot } = await createApp();
     const approve = reviewEvent({ reviewer: "dba-alice", changedFiles: 1, labels: ["agent-risk:high"], requestedTeams: [] });
     nockEvaluation(approve, { files: MIGRATION, reviews: [{ reviewer: "dba-alice" }] });
     nockTeamMembersConditional("db-team", ["dba-alice"], { etag: '"team-v1"' });
-    nockPullCommits([{ author: "agent-gate-runner[bot]" }]);
+    // The PR's commits came with the file modes (GraphQL): no REST commits request (issue 12).
     nockCodeownersErrors(BASE_SHA, []);
     await probot.receive({ id: "d-t1", ...approve });
 

@@ -23,7 +23,6 @@ import {
   nockListFiles,
   nockRulesetChecks,
   nockPolicyFile,
-  nockPullCommits,
   nockReviews,
   nockTeamMembers,
   requests,
@@ -57,7 +56,8 @@ describe("invariant 4: whoever pushed to the agent's branch cannot approve it", 
     // dba-alice, a db-team member, pushes a commit of her own onto the agent's branch.
     const push = agentPullRequest(MIGRATION, { action: "synchronize", headSha: NEW_HEAD_SHA, ...HIGH });
     push.payload.sender = { ...push.payload.sender, login: "dba-alice", type: "User" };
-    nockEvaluation(push, { files: MIGRATION });
+    // The push's file-modes query also reads the PR's commits (remembered for this head and base): hers is the head.
+    nockEvaluation(push, { files: MIGRATION, modes: { commits: [{ author: "agent-gate-runner[bot]" }, { author: "dba-alice", committer: "dba-alice", sha: NEW_HEAD_SHA }] } });
     await probot.receive({ id: "d-push-alice", ...push });
 
     // Her approval of that head does not count, and costs neither a team lookup nor the PR's commits.
@@ -69,7 +69,7 @@ describe("invariant 4: whoever pushed to the agent's branch cannot approve it", 
     expect(refused.body.output.summary).toContain("dba-alice pushed to the pull request's branch");
     expect(requests.describe().some((r) => /teams|commits/.test(r))).toBe(false);
 
-    // dba-bob did not push and made no commit: his approval counts (the commits are read once to know that).
+    // dba-bob did not push and made no commit: his approval counts (the commits remembered from the push say so).
     requests.reset();
     const other = reviewEvent({ reviewer: "dba-bob", headSha: NEW_HEAD_SHA, ...HIGH });
     const counted = nockWarmEvaluation(other, [
@@ -77,7 +77,6 @@ describe("invariant 4: whoever pushed to the agent's branch cannot approve it", 
       { reviewer: "dba-bob", commitId: NEW_HEAD_SHA },
     ]);
     nockTeamMembers("db-team", ["dba-alice", "dba-bob"]);
-    nockPullCommits([{ author: "agent-gate-runner[bot]" }, { author: "dba-alice", committer: "dba-alice", sha: NEW_HEAD_SHA }]);
     nockCodeownersErrors(BASE_SHA, []);
     await probot.receive({ id: "d-approve-bob", ...other });
     expect(counted.body.conclusion).toBe("success");
@@ -88,9 +87,9 @@ describe("invariant 4: whoever pushed to the agent's branch cannot approve it", 
     for (const [i, commit] of [{ author: "DBA-Alice" }, { author: null, committer: "dba-alice" }].entries()) {
       const { probot } = await createApp();
       const approve = reviewEvent({ reviewer: "dba-alice", ...HIGH });
-      const check = nockEvaluation(approve, { files: MIGRATION, reviews: [{ reviewer: "dba-alice" }] });
+      // Her commit, as the file-modes query reads the PR's commits (GraphQL: GitActor.user.login).
+      const check = nockEvaluation(approve, { files: MIGRATION, reviews: [{ reviewer: "dba-alice" }], modes: { commits: [{ author: "agent-gate-runner[bot]" }, commit] } });
       nockTeamMembers("db-team", ["dba-alice", "dba-bob"]);
-      nockPullCommits([{ author: "agent-gate-runner[bot]" }, commit]);
       nockCodeownersErrors(BASE_SHA, []);
       await probot.receive({ id: `d-committed-${i}`, ...approve });
       expect(check.body.conclusion).toBe("action_required");
@@ -136,7 +135,7 @@ describe.each(TEST_DRIVERS)("invariant 4 on %s: the triggering human is remember
     nockPolicyFile(POLICY_YML);
     nockCodeowners(CODEOWNERS);
     api().get(`/repos/${OWNER}/${REPO}/pulls/${PR_NUMBER}/files`).query({ per_page: "100" }).reply(500, { message: "Server Error" });
-    nockReviews([]);
+    // No reviews read: the PR's first evaluation of its opening (issue 12).
     const failed = nockCreateCheckRun().captured;
     await expect(probot.receive({ id: "d-first-fails", ...opened })).rejects.toThrow(/500/);
     expect(failed.body.conclusion).toBe("failure");
@@ -195,7 +194,7 @@ describe("invariant 4: an owner's approval counts only if GitHub would count it"
     const { probot } = await createApp();
     const approve = reviewEvent({ reviewer: "dba-mallory", changedFiles: 1, labels: ["agent-risk:high"], requestedTeams: [] });
     const check = nockEvaluation(approve, { files: MIGRATION, codeowners: MALLORY_CODEOWNERS, reviews: [{ reviewer: "dba-mallory" }] });
-    nockPullCommits([{ author: "agent-gate-runner[bot]" }]);
+    // The PR's commits came with the file modes (GraphQL): no REST commits request (issue 12).
     nockCodeownersErrors(BASE_SHA, errors);
     await probot.receive({ id: "d-approve-mallory", ...approve });
     return check.body;
@@ -231,7 +230,7 @@ describe("invariant 3: an approval counts only for the diff it saw", () => {
     const approve = reviewEvent({ reviewer: "dba-alice", ...HIGH });
     const approved = nockEvaluation(approve, { files: MIGRATION, reviews: [{ reviewer: "dba-alice" }] });
     nockTeamMembers("db-team", ["dba-alice", "dba-bob"]);
-    nockPullCommits([{ author: "agent-gate-runner[bot]" }]);
+    // The PR's commits came with the file modes (GraphQL): no REST commits request (issue 12).
     nockCodeownersErrors(BASE_SHA, []);
     await probot.receive({ id, ...approve });
     expect(approved.body.conclusion).toBe("success");
@@ -247,8 +246,9 @@ describe("invariant 3: an approval counts only for the diff it saw", () => {
     await probot.receive({ id: "d-retarget", ...retarget });
     expect(check.body).toMatchObject({ name: "Agent Gate: approval (develop)", conclusion: "action_required" });
     expect(check.body.output.summary).toContain("given for the diff against master; the pull request now targets develop");
-    // The refused approval costs no team lookup and no commits.
-    expect(requests.describe().filter((r) => /teams|commits/.test(r))).toHaveLength(2);
+    // The refused approval costs no team lookup and no commits: the one team lookup is the approval on master's (its
+    // commits came with the file modes, GraphQL).
+    expect(requests.describe().filter((r) => /teams|commits/.test(r))).toHaveLength(1);
   });
 
   it("invariant 3: an approval first seen by the retarget's evaluation, given before it, is bound to the old base", async () => {
@@ -268,7 +268,7 @@ describe("invariant 3: an approval counts only for the diff it saw", () => {
     nockReviews([{ reviewer: "dba-alice" }, { reviewer: "dba-bob" }].map((r) => ({ ...r })));
     const counted = nockCreateCheckRun().captured;
     nockTeamMembers("db-team", ["dba-alice", "dba-bob"]);
-    nockPullCommits([{ author: "agent-gate-runner[bot]" }]);
+    // The PR's commits came with the file modes (GraphQL): no REST commits request (issue 12).
     nockCodeownersErrors(DEVELOP_SHA, []);
     await probot.receive({ id: "d-approve-develop", ...again });
     expect(counted.body.conclusion).toBe("success");

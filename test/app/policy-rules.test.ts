@@ -6,7 +6,7 @@ import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { TelemetryStore } from "../../src/services/telemetry-types.js";
 import { DatabaseTelemetryStore } from "../../src/store/telemetry-store.js";
-import { HEAD_SHA, OWNER, PR_NUMBER, REPO, nockAddLabels, nockPullCommits, nockRemoveLabel, nockRequestReviewers, nockTeamMembers, requests, reviewEvent } from "../helpers/github.js";
+import { HEAD_SHA, OWNER, PR_NUMBER, REPO, nockAddLabels, nockRemoveLabel, nockRequestReviewers, nockTeamMembers, requests, reviewEvent } from "../helpers/github.js";
 import { POLICY_YML, agentPullRequest, createApp, nockEvaluation } from "./scenario.js";
 
 const DOCS = [{ filename: "docs/guide.md", patch: "@@ -1 +1 @@\n-old\n+new words" }];
@@ -42,7 +42,7 @@ describe("conditions on risk rules (App)", () => {
     expect(check.body.output.summary).toContain("release-hotfix");
     expect(labels.captured.body).toEqual({ labels: ["agent-risk:medium"] });
     // The same 9 requests as any opened docs PR: conditions read nothing more.
-    expectRequests(8);
+    expectRequests(7);
   });
 
   it("the same PR into master is low risk", async () => {
@@ -54,7 +54,7 @@ describe("conditions on risk rules (App)", () => {
     await probot.receive({ id: "d-cond-2", ...event });
     expect(check.body.conclusion).toBe("success");
     expect(check.body.output.summary).not.toContain("release-hotfix");
-    expectRequests(8);
+    expectRequests(7);
   });
 });
 
@@ -98,7 +98,7 @@ describe("a stale decision cannot outlive a title or label a condition reads", (
 });
 
 describe("named approval rules and disapproval (App)", () => {
-  it("a rule on a low-risk docs PR waits for its team and asks it once, in the same 9 requests as a code-owner wait", async () => {
+  it("a rule on a low-risk docs PR waits for its team and asks it once, in the same 8 requests as a code-owner wait", async () => {
     const { probot } = await createApp();
     const event = agentPullRequest(DOCS);
     const check = nockEvaluation(event, { files: DOCS, policy: RULES });
@@ -109,7 +109,7 @@ describe("named approval rules and disapproval (App)", () => {
     expect(check.body.output.title).toBe("Low risk: waiting on @Codertocat/docs");
     expect(check.body.output.summary).toContain("approval rule <code>docs-review</code>");
     expect(asked.captured.body).toEqual({ reviewers: [], team_reviewers: ["docs"] });
-    expectRequests(9);
+    expectRequests(8);
   });
 
   it("the team member's approval passes it: the team is read because the rule needs it", async () => {
@@ -117,12 +117,12 @@ describe("named approval rules and disapproval (App)", () => {
     const event = reviewEvent({ reviewer: "doc-dan", changedFiles: 1, labels: ["agent-risk:low"], requestedTeams: [] });
     const check = nockEvaluation(event, { files: DOCS, policy: RULES, reviews: [{ reviewer: "doc-dan" }] });
     nockTeamMembers("docs", ["doc-dan"]);
-    // An approval that could count: the PR's commits are read (did doc-dan push to it? invariant 4).
-    nockPullCommits([{ author: "agent-gate-runner[bot]" }]);
+    // An approval that could count: the PR's commits are needed (did doc-dan push to it? invariant 4); they came
+    // with the file modes (GraphQL), so no REST request.
     await probot.receive({ id: "d-rule-2", ...event });
     expect(check.body.conclusion).toBe("success");
     expect(check.body.output.title).toBe("Low risk: approved by @doc-dan");
-    expectRequests(9);
+    expectRequests(8);
   });
 
   it("disapproval: the group member's changes requested blocks it even with the rule approved, and asks nobody", async () => {
@@ -137,14 +137,14 @@ describe("named approval rules and disapproval (App)", () => {
       ],
     });
     nockTeamMembers("docs", ["doc-dan"]);
-    nockPullCommits([{ author: "agent-gate-runner[bot]" }]);
+    // The PR's commits came with the file modes (GraphQL): no REST commits request (issue 12).
     await probot.receive({ id: "d-veto", ...event });
     expect(check.body.conclusion).toBe("action_required");
     expect(check.body.output.title).toBe("Low risk: changes requested by @vetoer");
     expect(check.body.output.summary).toContain("disapproval <code>disapproval</code>");
     // No review request: the blocker already reviewed, and a disapproval asks nobody. doc-dan's approval could
     // count, so the PR's commits are read.
-    expectRequests(9);
+    expectRequests(8);
   });
 });
 
@@ -184,14 +184,14 @@ function acceptedTelemetry(store: TelemetryStore): Promise<unknown> {
 describe("agent: condition and requests: one (App)", () => {
   const human = { author: "octocat", authorType: "User" as const, headRef: "feature/docs" };
 
-  it("without accepted telemetry a human PR is not an agent's: the rule does not apply (8 requests, as ever)", async () => {
+  it("without accepted telemetry a human PR is not an agent's: the rule does not apply (7 requests, as ever)", async () => {
     const { probot } = await createApp();
     const event = agentPullRequest(DOCS, human);
     const check = nockEvaluation(event, { files: DOCS, policy: AGENT_RULE });
     nockAddLabels([], { addedColor: "0e8a16" });
     await probot.receive({ id: "d-agent-1", ...event });
     expect(check.body.conclusion).toBe("success");
-    expectRequests(8);
+    expectRequests(7);
   });
 
   it("with telemetry accepted for its head the rule applies, and exactly one of its users is asked, the same on a re-run", async () => {
@@ -208,7 +208,7 @@ describe("agent: condition and requests: one (App)", () => {
     expect(body?.team_reviewers).toEqual([]);
     expect(body?.reviewers).toHaveLength(1);
     expect(["lee", "max", "ned"]).toContain(body?.reviewers[0]);
-    expectRequests(9);
+    expectRequests(8);
 
     // A fresh App (no memory of asking) picks the same person: the choice is a hash of the PR and the rule.
     requests.reset();

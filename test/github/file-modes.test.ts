@@ -5,10 +5,10 @@
 import { readFileSync } from "node:fs";
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FILE_MODES_PER_QUERY, modeQueryText, readModeAnswer } from "../../src/github/file-modes.js";
+import { FILE_MODES_PER_QUERY, modeQueryText, readCommitsAnswer, readModeAnswer } from "../../src/github/file-modes.js";
 import { GitHubApiError, OctokitGitHub } from "../../src/github/index.js";
 import type { Octokit } from "../../src/github/index.js";
-import { BASE_SHA, HEAD_SHA, OWNER, REPO, TestOctokit, nockFileModes, requests } from "../helpers/github.js";
+import { BASE_SHA, HEAD_SHA, NEW_HEAD_SHA, OWNER, PR_NUMBER, REPO, TestOctokit, nockFileModes, nockPullCommits, requests } from "../helpers/github.js";
 
 const repo = { owner: OWNER, repo: REPO };
 const octokit = () => new TestOctokit({ auth: { token: "ghs_test" } }) as Octokit;
@@ -89,5 +89,58 @@ describe("file modes through GraphQL (invariant 2)", () => {
     expect(readModeAnswer({ repository: { head: null } }, text)).toEqual({ error: "the head commit is unknown to GitHub" });
     expect(readModeAnswer({ repository: null }, text)).toEqual({ error: "the repository is not visible" });
     expect(readModeAnswer({ repository: { head: { p0: { mode: "x" }, p1: null } } }, text)).toEqual({ error: "no mode for a at the head commit" });
+  });
+
+  it("issue 12: the first query can read the PR's commits too; the fixture's answer gives their linked accounts", () => {
+    const text = modeQueryText(OWNER, REPO, { base: BASE_SHA, head: HEAD_SHA }, [{ side: "head", path: "a.sh" }], PR_NUMBER);
+    expect(text.query).toContain("$number: Int!");
+    expect(text.query).toContain(
+      "pullRequest(number: $number) { headRefOid commits(first: 100) { totalCount nodes { commit { oid author { user { login } } committer { user { login } } } } } }",
+    );
+    // The number travels as a variable too.
+    expect(text.variables.number).toBe(PR_NUMBER);
+    expect(modeQueryText(OWNER, REPO, { base: BASE_SHA, head: HEAD_SHA }, [{ side: "head", path: "a.sh" }]).query).not.toContain("pullRequest");
+    const fixture: unknown = JSON.parse(readFileSync(new URL("../fixtures/github/graphql.file-modes.json", import.meta.url), "utf8"));
+    const data = (fixture as { data: unknown }).data;
+    expect(readCommitsAnswer(data)).toEqual({ headRefOid: HEAD_SHA, lastOid: HEAD_SHA, logins: ["octocat", "web-flow", "github-actions[bot]"] });
+    // Without the part, or with more commits than one page: nothing to stand in for REST.
+    expect(readCommitsAnswer({ repository: { head: {} } })).toBeNull();
+    expect(readCommitsAnswer({ repository: { pullRequest: { headRefOid: HEAD_SHA, commits: { totalCount: 101, nodes: [] } } } })).toBeNull();
+  });
+
+  it("issue 12: commits read with the modes are remembered for listPullRequestCommitLogins: no REST commits request", async () => {
+    const { captured } = nockFileModes({ commits: [{ author: "agent-gate-runner[bot]" }, { author: "dba-alice", committer: null }] });
+    const github = new OctokitGitHub(octokit());
+    await github.getFileModes(repo, { ...shas, basePaths: [], headPaths: ["a"], pullRequest: PR_NUMBER });
+    expect(captured.commitsOf).toEqual([PR_NUMBER]);
+    expect(captured.variables[0]).toMatchObject({ number: PR_NUMBER });
+    const commits = await github.listPullRequestCommitLogins(repo, PR_NUMBER, shas);
+    expect(commits).toEqual({ logins: ["agent-gate-runner[bot]", "web-flow", "dba-alice"], truncated: false });
+    expect(requests.total).toBe(1);
+  });
+
+  it("issue 12: only the first of several queries asks for the commits, and not when they are remembered already", async () => {
+    const paths = Array.from({ length: FILE_MODES_PER_QUERY + 1 }, (_, i) => `src/f${i}.ts`);
+    const { captured } = nockFileModes({}, { times: 2 });
+    const github = new OctokitGitHub(octokit());
+    await github.getFileModes(repo, { ...shas, basePaths: [], headPaths: paths, pullRequest: PR_NUMBER });
+    expect(captured.commitsOf).toEqual([PR_NUMBER, undefined]);
+    // Another head path on the same commits: the modes memo lacks it, the commits memo does not.
+    const more = nockFileModes();
+    await github.getFileModes(repo, { ...shas, basePaths: [], headPaths: ["src/other.ts"], pullRequest: PR_NUMBER });
+    expect(more.captured.commitsOf).toEqual([undefined]);
+  });
+
+  it.each([
+    ["the PR's head is another commit (a push in between)", { headRefOid: NEW_HEAD_SHA }],
+    ["the listing ends at another commit", { commits: [{ sha: NEW_HEAD_SHA }] }],
+    ["more than 100 commits (GraphQL lists one page; REST, with its 250 cap, decides)", { totalCount: 101 }],
+  ])("issue 12: the commits are not remembered when %s: listPullRequestCommitLogins asks REST", async (_name, answer) => {
+    nockFileModes(answer);
+    const github = new OctokitGitHub(octokit());
+    await github.getFileModes(repo, { ...shas, basePaths: [], headPaths: ["a"], pullRequest: PR_NUMBER });
+    nockPullCommits([{ author: "dba-alice" }]);
+    expect(await github.listPullRequestCommitLogins(repo, PR_NUMBER, shas)).toEqual({ logins: ["dba-alice", "web-flow"], truncated: false });
+    expect(requests.total).toBe(2);
   });
 });

@@ -540,6 +540,15 @@ export interface FileModesAnswer {
   /** `path` → mode at the base; any path not named is a plain file (100644). */
   base?: Record<string, ModeAnswer>;
   head?: Record<string, ModeAnswer>;
+  /**
+   * The pull request's commits, answered when the query asks for them (its first query, `pullRequest(number:)`),
+   * oldest first, as `nockPullCommits` takes them. Default: one agent commit at the query's head.
+   */
+  commits?: CommitSpec[];
+  /** The pull request's head as GraphQL answers it (default: the query's head commit). */
+  headRefOid?: string;
+  /** `commits.totalCount` (default: the number of commits). GraphQL lists the first 100 of them. */
+  totalCount?: number;
   /** Answer with this status instead (a GraphQL error for `errors`). */
   fail?: number | "errors";
 }
@@ -547,6 +556,8 @@ export interface FileModesAnswer {
 export interface CapturedModesQuery {
   /** Every query's variables, in order. */
   variables: Array<Record<string, string>>;
+  /** For each query, the pull request whose commits it asked for (undefined: none). */
+  commitsOf: Array<number | undefined>;
   /** What each query asked for at each side. */
   asked: Array<{ base: string[]; head: string[] }>;
 }
@@ -556,22 +567,40 @@ export interface CapturedModesQuery {
  * query puts it under, from `answer` (default 100644). Other GraphQL queries (the merge queue) do not match.
  */
 export function nockFileModes(answer: FileModesAnswer = {}, options: { times?: number } = {}): { scope: nock.Scope; captured: CapturedModesQuery } {
-  const captured: CapturedModesQuery = { variables: [], asked: [] };
+  const captured: CapturedModesQuery = { variables: [], asked: [], commitsOf: [] };
   const scope = api()
     .post("/graphql", (body: { query?: string }) => typeof body.query === "string" && body.query.includes("AgentGateFileModes"))
     .times(options.times ?? 1)
     .reply((_uri, body) => {
       const { query, variables } = body as { query: string; variables: Record<string, string> };
       const sides = { base: sideAliases(query, "base"), head: sideAliases(query, "head") };
+      const asksCommits = query.includes("pullRequest(number: $number)");
       captured.variables.push(variables);
       captured.asked.push({ base: sides.base.map((a) => variables[a]!), head: sides.head.map((a) => variables[a]!) });
+      captured.commitsOf.push(asksCommits ? Number(variables.number) : undefined);
       if (answer.fail === "errors") return [200, { data: null, errors: [{ type: "NOT_FOUND", message: "Could not resolve to a Repository" }] }];
       if (typeof answer.fail === "number") return [answer.fail, { message: "Server Error" }];
       const entry = (mode: ModeAnswer | undefined) => (mode === null ? null : { mode: parseInt(mode ?? "100644", 8) });
       const side = (name: "base" | "head") => Object.fromEntries(sides[name].map((a) => [a, entry(answer[name]?.[variables[a]!])]));
-      return [200, { data: { repository: { ...(sides.base.length ? { base: side("base") } : {}), ...(sides.head.length ? { head: side("head") } : {}) } } }];
+      const pullRequest = asksCommits ? { pullRequest: commitsAnswer(answer, variables.head ?? HEAD_SHA) } : {};
+      return [200, { data: { repository: { ...(sides.base.length ? { base: side("base") } : {}), ...(sides.head.length ? { head: side("head") } : {}), ...pullRequest } } }];
     });
   return { scope, captured };
+}
+
+/**
+ * `pullRequest { headRefOid commits(first: 100) { totalCount nodes { commit { oid author { user { login } } committer { … } } } } }`
+ * in the shape of GitHub's schema (PullRequest.headRefOid, PullRequestCommitConnection, Commit.author: GitActor,
+ * GitActor.user: the linked account or null), for the same commits `nockPullCommits` lists over REST.
+ */
+function commitsAnswer(answer: FileModesAnswer, head: string): unknown {
+  const commits = answer.commits ?? [{}];
+  const actor = (login: string | null) => ({ user: login === null ? null : { login } });
+  const nodes = commits.slice(0, 100).map((c, i) => {
+    const oid = c.sha ?? (i === commits.length - 1 ? head : (i + 1).toString(16).padStart(40, "a"));
+    return { commit: { oid, author: actor(c.author === undefined ? "agent-gate-runner[bot]" : c.author), committer: actor(c.committer === undefined ? "web-flow" : c.committer) } };
+  });
+  return { headRefOid: answer.headRefOid ?? head, commits: { totalCount: answer.totalCount ?? commits.length, nodes } };
 }
 
 /** The aliases a file-modes query asks under `side: object(oid: $side) { ... }`. */

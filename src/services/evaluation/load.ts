@@ -72,7 +72,9 @@ export async function loadSnapshot(ctx: EvaluationContext, seen: { pr?: PullRequ
       : github.listPullRequestFiles(repo, pr.number, { limit: MAX_LISTED_FILES, headSha: pr.headSha, baseSha: pr.baseSha }),
     skipReviews ? Promise.resolve([]) : github.listReviews(repo, pr.number),
   ]);
-  const files = await readModes(deps, repo, pr, listing.files);
+  // With the modes, the PR's commits (invariant 4 asks for them when an approval could count): the first review then
+  // reads them from memory instead of REST (issue 12). Not needed if the policy lets pushers approve.
+  const files = await readModes(deps, repo, pr, listing.files, policy.approvals.pushersCannotApprove);
   const truncated = listing.truncated || truncatedUpFront;
   // Invariant 3: what each approval was given against, recorded on first sight (when the policy binds approvals).
   const diff = policy.approvals.invalidateOnPush ? diffIdentity(pr.baseRef, listing.files, truncated) : undefined;
@@ -111,10 +113,13 @@ function irrelevantChange(policy: ResolvedPolicy, target: EvaluationContext["tar
   return null;
 }
 
-/** The listing with git modes, which the files API does not carry (invariant 2); one GraphQL query per 250 paths. */
-async function readModes(deps: ServiceDeps, repo: RepoRef, pr: PullRequestInfo, files: ChangedFile[]): Promise<ChangedFile[]> {
+/**
+ * The listing with git modes, which the files API does not carry (invariant 2); one GraphQL query per 250 paths,
+ * the first also reading the PR's commits when `withCommits`.
+ */
+async function readModes(deps: ServiceDeps, repo: RepoRef, pr: PullRequestInfo, files: ChangedFile[], withCommits: boolean): Promise<ChangedFile[]> {
   const query = modeQueryFor(files, { baseSha: pr.baseSha, headSha: pr.headSha });
-  return query ? withModes(files, await deps.github.getFileModes(repo, query)) : files;
+  return query ? withModes(files, await deps.github.getFileModes(repo, { ...query, ...(withCommits ? { pullRequest: pr.number } : {}) })) : files;
 }
 
 /** Members of the teams the engine named (phase one), one request per team. */
