@@ -210,11 +210,13 @@ export function commitsNeeded(input: { policy: ResolvedPolicy; pr: PullRequestFa
 }
 
 /**
- * Phase one: whether GitHub's validation of the base CODEOWNERS is needed (invariant 4): an approval could
- * otherwise count towards a CODEOWNERS requirement. Whatever `pushersCannotApprove` says.
+ * Phase one: whether GitHub's validation of the base CODEOWNERS is needed (invariant 4): whenever a requirement
+ * has code owners, whatever the reviews and `pushersCannotApprove` say. Not only when an approval could count: the
+ * validation is read with its ETag, so reading it when the PR is opened makes every review's read a 304, which
+ * GitHub does not count (issue 12); and the owners GitHub rejects are then never asked to review.
  */
-export function ownerRejectionsNeeded(input: { policy: ResolvedPolicy; pr: PullRequestFacts; requirements: Requirement[]; reviews: Review[] }): boolean {
-  return approvalMayCount({ ...input, requirements: input.requirements.filter((r) => r.source === "codeowners") });
+export function ownerRejectionsNeeded(input: { requirements: Requirement[] }): boolean {
+  return input.requirements.some((r) => r.source === "codeowners" && r.owners.length > 0);
 }
 
 /** An approval on the head from an eligible reviewer who may own an open requirement. */

@@ -42,8 +42,8 @@ export interface EngineNeeds {
   /** Whether the decision needs the PR's commits (an approval could count unless its reviewer made some). */
   commits: boolean;
   /**
-   * Whether the decision needs GitHub's validation errors of the base CODEOWNERS (invariant 4): an eligible
-   * approval could count towards a CODEOWNERS requirement. False on ordinary events, so they cost no request.
+   * Whether the decision needs GitHub's validation errors of the base CODEOWNERS (invariant 4): a requirement has
+   * code owners. Read with its ETag, so only the first read of a base commit is counted.
    */
   ownerRejections: boolean;
 }

@@ -106,7 +106,8 @@ async function decideSnapshot(ctx: EvaluationContext, snapshot: Snapshot): Promi
   const teams = await loadTeams(ctx.deps, engine.needs.teams);
   const { pr } = snapshot;
   const { repo } = ctx.target;
-  // Only when an approval could count, so ordinary events cost no extra request (invariants 4 and 8).
+  // The commits only when an approval could count, so ordinary events cost no extra request (invariant 4); the
+  // CODEOWNERS errors whenever a requirement has code owners (conditional: a 304 after the first read, issue 12).
   const [commits, rejections] = await Promise.all([
     engine.needs.commits ? ctx.deps.github.listPullRequestCommitLogins(repo, pr.number, { headSha: pr.headSha, baseSha: pr.baseSha }) : undefined,
     engine.needs.ownerRejections ? ctx.deps.github.getCodeownersErrors(repo, pr.baseSha).then((errors) => errors ?? []) : undefined,

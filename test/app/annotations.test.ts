@@ -45,7 +45,9 @@ function nockPatchCheckRun(times: number): Array<{ output: { annotations?: Annot
 async function receive(files: Array<{ filename: string; status?: string; patch: string }>, level: keyof typeof RISK_LABEL_COLORS, patches = 0) {
   const { probot } = await createApp();
   const event = agentPullRequest(files);
-  const check = nockEvaluation(event, { files });
+  // High and critical risk need a code owner (POLICY_YML): GitHub's CODEOWNERS validation is read too.
+  const owned = level === "high" || level === "critical";
+  const check = nockEvaluation(event, { files, ...(owned ? { codeownersErrors: [] } : {}) });
   const patched = patches > 0 ? nockPatchCheckRun(patches) : [];
   nockAddLabels([], { addedColor: RISK_LABEL_COLORS[level] });
   if (level === "high" || level === "critical") nockRequestReviewers();

@@ -171,7 +171,7 @@ describe("pull_request events", () => {
   it("a PR adding a migration is high risk, action_required, and asks the owning team once", async () => {
     const { probot } = await createApp();
     const event = agentPullRequest(MIGRATION);
-    const check = nockEvaluation(event, { files: MIGRATION });
+    const check = nockEvaluation(event, { codeownersErrors: [], files: MIGRATION });
     nockAddLabels([], { addedColor: "d93f0b" });
     const review = nockRequestReviewers();
     await probot.receive({ id: "d-mig", ...event });
@@ -180,7 +180,7 @@ describe("pull_request events", () => {
     expect(check.body.output.title).toMatch(/^High risk: waiting on @Codertocat\/db-team/);
     expect(check.body.output.summary).toContain("db/migrations/0042\\_add\\_accounts.sql");
     expect(review.captured.body).toEqual({ reviewers: [], team_reviewers: ["db-team"] });
-    expectRequests(8);
+    expectRequests(9);
 
     // The same PR again (e.g. reopened): the team was asked already, so no second request.
     requests.reset();
@@ -188,18 +188,20 @@ describe("pull_request events", () => {
     nockPolicyFile(POLICY_YML);
     nockCodeowners(CODEOWNERS);
     nockReviews([]);
+    // GitHub's CODEOWNERS validation at the base, read whenever a requirement has code owners (no ETag given here).
+    nockCodeownersErrors(BASE_SHA, []);
     const second = nockCreateCheckRun().captured;
     await probot.receive({ id: "d-mig-2", ...again });
     expect(second.body.conclusion).toBe("action_required");
     // The branch's rulesets are remembered, and so are the files of this head and base (no files request).
-    expectRequests(4);
+    expectRequests(5);
   });
 
   it("invariant 1 (base-branch policy): a PR that edits CODEOWNERS to drop its owner is judged by the base CODEOWNERS, critical", async () => {
     const { probot } = await createApp();
     const files = [{ filename: ".github/CODEOWNERS", patch: "@@ -5,1 +5,0 @@\n-/.github/             @Codertocat/security" }];
     const event = agentPullRequest(files);
-    const check = nockEvaluation(event, { files });
+    const check = nockEvaluation(event, { codeownersErrors: [], files });
     // The proposed version is read from the head only to validate it; the decision never uses it.
     nockCodeowners("*  @Codertocat/maintainers\n[bad line\n", { ref: HEAD_SHA });
     nockCodeownersErrors(HEAD_SHA, [{ line: 2, message: "Invalid pattern" }]);
@@ -215,14 +217,14 @@ describe("pull_request events", () => {
     expect(summary).toContain("GitHub's own CODEOWNERS check of the proposed file reports");
     expect(summary).toContain(".github/CODEOWNERS:2: Unknown owner: Invalid pattern");
     expect(review.captured.body).toEqual({ reviewers: [], team_reviewers: ["security"] });
-    expectRequests(10);
+    expectRequests(11);
   });
 
   it("invariant 1 (base-branch policy): a PR that breaks the policy file is judged by the base policy and told what is wrong", async () => {
     const { probot } = await createApp();
     const files = [{ filename: ".github/agent-gate.yml", patch: "@@ -1 +1 @@\n-scope: agents\n+scope: everyone" }];
     const event = agentPullRequest(files);
-    const check = nockEvaluation(event, { files });
+    const check = nockEvaluation(event, { codeownersErrors: [], files });
     nockPolicyFile("agents:\n  labels: [agent]\nscope: everyone\n", { ref: HEAD_SHA });
     nockAddLabels([], { addedColor: "b60205" });
     nockRequestReviewers();
@@ -230,21 +232,21 @@ describe("pull_request events", () => {
     expect(check.body.conclusion).toBe("action_required");
     expect(check.body.output.summary).toContain("the proposed policy is **invalid**");
     expect(check.body.output.summary).toContain(".github/agent-gate.yml:3: scope:");
-    expectRequests(9);
+    expectRequests(10);
   });
 
   it("invariant 2 (both paths): a sensitive file renamed out of its protected folder still needs its owner", async () => {
     const { probot } = await createApp();
     const files = [{ filename: "lib/charge.ts", previous_filename: "services/payments/charge.ts", status: "renamed", additions: 0, deletions: 0, patch: null }];
     const event = agentPullRequest(files);
-    const check = nockEvaluation(event, { files });
+    const check = nockEvaluation(event, { codeownersErrors: [], files });
     nockAddLabels([], { addedColor: "d93f0b" });
     const review = nockRequestReviewers();
     await probot.receive({ id: "d-inv2", ...event });
     expect(check.body.conclusion).toBe("action_required");
     expect(check.body.output.title).toContain("@Codertocat/payments");
     expect(review.captured.body?.team_reviewers).toContain("payments");
-    expectRequests(8);
+    expectRequests(9);
   });
 
   it("invariant 2 / 5: a PR of 3,000 files fails without reading 30 pages", async () => {
@@ -369,14 +371,14 @@ describe("pull_request events", () => {
   it("without any policy file the recommended preset applies", async () => {
     const { probot } = await createApp();
     const event = agentPullRequest(MIGRATION, { author: "github-actions[bot]", headRef: "codex/fix" });
-    const check = nockEvaluation(event, { files: MIGRATION, policy: null });
+    const check = nockEvaluation(event, { codeownersErrors: [], files: MIGRATION, policy: null });
     nockOrgPolicyFile(null);
     nockAddLabels([], { addedColor: "d93f0b" });
     nockRequestReviewers();
     await probot.receive({ id: "d-preset", ...event });
     expect(check.body.conclusion).toBe("action_required");
     expect(check.body.output.summary).toContain("recommended preset");
-    expectRequests(9);
+    expectRequests(10);
   });
 
   it("a repository without any policy file pays its two 404s once, not on every event", async () => {
@@ -501,7 +503,7 @@ describe("pull_request events", () => {
     requests.reset();
     const payments = [{ filename: "services/payments/charge.ts", patch: "@@ -1 +1 @@\n-a\n+b" }];
     const pushed = agentPullRequest(payments, { action: "synchronize", headSha: NEW_HEAD_SHA, labels: [] });
-    const check = nockEvaluation(pushed, { files: payments, rulesetRequires: null });
+    const check = nockEvaluation(pushed, { codeownersErrors: [], files: payments, rulesetRequires: null });
     const added = nockAddLabels(["agent-risk:low"], { addedColor: "d93f0b" });
     nockRemoveLabel("agent-risk:low");
     nockRequestReviewers();
@@ -514,12 +516,12 @@ describe("pull_request events", () => {
   it("a draft is evaluated but nobody is asked to review until it is ready", async () => {
     const { probot } = await createApp();
     const event = agentPullRequest(MIGRATION, { draft: true });
-    const check = nockEvaluation(event, { files: MIGRATION });
+    const check = nockEvaluation(event, { codeownersErrors: [], files: MIGRATION });
     nockAddLabels([], { addedColor: "d93f0b" });
     await probot.receive({ id: "d-draft", ...event });
     expect(check.body.conclusion).toBe("action_required");
     expect(requests.writes.some((w) => w.path.endsWith("/requested_reviewers"))).toBe(false);
-    expectRequests(7);
+    expectRequests(8);
   });
 });
 
@@ -527,11 +529,11 @@ describe("drafts", () => {
   it("ready_for_review asks the code owners the draft did not", async () => {
     const { probot } = await createApp();
     const event = agentPullRequest(MIGRATION, { action: "ready_for_review", labels: ["agent-risk:high"] });
-    nockEvaluation(event, { files: MIGRATION });
+    nockEvaluation(event, { codeownersErrors: [], files: MIGRATION });
     const review = nockRequestReviewers();
     await probot.receive({ id: "d-ready", ...event });
     expect(review.captured.body).toEqual({ reviewers: [], team_reviewers: ["db-team"] });
-    expectRequests(8);
+    expectRequests(9);
   });
 });
 
@@ -570,7 +572,7 @@ describe("pull_request_review events", () => {
     expectRequests(9);
   });
 
-  it("warm: reviews after the opened PR cost 4 counted requests (the CODEOWNERS errors once; the commits came with the file modes), then 2 once the team list and errors are cached", async () => {
+  it("warm: the first review after the opened PR costs 3 counted requests (reviews, team list, check run: the commits came with the file modes, the CODEOWNERS errors answer 304), then 2 once the team list is cached", async () => {
     const { probot } = await createApp();
     const opened = agentPullRequest(MIGRATION);
     nockPolicyFile(POLICY_YML, { etag: '"policy-v1"' });
@@ -578,11 +580,13 @@ describe("pull_request_review events", () => {
     nockListFiles(MIGRATION);
     nockFileModes();
     nockRulesetChecks("master", [{ context: "Agent Gate: approval (master)" }]);
+    // GitHub's validation of the base CODEOWNERS, with its ETag: read whenever a requirement has code owners.
+    nockCodeownersErrors(BASE_SHA, [], { etag: '"codeowners-errors-v1"' });
     nockCreateCheckRun();
     nockAddLabels([], { addedColor: "d93f0b" });
     nockRequestReviewers();
     await probot.receive({ id: "d-w1", ...opened });
-    expectRequests(8);
+    expectRequests(9);
 
     // The first approval: the files of this head and their modes are remembered, the team list is read once (with its ETag).
     requests.reset();
@@ -594,13 +598,14 @@ describe("pull_request_review events", () => {
     nockTeamMembersConditional("db-team", ["dba-alice", "dba-bob"], { etag: '"team-v1"' });
     // The PR's commits were read with the opened PR's file modes (GraphQL) and remembered for this head and base:
     // the first owner's approval costs no commits request (issue 12).
-    // GitHub's validation of the base CODEOWNERS, with its ETag (invariant 4: does GitHub count her line?).
-    nockCodeownersErrors(BASE_SHA, [], { etag: '"codeowners-errors-v1"' });
+    // GitHub's validation of the base CODEOWNERS (invariant 4: does GitHub count her line?): unchanged since the
+    // opened PR read it, 304 (issue 12).
+    nockCodeownersErrors(BASE_SHA, null, { etag: '"codeowners-errors-v1"', notModified: true });
     const first = nockCreateCheckRun().captured;
     await probot.receive({ id: "d-w2", ...approve });
     expect(first.body.conclusion).toBe("success");
     expect(requests.describe().filter((r) => r.includes("/commits"))).toEqual([]);
-    expectRequests(6, 4);
+    expectRequests(6, 3);
 
     // A second approval: the team answers 304 too. Counted: the reviews, the check run.
     requests.reset();
@@ -660,12 +665,12 @@ describe("pull_request_review events", () => {
     await store.prepare({ owner: OWNER, repo: REPO, number: PR_NUMBER, installationId: 1 }, (scope) => scope.recordReviewRequests(["@Codertocat/db-team"]));
     const { probot } = await createApp({ store });
     const event = agentPullRequest(MIGRATION, { action: "synchronize", headSha: NEW_HEAD_SHA, labels: ["agent-risk:high"] });
-    const check = nockEvaluation(event, { files: MIGRATION, reviews: [{ reviewer: "dba-alice", commitId: HEAD_SHA }] });
+    const check = nockEvaluation(event, { codeownersErrors: [], files: MIGRATION, reviews: [{ reviewer: "dba-alice", commitId: HEAD_SHA }] });
     await probot.receive({ id: "d-push", ...event });
     expect(check.body).toMatchObject({ head_sha: NEW_HEAD_SHA, conclusion: "action_required" });
     expect(check.body.output.summary).toContain(`not on the head ${NEW_HEAD_SHA.slice(0, 7)}`);
     // The stale approval costs no membership lookup, and the team asked before is not asked again.
-    expectRequests(7);
+    expectRequests(8);
   });
 
   it("invariant 4 (nobody approves their own agent): author, agent, bot and the triggering user do not count", async () => {
@@ -678,7 +683,7 @@ describe("pull_request_review events", () => {
       { reviewer: "renovate[bot]", type: "Bot" as const },
       { reviewer: "carol" },
     ];
-    const check = nockEvaluation(event, { files: MIGRATION, reviews });
+    const check = nockEvaluation(event, { codeownersErrors: [], files: MIGRATION, reviews });
     await probot.receive({ id: "d-self", ...event });
     expect(check.body.conclusion).toBe("action_required");
     const summary: string = check.body.output.summary;
@@ -687,7 +692,7 @@ describe("pull_request_review events", () => {
     expect(summary).toContain("renovate\\[bot\\] is a bot");
     expect(summary).toContain("agent-gate-runner\\[bot\\] is the pull request's author");
     // None of them costs a team-membership lookup; the team is already requested on GitHub.
-    expectRequests(7);
+    expectRequests(8);
   });
 
   it("a comment-only review is skipped without a request", async () => {
@@ -698,13 +703,13 @@ describe("pull_request_review events", () => {
     expect(lines.some((l) => /a comment changes no approval/.test(l.msg))).toBe(true);
   });
 
-  it("a dismissed approval puts the PR back to waiting (7 requests cold)", async () => {
+  it("a dismissed approval puts the PR back to waiting (8 requests cold)", async () => {
     const { probot } = await createApp();
     const event = reviewEvent({ reviewer: "dba-alice", reviewAction: "dismissed", changedFiles: 1, labels: ["agent-risk:high"], requestedTeams: ["db-team"] });
-    const check = nockEvaluation(event, { files: MIGRATION, reviews: [{ reviewer: "dba-alice", state: "DISMISSED" }] });
+    const check = nockEvaluation(event, { codeownersErrors: [], files: MIGRATION, reviews: [{ reviewer: "dba-alice", state: "DISMISSED" }] });
     await probot.receive({ id: "d-dismiss", ...event });
     expect(check.body.conclusion).toBe("action_required");
-    expectRequests(7);
+    expectRequests(8);
   });
 });
 

@@ -47,6 +47,8 @@ function nockWarmEvaluation(event: { payload: any }, reviews: Parameters<typeof 
   nockPolicyFile(POLICY_YML);
   nockCodeowners(CODEOWNERS);
   nockReviews(reviews);
+  // GitHub's CODEOWNERS validation: read whenever a requirement has code owners (no ETag given here).
+  nockCodeownersErrors(BASE_SHA, []);
   return nockCreateCheckRun().captured;
 }
 
@@ -57,7 +59,7 @@ describe("invariant 4: whoever pushed to the agent's branch cannot approve it", 
     const push = agentPullRequest(MIGRATION, { action: "synchronize", headSha: NEW_HEAD_SHA, ...HIGH });
     push.payload.sender = { ...push.payload.sender, login: "dba-alice", type: "User" };
     // The push's file-modes query also reads the PR's commits (remembered for this head and base): hers is the head.
-    nockEvaluation(push, { files: MIGRATION, modes: { commits: [{ author: "agent-gate-runner[bot]" }, { author: "dba-alice", committer: "dba-alice", sha: NEW_HEAD_SHA }] } });
+    nockEvaluation(push, { codeownersErrors: [], files: MIGRATION, modes: { commits: [{ author: "agent-gate-runner[bot]" }, { author: "dba-alice", committer: "dba-alice", sha: NEW_HEAD_SHA }] } });
     await probot.receive({ id: "d-push-alice", ...push });
 
     // Her approval of that head does not count, and costs neither a team lookup nor the PR's commits.
@@ -77,7 +79,6 @@ describe("invariant 4: whoever pushed to the agent's branch cannot approve it", 
       { reviewer: "dba-bob", commitId: NEW_HEAD_SHA },
     ]);
     nockTeamMembers("db-team", ["dba-alice", "dba-bob"]);
-    nockCodeownersErrors(BASE_SHA, []);
     await probot.receive({ id: "d-approve-bob", ...other });
     expect(counted.body.conclusion).toBe("success");
     expect(counted.body.output.title).toBe("High risk: approved by @dba-bob");
@@ -114,15 +115,15 @@ describe("invariant 4: whoever pushed to the agent's branch cannot approve it", 
     expect(target(foldWork(pushBy("dba-alice", "User"), pushBy("mallory", "User")))?.pushers).toEqual(["dba-alice", "mallory"]);
   });
 
-  it("invariant 4: an ordinary push costs no commits request (pinned: 7 requests, as before)", async () => {
+  it("invariant 4: an ordinary push costs no commits request (pinned: 8 requests, the CODEOWNERS validation one of them)", async () => {
     const { probot } = await createApp();
     const push = agentPullRequest(MIGRATION, { action: "synchronize", headSha: NEW_HEAD_SHA, ...HIGH });
-    const check = nockEvaluation(push, { files: MIGRATION, reviews: [{ reviewer: "dba-bob", commitId: "0".repeat(40) }] });
+    const check = nockEvaluation(push, { codeownersErrors: [], files: MIGRATION, reviews: [{ reviewer: "dba-bob", commitId: "0".repeat(40) }] });
     await probot.receive({ id: "d-plain-push", ...push });
     expect(check.body.conclusion).toBe("action_required");
-    // policy, CODEOWNERS, files, file modes (GraphQL), reviews, rulesets, check run: the stale
-    // approval needs nothing more.
-    expect(requests.total).toBe(7);
+    // policy, CODEOWNERS, files, file modes (GraphQL), reviews, GitHub's CODEOWNERS validation (read whenever a
+    // requirement has code owners: issue 12), rulesets, check run: the stale approval needs no commits.
+    expect(requests.total).toBe(8);
   });
 });
 
@@ -142,7 +143,7 @@ describe.each(TEST_DRIVERS)("invariant 4 on %s: the triggering human is remember
 
     // The body no longer names her (pull_request.edited without a base change is not even evaluated).
     const approve = reviewEvent({ reviewer: "dba-alice", body: "Agent run 17.", ...HIGH });
-    const check = nockEvaluation(approve, { files: MIGRATION, reviews: [{ reviewer: "dba-alice" }] });
+    const check = nockEvaluation(approve, { codeownersErrors: [], files: MIGRATION, reviews: [{ reviewer: "dba-alice" }] });
     // Were she forgotten, her approval would count: she is in the owning team and made no commit.
     api().get(`/orgs/${OWNER}/teams/db-team/members`).query({ per_page: "100" }).optionally().reply(200, [{ login: "dba-alice", id: 1, type: "User" }]);
     api().get(`/repos/${OWNER}/${REPO}/pulls/${PR_NUMBER}/commits`).query({ per_page: "100" }).optionally().reply(200, []);
@@ -170,6 +171,7 @@ function nockRetargetEvaluation(event: { payload: any }, baseSha: string, files:
   nockListFiles(files);
   nockFileModes();
   nockReviews(reviews);
+  nockCodeownersErrors(baseSha, []);
   nockRulesetChecks(event.payload.pull_request.base.ref, [{ context: `Agent Gate: approval (${event.payload.pull_request.base.ref})` }]);
   return nockCreateCheckRun().captured;
 }
@@ -288,13 +290,16 @@ describe("invariant 3: an approval counts only for the diff it saw", () => {
     nockListFiles(BIGGER);
     nockFileModes();
     nockReviews([{ reviewer: "dba-alice" }]);
+    nockCodeownersErrors(MOVED_SHA, []);
     const check = nockCreateCheckRun().captured;
     await probot.receive({ id: "d-base-moved", ...later });
     expect(check.body).toMatchObject({ name: "Agent Gate: approval (master)", head_sha: approve.payload.pull_request.head.sha, conclusion: "action_required" });
     // The reason as the check's Markdown shows it (parentheses escaped).
     expect(check.body.output.summary).toContain(`- approval does not count: the diff changed since it was given \\(same head ${approve.payload.pull_request.head.sha.slice(0, 7)}, base master\\)`);
     expect(check.body.output.summary).not.toContain("now targets");
-    // The refused approval costs no team lookup, commits or CODEOWNERS-errors read.
-    expect(requests.describe().filter((r) => /teams|commits|codeowners\/errors/.test(r))).toEqual([]);
+    // The refused approval costs no team lookup or commits; GitHub's CODEOWNERS validation of the new base commit
+    // is read once, as for any requirement with code owners (issue 12).
+    expect(requests.describe().filter((r) => /teams|commits/.test(r))).toEqual([]);
+    expect(requests.describe().filter((r) => r.includes("codeowners/errors"))).toHaveLength(1);
   });
 });

@@ -20,7 +20,9 @@ const patchOf = (added: string[]) => `@@ -0,0 +1,${added.length} @@\n${added.map
 async function evaluate(files: Array<{ filename: string; patch: string }>, level: keyof typeof RISK_LABEL_COLORS, annotationPatches = 0) {
   const { probot } = await createApp();
   const event = agentPullRequest(files);
-  const check = nockEvaluation(event, { files });
+  // High and critical risk need a code owner (POLICY_YML): GitHub's CODEOWNERS validation is read too.
+  const owned = level === "high" || level === "critical";
+  const check = nockEvaluation(event, { files, ...(owned ? { codeownersErrors: [] } : {}) });
   // Annotations past the first 50 go 50 per PATCH of the new check run.
   if (annotationPatches > 0) api().patch(`${REPO_PATH}/check-runs/77`).times(annotationPatches).reply(200, { id: 77 });
   const labels = nockAddLabels([], { addedColor: RISK_LABEL_COLORS[level] });

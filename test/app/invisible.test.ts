@@ -37,7 +37,9 @@ risk:
 async function evaluate(files: FileSpec[], level: keyof typeof RISK_LABEL_COLORS, options: { policy?: string; reviewers?: boolean; modes?: FileModesAnswer } = {}) {
   const { probot } = await createApp();
   const event = agentPullRequest(files);
-  const check = nockEvaluation(event, { files, ...(options.policy ? { policy: options.policy } : {}), ...(options.modes ? { modes: options.modes } : {}) });
+// High and critical risk need a code owner (the policy): GitHub's CODEOWNERS validation is read too.
+  const owned = level === "high" || level === "critical";
+  const check = nockEvaluation(event, { files, ...(owned ? { codeownersErrors: [] } : {}), ...(options.policy ? { policy: options.policy } : {}), ...(options.modes ? { modes: options.modes } : {}) });
   const labels = nockAddLabels([], { addedColor: RISK_LABEL_COLORS[level] });
   if (options.reviewers) nockRequestReviewers();
   await probot.receive({ id: `d-${Math.random()}`, ...event });

@@ -41,7 +41,7 @@ function labelEvent(action: "labeled" | "unlabeled", label: string, labels: stri
 /** The high-risk PR evaluated once, so a decision (agent-risk:high) is recorded. */
 async function evaluatedHighRiskPr(app: TestApp): Promise<void> {
   const event = agentPullRequest(MIGRATION);
-  nockEvaluation(event, { files: MIGRATION });
+  nockEvaluation(event, { codeownersErrors: [], files: MIGRATION });
   nockAddLabels([], { addedColor: RISK_LABEL_COLORS.high });
   nockRequestReviewers();
   await app.probot.receive({ id: "d-opened", ...event });
@@ -120,7 +120,7 @@ describe.each(STORES)("risk labels are the App's ($name store)", (storeCase) => 
   it("risk labels are the App's: with no decision recorded for the PR, the label change is answered by a full evaluation", async () => {
     const app = await createApp({ store: opened.store, botLogin: BOT });
     const event = labelEvent("labeled", "agent-risk:low", ["agent-risk:low"]);
-    const check = nockEvaluation(event, { files: MIGRATION });
+    const check = nockEvaluation(event, { codeownersErrors: [], files: MIGRATION });
     const added = nockAddLabels(["agent-risk:low"], { addedColor: RISK_LABEL_COLORS.high });
     nockRemoveLabel("agent-risk:low");
     nockRequestReviewers();
@@ -134,7 +134,7 @@ describe.each(STORES)("risk labels are the App's ($name store)", (storeCase) => 
     await evaluatedHighRiskPr(app);
     const event = labelEvent("labeled", "agent-risk:low", [HIGH, "agent-risk:low"], { headSha: NEW_HEAD_SHA });
     // The branch rules are cached, and the owners were asked on the first head: only the stray label changes.
-    const check = nockEvaluation(event, { files: MIGRATION, rulesetRequires: null });
+    const check = nockEvaluation(event, { codeownersErrors: [], files: MIGRATION, rulesetRequires: null });
     nockRemoveLabel("agent-risk:low");
     await app.probot.receive({ id: "d-new-head", ...event });
     expect(check.body.head_sha).toBe(NEW_HEAD_SHA);
@@ -173,7 +173,7 @@ describe.each(TEST_DRIVERS)("risk labels under the policy's own prefix (%s)", (d
   async function evaluatedUnderPrefix(): Promise<TestApp> {
     const app = await createApp({ store: new DatabaseGateStore(ctx.store), botLogin: BOT });
     const event = agentPullRequest(MIGRATION);
-    nockEvaluation(event, { files: MIGRATION, policy: PREFIXED_POLICY });
+    nockEvaluation(event, { codeownersErrors: [], files: MIGRATION, policy: PREFIXED_POLICY });
     const added = nockAddLabels([], { addedColor: RISK_LABEL_COLORS.high });
     nockRequestReviewers();
     await app.probot.receive({ id: "d-opened", ...event });

@@ -34,7 +34,7 @@ describe("agent-chosen text in the approval check", () => {
   it("invariant 7 (agent output is data): hostile file paths, hosts and package names render inert in the approval check", async () => {
     const { probot } = await createApp();
     const event = agentPullRequest(FILES);
-    const check = nockEvaluation(event, { files: FILES });
+    const check = nockEvaluation(event, { codeownersErrors: [], files: FILES });
     nockAddLabels([], { addedColor: RISK_LABEL_COLORS.high });
     nockRequestReviewers();
     await probot.receive({ id: "markup-1", ...event });

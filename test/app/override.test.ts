@@ -24,6 +24,7 @@ import {
   fixture,
   nockAddLabels,
   nockCodeowners,
+  nockCodeownersErrors,
   nockGetPull,
   nockPolicyFile,
   nockRequestReviewers,
@@ -81,7 +82,7 @@ function commentEvent(s: CommentScenario = {}): { name: "issue_comment"; payload
 
 /** The App decides PR 2 (a migration: it waits for the db team) before the comment. */
 async function decideWaiting(app: TestApp, pull = agentPullRequest(MIGRATION)): Promise<void> {
-  const check = nockEvaluation(pull, { files: MIGRATION, policy: POLICY });
+  const check = nockEvaluation(pull, { codeownersErrors: [], files: MIGRATION, policy: POLICY });
   nockAddLabels([]);
   nockRequestReviewers();
   await app.probot.receive({ id: `pr-${pull.payload.pull_request.head.sha}`, ...pull });
@@ -225,10 +226,12 @@ describe("/agent-gate override", () => {
 
     // A comment-only review does not re-evaluate; a dismissal does: same head, the override holds.
     const review = reviewEvent({ reviewer: "someone", state: "dismissed", reviewAction: "dismissed", labels: ["agent-risk:high"] });
-    // Same head and base: the files are remembered and the branch rules cached; policy, CODEOWNERS, reviews, PR, check.
+    // Same head and base: the files are remembered and the branch rules cached; policy, CODEOWNERS, reviews, GitHub's
+    // CODEOWNERS validation (read whenever a requirement has code owners), check.
     nockPolicyFile(POLICY);
     nockCodeowners(CODEOWNERS);
     nockReviews([]);
+    nockCodeownersErrors(BASE_SHA, []);
     const again = nockCheck();
     await app.probot.receive({ id: "r-dismissed", ...review });
     expect(again.body).toMatchObject({ head_sha: HEAD_SHA, conclusion: "success", output: { title: "Overridden by @oncall-olga" } });
@@ -236,7 +239,7 @@ describe("/agent-gate override", () => {
 
     // A push: normal evaluation of the new head.
     const push = agentPullRequest(MIGRATION, { action: "synchronize", headSha: NEW_HEAD_SHA, labels: ["agent-risk:high"] });
-    const after = nockEvaluation(push, { files: MIGRATION, policy: POLICY, rulesetRequires: null });
+    const after = nockEvaluation(push, { codeownersErrors: [], files: MIGRATION, policy: POLICY, rulesetRequires: null });
     await app.probot.receive({ id: "p-push", ...push });
     expect(after.body).toMatchObject({ head_sha: NEW_HEAD_SHA, conclusion: "action_required" });
     expect(after.body.output.title).not.toMatch(/Overridden/);

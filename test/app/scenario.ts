@@ -13,6 +13,7 @@ import {
   captureLog,
   nockAccessToken,
   nockCodeowners,
+  nockCodeownersErrors,
   nockCreateCheckRun,
   nockFileModes,
   nockListFiles,
@@ -22,6 +23,7 @@ import {
   pullRequestEvent,
   testPrivateKey,
 } from "../helpers/github.js";
+import type { CodeownersErrorSpec } from "../helpers/github.js";
 import { DatabaseGateStore } from "../../src/services/database-gate-store.js";
 import type { TelemetryStore } from "../../src/services/telemetry-types.js";
 import { freshGateStore } from "../helpers/gate-store.js";
@@ -93,6 +95,11 @@ export interface ReadsOptions {
    * evaluation attempt reads none: src/services/evaluation/load.ts).
    */
   readsReviews?: boolean;
+  /**
+   * GitHub's validation of the base CODEOWNERS (`GET codeowners/errors?ref=<base>`), read whenever a requirement has
+   * code owners (issue 12). Absent: not nocked (no such requirement, or the test nocks it itself).
+   */
+  codeownersErrors?: CodeownersErrorSpec[];
 }
 
 /** Answers the reads of one in-scope evaluation and its check run; returns the captured check run. */
@@ -105,6 +112,7 @@ export function nockEvaluation(event: { payload: any }, options: ReadsOptions): 
   // Modes are asked whenever the pull request keeps a file (one GraphQL query, src/github/file-modes.ts).
   if (options.modes !== null && options.files.some((f) => f.status !== "removed")) nockFileModes(options.modes ?? {});
   if (options.readsReviews ?? !(event.payload.action === "opened" && options.reviews === undefined)) nockReviews(options.reviews ?? []);
+  if (options.codeownersErrors) nockCodeownersErrors(pr.base.sha, options.codeownersErrors);
   if (options.rulesetRequires !== null) nockRulesetChecks(baseRef, options.rulesetRequires ?? [{ context: `Agent Gate: approval (${baseRef})` }]);
   return nockCreateCheckRun().captured;
 }

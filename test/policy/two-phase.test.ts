@@ -22,9 +22,16 @@ describe("two-phase engine", () => {
     expect(decision).toEqual(evaluate({ ...input([review("paula", "APPROVED")]), teams: { "@acme/platform": ["paula"] } }));
   });
 
+  it("issue 12: GitHub's CODEOWNERS validation is needed whenever a requirement has code owners, reviews or not", () => {
+    expect(prepareEvaluation(input([])).needs).toEqual({ teams: [], commits: false, ownerRejections: true });
+    // A low-risk docs change has no code-owner requirement: nothing to validate.
+    expect(prepareEvaluation({ ...input([]), files: [file("docs/readme.md")] }).needs).toEqual({ teams: [], commits: false, ownerRejections: false });
+  });
+
   it("invariant 4 (nobody approves their own agent): approvals that could never count need no team lookup", () => {
     const reviews = [review("copilot-swe-agent[bot]", "APPROVED"), review("tess", "APPROVED"), review("ci[bot]", "APPROVED")];
-    expect(prepareEvaluation(input(reviews)).needs).toEqual({ teams: [], commits: false, ownerRejections: false });
+    // GitHub's CODEOWNERS validation is read whenever a requirement has code owners (a 304 once read: issue 12).
+    expect(prepareEvaluation(input(reviews)).needs).toEqual({ teams: [], commits: false, ownerRejections: true });
   });
 
   it("invariant 4 (nor their own push): an owner's approval needs the PR's commits; unread, it does not count", () => {
@@ -43,7 +50,7 @@ describe("two-phase engine", () => {
 
   it("invariant 4 (nor their own push): a recorded pusher cannot approve, costs no lookup, and the policy can allow it", () => {
     const pushed = { ...input([review("paula", "APPROVED")]), pr: pr({ triggeredBy: "tess", pushers: ["PAULA"] }) };
-    expect(prepareEvaluation(pushed).needs).toEqual({ teams: [], commits: false, ownerRejections: false });
+    expect(prepareEvaluation(pushed).needs).toEqual({ teams: [], commits: false, ownerRejections: true });
     const decision = evaluate({ ...pushed, teams: { "@acme/platform": ["paula"] } });
     expect(decision.conclusion).toBe("failure");
     expect(decision.approvals[0]?.reason).toBe("approval does not count: paula pushed to the pull request's branch");
@@ -67,7 +74,7 @@ describe("two-phase engine", () => {
     const retargeted = { ...input(approved), pr: pr({ triggeredBy: "tess", baseRef: "release", diff: { baseRef: "release", fingerprint: "b".repeat(64) } }) };
     const prepared = prepareEvaluation(retargeted);
     // Like a stale approval, it costs no lookup.
-    expect(prepared.needs).toEqual({ teams: [], commits: false, ownerRejections: false });
+    expect(prepared.needs).toEqual({ teams: [], commits: false, ownerRejections: true });
     const refused = prepared.decide(teams, { commits: NO_COMMITS });
     expect(refused.conclusion).toBe("action_required");
     expect(refused.approvals[0]?.reason).toBe("approval does not count: given for the diff against main; the pull request now targets release");
