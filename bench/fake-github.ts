@@ -321,7 +321,15 @@ export class FakeGitHub {
       // the App reads only the ones it put under that side.
       const aliases = Object.keys(body.variables ?? {}).filter((k) => /^p\d+$/.test(k));
       const side = Object.fromEntries(aliases.map((a) => [a, { mode: 0o100644 }]));
-      return this.#send(req, res, 200, { data: { repository: { base: side, head: side } } });
+      // The first query also asks for the PR's commits (issue 12): the same one agent commit `/commits` lists.
+      const number = body.variables?.number;
+      const asked = typeof number === "number" ? this.pull(String(body.variables.owner), String(body.variables.name), number) : undefined;
+      const pullRequest = asked
+        ? { pullRequest: { headRefOid: asked.headSha, commits: { totalCount: 1, nodes: [{ commit: { oid: asked.headSha, author: { user: { login: asked.author } }, committer: { user: { login: "web-flow" } } } }] } } }
+        : typeof number === "number"
+          ? { pullRequest: null }
+          : {};
+      return this.#send(req, res, 200, { data: { repository: { base: side, head: side, ...pullRequest } } });
     }
     if (method === "GET" && (m = /^\/repos\/([^/]+)\/([^/]+)\/contents\/(.+)$/.exec(path))) {
       const text = this.content.files[m[3]!];

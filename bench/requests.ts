@@ -236,7 +236,8 @@ export async function benchRequests(options: RequestsOptions = { sizes: [50, 500
     "",
     "The PR is not read again before publishing (issue 12): each event is a durable per-PR job and the check is bound to its head, so a newer head's job always follows. " +
       "Above the floor in DESIGN.md (\"What GitHub allows, and the cost floor\"): the branch rules read (invariant 10, cold only) and the GraphQL file-modes query (invariant 2, once per head and base). " +
-      "A first review also pays the PR's commits (invariant 4: did the reviewer make any?) and GitHub's CODEOWNERS validation (invariant 4: owners GitHub rejects), each once per head or base commit.",
+      "A PR's first evaluation of its opening reads no reviews (it has none yet), so the first push after it reads them in full (4 counted) where a later push gets a 304. " +
+      "The PR's commits (invariant 4: did a reviewer make any?) come with the file-modes query, and GitHub's CODEOWNERS validation (invariant 4: owners GitHub rejects) is read whenever a requirement has code owners, so a first review finds both remembered or answering 304.",
   ].join("\n");
   return { markdown, rows: out };
 }
