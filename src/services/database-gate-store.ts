@@ -133,7 +133,7 @@ class Session {
   async flush(tx: StoreTx): Promise<void> {
     const entries = this.audit;
     this.audit = [];
-    for (const entry of entries) await tx.audit.append(entry);
+    await tx.audit.appendAll(entries);
   }
 
   /**
@@ -177,37 +177,34 @@ class Session {
       evaluationId = row.id;
     }
     const entry = (kind: AuditAppend["kind"], payload: unknown): AuditAppend => ({ kind, repository: this.repository, pullRequest: this.key.number, deliveryId, payload });
-    if (decision?.policyErrors && decision.policyErrors.length > 0) {
-      await tx.audit.append(entry("policy_invalid", { headSha: record.headSha, baseSha: record.baseSha, policy: record.policy, errors: decision.policyErrors }));
-    }
-    const decided = await tx.audit.append(
-      entry("evaluation_decided", {
+    const invalid = decision?.policyErrors && decision.policyErrors.length > 0 ? [entry("policy_invalid", { headSha: record.headSha, baseSha: record.baseSha, policy: record.policy, errors: decision.policyErrors })] : [];
+    const decidedEntry = entry("evaluation_decided", {
+      evaluationId,
+      event: record.event,
+      headSha: record.headSha,
+      baseRef: record.baseRef,
+      baseSha: record.baseSha,
+      policy: record.policy,
+      codeowners: decision?.codeowners.path ?? null,
+      inputsDigest: record.inputsDigest ?? null,
+      risk,
+      conclusion: record.conclusion,
+      title: record.reason,
+      checkName: record.checkName,
+      ...(record.override ? { overriddenBy: record.override.by, overrideReason: record.override.reason } : {}),
+    });
+    const approvalEntries = approvals.map((approval) =>
+      entry(approval.counted ? "approval_counted" : "approval_refused", {
         evaluationId,
-        event: record.event,
+        reviewer: approval.reviewer,
+        commitId: approval.commitId ?? null,
         headSha: record.headSha,
-        baseRef: record.baseRef,
-        baseSha: record.baseSha,
-        policy: record.policy,
-        codeowners: decision?.codeowners.path ?? null,
-        inputsDigest: record.inputsDigest ?? null,
-        risk,
-        conclusion: record.conclusion,
-        title: record.reason,
-        checkName: record.checkName,
-        ...(record.override ? { overriddenBy: record.override.by, overrideReason: record.override.reason } : {}),
+        reason: approval.reason ?? null,
       }),
     );
-    for (const approval of approvals) {
-      await tx.audit.append(
-        entry(approval.counted ? "approval_counted" : "approval_refused", {
-          evaluationId,
-          reviewer: approval.reviewer,
-          commitId: approval.commitId ?? null,
-          headSha: record.headSha,
-          reason: approval.reason ?? null,
-        }),
-      );
-    }
+    // One append for all of them (three statements): the decision is the entry after any policy_invalid one.
+    const appended = await tx.audit.appendAll([...invalid, decidedEntry, ...approvalEntries]);
+    const decided = appended[invalid.length]!;
     return { evaluationId, audit: { id: decided.id, hash: decided.hash } };
   }
 

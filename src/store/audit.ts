@@ -106,6 +106,8 @@ export interface AuditRepository {
    * chain cannot fork. The lock is held until the surrounding transaction ends: keep such transactions short.
    */
   append(entry: AuditAppend): Promise<AuditEntry>;
+  /** Appends several entries in this order, as `append` each would, in three statements whatever their number. */
+  appendAll(entries: readonly AuditAppend[]): Promise<AuditEntry[]>;
   /** Entries in id (= chain) order, fetched in keyset-paginated batches; constant memory. */
   export(filter?: AuditExportFilter): AsyncIterable<AuditEntry>;
   /** Walks the whole chain in batches and names the first broken entry. */
@@ -168,33 +170,44 @@ function filterConditions(filter: AuditExportFilter): SQL[] {
   return conditions;
 }
 
-async function appendEntry(exec: Executor, entry: AuditAppend): Promise<AuditEntry> {
+/** An entry checked and canonicalised, ready to be chained (done before the lock: a bad payload holds up no one). */
+function prepared(entry: AuditAppend): Omit<AuditEntry, "id" | "createdAt" | "prevHash" | "hash"> {
   if (!(AUDIT_KINDS as readonly string[]).includes(entry.kind)) throw new TypeError(`unknown audit kind: ${String(entry.kind)}`);
-  // Canonicalise before taking the lock: a bad payload must not hold up other appenders.
-  const payload = canonicalize(entry.payload ?? null);
-  const repository = entry.repository ?? null;
-  const pullRequest = entry.pullRequest ?? null;
-  const deliveryId = entry.deliveryId ?? null;
+  return { kind: entry.kind, repository: entry.repository ?? null, pullRequest: entry.pullRequest ?? null, deliveryId: entry.deliveryId ?? null, payload: canonicalize(entry.payload ?? null) };
+}
+
+/**
+ * Appends entries in order, chained one to the next, in three statements whatever their number: the chain lock,
+ * the previous hash with the database clock, and one multi-row insert. Every statement here is a round trip
+ * made while holding the chain, so each one is paid by every appender queued behind it.
+ */
+async function appendEntries(exec: Executor, entries: readonly AuditAppend[]): Promise<AuditEntry[]> {
+  const rows = entries.map(prepared);
+  if (rows.length === 0) return [];
   return exec.inTx(async (db) => {
     // One chain, one writer at a time, across every process on this database. Read committed: the
     // SELECT below takes a fresh snapshot after the lock is granted, so it sees the previous append.
     await db.execute(sql`select pg_advisory_xact_lock(${sql.raw(String(LOCK_NAMESPACE.auditChain))}, 0)`);
-    // The previous entry's hash and the database clock (one clock for all App processes, at millisecond
-    // precision so it hashes exactly) in one statement: every statement here is a round trip made while
-    // holding the chain, so each one is paid by every appender queued behind it.
+    // One clock for all App processes, at millisecond precision so it hashes exactly; one instant for the batch.
     const [head] = await queryRows<{ hash: string | null; now: unknown }>(
       db,
       sql`select (select ${auditLog.hash} from ${auditLog} order by ${auditLog.id} desc limit 1) as hash, date_trunc('milliseconds', clock_timestamp()) as now`,
     );
     const createdAt = toDate(head?.now);
-    const prevHash = head?.hash ?? GENESIS_HASH;
-    const hash = auditHash(prevHash, { createdAt, kind: entry.kind, repository, pullRequest, deliveryId, payload });
-    const [row] = await db
-      .insert(auditLog)
-      .values({ createdAt, kind: entry.kind, repository, pullRequest, deliveryId, payload, prevHash, hash })
-      .returning();
-    if (!row) throw new Error("audit_log insert returned no row");
-    return normaliseRow(row);
+    let prevHash = head?.hash ?? GENESIS_HASH;
+    const values = rows.map((row) => {
+      const hash = auditHash(prevHash, { ...row, createdAt });
+      const value = { ...row, createdAt, prevHash, hash };
+      prevHash = hash;
+      return value;
+    });
+    // Ids follow the order of `values` (one insert, the sequence taken row by row), so the chain reads in id order.
+    const inserted = await db.insert(auditLog).values(values).returning();
+    if (inserted.length !== values.length) throw new Error(`audit_log insert returned ${inserted.length} of ${values.length} rows`);
+    const appended = inserted.map(normaliseRow).sort((a, b) => a.id - b.id);
+    // Postgres numbers a multi-row insert in VALUES order; were it ever not so, the chain would not verify: refuse it.
+    if (appended.some((e, i) => e.hash !== values[i]!.hash)) throw new Error("audit_log rows were numbered out of chain order");
+    return appended;
   });
 }
 
@@ -254,7 +267,8 @@ async function chainHead(exec: Executor): Promise<{ count: number; lastId: numbe
 
 export function createAuditRepository(exec: Executor): AuditRepository {
   return {
-    append: (entry) => appendEntry(exec, entry),
+    append: async (entry) => (await appendEntries(exec, [entry]))[0]!,
+    appendAll: (entries) => appendEntries(exec, entries),
     export: (filter) => exportEntries(exec, filter),
     verify: (options) => verifyChain(exec, options),
     head: () => chainHead(exec),

@@ -100,12 +100,11 @@ export class DatabaseTelemetryStore {
         // A redelivery: the first attempt's row and audit entries stand; appending again would duplicate them.
         if (!created) return { created: false, entry: null };
       }
-      let entry: TelemetryAuditRef | null = null;
-      for (const e of outcome.audit) {
-        const appended = await tx.audit.append({ kind: e.kind, repository: outcome.repository, pullRequest: outcome.pullRequest, deliveryId: outcome.deliveryId ?? null, payload: e.payload });
-        if (e.kind === "telemetry_accepted") entry = { id: appended.id, hash: appended.hash };
-      }
-      return { created: true, entry };
+      const appended = await tx.audit.appendAll(
+        outcome.audit.map((e) => ({ kind: e.kind, repository: outcome.repository, pullRequest: outcome.pullRequest, deliveryId: outcome.deliveryId ?? null, payload: e.payload })),
+      );
+      const accepted = appended.find((a) => a.kind === "telemetry_accepted");
+      return { created: true, entry: accepted ? { id: accepted.id, hash: accepted.hash } : null };
     });
     if (result.created || outcome.pullRequest === null) return result;
     // Recorded by an earlier attempt (which may have died before publishing): its entry is the one to name.

@@ -192,3 +192,40 @@ describe.each(TEST_DRIVERS)("audit log on %s: witnesses from outside the databas
     });
   });
 });
+
+describe.each(TEST_DRIVERS)("audit log on %s: several entries in one append", (driver) => {
+  let ctx: TestStoreContext;
+  beforeAll(async () => {
+    ctx = await openTestStore(driver);
+  });
+  afterAll(async () => {
+    await ctx?.cleanup();
+  });
+
+  it("appendAll chains a batch in order, after the entries before it, and verifies like single appends", async () => {
+    const { store } = ctx;
+    const before = await store.audit.append({ kind: "label_set", repository: "octo/repo", pullRequest: 9, payload: { n: 0 } });
+    const batch = await store.audit.appendAll(
+      Array.from({ length: 25 }, (_, n) => ({ kind: n % 2 ? ("approval_counted" as const) : ("approval_refused" as const), repository: "octo/repo", pullRequest: 9, deliveryId: `d-${n}`, payload: { n } })),
+    );
+    expect(batch.map((e) => JSON.parse(e.payload) as unknown)).toEqual(Array.from({ length: 25 }, (_, n) => ({ n })));
+    expect(batch[0]!.prevHash).toBe(before.hash);
+    batch.forEach((e, i) => {
+      expect(e.id).toBe(before.id + 1 + i);
+      if (i > 0) expect(e.prevHash).toBe(batch[i - 1]!.hash);
+      expect(auditHash(e.prevHash, e)).toBe(e.hash);
+    });
+    const after = await store.audit.append({ kind: "label_set", repository: "octo/repo", pullRequest: 9, payload: { n: 26 } });
+    expect(after.prevHash).toBe(batch.at(-1)!.hash);
+    expect(await store.audit.verify()).toMatchObject({ ok: true, headHash: after.hash });
+    expect(await store.audit.appendAll([])).toEqual([]);
+  });
+
+  it("appendAll with one bad entry writes none of the batch", async () => {
+    const before = await ctx.store.audit.head();
+    const good = { kind: "label_set" as const, payload: { ok: true } };
+    await expect(ctx.store.audit.appendAll([good, { kind: "nope" as never, payload: {} }])).rejects.toThrow(/unknown audit kind/);
+    await expect(ctx.store.audit.appendAll([good, { kind: "label_set", payload: { x: Number.NaN } }])).rejects.toThrow(CanonicalizeError);
+    expect(await ctx.store.audit.head()).toEqual(before);
+  });
+});
