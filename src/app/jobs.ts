@@ -73,9 +73,8 @@ export async function runJob(runner: JobRunner, job: WorkJob): Promise<void> {
   const final = job.retryCount >= job.retryLimit;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const pending = await runner.store.pendingWork.take<Work>(job.key);
+    // Taken and touched on every attempt (one statement): reconciliation re-enqueues only untouched work.
     if (!pending) return;
-    // Touched on every attempt: reconciliation re-enqueues only work no job has touched for a while.
-    await runner.store.pendingWork.touch(job.key);
     try {
       await perform(await runner.depsFor(pending.installationId, { replay: job.retryCount > 0 }), pending.work, { final });
     } catch (error) {
@@ -110,14 +109,11 @@ async function settle(store: Store, pending: PendingWork<Work>): Promise<boolean
   const { repository, pullRequest } = scopeOf(pending.work);
   return store.transaction(async (tx) => {
     if (!(await tx.pendingWork.settle(pending.key, pending.version))) return false;
-    for (const delivery of pending.deliveries) {
-      const row = await tx.deliveries.get(delivery.guid, pending.installationId);
-      if (!row || row.outcome !== "pending") continue;
-      await tx.deliveries.finish(delivery.guid, pending.installationId, "processed");
-      if (delivery.guid !== primary) {
-        await tx.audit.append({ kind: "delivery_coalesced", repository, pullRequest, deliveryId: delivery.guid, payload: { event: delivery.event, coveredBy: primary ?? null } });
-      }
-    }
+    const finished = new Set(await tx.deliveries.finishPending([...new Set(pending.deliveries.map((d) => d.guid))], pending.installationId, "processed"));
+    const coalesced = pending.deliveries.filter((d) => finished.delete(d.guid) && d.guid !== primary);
+    await tx.audit.appendAll(
+      coalesced.map((delivery) => ({ kind: "delivery_coalesced", repository, pullRequest, deliveryId: delivery.guid, payload: { event: delivery.event, coveredBy: primary ?? null } })),
+    );
     return true;
   });
 }

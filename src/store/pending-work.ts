@@ -30,7 +30,10 @@ export interface PendingWorkRepository {
    * newer replaces it). The delivery joins the row's list. The row is locked until the caller's transaction ends.
    */
   offer(input: { key: string; kind: string; installationId: number | null; work: unknown; delivery: FoldedDelivery }, fold?: (older: unknown, newer: unknown) => unknown): Promise<"created" | "folded">;
-  /** The row as it is now, or null when there is nothing left to do. */
+  /**
+   * The row as it is now, or null when there is nothing left to do. It is marked touched in the same statement:
+   * reconciliation re-enqueues only work no job has touched for a while.
+   */
   take<W>(key: string): Promise<PendingWork<W> | null>;
   /**
    * Deletes the row if it is still the `version` the job took (true). False when a newer event folded in
@@ -92,7 +95,7 @@ export function createPendingWork(exec: Executor): PendingWorkRepository {
       throw new Error(`pending work ${key} kept changing while it was offered`);
     },
     async take<W>(key: string) {
-      const rows = await queryRows<Row>(exec.db(), sql`select * from pending_work where key = ${key}`);
+      const rows = await queryRows<Row>(exec.db(), sql`update pending_work set updated_at = now() where key = ${key} returning *`);
       return rows[0] ? fromRow<W>(rows[0]) : null;
     },
     async settle(key, version) {

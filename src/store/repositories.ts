@@ -56,6 +56,8 @@ export interface DeliveriesRepository {
    */
   begin(delivery: DeliveryBegin, options?: { staleAfterMs?: number }): Promise<"new" | "duplicate">;
   finish(guid: string, installationId: number | null | undefined, outcome: DeliveryOutcome, error?: string): Promise<void>;
+  /** Finishes those of `guids` still `pending` with `outcome`, in one statement; returns the guids it finished. */
+  finishPending(guids: readonly string[], installationId: number | null | undefined, outcome: DeliveryOutcome): Promise<string[]>;
   get(guid: string, installationId?: number | null): Promise<WebhookDelivery | null>;
 }
 
@@ -95,6 +97,16 @@ function createDeliveries(exec: Executor): DeliveriesRepository {
         .update(webhookDeliveries)
         .set({ outcome, error: error ?? null, finishedAt: sql`now()` })
         .where(and(eq(webhookDeliveries.installationId, installationId ?? 0), eq(webhookDeliveries.guid, guid)));
+    },
+    async finishPending(guids, installationId, outcome) {
+      if (guids.length === 0) return [];
+      const rows = await exec
+        .db()
+        .update(webhookDeliveries)
+        .set({ outcome, error: null, finishedAt: sql`now()` })
+        .where(and(eq(webhookDeliveries.installationId, installationId ?? 0), inArray(webhookDeliveries.guid, [...guids]), eq(webhookDeliveries.outcome, "pending")))
+        .returning({ guid: webhookDeliveries.guid });
+      return rows.map((r) => r.guid);
     },
     async get(guid, installationId) {
       const [row] = await exec
