@@ -70,21 +70,22 @@ function answer(res: ServerResponse, status: number, message: string, close = fa
 export async function acceptDelivery(store: Store, queue: JobQueue, event: WebhookEvent, works: KeyedWork[]): Promise<Accepted> {
   const action = (event.payload as { action?: unknown }).action;
   const installationId = works[0]?.installationId ?? null;
+  const offers = works.map((w) => ({ key: w.key, kind: w.work.kind, installationId: w.installationId, work: w.work, delivery: { guid: event.id, event: `${event.name}.${String(action ?? "")}` } }));
+  const fold = (older: unknown, newer: unknown) => foldWork(older as KeyedWork["work"], newer as KeyedWork["work"]);
+  const delivery = { guid: event.id, installationId, event: event.name, action: typeof action === "string" ? action : null };
+  const [first, ...rest] = offers;
   return store.transaction(async (tx) => {
-    const begun = await tx.deliveries.begin({ guid: event.id, installationId, event: event.name, action: typeof action === "string" ? action : null });
-    if (begun === "duplicate") return { status: "duplicate" };
-    let created = 0;
-    for (const w of works) {
-      const offered = await tx.pendingWork.offer(
-        { key: w.key, kind: w.work.kind, installationId: w.installationId, work: w.work, delivery: { guid: event.id, event: `${event.name}.${String(action ?? "")}` } },
-        (older, newer) => foldWork(older as KeyedWork["work"], newer as KeyedWork["work"]),
-      );
-      if (offered === "created") {
-        await queue.enqueue(tx.sql, w.key);
-        created++;
-      }
-    }
-    return { status: "accepted", created, folded: works.length - created };
+    if (!first) return (await tx.deliveries.begin(delivery)) === "duplicate" ? { status: "duplicate" } : { status: "accepted", created: 0, folded: 0 };
+    // The common case (one work, new to its key) is one statement here: the delivery and its work together.
+    const begun = await tx.deliveries.beginAndOffer(delivery, first);
+    if (begun.outcome === "duplicate") return { status: "duplicate" };
+    const createdKeys = begun.outcome === "created" ? [first.key] : [];
+    // "pending": its key had work waiting (read and locked above, unless its job settled it just now, when the
+    // offer makes a new row after all); this one folds into it.
+    if (begun.outcome === "pending" && (await tx.pendingWork.offer(first, fold, begun.locked)) === "created") createdKeys.push(first.key);
+    for (const offer of rest) if ((await tx.pendingWork.offer(offer, fold)) === "created") createdKeys.push(offer.key);
+    for (const key of createdKeys) await queue.enqueue(tx.sql, key);
+    return { status: "accepted", created: createdKeys.length, folded: works.length - createdKeys.length };
   });
 }
 

@@ -4,6 +4,7 @@
  * does the work, and `settle`s it. The job queue (pg-boss) carries only the key.
  */
 import { and, eq, sql } from "drizzle-orm";
+import type { SQL } from "drizzle-orm";
 import type { Executor } from "./executor.js";
 import { queryRows } from "./executor.js";
 import { pendingWork } from "./schema.js";
@@ -23,13 +24,39 @@ export interface PendingWork<W = unknown> {
   updatedAt: Date;
 }
 
+/** What a webhook asks to be done under a key, from one delivery. */
+export interface PendingOffer {
+  key: string;
+  kind: string;
+  installationId: number | null;
+  work: unknown;
+  delivery: FoldedDelivery;
+}
+
+/** The work of a pending row this transaction already holds locked (`select … for update`). */
+export interface LockedWork {
+  work: unknown;
+}
+
+/** A jsonb value as either driver returns it (postgres.js parses it; a text value is parsed here). */
+export function jsonValue(value: unknown): unknown {
+  return typeof value === "string" ? (JSON.parse(value) as unknown) : value;
+}
+
+/** Inserts the offer as a new pending row, or nothing when its key is pending (`returning key` says which). */
+export function insertPendingWork({ key, kind, installationId, work, delivery }: PendingOffer, where: SQL = sql``): SQL {
+  return sql`insert into pending_work (key, kind, installation_id, work, deliveries)
+             select ${key}, ${kind}, ${installationId}::bigint, ${JSON.stringify(work)}::jsonb, ${JSON.stringify([delivery])}::jsonb ${where}
+             on conflict (key) do nothing returning key`;
+}
+
 export interface PendingWorkRepository {
   /**
    * Records `work` under `key`: a new row ("created": the caller enqueues a job for it), or folded into the row
    * already pending ("folded": its job will do the newest work; no second job), merged by `fold` (default: the
    * newer replaces it). The delivery joins the row's list. The row is locked until the caller's transaction ends.
    */
-  offer(input: { key: string; kind: string; installationId: number | null; work: unknown; delivery: FoldedDelivery }, fold?: (older: unknown, newer: unknown) => unknown): Promise<"created" | "folded">;
+  offer(input: PendingOffer, fold?: (older: unknown, newer: unknown) => unknown, locked?: LockedWork): Promise<"created" | "folded">;
   /**
    * The row as it is now, or null when there is nothing left to do. It is marked touched in the same statement:
    * reconciliation re-enqueues only work no job has touched for a while.
@@ -57,7 +84,7 @@ interface Row {
 }
 
 function fromRow<W>(row: Row): PendingWork<W> {
-  const parse = (v: unknown) => (typeof v === "string" ? (JSON.parse(v) as unknown) : v);
+  const parse = jsonValue;
   return {
     key: row.key,
     kind: row.kind,
@@ -71,20 +98,20 @@ function fromRow<W>(row: Row): PendingWork<W> {
 
 export function createPendingWork(exec: Executor): PendingWorkRepository {
   return {
-    async offer({ key, kind, installationId, work, delivery }, fold) {
+    async offer(offer, fold, locked) {
+      const { key, installationId, work, delivery } = offer;
       const deliveryJson = JSON.stringify([delivery]);
       // Two tries: the row may be settled (deleted) by its job between our insert and our update.
       for (let attempt = 0; attempt < 2; attempt++) {
-        const inserted = await queryRows<{ key: string }>(
-          exec.db(),
-          sql`insert into pending_work (key, kind, installation_id, work, deliveries)
-              values (${key}, ${kind}, ${installationId}, ${JSON.stringify(work)}::jsonb, ${deliveryJson}::jsonb)
-              on conflict (key) do nothing returning key`,
-        );
-        if (inserted.length > 0) return "created";
-        const [current] = await queryRows<Row>(exec.db(), sql`select * from pending_work where key = ${key} for update`);
-        if (!current) continue;
-        const merged = fold ? fold(fromRow(current).work, work) : work;
+        let current = attempt === 0 ? locked : undefined;
+        if (!current) {
+          const inserted = await queryRows<{ key: string }>(exec.db(), insertPendingWork(offer));
+          if (inserted.length > 0) return "created";
+          const [row] = await queryRows<Row>(exec.db(), sql`select * from pending_work where key = ${key} for update`);
+          if (!row) continue;
+          current = { work: fromRow(row).work };
+        }
+        const merged = fold ? fold(current.work, work) : work;
         await exec.db().execute(
           sql`update pending_work set work = ${JSON.stringify(merged)}::jsonb, installation_id = ${installationId},
                 deliveries = deliveries || ${deliveryJson}::jsonb, version = version + 1, updated_at = now()

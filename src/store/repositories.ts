@@ -4,12 +4,14 @@
  */
 import { and, desc, eq, gt, inArray, lte, sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
-import type { Executor } from "./executor.js";
+import { queryRows } from "./executor.js";
+import type { Db, Executor } from "./executor.js";
 import { createPushers, createReviewObservations } from "./approval-memory.js";
 import type { PushersRepository, ReviewObservationsRepository } from "./approval-memory.js";
 import { createCheckRuns } from "./check-runs.js";
 import type { CheckRunsRepository } from "./check-runs.js";
-import { createPendingWork } from "./pending-work.js";
+import { createPendingWork, insertPendingWork, jsonValue } from "./pending-work.js";
+import type { LockedWork, PendingOffer } from "./pending-work.js";
 import { createReconciliation } from "./reconciliation.js";
 import type { ReconciliationRepository } from "./reconciliation.js";
 import type { PendingWorkRepository } from "./pending-work.js";
@@ -55,6 +57,13 @@ export interface DeliveriesRepository {
    * @throws when the row cannot be written: answer the webhook with an error status so it can be redelivered.
    */
   begin(delivery: DeliveryBegin, options?: { staleAfterMs?: number }): Promise<"new" | "duplicate">;
+  /**
+   * `begin` and, only when the delivery is new, the first `pendingWork.offer` of its work, in one statement (the
+   * edge's hot path: one round trip instead of two or three). "created": a new pending row (enqueue its job);
+   * "pending": the key already had one, now locked and read (`locked`), so the caller folds the work in with
+   * `pendingWork.offer(work, fold, locked)`; "duplicate": as `begin`.
+   */
+  beginAndOffer(delivery: DeliveryBegin, work: PendingOffer): Promise<{ outcome: "created" | "duplicate" } | { outcome: "pending"; locked: LockedWork | undefined }>;
   finish(guid: string, installationId: number | null | undefined, outcome: DeliveryOutcome, error?: string): Promise<void>;
   /** Finishes those of `guids` still `pending` with `outcome`, in one statement; returns the guids it finished. */
   finishPending(guids: readonly string[], installationId: number | null | undefined, outcome: DeliveryOutcome): Promise<string[]>;
@@ -63,33 +72,43 @@ export interface DeliveriesRepository {
 
 const DEFAULT_STALE_PENDING_MS = 10 * 60 * 1000;
 
+/**
+ * The delivery's row, new (one id returned) or taken again after a failed or stale attempt; no row returned
+ * when it is a duplicate (see `begin`).
+ */
+function deliveryUpsert(db: Db, delivery: DeliveryBegin, staleAfterMs = DEFAULT_STALE_PENDING_MS) {
+  if (!delivery.guid) throw new TypeError("delivery guid is required");
+  return db
+    .insert(webhookDeliveries)
+    .values({ guid: delivery.guid, installationId: delivery.installationId ?? 0, event: delivery.event, action: delivery.action ?? null })
+    .onConflictDoUpdate({
+      target: [webhookDeliveries.installationId, webhookDeliveries.guid],
+      set: { attempts: sql`${webhookDeliveries.attempts} + 1`, outcome: "pending", error: null, finishedAt: null, receivedAt: sql`now()` },
+      setWhere: sql`${webhookDeliveries.outcome} = 'failed' or (${webhookDeliveries.outcome} = 'pending' and ${webhookDeliveries.receivedAt} < now() - make_interval(secs => ${staleAfterMs / 1000}::double precision))`,
+    })
+    .returning({ id: webhookDeliveries.id });
+}
+
 function createDeliveries(exec: Executor): DeliveriesRepository {
   return {
     async begin(delivery, options = {}) {
-      if (!delivery.guid) throw new TypeError("delivery guid is required");
-      const staleMs = options.staleAfterMs ?? DEFAULT_STALE_PENDING_MS;
-      const rows = await exec
-        .db()
-        .insert(webhookDeliveries)
-        .values({
-          guid: delivery.guid,
-          installationId: delivery.installationId ?? 0,
-          event: delivery.event,
-          action: delivery.action ?? null,
-        })
-        .onConflictDoUpdate({
-          target: [webhookDeliveries.installationId, webhookDeliveries.guid],
-          set: {
-            attempts: sql`${webhookDeliveries.attempts} + 1`,
-            outcome: "pending",
-            error: null,
-            finishedAt: null,
-            receivedAt: sql`now()`,
-          },
-          setWhere: sql`${webhookDeliveries.outcome} = 'failed' or (${webhookDeliveries.outcome} = 'pending' and ${webhookDeliveries.receivedAt} < now() - make_interval(secs => ${staleMs / 1000}::double precision))`,
-        })
-        .returning({ id: webhookDeliveries.id });
+      const rows = await deliveryUpsert(exec.db(), delivery, options.staleAfterMs);
       return rows.length > 0 ? "new" : "duplicate";
+    },
+    async beginAndOffer(delivery, work) {
+      // Data-modifying CTEs: the work is inserted only when the delivery is new, both in this one statement.
+      // When the key is already pending, its row is locked and read here too, ready to be folded into.
+      const [row] = await queryRows<{ begun: boolean; created: boolean; waiting: unknown }>(
+        exec.db(),
+        sql`with begun as (${deliveryUpsert(exec.db(), delivery).getSQL()}),
+                 created as (${insertPendingWork(work, sql`where exists (select 1 from begun)`)}),
+                 waiting as (select work from pending_work where key = ${work.key} and exists (select 1 from begun) and not exists (select 1 from created) for update)
+            select exists (select 1 from begun) as begun, exists (select 1 from created) as created, (select work from waiting) as waiting`,
+      );
+      if (!row?.begun) return { outcome: "duplicate" };
+      if (row.created) return { outcome: "created" };
+      // Null: the waiting row was settled meanwhile; `offer` finds out what is there now.
+      return { outcome: "pending", locked: row.waiting === null ? undefined : { work: jsonValue(row.waiting) } };
     },
     async finish(guid, installationId, outcome, error) {
       await exec
@@ -252,22 +271,23 @@ async function latestEvaluation(exec: Executor, repository: string, pullRequest:
 
 async function observeHeadIn(exec: Executor, repository: string, pullRequest: number, headSha: string, headUpdatedAt: Date): Promise<HeadObservation> {
   if (Number.isNaN(headUpdatedAt.getTime())) throw new TypeError("headUpdatedAt is not a valid date");
-  return exec.inTx(async (db) => {
-    await db
-      .insert(pullRequestHeads)
-      .values({ repository, pullRequest, headSha, headUpdatedAt })
-      .onConflictDoUpdate({
-        target: [pullRequestHeads.repository, pullRequestHeads.pullRequest],
-        set: { headSha, headUpdatedAt, observedAt: sql`now()` },
-        setWhere: sql`${pullRequestHeads.headUpdatedAt} <= excluded.head_updated_at`,
-      });
-    const [row] = await db
-      .select({ headSha: pullRequestHeads.headSha, headUpdatedAt: pullRequestHeads.headUpdatedAt })
-      .from(pullRequestHeads)
-      .where(and(eq(pullRequestHeads.repository, repository), eq(pullRequestHeads.pullRequest, pullRequest)));
-    if (!row) throw new Error("pull_request_heads upsert returned no row");
-    return row;
-  });
+  // No transaction: the upsert only ever moves the head forward, and the read after it sees the newest head
+  // (read committed): one round trip each instead of four with begin and commit.
+  const db = exec.db();
+  await db
+    .insert(pullRequestHeads)
+    .values({ repository, pullRequest, headSha, headUpdatedAt })
+    .onConflictDoUpdate({
+      target: [pullRequestHeads.repository, pullRequestHeads.pullRequest],
+      set: { headSha, headUpdatedAt, observedAt: sql`now()` },
+      setWhere: sql`${pullRequestHeads.headUpdatedAt} <= excluded.head_updated_at`,
+    });
+  const [row] = await db
+    .select({ headSha: pullRequestHeads.headSha, headUpdatedAt: pullRequestHeads.headUpdatedAt })
+    .from(pullRequestHeads)
+    .where(and(eq(pullRequestHeads.repository, repository), eq(pullRequestHeads.pullRequest, pullRequest)));
+  if (!row) throw new Error("pull_request_heads upsert returned no row");
+  return row;
 }
 
 async function currentHeadIn(exec: Executor, repository: string, pullRequest: number): Promise<HeadObservation | null> {
@@ -388,16 +408,17 @@ export interface TriggersRepository {
 function createTriggers(exec: Executor): TriggersRepository {
   return {
     async firstTriggeredBy(repository, pullRequest, seen) {
-      return exec.inTx(async (db) => {
-        if (seen !== undefined && seen !== "") {
-          await db.insert(pullRequestTriggers).values({ repository, pullRequest, triggeredBy: seen }).onConflictDoNothing();
-        }
-        const [row] = await db
-          .select({ triggeredBy: pullRequestTriggers.triggeredBy })
-          .from(pullRequestTriggers)
-          .where(and(eq(pullRequestTriggers.repository, repository), eq(pullRequestTriggers.pullRequest, pullRequest)));
-        return row?.triggeredBy ?? (seen === "" ? undefined : seen);
-      });
+      // No transaction: the write is idempotent and the read after it sees it (read committed), so one
+      // round trip each, not four with begin and commit; inside a caller's transaction both join it.
+      const db = exec.db();
+      if (seen !== undefined && seen !== "") {
+        await db.insert(pullRequestTriggers).values({ repository, pullRequest, triggeredBy: seen }).onConflictDoNothing();
+      }
+      const [row] = await db
+        .select({ triggeredBy: pullRequestTriggers.triggeredBy })
+        .from(pullRequestTriggers)
+        .where(and(eq(pullRequestTriggers.repository, repository), eq(pullRequestTriggers.pullRequest, pullRequest)));
+      return row?.triggeredBy ?? (seen === "" ? undefined : seen);
     },
   };
 }
