@@ -36,21 +36,22 @@ export interface ReviewObservationsRepository {
 export function createPushers(exec: Executor): PushersRepository {
   return {
     async record(repository, pullRequest, logins, headSha) {
-      return exec.inTx(async (db) => {
-        const unique = [...new Set(logins.map((l) => l.toLowerCase()).filter((l) => l !== ""))];
-        if (unique.length > 0) {
-          await db
-            .insert(pullRequestPushers)
-            .values(unique.map((login) => ({ repository, pullRequest, login, headSha })))
-            .onConflictDoNothing();
-        }
-        const rows = await db
-          .select({ login: pullRequestPushers.login })
-          .from(pullRequestPushers)
-          .where(and(eq(pullRequestPushers.repository, repository), eq(pullRequestPushers.pullRequest, pullRequest)))
-          .orderBy(pullRequestPushers.firstSeenAt, pullRequestPushers.login);
-        return rows.map((r) => r.login);
-      });
+      // No transaction: the write is idempotent and the read after it sees it (read committed), so one
+      // round trip each, not four with begin and commit; inside a caller's transaction both join it.
+      const db = exec.db();
+      const unique = [...new Set(logins.map((l) => l.toLowerCase()).filter((l) => l !== ""))];
+      if (unique.length > 0) {
+        await db
+          .insert(pullRequestPushers)
+          .values(unique.map((login) => ({ repository, pullRequest, login, headSha })))
+          .onConflictDoNothing();
+      }
+      const rows = await db
+        .select({ login: pullRequestPushers.login })
+        .from(pullRequestPushers)
+        .where(and(eq(pullRequestPushers.repository, repository), eq(pullRequestPushers.pullRequest, pullRequest)))
+        .orderBy(pullRequestPushers.firstSeenAt, pullRequestPushers.login);
+      return rows.map((r) => r.login);
     },
   };
 }
@@ -59,33 +60,34 @@ export function createReviewObservations(exec: Executor): ReviewObservationsRepo
   return {
     async observe(repository, pullRequest, observations) {
       if (observations.length === 0) return new Map();
-      return exec.inTx(async (db) => {
-        await db
-          .insert(reviewObservations)
-          .values(observations.map((o) => ({ repository, pullRequest, ...o })))
-          .onConflictDoNothing();
-        const rows = await db
-          .select({
-            reviewId: reviewObservations.reviewId,
-            reviewer: reviewObservations.reviewer,
-            commitId: reviewObservations.commitId,
-            baseRef: reviewObservations.baseRef,
-            baseSha: reviewObservations.baseSha,
-            diffFingerprint: reviewObservations.diffFingerprint,
-          })
-          .from(reviewObservations)
-          .where(
-            and(
-              eq(reviewObservations.repository, repository),
-              eq(reviewObservations.pullRequest, pullRequest),
-              inArray(
-                reviewObservations.reviewId,
-                observations.map((o) => o.reviewId),
-              ),
+      // No transaction: the write is idempotent and the read after it sees it (read committed), so one
+      // round trip each, not four with begin and commit; inside a caller's transaction both join it.
+      const db = exec.db();
+      await db
+        .insert(reviewObservations)
+        .values(observations.map((o) => ({ repository, pullRequest, ...o })))
+        .onConflictDoNothing();
+      const rows = await db
+        .select({
+          reviewId: reviewObservations.reviewId,
+          reviewer: reviewObservations.reviewer,
+          commitId: reviewObservations.commitId,
+          baseRef: reviewObservations.baseRef,
+          baseSha: reviewObservations.baseSha,
+          diffFingerprint: reviewObservations.diffFingerprint,
+        })
+        .from(reviewObservations)
+        .where(
+          and(
+            eq(reviewObservations.repository, repository),
+            eq(reviewObservations.pullRequest, pullRequest),
+            inArray(
+              reviewObservations.reviewId,
+              observations.map((o) => o.reviewId),
             ),
-          );
-        return new Map(rows.map((r) => [r.reviewId, r]));
-      });
+          ),
+        );
+      return new Map(rows.map((r) => [r.reviewId, r]));
     },
   };
 }
