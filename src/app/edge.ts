@@ -75,7 +75,8 @@ export async function acceptDelivery(store: Store, queue: JobQueue, event: Webho
   const delivery = { guid: event.id, installationId, event: event.name, action: typeof action === "string" ? action : null };
   const [first, ...rest] = offers;
   return store.transaction(async (tx) => {
-    if (!first) return (await tx.deliveries.begin(delivery)) === "duplicate" ? { status: "duplicate" } : { status: "accepted", created: 0, folded: 0 };
+    // routeEvent answers a route with at least one work, or a skip: a delivery with nothing to do is never recorded.
+    if (!first) throw new TypeError("acceptDelivery needs at least one work");
     // The common case (one work, new to its key) is one statement here: the delivery and its work together.
     const begun = await tx.deliveries.beginAndOffer(delivery, first);
     if (begun.outcome === "duplicate") return { status: "duplicate" };

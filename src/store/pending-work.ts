@@ -84,13 +84,12 @@ interface Row {
 }
 
 function fromRow<W>(row: Row): PendingWork<W> {
-  const parse = jsonValue;
   return {
     key: row.key,
     kind: row.kind,
     installationId: row.installation_id === null ? null : Number(row.installation_id),
-    work: parse(row.work) as W,
-    deliveries: (parse(row.deliveries) as FoldedDelivery[] | null) ?? [],
+    work: jsonValue(row.work) as W,
+    deliveries: (jsonValue(row.deliveries) as FoldedDelivery[] | null) ?? [],
     version: Number(row.version),
     updatedAt: row.updated_at instanceof Date ? row.updated_at : new Date(row.updated_at),
   };
