@@ -24,6 +24,7 @@ import { pino } from "pino";
 import type { Logger } from "pino";
 import { Probot, ProbotOctokit, Server } from "probot";
 import { SmeeClient } from "smee-client";
+import { withReusedAppJwt } from "../github/app-jwt.js";
 import { DatabaseGateStore } from "../services/database-gate-store.js";
 import { StoreUnavailableError, openStore, storeOptionsFromEnv } from "../store/index.js";
 import type { Store, StoreOptions } from "../store/index.js";
@@ -99,12 +100,16 @@ async function createLogger(env: NodeJS.ProcessEnv): Promise<Logger> {
  * options) has none, so every installation in the process shared one write limiter: 1 write a second for the
  * whole App. Keying by the installation, as `app.auth(id)` does (same key, so both share one limiter), restores
  * GitHub's guidance as it is meant: one write a second per installation.
+ *
+ * The App's JWT (what buys each installation token) is signed once and reused for five minutes (src/github/app-jwt.ts).
  */
 export const AgentGateOctokit: typeof ProbotOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => {
   const throttle = (options.throttle ?? {}) as Record<string, unknown>;
-  const installationId = (options.auth as { installationId?: unknown } | undefined)?.installationId;
+  const auth = options.auth as ({ installationId?: unknown } & Record<string, unknown>) | undefined;
+  const installationId = auth?.installationId;
   return {
     ...options,
+    ...(auth && typeof auth === "object" ? { auth: withReusedAppJwt(auth) } : {}),
     retry: { retries: 2, ...(options.retry as object | undefined) },
     throttle: {
       ...throttle,
