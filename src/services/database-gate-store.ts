@@ -333,10 +333,8 @@ class Session {
       },
       firstAttempt: async (headSha, headUpdatedAt) => {
         if (!headUpdatedAt) return false;
-        // Under the PR lock: nobody observes this PR between the read and the write.
-        const before = await store.evaluations.currentHead(repository, number);
-        await store.evaluations.observeHead(repository, number, headSha, headUpdatedAt);
-        return before === null;
+        // One statement: the observation is written, and it tells whether the store knew any head of this PR before.
+        return store.evaluations.observeFirstHead(repository, number, headSha, headUpdatedAt);
       },
       requestedOwners: async () => new Set([...(await store.reviewRequests.listFor(repository, number)), ...pendingOwners]),
       recordReviewRequests: (owners) => {

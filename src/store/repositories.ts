@@ -225,6 +225,11 @@ export interface EvaluationsRepository {
    * Returns the newest known head.
    */
   observeHead(repository: string, pullRequest: number, headSha: string, headUpdatedAt: Date): Promise<HeadObservation>;
+  /**
+   * `observeHead`, answering instead whether this was the PR's first observation (no head was known before).
+   * One statement: the upsert returns its row only when it wrote one, and `xmax = 0` tells an insert from an update.
+   */
+  observeFirstHead(repository: string, pullRequest: number, headSha: string, headUpdatedAt: Date): Promise<boolean>;
   /** The newest head observed for a PR, or null. */
   currentHead(repository: string, pullRequest: number): Promise<HeadObservation | null>;
   /**
@@ -290,6 +295,22 @@ async function observeHeadIn(exec: Executor, repository: string, pullRequest: nu
   return row;
 }
 
+async function observeFirstHeadIn(exec: Executor, repository: string, pullRequest: number, headSha: string, headUpdatedAt: Date): Promise<boolean> {
+  if (Number.isNaN(headUpdatedAt.getTime())) throw new TypeError("headUpdatedAt is not a valid date");
+  const rows = await exec
+    .db()
+    .insert(pullRequestHeads)
+    .values({ repository, pullRequest, headSha, headUpdatedAt })
+    .onConflictDoUpdate({
+      target: [pullRequestHeads.repository, pullRequestHeads.pullRequest],
+      set: { headSha, headUpdatedAt, observedAt: sql`now()` },
+      setWhere: sql`${pullRequestHeads.headUpdatedAt} <= excluded.head_updated_at`,
+    })
+    // xmax is 0 on a row version this statement inserted, and the updating transaction's id on one it updated.
+    .returning({ inserted: sql<boolean>`(xmax = 0)` });
+  return rows[0]?.inserted === true;
+}
+
 async function currentHeadIn(exec: Executor, repository: string, pullRequest: number): Promise<HeadObservation | null> {
   const [row] = await exec
     .db()
@@ -324,6 +345,7 @@ function createEvaluations(exec: Executor): EvaluationsRepository {
       return exec.db().select().from(approvals).where(eq(approvals.evaluationId, evaluationId)).orderBy(approvals.id);
     },
     observeHead,
+    observeFirstHead: (repository, pullRequest, headSha, headUpdatedAt) => observeFirstHeadIn(exec, repository, pullRequest, headSha, headUpdatedAt),
     currentHead,
     async isStale(repository, pullRequest, headSha, headUpdatedAt) {
       const current = headUpdatedAt

@@ -80,6 +80,24 @@ describe.each(TEST_DRIVERS)("repositories on %s", (driver) => {
     expect(await store.evaluations.isStale("octo/app", 10, older)).toBe(false);
   });
 
+  it("observeFirstHead answers true only for a PR's first observation, and still only moves the head forward", async () => {
+    const { store } = ctx;
+    const older = "c".repeat(40);
+    const newer = "d".repeat(40);
+    const t1 = new Date("2026-02-01T10:00:00Z");
+    const t2 = new Date("2026-02-01T10:05:00Z");
+    expect(await store.evaluations.observeFirstHead("octo/first", 1, newer, t2)).toBe(true);
+    expect(await store.evaluations.currentHead("octo/first", 1)).toEqual({ headSha: newer, headUpdatedAt: t2 });
+    // The same observation again (an update of the row), and an older one (no write at all): not first.
+    expect(await store.evaluations.observeFirstHead("octo/first", 1, newer, t2)).toBe(false);
+    expect(await store.evaluations.observeFirstHead("octo/first", 1, older, t1)).toBe(false);
+    expect(await store.evaluations.currentHead("octo/first", 1)).toEqual({ headSha: newer, headUpdatedAt: t2 });
+    // A head seen first through isStale counts as known.
+    expect(await store.evaluations.isStale("octo/first", 2, older, t1)).toBe(false);
+    expect(await store.evaluations.observeFirstHead("octo/first", 2, newer, t2)).toBe(false);
+    expect(await store.evaluations.currentHead("octo/first", 2)).toEqual({ headSha: newer, headUpdatedAt: t2 });
+  });
+
   it("requests each owner once per PR, case-insensitively, and reports only the new ones", async () => {
     const { store } = ctx;
     expect(await store.reviewRequests.alreadyRequested("octo/app", 5, ["alice", "@octo/security"])).toEqual(new Set());
