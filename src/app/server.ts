@@ -123,9 +123,9 @@ export const AgentGateOctokit: typeof ProbotOctokit = ProbotOctokit.defaults((op
 });
 
 /**
- * The App's key as PKCS#8 PEM, for Probot. universal-github-app-jwt signs every JWT (one per installation token)
- * with WebCrypto, which takes only PKCS#8, and converts a PKCS#1 key (GitHub hands out `BEGIN RSA PRIVATE KEY`)
- * again on every JWT: 2.5 % of the server's CPU in a burst over many installations (docs/benchmarks.md, 3c).
+ * The App's key as PKCS#8 PEM, for Probot. universal-github-app-jwt signs each JWT with WebCrypto, which takes only
+ * PKCS#8, and converts a PKCS#1 key (GitHub hands out `BEGIN RSA PRIVATE KEY`) again on every one: 2.5 % of the
+ * server's CPU when it signed one per installation token (the JWT is now reused, src/github/app-jwt.ts).
  * Converted once here; a key that does not parse is passed on as it is, so Probot reports it as before.
  */
 export function pkcs8PrivateKey(privateKey: string): string {
