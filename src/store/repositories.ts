@@ -274,30 +274,10 @@ async function latestEvaluation(exec: Executor, repository: string, pullRequest:
   return row ?? null;
 }
 
-async function observeHeadIn(exec: Executor, repository: string, pullRequest: number, headSha: string, headUpdatedAt: Date): Promise<HeadObservation> {
+/** The head upsert that only moves forward: an older observation (by GitHub's `updated_at`) changes nothing. */
+function upsertHead(exec: Executor, repository: string, pullRequest: number, headSha: string, headUpdatedAt: Date) {
   if (Number.isNaN(headUpdatedAt.getTime())) throw new TypeError("headUpdatedAt is not a valid date");
-  // No transaction: the upsert only ever moves the head forward, and the read after it sees the newest head
-  // (read committed): one round trip each instead of four with begin and commit.
-  const db = exec.db();
-  await db
-    .insert(pullRequestHeads)
-    .values({ repository, pullRequest, headSha, headUpdatedAt })
-    .onConflictDoUpdate({
-      target: [pullRequestHeads.repository, pullRequestHeads.pullRequest],
-      set: { headSha, headUpdatedAt, observedAt: sql`now()` },
-      setWhere: sql`${pullRequestHeads.headUpdatedAt} <= excluded.head_updated_at`,
-    });
-  const [row] = await db
-    .select({ headSha: pullRequestHeads.headSha, headUpdatedAt: pullRequestHeads.headUpdatedAt })
-    .from(pullRequestHeads)
-    .where(and(eq(pullRequestHeads.repository, repository), eq(pullRequestHeads.pullRequest, pullRequest)));
-  if (!row) throw new Error("pull_request_heads upsert returned no row");
-  return row;
-}
-
-async function observeFirstHeadIn(exec: Executor, repository: string, pullRequest: number, headSha: string, headUpdatedAt: Date): Promise<boolean> {
-  if (Number.isNaN(headUpdatedAt.getTime())) throw new TypeError("headUpdatedAt is not a valid date");
-  const rows = await exec
+  return exec
     .db()
     .insert(pullRequestHeads)
     .values({ repository, pullRequest, headSha, headUpdatedAt })
@@ -305,9 +285,21 @@ async function observeFirstHeadIn(exec: Executor, repository: string, pullReques
       target: [pullRequestHeads.repository, pullRequestHeads.pullRequest],
       set: { headSha, headUpdatedAt, observedAt: sql`now()` },
       setWhere: sql`${pullRequestHeads.headUpdatedAt} <= excluded.head_updated_at`,
-    })
-    // xmax is 0 on a row version this statement inserted, and the updating transaction's id on one it updated.
-    .returning({ inserted: sql<boolean>`(xmax = 0)` });
+    });
+}
+
+async function observeHeadIn(exec: Executor, repository: string, pullRequest: number, headSha: string, headUpdatedAt: Date): Promise<HeadObservation> {
+  // No transaction: the upsert only ever moves the head forward, and the read after it sees the newest head
+  // (read committed): one round trip each instead of four with begin and commit.
+  await upsertHead(exec, repository, pullRequest, headSha, headUpdatedAt);
+  const row = await currentHeadIn(exec, repository, pullRequest);
+  if (!row) throw new Error("pull_request_heads upsert returned no row");
+  return row;
+}
+
+async function observeFirstHeadIn(exec: Executor, repository: string, pullRequest: number, headSha: string, headUpdatedAt: Date): Promise<boolean> {
+  // xmax is 0 on a row version this statement inserted, and the updating transaction's id on one it updated.
+  const rows = await upsertHead(exec, repository, pullRequest, headSha, headUpdatedAt).returning({ inserted: sql<boolean>`(xmax = 0)` });
   return rows[0]?.inserted === true;
 }
 
