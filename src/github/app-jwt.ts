@@ -1,7 +1,7 @@
 /**
  * The App's JWT, signed once and reused while fresh. Left to itself, @octokit/auth-app signs a new one (RS256 with
  * WebCrypto, importing the key again) for every installation token it fetches: 4.3 % of the server's CPU in a burst
- * spread over many installations, about 1.9 ms a token (docs/benchmarks.md, 3c). GitHub accepts an App JWT for at
+ * spread over many installations, about 1.9 ms a token (V8 profile of `npm run bench`'s server, before this reuse). GitHub accepts an App JWT for at
  * most ten minutes; universal-github-app-jwt (the signer auth-app uses, used here too) dates it 30 s back for clock
  * drift and lets it run ten minutes from then. One is handed out for its first five minutes only, so every request
  * carries a JWT with at least four and a half minutes left.

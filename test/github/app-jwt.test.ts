@@ -59,7 +59,7 @@ describe("reusedAppJwt", () => {
     expect(corrected.jwt).not.toBe(plain.jwt);
   });
 
-  it("does not remember a failed signing", async () => {
+  it("a key that cannot sign rejects every request, the second as the first", async () => {
     const createJwt = reusedAppJwt("not a key");
     await expect(createJwt(APP_ID)).rejects.toThrow();
     await expect(createJwt(APP_ID)).rejects.toThrow();
