@@ -41,6 +41,11 @@ export interface StoreOptions {
   connectTimeoutSeconds?: number | undefined;
   /** Where the migrations are (default: the package's `migrations/`). */
   migrationsFolder?: string | undefined;
+  /**
+   * Throw StoreUsageError when the store itself is used inside `transaction()` instead of its `tx` (default: on
+   * unless NODE_ENV is production; see openStore).
+   */
+  guardTransactions?: boolean | undefined;
 }
 
 export interface HeldLock {
@@ -463,13 +468,16 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
     ? await connectPostgresDriver(options, migrationsFolder)
     : await connectPgliteDriver(options, migrationsFolder);
 
-  const insideTransaction = new AsyncLocalStorage<true>();
+  // A programming-error guard (the store used inside its own transaction: a deadlock on PGlite's one connection).
+  // Off in production: on Node 20 and 22 an AsyncLocalStorage turns on V8's promise hooks, a JS call on every
+  // promise the process makes (2 % of the server's CPU under load, measured with perf in docs/benchmarks.md 3c).
+  const insideTransaction = (options.guardTransactions ?? process.env.NODE_ENV !== "production") ? new AsyncLocalStorage<true>() : undefined;
   const prLocks = new KeyedQueue();
   let closed: Promise<void> | undefined;
 
   const topLevel: Executor = {
     db() {
-      if (insideTransaction.getStore()) {
+      if (insideTransaction?.getStore()) {
         throw new StoreUsageError("inside store.transaction()/withPullRequestLock() use the tx argument, not the store");
       }
       if (closed) throw new StoreUsageError("the store is closed");
@@ -490,7 +498,7 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
   }
 
   async function transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    return topLevel.db().transaction((tx) => insideTransaction.run(true, () => fn(txStore(tx as unknown as Db))));
+    return topLevel.db().transaction((tx) => (insideTransaction ? insideTransaction.run(true, () => fn(txStore(tx as unknown as Db))) : fn(txStore(tx as unknown as Db))));
   }
 
   const store: Store = {
