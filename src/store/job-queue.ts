@@ -34,7 +34,11 @@ export interface JobQueueOptions {
   /** Attempts after the first (default 5), spaced by `retryDelaySeconds` doubling each time (default 2). */
   retryLimit?: number | undefined;
   retryDelaySeconds?: number | undefined;
-  /** An idle worker asks for work this often (default 0.5 s; pg-boss's minimum). */
+  /**
+   * An idle worker asks for work this often (default 2 s, pg-boss's own default). Work enqueued by this process
+   * wakes an idle worker at once (`notify`), and a worker that just finished a job asks again at once, so the
+   * interval only bounds how soon a retry's backoff or another replica's enqueue is noticed.
+   */
   pollingIntervalSeconds?: number | undefined;
   onError?: ((error: unknown) => void) | undefined;
 }
@@ -141,7 +145,7 @@ export async function openJobQueue(store: Store, options: JobQueueOptions = {}):
     expireInSeconds,
   });
   const workers: string[] = [];
-  const pollingIntervalSeconds = options.pollingIntervalSeconds ?? 0.5;
+  const pollingIntervalSeconds = options.pollingIntervalSeconds ?? 2;
   return {
     async enqueue(sql, key, enqueueOptions = {}) {
       const delay = enqueueOptions.delaySeconds;
@@ -149,11 +153,17 @@ export async function openJobQueue(store: Store, options: JobQueueOptions = {}):
     },
     async work(concurrency, handler) {
       for (let i = 0; i < concurrency; i++) {
-        const id = await boss.work<{ key: string }>(WORK_QUEUE, { batchSize: 1, includeMetadata: true, pollingIntervalSeconds }, async ([job]) => {
+        const worker: { id?: string } = {};
+        worker.id = await boss.work<{ key: string }>(WORK_QUEUE, { batchSize: 1, includeMetadata: true, pollingIntervalSeconds }, async ([job]) => {
           if (!job) return;
-          await handler({ id: job.id, key: job.data.key, retryCount: job.retryCount, retryLimit: job.retryLimit });
+          try {
+            await handler({ id: job.id, key: job.data.key, retryCount: job.retryCount, retryLimit: job.retryLimit });
+          } finally {
+            // pg-boss would otherwise sleep out the rest of the interval after a short job, backlog or not.
+            if (worker.id !== undefined) boss.notifyWorker(worker.id);
+          }
         });
-        workers.push(id);
+        workers.push(worker.id);
       }
     },
     notify() {

@@ -63,4 +63,21 @@ describe.each(TEST_DRIVERS)("job queue on %s", (driver) => {
     await until(() => attempts.length >= 2);
     expect(attempts).toEqual([0, 1]);
   });
+
+  it("a worker that finished a job takes the next one at once, not after its polling interval", async () => {
+    ctx = await openTestStore(driver);
+    // A 10-minute poll: the second and third jobs can only start within the test if finishing a job wakes the worker.
+    const queue = await openJobQueue(ctx.store, { databaseUrl: ctx.options.databaseUrl, pollingIntervalSeconds: 600 });
+    queues.push(queue);
+    const done: string[] = [];
+    await queue.work(1, async (job) => {
+      done.push(job.key);
+    });
+    await ctx.store.transaction(async (tx) => {
+      for (const key of ["c#1", "c#2", "c#3"]) await queue.enqueue(tx.sql, key);
+    });
+    queue.notify();
+    await until(() => done.length >= 3, 15_000);
+    expect([...done].sort()).toEqual(["c#1", "c#2", "c#3"]);
+  });
 });
