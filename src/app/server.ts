@@ -25,6 +25,7 @@ import type { Logger } from "pino";
 import { Probot, ProbotOctokit, Server } from "probot";
 import { SmeeClient } from "smee-client";
 import { withReusedAppJwt } from "../github/app-jwt.js";
+import { yieldBottleneckWithSetImmediate } from "../github/bottleneck-yield.js";
 import { DatabaseGateStore } from "../services/database-gate-store.js";
 import { StoreUnavailableError, openStore, storeOptionsFromEnv } from "../store/index.js";
 import type { Store, StoreOptions } from "../store/index.js";
@@ -88,6 +89,9 @@ async function createLogger(env: NodeJS.ProcessEnv): Promise<Logger> {
   transform.pipe(pino.destination(1) as unknown as NodeJS.WritableStream);
   return pino({ level, name: "probot", messageKey: env.LOG_MESSAGE_KEY || "msg" }, transform);
 }
+
+// Before any Octokit exists: Bottleneck's clamped 0 ms timers (../github/bottleneck-yield.ts).
+yieldBottleneckWithSetImmediate();
 
 /**
  * Octokit with Probot's throttling and retry plugins on, tuned for webhook work: 5xx and network errors retry
