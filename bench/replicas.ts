@@ -16,7 +16,7 @@ import { APP_ID, fakeGitHub, newPull, privateKey, pullRequestEvent, review, revi
 import type { Delivery } from "./requests.js";
 import { checkDatabase, cpuSeconds, freePort, waitForHealth } from "./throughput.js";
 import type { DatabaseCheck } from "./throughput.js";
-import type { ProfileSummary } from "./profile.js";
+import type { PerfSummary, ProfileSummary } from "./profile.js";
 import { ROOT, quantile, table } from "./util.js";
 
 const PG_ADMIN_URL = process.env.AGENT_GATE_BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -193,7 +193,7 @@ async function burst(options: ReplicaOptions, fake: ReturnType<typeof fakeGitHub
 }
 
 /** Section 3b and 3c of docs/benchmarks.md. */
-export function replicasMarkdown(runs: ReplicaResult[], profile: ProfileSummary | null, profiledDecisions: number): string {
+export function replicasMarkdown(runs: ReplicaResult[], profile: ProfileSummary | null, profiledDecisions: number, perf: PerfSummary | null = null): string {
   const fmt = (x: number) => x.toFixed(1);
   const rows = runs.map((r) => [
     r.replicas,
@@ -228,7 +228,22 @@ export function replicasMarkdown(runs: ReplicaResult[], profile: ProfileSummary 
     ),
     "",
   ];
-  if (profile) {
+  if (perf) {
+    const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+    lines.push(
+      "### 3c. Where the CPU goes (Linux perf on the single server in section 3)",
+      "",
+      `\`perf record -F 499 -g\` on every thread of the server of section 3, from /healthz to the last decision (${perf.samples.toLocaleString("en")} samples, ${profiledDecisions.toLocaleString("en")} evaluations), ` +
+        "with `--perf-basic-prof --interpreted-frames-native-stack` so that JavaScript frames have names. A sample is charged to the nearest frame, from the leaf up, in a group below " +
+        "(Node's own internals, a socket write say, to the library that called them); V8's compiler and GC threads and the kernel outside any JavaScript are shown apart. " +
+        "Unlike V8's profiler (which samples the main thread on a wall-clock timer, so counts time spent waiting for a core), perf counts only time on a CPU.",
+      "",
+      table(["charged to", "share"], ["l", "r"], perf.byGroup.map((g) => [g.name, pct(g.share)])),
+      "",
+      table(["package (nearest frame)", "share"], ["l", "r"], perf.byPackage.map((p) => [`\`${p.name}\``, pct(p.share)])),
+      "",
+    );
+  } else if (profile) {
     lines.push(
       "### 3c. Where the CPU goes (V8 profile of the single server in section 3)",
       "",

@@ -90,19 +90,25 @@ if (only.has("requests")) {
 if (only.has("throughput")) {
   step("webhook throughput");
   const { benchThroughput } = await import("./throughput.js");
-  // Full sizes: the server runs under V8's sampling profiler (written when it exits), so 3c says where its CPU goes.
-  const profileDir = smoke || process.env.BENCH_SERVER_NODE_ARGS ? undefined : mkdtempSync(join(tmpdir(), "agent-gate-prof-"));
+  // Full sizes: 3c says where the server's CPU goes, measured with Linux perf when the machine has it, else with
+  // V8's sampling profiler (written when the server exits).
+  const { perfAvailable } = await import("./profile.js");
+  const perfFile = !smoke && !process.env.BENCH_SERVER_NODE_ARGS && perfAvailable() ? join(mkdtempSync(join(tmpdir(), "agent-gate-perf-")), "perf.data") : undefined;
+  const profileDir = smoke || perfFile || process.env.BENCH_SERVER_NODE_ARGS ? undefined : mkdtempSync(join(tmpdir(), "agent-gate-prof-"));
   if (profileDir) process.env.BENCH_SERVER_NODE_ARGS = `--cpu-prof --cpu-prof-dir=${profileDir}`;
-  const tp = await benchThroughput({ deliveries: sizes.deliveries });
+  const tp = await benchThroughput({ deliveries: sizes.deliveries, perfFile });
   if (profileDir) delete process.env.BENCH_SERVER_NODE_ARGS;
   results.throughput = tp.result;
   parts.push(tp.markdown, "");
   // The same burst in an open loop (--rate deliveries a second, default 50): the latency GitHub would see.
   step("webhook burst: open loop");
   const { openLoopMarkdown } = await import("./throughput.js");
-  const open = await benchThroughput({ deliveries: sizes.deliveries, ratePerSecond: Number(arg("--rate") ?? 50) });
-  results.openLoop = open.result;
-  parts.push(openLoopMarkdown(open.result), "");
+  const rate = Number(arg("--rate") ?? 50);
+  const open = await benchThroughput({ deliveries: sizes.deliveries, ratePerSecond: rate });
+  step("webhook burst: open loop, warm server");
+  const warm = await benchThroughput({ deliveries: sizes.deliveries, ratePerSecond: rate, warmupDeliveries: Math.ceil(sizes.deliveries / 2) });
+  results.openLoop = [open.result, warm.result];
+  parts.push(openLoopMarkdown([open.result, warm.result]), "");
   if (!smoke) {
     const { benchReplicas, replicasMarkdown } = await import("./replicas.js");
     const runs = [];
@@ -114,7 +120,7 @@ if (only.has("throughput")) {
     const profile = profileDir ? summariseProfiles(profileDir) : null;
     results.replicas = runs;
     results.profile = profile;
-    parts.push(replicasMarkdown(runs, profile, tp.result.db?.evaluations ?? 0), "");
+    parts.push(replicasMarkdown(runs, profile, tp.result.db?.evaluations ?? 0, tp.result.perf ?? null), "");
   }
 }
 

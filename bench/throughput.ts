@@ -13,12 +13,14 @@
  * App installed in many organisations; `prsPerInstallation` (default 1) sets the spread.
  */
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import postgres from "postgres";
+import { PERF_NODE_ARGS, recordPerf, summarisePerf } from "./profile.js";
+import type { PerfSummary } from "./profile.js";
 import { fakeGitHub, newPull, privateKey, pullRequestEvent, review, reviewEvent, APP_ID } from "./requests.js";
 import type { Delivery } from "./requests.js";
 import { ROOT, ms, peakRss, quantile, table } from "./util.js";
@@ -38,6 +40,13 @@ export interface ThroughputOptions {
    * schedule. Absent: closed loop, `concurrency` deliveries in flight, each sent as soon as one is answered.
    */
   ratePerSecond?: number;
+  /** Record the server with Linux perf (every thread) into this file while the burst runs; see profile.ts. */
+  perfFile?: string | undefined;
+  /**
+   * Deliveries of a first burst on other pull requests, all decided before the measured burst starts, so the
+   * figures are a running server's rather than a cold one's (V8 compiles the hot code during the first minutes).
+   */
+  warmupDeliveries?: number | undefined;
 }
 
 export interface ThroughputResult {
@@ -70,6 +79,10 @@ export interface ThroughputResult {
   /** `heads`: distinct (repository, head) evaluated; one check run each. `coalesced`: deliveries folded into a pending evaluation. */
   db: { deliveries: number; processed: number; evaluations: number; distinctEvaluated: number; missing: number; duplicated: number; coalesced: number; heads: number } | null;
   dbError?: string;
+  /** Deliveries of the warm-up burst before this one (0: a cold server). */
+  warmupDeliveries: number;
+  /** Where the server's CPU went during the burst, when `perfFile` was given. */
+  perf?: PerfSummary | null;
 }
 
 /** CPU seconds (user + system) a Linux process has used so far; null elsewhere. */
@@ -112,26 +125,28 @@ export type DatabaseCheck = NonNullable<ThroughputResult["db"]>;
  * Waits until every delivery in `uniqueIds` is finished in the database (or `deadlineMs` passes), then counts:
  * delivery rows, evaluations, coalesced deliveries, lost (never recorded, failed, still pending, or processed
  * without its evaluation) and duplicated (two evaluations of one delivery). `seconds`: from `started` until done.
+ * Rows of other deliveries (a warm-up burst's) are left out of every count.
  */
 export async function checkDatabase(dbUrl: string, uniqueIds: Set<string>, started: number, deadlineMs: number): Promise<{ db: DatabaseCheck | null; dbError?: string; seconds: number }> {
   const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+  const ids = JSON.stringify([...uniqueIds]);
   let seconds = (performance.now() - started) / 1000;
   try {
     const deadline = Date.now() + deadlineMs;
     for (;;) {
-      const [p] = await sql<Array<{ done: number }>>`select count(*) filter (where outcome <> 'pending')::int as done from webhook_deliveries`;
+      const [p] = await sql<Array<{ done: number }>>`select count(*) filter (where outcome <> 'pending')::int as done from webhook_deliveries where guid in (select jsonb_array_elements_text((${ids}::text)::jsonb))`;
       if (p!.done >= uniqueIds.size || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 250));
     }
     seconds = (performance.now() - started) / 1000;
-    const rows = await sql<Array<{ guid: string; outcome: string }>>`select guid, outcome from webhook_deliveries`;
+    const rows = await sql<Array<{ guid: string; outcome: string }>>`select guid, outcome from webhook_deliveries where guid in (select jsonb_array_elements_text((${ids}::text)::jsonb))`;
     const outcome = new Map(rows.map((r) => [r.guid, r.outcome]));
-    const [e] = await sql<Array<{ n: number; distinct: number }>>`select count(*)::int as n, count(distinct delivery_id)::int as distinct from evaluations`;
-    const evaluated = new Set((await sql<Array<{ delivery_id: string }>>`select delivery_id from evaluations`).map((r) => r.delivery_id));
+    const [e] = await sql<Array<{ n: number; distinct: number }>>`select count(*)::int as n, count(distinct delivery_id)::int as distinct from evaluations where delivery_id in (select jsonb_array_elements_text((${ids}::text)::jsonb))`;
+    const evaluated = new Set((await sql<Array<{ delivery_id: string }>>`select delivery_id from evaluations where delivery_id in (select jsonb_array_elements_text((${ids}::text)::jsonb))`).map((r) => r.delivery_id));
     // A delivery that arrived while its PR's evaluation was pending folded into it (docs/app.md, durable processing).
-    const coalesced = new Set((await sql<Array<{ delivery_id: string }>>`select delivery_id from audit_log where kind = 'delivery_coalesced'`).map((r) => r.delivery_id));
+    const coalesced = new Set((await sql<Array<{ delivery_id: string }>>`select delivery_id from audit_log where kind = 'delivery_coalesced' and delivery_id in (select jsonb_array_elements_text((${ids}::text)::jsonb))`).map((r) => r.delivery_id));
     for (const id of coalesced) evaluated.add(id);
-    const [h] = await sql<Array<{ n: number }>>`select count(distinct (repository, head_sha))::int as n from evaluations`;
+    const [h] = await sql<Array<{ n: number }>>`select count(distinct (repository, head_sha))::int as n from evaluations where delivery_id in (select jsonb_array_elements_text((${ids}::text)::jsonb))`;
     const missing = [...uniqueIds].filter((id) => {
       const o = outcome.get(id);
       return o === undefined || o === "pending" || o === "failed" || (o === "processed" && !evaluated.has(id));
@@ -184,7 +199,7 @@ export async function benchThroughput(options: ThroughputOptions): Promise<{ mar
   const port = await freePort();
   let stderr = "";
   // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server (NODE_OPTIONS refuses --cpu-prof).
-  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const nodeArgs = [...(process.env.BENCH_SERVER_NODE_ARGS?.split(" ").filter(Boolean) ?? []), ...(options.perfFile ? PERF_NODE_ARGS : [])];
   const server = spawn(process.execPath, [...nodeArgs, "--import", "tsx", join(ROOT, "src/app/server.ts")], {
     cwd: ROOT,
     env: {
@@ -213,9 +228,11 @@ export async function benchThroughput(options: ThroughputOptions): Promise<{ mar
   const uniqueIds = new Set<string>();
   let sent = 0;
   let result: ThroughputResult | undefined;
+  let perf: { stop(): Promise<void> } | undefined;
   try {
     await waitForHealth(`http://127.0.0.1:${port}/healthz`, server);
-    const cpuAtStart = server.pid === undefined ? null : cpuSeconds(server.pid);
+    let cpuAtStart = server.pid === undefined ? null : cpuSeconds(server.pid);
+    if (options.perfFile && server.pid !== undefined) perf = recordPerf(server.pid, options.perfFile);
     const url = `http://127.0.0.1:${port}/api/github/webhooks`;
     const send = async (id: string, event: Delivery): Promise<void> => {
       const body = JSON.stringify(event.payload);
@@ -238,30 +255,49 @@ export async function benchThroughput(options: ThroughputOptions): Promise<{ mar
     };
 
     // 45% of the deliveries are PRs' opened events, 45% their reviews, 10% redeliveries.
-    const pullRequests = Math.max(1, Math.floor((options.deliveries * 0.9) / 2));
-    const redeliveries = options.deliveries - pullRequests * 2;
-    const chains: Array<() => Promise<void>> = [];
-    for (let i = 0; i < pullRequests; i++) {
-      chains.push(async () => {
-        // Spread over installations: see the note above the table (one installation's writes are spaced 1 s apart).
-        const p = newPull(fake, i + 1, 3, { repo: `service-${i % 50}` });
-        const opened = pullRequestEvent(p, "opened");
-        opened.payload.installation.id = installationOf(i);
-        const openedId = randomUUID();
-        uniqueIds.add(openedId);
-        const concurrentDuplicate = 2 * i < redeliveries;
-        await Promise.all([send(openedId, opened), concurrentDuplicate ? send(openedId, opened) : Promise.resolve()]);
-        review(p, "dba-alice");
-        const approval = reviewEvent(p, "dba-alice");
-        approval.payload.installation.id = installationOf(i);
-        const reviewId = randomUUID();
-        uniqueIds.add(reviewId);
-        await send(reviewId, approval);
-        if (2 * i + 1 < redeliveries) await send(reviewId, approval);
-      });
+    const burst = (deliveries: number, firstPull: number, ids: Set<string>) => {
+      const pulls = Math.max(1, Math.floor((deliveries * 0.9) / 2));
+      const redeliveries = deliveries - pulls * 2;
+      const chains: Array<() => Promise<void>> = [];
+      for (let k = 0; k < pulls; k++) {
+        const i = firstPull + k;
+        chains.push(async () => {
+          // Spread over installations: see the note above the table (one installation's writes are spaced 1 s apart).
+          const p = newPull(fake, i + 1, 3, { repo: `service-${i % 50}` });
+          const opened = pullRequestEvent(p, "opened");
+          opened.payload.installation.id = installationOf(i);
+          const openedId = randomUUID();
+          ids.add(openedId);
+          const concurrentDuplicate = 2 * k < redeliveries;
+          await Promise.all([send(openedId, opened), concurrentDuplicate ? send(openedId, opened) : Promise.resolve()]);
+          review(p, "dba-alice");
+          const approval = reviewEvent(p, "dba-alice");
+          approval.payload.installation.id = installationOf(i);
+          const reviewId = randomUUID();
+          ids.add(reviewId);
+          await send(reviewId, approval);
+          if (2 * k + 1 < redeliveries) await send(reviewId, approval);
+        });
+      }
+      return { pulls, run: () => (options.ratePerSecond ? openLoop(chains, deliveries / pulls / options.ratePerSecond) : closedLoop(chains, concurrency)) };
+    };
+    // A warm-up burst on other pull requests, decided before the measured one starts: the server of a deployment
+    // that has been running (V8 has compiled its hot code). None of it is counted below.
+    const warmupIds = new Set<string>();
+    if (options.warmupDeliveries) {
+      await burst(options.warmupDeliveries, 1_000_000, warmupIds).run();
+      await checkDatabase(dbUrl.toString(), warmupIds, performance.now(), 120_000 + warmupIds.size * 2_000);
+      latencies.length = 0;
+      for (const key of Object.keys(statuses)) delete statuses[key];
+      sent = 0;
+      fake.requests.length = 0;
+      fake.checkRuns.length = 0;
+      cpuAtStart = server.pid === undefined ? null : cpuSeconds(server.pid);
     }
+    const measured = burst(options.deliveries, 0, uniqueIds);
+    const pullRequests = measured.pulls;
     const started = performance.now();
-    await (options.ratePerSecond ? openLoop(chains, options.deliveries / pullRequests / options.ratePerSecond) : closedLoop(chains, concurrency));
+    await measured.run();
     const answered = (performance.now() - started) / 1000;
 
     // The webhook middleware answers 202 "still processing" after 9 s; the decisions are counted once the
@@ -297,6 +333,7 @@ export async function benchThroughput(options: ThroughputOptions): Promise<{ mar
       serverCpuSeconds: serverCpu,
       serverCpuAfterStartSeconds: serverCpu === null || cpuAtStart === null ? null : serverCpu - cpuAtStart,
       ratePerSecond: options.ratePerSecond ?? null,
+      warmupDeliveries: options.warmupDeliveries ?? 0,
       githubRequests: fake.requests.length,
       checkRuns: fake.checkRuns.length,
       installations: installationOf(pullRequests - 1) - installationOf(0) + 1,
@@ -309,6 +346,7 @@ export async function benchThroughput(options: ThroughputOptions): Promise<{ mar
   } catch (error) {
     throw new Error(`${error instanceof Error ? error.message : String(error)}\nserver stderr:\n${stderr}`);
   } finally {
+    await perf?.stop();
     server.kill("SIGTERM");
     await new Promise((r) => (server.exitCode !== null ? r(null) : server.once("exit", r)));
     await fake.stop();
@@ -316,6 +354,12 @@ export async function benchThroughput(options: ThroughputOptions): Promise<{ mar
     await admin.end({ timeout: 5 });
   }
 
+  if (options.perfFile && result) {
+    result.perf = await summarisePerf(options.perfFile);
+    // perf script has read the JIT's symbol map; both files run to hundreds of MB.
+    rmSync(options.perfFile, { force: true });
+    if (server.pid !== undefined) rmSync(`/tmp/perf-${server.pid}.map`, { force: true });
+  }
   const r = result;
   const target = r.perSecond >= 200 ? "met" : "**missed**";
   const dbLine = r.db
@@ -370,38 +414,46 @@ export async function benchThroughput(options: ThroughputOptions): Promise<{ mar
  * is 256 ms each); it measures how fast the edge answers, not how long GitHub waits. GitHub sends deliveries as
  * events happen, not when we answer the previous one: a fixed arrival rate is the honest latency measure.
  */
-export function openLoopMarkdown(r: ThroughputResult): string {
-  const cpu = r.serverCpuAfterStartSeconds;
-  const decided = r.db ? r.unique - r.db.missing : 0;
+/** Section 3a: one row per run (a cold server, then one warmed up by an earlier burst). */
+export function openLoopMarkdown(runs: ThroughputResult[]): string {
+  const r = runs[0]!;
+  const row = (run: ThroughputResult) => {
+    const cpu = run.serverCpuAfterStartSeconds;
+    const decided = run.db ? run.unique - run.db.missing : 0;
+    const cpuMs = cpu === null || decided === 0 ? null : (cpu * 1000) / decided;
+    return [
+      run.warmupDeliveries ? `warm (after ${run.warmupDeliveries.toLocaleString("en")})` : "cold",
+      run.deliveries.toLocaleString("en"),
+      run.ratePerSecond ?? "",
+      run.answeredSeconds.toFixed(1),
+      run.seconds.toFixed(1),
+      ms(run.latencyMs.p50),
+      ms(run.latencyMs.p99),
+      ms(run.latencyMs.max),
+      run.latencyMs.p99 < 100 ? "met" : "**missed**",
+      cpuMs === null ? "n/a" : cpuMs.toFixed(1),
+      cpuMs === null ? "" : cpuMs <= 8 ? "met" : "**missed**",
+      run.db ? `**${run.db.missing}**` : "n/a",
+      run.db ? `**${run.db.duplicated}**` : "n/a",
+      Object.entries(run.statuses)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(", "),
+    ];
+  };
   return [
     "### 3a. The same burst at a fixed arrival rate (open loop)",
     "",
     `Section 3 keeps ${r.concurrency} deliveries in flight and sends the next one as soon as one is answered (a closed loop). By Little's law its latency is then in-flight / answer rate, whatever the server does: ` +
       `a p99 under 100 ms with 256 in flight would need more than 2,560 answers a second, so that figure measures the edge's throughput, not how long GitHub waits. ` +
       `GitHub sends a delivery when its event happens, not when we answered the previous one, so here the pull requests' chains start on a fixed schedule: ${r.ratePerSecond ?? "?"} deliveries a second arrive whether or not earlier ones were answered ` +
-      "(each review still follows its PR's `opened` answer), and each delivery's latency is measured from when it was sent.",
+      "(each review still follows its PR's `opened` answer), and each delivery's latency is measured from when it was sent. " +
+      "Cold: a server that has just answered /healthz. Warm: the same server after a first burst on other pull requests (not counted), as a deployment that has been running: " +
+      "V8 compiles the hot code during the first minutes, and that compiling is part of a cold run's CPU and latency.",
     "",
     table(
-      ["deliveries", "arrival rate /s", "all answered s", "seconds (all decided)", "HTTP p50 ms", "HTTP p99 ms", "max ms", "p99 < 100 ms", "CPU ms / decided (start-up excluded)", "lost", "duplicated", "HTTP statuses"],
-      ["r", "r", "r", "r", "r", "r", "r", "l", "r", "r", "r", "l"],
-      [
-        [
-          r.deliveries.toLocaleString("en"),
-          r.ratePerSecond ?? "",
-          r.answeredSeconds.toFixed(1),
-          r.seconds.toFixed(1),
-          ms(r.latencyMs.p50),
-          ms(r.latencyMs.p99),
-          ms(r.latencyMs.max),
-          r.latencyMs.p99 < 100 ? "met" : "**missed**",
-          cpu === null || decided === 0 ? "n/a" : ((cpu * 1000) / decided).toFixed(1),
-          r.db ? `**${r.db.missing}**` : "n/a",
-          r.db ? `**${r.db.duplicated}**` : "n/a",
-          Object.entries(r.statuses)
-            .map(([k, v]) => `${k}: ${v}`)
-            .join(", "),
-        ],
-      ],
+      ["server", "deliveries", "arrival rate /s", "all answered s", "seconds (all decided)", "HTTP p50 ms", "HTTP p99 ms", "max ms", "p99 < 100 ms", "CPU ms / decided (start-up excluded)", "≤ 8 ms", "lost", "duplicated", "HTTP statuses"],
+      ["l", "r", "r", "r", "r", "r", "r", "r", "l", "r", "l", "r", "r", "l"],
+      runs.map(row),
     ),
     "",
   ].join("\n");
