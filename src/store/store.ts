@@ -498,7 +498,10 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
   }
 
   async function transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    return topLevel.db().transaction((tx) => (insideTransaction ? insideTransaction.run(true, () => fn(txStore(tx as unknown as Db))) : fn(txStore(tx as unknown as Db))));
+    return topLevel.db().transaction((tx) => {
+      const run = () => fn(txStore(tx));
+      return insideTransaction ? insideTransaction.run(true, run) : run();
+    });
   }
 
   const store: Store = {
