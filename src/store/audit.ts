@@ -177,8 +177,8 @@ function prepared(entry: AuditAppend): Omit<AuditEntry, "id" | "createdAt" | "pr
 }
 
 /**
- * Appends entries in order, chained one to the next, in three statements whatever their number: the chain lock,
- * the previous hash with the database clock, and one multi-row insert. Every statement here is a round trip
+ * Appends entries in order, chained one to the next, in three statements whatever their number, in two round trips: the chain
+ * lock with the previous hash and the database clock, then one multi-row insert. Every statement here is a round trip
  * made while holding the chain, so each one is paid by every appender queued behind it.
  */
 async function appendEntries(exec: Executor, entries: readonly AuditAppend[]): Promise<AuditEntry[]> {
@@ -186,13 +186,17 @@ async function appendEntries(exec: Executor, entries: readonly AuditAppend[]): P
   if (rows.length === 0) return [];
   return exec.inTx(async (db) => {
     // One chain, one writer at a time, across every process on this database. Read committed: the
-    // SELECT below takes a fresh snapshot after the lock is granted, so it sees the previous append.
-    await db.execute(sql`select pg_advisory_xact_lock(${sql.raw(String(LOCK_NAMESPACE.auditChain))}, 0)`);
+    // SELECT takes a fresh snapshot when it starts, after the lock is granted, so it sees the previous append.
+    // Both are sent at once (one round trip, not two): a transaction's statements run in the order sent. Were
+    // the SELECT ever to run first, two appenders would chain to one hash, and the unique prev_hash refuses that.
+    // drizzle's queries are lazy (sent on `then`): `then` is called here so that the lock is sent first.
+    const lock = db.execute(sql`select pg_advisory_xact_lock(${sql.raw(String(LOCK_NAMESPACE.auditChain))}, 0)`).then(() => undefined);
     // One clock for all App processes, at millisecond precision so it hashes exactly; one instant for the batch.
-    const [head] = await queryRows<{ hash: string | null; now: unknown }>(
+    const chainHead = queryRows<{ hash: string | null; now: unknown }>(
       db,
       sql`select (select ${auditLog.hash} from ${auditLog} order by ${auditLog.id} desc limit 1) as hash, date_trunc('milliseconds', clock_timestamp()) as now`,
     );
+    const [, [head]] = await Promise.all([lock, chainHead]);
     const createdAt = toDate(head?.now);
     let prevHash = head?.hash ?? GENESIS_HASH;
     const values = rows.map((row) => {

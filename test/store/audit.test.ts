@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditHash, canonicalize, CanonicalizeError, GENESIS_HASH, inputsDigest, openStore, sha256Hex } from "../../src/store/index.js";
+import postgres from "postgres";
+import { LOCK_NAMESPACE } from "../../src/store/executor.js";
 import { openTestStore, rawSql, TEST_DRIVERS, type TestStoreContext } from "../helpers/db.js";
 
 describe("canonicalize (RFC 8785)", () => {
@@ -239,5 +241,43 @@ describe.each(TEST_DRIVERS)("audit log on %s: several entries in one append", (d
     await expect(ctx.store.audit.appendAll([good, { kind: "nope" as never, payload: {} }])).rejects.toThrow(/unknown audit kind/);
     await expect(ctx.store.audit.appendAll([good, { kind: "label_set", payload: { x: Number.NaN } }])).rejects.toThrow(CanonicalizeError);
     expect(await ctx.store.audit.head()).toEqual(before);
+  });
+});
+
+// Its own database: the row appended from outside is not chained by the App, so a chain checked later would break there.
+describe("audit log on postgres: the chain lock and the head read sent together", () => {
+  let ctx: TestStoreContext;
+  beforeAll(async () => {
+    ctx = await openTestStore("postgres");
+  });
+  afterAll(async () => {
+    await ctx?.cleanup();
+  });
+
+  // appendEntries sends the chain lock and the head read together (one round trip). The read must still run after
+  // the lock is granted: here another session holds the lock and appends while ours waits on it.
+  it("pipelining the chain lock with the head read still chains after an append made while it waited", async () => {
+    const { store } = ctx;
+    const before = await store.audit.append({ kind: "label_set", repository: "octo/repo", pullRequest: 9, payload: { label: "before" } });
+    const other = postgres(ctx.options.databaseUrl!, { max: 1, onnotice: () => {} });
+    try {
+      const reserved = await other.reserve();
+      await reserved.unsafe("begin");
+      await reserved.unsafe(`select pg_advisory_xact_lock(${LOCK_NAMESPACE.auditChain}, 0)`);
+      const waiting = store.audit.append({ kind: "label_set", repository: "octo/repo", pullRequest: 9, payload: { label: "waited" } });
+      // Give the waiting append time to send both statements and block on the lock.
+      await new Promise((r) => setTimeout(r, 300));
+      const sneaked = "f".repeat(64);
+      await reserved.unsafe(
+        "insert into audit_log (created_at, kind, repository, pull_request, payload, prev_hash, hash) values (now(), 'label_set', 'octo/repo', 9, '{}', $1, $2)",
+        [before.hash, sneaked],
+      );
+      await reserved.unsafe("commit");
+      reserved.release();
+      // Had the head been read before the lock, it would link to `before` again: the unique prev_hash would refuse it.
+      expect((await waiting).prevHash).toBe(sneaked);
+    } finally {
+      await other.end({ timeout: 5 });
+    }
   });
 });
