@@ -17,8 +17,12 @@ import postgres from "postgres";
 import { createAuditRepository, type AuditRepository } from "./audit.js";
 import { checkDatabaseUrl, describeConnectionError, describeDatabaseUrl, StoreUnavailableError, StoreUsageError } from "./errors.js";
 import { LOCK_NAMESPACE, queryRows, type Db, type Executor } from "./executor.js";
+import { prepareDrizzlePostgresQueries } from "./prepared-statements.js";
 import { createAllRepositories, type Repositories } from "./repositories.js";
 import * as schema from "./schema.js";
+
+// Before any drizzle query on Postgres: named statements, one round trip each (./prepared-statements.ts).
+prepareDrizzlePostgresQueries();
 
 export const MEMORY_DATA_DIR = "memory://";
 export const DEFAULT_DATA_DIR = ".data/";
@@ -46,6 +50,12 @@ export interface StoreOptions {
    * unless NODE_ENV is production; see openStore).
    */
   guardTransactions?: boolean | undefined;
+  /**
+   * Named prepared statements on Postgres (default: true; `DATABASE_PREPARED_STATEMENTS=false`). Off only for a
+   * connection pooler in transaction mode that cannot keep them (PgBouncer before 1.21, or without
+   * `max_prepared_statements`): each statement then costs two round trips (./prepared-statements.ts).
+   */
+  preparedStatements?: boolean | undefined;
 }
 
 export interface HeldLock {
@@ -87,7 +97,8 @@ function postgresSessionLocks(client: postgres.Sql, lockClient: postgres.Sql, po
   // Waiters may never take the whole pool: leave at least two connections for the lock holders' statements.
   const waitSlots = Math.max(1, poolSize - 2);
   let waiting = 0;
-  const query = async <T extends postgres.Row>(text: string, key: string): Promise<T[]> => (await lockClient.unsafe(text, [key])) as unknown as T[];
+  // Prepared (one round trip each, not two): a handful of fixed texts on one connection.
+  const query = async <T extends postgres.Row>(text: string, key: string): Promise<T[]> => (await lockClient.unsafe(text, [key], { prepare: true })) as unknown as T[];
   return {
     async acquire(key) {
       for (;;) {
@@ -196,7 +207,7 @@ export interface Store extends Repositories {
  * `DATABASE_URL`, `DATABASE_POOL_SIZE` and `AGENT_GATE_DATA_DIR` from the environment, as StoreOptions.
  * @throws {StoreUnavailableError} when DATABASE_POOL_SIZE is set but not an integer of at least MIN_POOL_SIZE.
  */
-export function storeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<StoreOptions, "databaseUrl" | "dataDir" | "maxConnections"> {
+export function storeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<StoreOptions, "databaseUrl" | "dataDir" | "maxConnections" | "preparedStatements"> {
   const pool = env.DATABASE_POOL_SIZE?.trim();
   const maxConnections = pool ? Number(pool) : undefined;
   if (maxConnections !== undefined && !(Number.isInteger(maxConnections) && maxConnections >= MIN_POOL_SIZE)) {
@@ -206,7 +217,16 @@ export function storeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<
     databaseUrl: env.DATABASE_URL?.trim() ? env.DATABASE_URL.trim() : undefined,
     dataDir: env.AGENT_GATE_DATA_DIR?.trim() ? env.AGENT_GATE_DATA_DIR.trim() : DEFAULT_DATA_DIR,
     maxConnections,
+    preparedStatements: preparedStatementsFromEnv(env.DATABASE_PREPARED_STATEMENTS),
   };
+}
+
+/** `DATABASE_PREPARED_STATEMENTS`: unset means on; "false" or "true" otherwise, anything else is refused. */
+function preparedStatementsFromEnv(value: string | undefined): boolean {
+  const setting = value?.trim().toLowerCase() ?? "";
+  if (setting === "" || setting === "true") return true;
+  if (setting === "false") return false;
+  throw new StoreUnavailableError(`DATABASE_PREPARED_STATEMENTS must be "true" or "false", got "${value}"`, "DATABASE_PREPARED_STATEMENTS");
 }
 
 /** The package's migrations folder, found from this file whether it runs from src/ or dist/. */
@@ -245,6 +265,7 @@ function openPostgres(url: string, options: StoreOptions, max: number): postgres
   return postgres(url, {
     max,
     connect_timeout: options.connectTimeoutSeconds ?? 10,
+    prepare: options.preparedStatements ?? true,
     // Notices such as "schema already exists, skipping" are noise for operators.
     onnotice: () => {},
     connection: { application_name: "agent-gate" },
