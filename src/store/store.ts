@@ -374,7 +374,8 @@ function sqlRunner(driver: "postgres" | "pglite", db: Db): SqlRunner {
     return {
       async executeSql(text, values) {
         const params = (values ?? []).map(asPgParameter) as postgres.ParameterOrJSON<never>[];
-        const rows = params.length > 0 ? await pg.unsafe(text, params) : await pg.unsafe(text, [], { prepare: false }).simple();
+        // With parameters: prepared, as drizzle's are (./prepared-statements.ts); pg-boss's texts are fixed.
+        const rows = params.length > 0 ? await pg.unsafe(text, params, { prepare: true }) : await pg.unsafe(text, [], { prepare: false }).simple();
         return { rows: (Array.isArray(rows) ? rows : []) as unknown as Rows };
       },
     };
