@@ -11,9 +11,8 @@
  * Patched on drizzle's postgres.js session class (the one transactions use too): `prepareQuery` is given a name
  * when the caller gave none, which is all drizzle looks at (`name !== undefined`). postgres.js keeps one statement
  * per distinct text on each connection and opens connections anew every 30 to 60 minutes (`max_lifetime`), so the
- * few texts whose shape varies (a multi-row insert) do not pile up. The client's own `prepare: false` (the
- * DATABASE_PREPARED_STATEMENTS setting, for a pooler that cannot keep them) still wins: postgres.js prepares only
- * when both ask. If a drizzle release changes the method's shape nothing is patched, and
+ * few texts whose shape varies (a multi-row insert) do not pile up. The client's own `prepare: false`
+ * (StoreOptions.preparedStatements) still wins: postgres.js prepares only when both ask. If a drizzle release changes the method's shape nothing is patched, and
  * test/store/prepared-statements.test.ts fails.
  */
 import { PostgresJsSession } from "drizzle-orm/postgres-js";

@@ -51,9 +51,9 @@ export interface StoreOptions {
    */
   guardTransactions?: boolean | undefined;
   /**
-   * Named prepared statements on Postgres (default: true; `DATABASE_PREPARED_STATEMENTS=false`). Off only for a
-   * connection pooler in transaction mode that cannot keep them (PgBouncer before 1.21, or without
-   * `max_prepared_statements`): each statement then costs two round trips (./prepared-statements.ts).
+   * Named prepared statements on Postgres (default: true; ./prepared-statements.ts). Off, each statement with
+   * parameters costs two round trips. (A pooler in transaction mode, which cannot keep them, cannot keep the
+   * session-level PR locks either: the App needs a direct connection or session pooling, docs/deploy.md.)
    */
   preparedStatements?: boolean | undefined;
 }
@@ -207,7 +207,7 @@ export interface Store extends Repositories {
  * `DATABASE_URL`, `DATABASE_POOL_SIZE` and `AGENT_GATE_DATA_DIR` from the environment, as StoreOptions.
  * @throws {StoreUnavailableError} when DATABASE_POOL_SIZE is set but not an integer of at least MIN_POOL_SIZE.
  */
-export function storeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<StoreOptions, "databaseUrl" | "dataDir" | "maxConnections" | "preparedStatements"> {
+export function storeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<StoreOptions, "databaseUrl" | "dataDir" | "maxConnections"> {
   const pool = env.DATABASE_POOL_SIZE?.trim();
   const maxConnections = pool ? Number(pool) : undefined;
   if (maxConnections !== undefined && !(Number.isInteger(maxConnections) && maxConnections >= MIN_POOL_SIZE)) {
@@ -217,16 +217,7 @@ export function storeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<
     databaseUrl: env.DATABASE_URL?.trim() ? env.DATABASE_URL.trim() : undefined,
     dataDir: env.AGENT_GATE_DATA_DIR?.trim() ? env.AGENT_GATE_DATA_DIR.trim() : DEFAULT_DATA_DIR,
     maxConnections,
-    preparedStatements: preparedStatementsFromEnv(env.DATABASE_PREPARED_STATEMENTS),
   };
-}
-
-/** `DATABASE_PREPARED_STATEMENTS`: unset means on; "false" or "true" otherwise, anything else is refused. */
-function preparedStatementsFromEnv(value: string | undefined): boolean {
-  const setting = value?.trim().toLowerCase() ?? "";
-  if (setting === "" || setting === "true") return true;
-  if (setting === "false") return false;
-  throw new StoreUnavailableError(`DATABASE_PREPARED_STATEMENTS must be "true" or "false", got "${value}"`, "DATABASE_PREPARED_STATEMENTS");
 }
 
 /** The package's migrations folder, found from this file whether it runs from src/ or dist/. */

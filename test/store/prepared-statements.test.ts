@@ -6,7 +6,7 @@
  */
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openStore, storeOptionsFromEnv, StoreUnavailableError } from "../../src/store/index.js";
+import { openStore } from "../../src/store/index.js";
 import type { Store } from "../../src/store/index.js";
 import { queryRows } from "../../src/store/executor.js";
 import { prepareDrizzlePostgresQueries } from "../../src/store/prepared-statements.js";
@@ -49,12 +49,5 @@ describe("prepared statements on postgres", () => {
   it("the patch is in place and idempotent", () => {
     expect(prepareDrizzlePostgresQueries()).toBe(true);
     expect(prepareDrizzlePostgresQueries()).toBe(true);
-  });
-
-  it("DATABASE_PREPARED_STATEMENTS: on unless set to false, and anything else refused", () => {
-    expect(storeOptionsFromEnv({}).preparedStatements).toBe(true);
-    expect(storeOptionsFromEnv({ DATABASE_PREPARED_STATEMENTS: "false" }).preparedStatements).toBe(false);
-    expect(storeOptionsFromEnv({ DATABASE_PREPARED_STATEMENTS: " TRUE " }).preparedStatements).toBe(true);
-    expect(() => storeOptionsFromEnv({ DATABASE_PREPARED_STATEMENTS: "off" })).toThrow(StoreUnavailableError);
   });
 });
