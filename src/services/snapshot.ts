@@ -45,6 +45,7 @@ export async function loadPolicy(github: GitHubPort, repo: RepoRef, baseSha: str
 const parsedPolicies = new LRUCache<string, ParsePolicyResult>({ maxSize: 16 * MAX_POLICY_BYTES, sizeCalculation: (_value, key) => key.length });
 const PRESET: ResolvedPolicy = deepFreeze(defaultPolicy());
 
+/** `parsePolicy`, from the cache above when this file name and text were parsed before (the result is frozen). */
 export function parsePolicyOnce(text: string, file: string): ParsePolicyResult {
   const key = `${file}\n${text}`;
   let result = parsedPolicies.get(key);

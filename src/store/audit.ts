@@ -177,9 +177,9 @@ function prepared(entry: AuditAppend): Omit<AuditEntry, "id" | "createdAt" | "pr
 }
 
 /**
- * Appends entries in order, chained one to the next, in three statements whatever their number, in two round trips: the chain
- * lock with the previous hash and the database clock, then one multi-row insert. Every statement here is a round trip
- * made while holding the chain, so each one is paid by every appender queued behind it.
+ * Appends entries in order, chained one to the next, in three statements whatever their number and two round
+ * trips: the chain lock with the previous hash and the database clock, then one multi-row insert. Every round trip
+ * here is made while holding the chain, so each one is paid by every appender queued behind it.
  */
 async function appendEntries(exec: Executor, entries: readonly AuditAppend[]): Promise<AuditEntry[]> {
   const rows = entries.map(prepared);

@@ -12,8 +12,8 @@
  * when the caller gave none, which is all drizzle looks at (`name !== undefined`). postgres.js keeps one statement
  * per distinct text on each connection and opens connections anew every 30 to 60 minutes (`max_lifetime`), so the
  * few texts whose shape varies (a multi-row insert) do not pile up. The client's own `prepare: false`
- * (StoreOptions.preparedStatements) still wins: postgres.js prepares only when both ask. If a drizzle release changes the method's shape nothing is patched, and
- * test/store/prepared-statements.test.ts fails.
+ * (StoreOptions.preparedStatements) still wins: postgres.js prepares only when both ask. If a drizzle release
+ * changes the method's shape nothing is patched, and test/store/prepared-statements.test.ts fails.
  */
 import { PostgresJsSession } from "drizzle-orm/postgres-js";
 
