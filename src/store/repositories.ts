@@ -289,10 +289,23 @@ function upsertHead(exec: Executor, repository: string, pullRequest: number, hea
 }
 
 async function observeHeadIn(exec: Executor, repository: string, pullRequest: number, headSha: string, headUpdatedAt: Date): Promise<HeadObservation> {
-  // No transaction: the upsert only ever moves the head forward, and the read after it sees the newest head
-  // (read committed): one round trip each instead of four with begin and commit.
-  await upsertHead(exec, repository, pullRequest, headSha, headUpdatedAt);
-  const row = await currentHeadIn(exec, repository, pullRequest);
+  if (Number.isNaN(headUpdatedAt.getTime())) throw new TypeError("headUpdatedAt is not a valid date");
+  // One statement that always returns the row: the conflict branch writes the newer of the stored and the given
+  // observation, so an older one leaves the stored head (as `upsertHead`'s WHERE does) and the row still comes back.
+  const newer = sql`${pullRequestHeads.headUpdatedAt} <= excluded.head_updated_at`;
+  const [row] = await exec
+    .db()
+    .insert(pullRequestHeads)
+    .values({ repository, pullRequest, headSha, headUpdatedAt })
+    .onConflictDoUpdate({
+      target: [pullRequestHeads.repository, pullRequestHeads.pullRequest],
+      set: {
+        headSha: sql`case when ${newer} then excluded.head_sha else ${pullRequestHeads.headSha} end`,
+        headUpdatedAt: sql`case when ${newer} then excluded.head_updated_at else ${pullRequestHeads.headUpdatedAt} end`,
+        observedAt: sql`case when ${newer} then now() else ${pullRequestHeads.observedAt} end`,
+      },
+    })
+    .returning({ headSha: pullRequestHeads.headSha, headUpdatedAt: pullRequestHeads.headUpdatedAt });
   if (!row) throw new Error("pull_request_heads upsert returned no row");
   return row;
 }
