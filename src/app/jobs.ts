@@ -18,8 +18,8 @@ import { checkMergeGroup } from "../services/merge-group.js";
 import { applyOverride } from "../services/override.js";
 import { recordPullRequestClosed } from "../services/record-closed.js";
 import { evaluateCommit } from "../services/rerun.js";
-import type { Log } from "../services/types.js";
-import type { PendingWork, Store } from "../store/index.js";
+import type { CommitWith, GateStore, Log } from "../services/types.js";
+import type { AuditAppend, PendingWork, Store, StoreTx } from "../store/index.js";
 import type { JobQueue, WorkJob } from "../store/job-queue.js";
 import type { Work, WorkKind, WorkOf, WorkTargets } from "./routes.js";
 
@@ -75,8 +75,10 @@ export async function runJob(runner: JobRunner, job: WorkJob): Promise<void> {
     const pending = await runner.store.pendingWork.take<Work>(job.key);
     // Taken and touched on every attempt (one statement): reconciliation re-enqueues only untouched work.
     if (!pending) return;
+    const deps = await runner.depsFor(pending.installationId, { replay: job.retryCount > 0 });
+    const fold = pending.work.kind === "evaluate" ? foldSettle(deps, pending) : null;
     try {
-      await perform(await runner.depsFor(pending.installationId, { replay: job.retryCount > 0 }), pending.work, { final });
+      await perform(fold?.deps ?? deps, pending.work, { final });
     } catch (error) {
       const wait = retryAfterSeconds(error);
       if (wait === null || final) throw error;
@@ -84,7 +86,8 @@ export async function runJob(runner: JobRunner, job: WorkJob): Promise<void> {
       await runner.store.transaction((tx) => runner.queue.enqueue(tx.sql, job.key, { delaySeconds: wait }));
       return;
     }
-    if (await settle(runner.store, pending)) return;
+    // Settled in the evaluation's last transaction if it got that far (it returned, so that one committed).
+    if (fold?.settled() ?? (await settle(runner.store, pending))) return;
     runner.log.debug({ key: job.key, round }, "a newer event folded in while the work ran: running it again");
   }
   await runner.store.transaction((tx) => runner.queue.enqueue(tx.sql, job.key));
@@ -102,18 +105,51 @@ function scopeOf(work: Work): { repository: string; pullRequest: number | null }
 
 /**
  * Deletes the work if no newer event folded in (false otherwise), and finishes the deliveries that folded into
- * it, each with a `delivery_coalesced` audit entry naming the delivery whose evaluation covered it.
+ * it, each with a `delivery_coalesced` audit entry naming the delivery whose evaluation covered it (returned,
+ * for the caller to append with its own).
  */
-async function settle(store: Store, pending: PendingWork<Work>): Promise<boolean> {
+async function settleIn(tx: StoreTx, pending: PendingWork<Work>): Promise<{ settled: boolean; audit: AuditAppend[] }> {
+  if (!(await tx.pendingWork.settle(pending.key, pending.version))) return { settled: false, audit: [] };
   const primary = primaryDelivery(pending.work);
   const { repository, pullRequest } = scopeOf(pending.work);
+  const finished = new Set(await tx.deliveries.finishPending([...new Set(pending.deliveries.map((d) => d.guid))], pending.installationId, "processed"));
+  const coalesced = pending.deliveries.filter((d) => finished.delete(d.guid) && d.guid !== primary);
+  const audit = coalesced.map((delivery): AuditAppend => ({ kind: "delivery_coalesced", repository, pullRequest, deliveryId: delivery.guid, payload: { event: delivery.event, coveredBy: primary ?? null } }));
+  return { settled: true, audit };
+}
+
+/** `settleIn` in a transaction of its own: the work's service did not commit it (another kind, or it failed). */
+function settle(store: Store, pending: PendingWork<Work>): Promise<boolean> {
   return store.transaction(async (tx) => {
-    if (!(await tx.pendingWork.settle(pending.key, pending.version))) return false;
-    const finished = new Set(await tx.deliveries.finishPending([...new Set(pending.deliveries.map((d) => d.guid))], pending.installationId, "processed"));
-    const coalesced = pending.deliveries.filter((d) => finished.delete(d.guid) && d.guid !== primary);
-    await tx.audit.appendAll(
-      coalesced.map((delivery) => ({ kind: "delivery_coalesced", repository, pullRequest, deliveryId: delivery.guid, payload: { event: delivery.event, coveredBy: primary ?? null } })),
-    );
-    return true;
+    const { settled, audit } = await settleIn(tx, pending);
+    await tx.audit.appendAll(audit);
+    return settled;
   });
+}
+
+/**
+ * The deps of an evaluation whose settle commits with the evaluation's last transaction (`commitWith`): one
+ * transaction fewer per job, and the work is deleted exactly when the evaluation's outcome commits. Only an
+ * evaluation (one PR, one `withPullRequestLock` call): a service that takes several locks would settle its work
+ * while some of it was still to do. `settled` is meaningful only once the service returned.
+ */
+function foldSettle(deps: TelemetryDeps, pending: PendingWork<Work>): { deps: TelemetryDeps; settled: () => boolean | undefined } {
+  const { store } = deps;
+  let settled: boolean | undefined;
+  let offered = false;
+  const commitWith: CommitWith = async (tx) => {
+    const result = await settleIn(tx, pending);
+    settled = result.settled;
+    return result.audit;
+  };
+  const folding: GateStore = {
+    latestDecision: (key) => store.latestDecision(key),
+    recordMergeGroup: (record) => store.recordMergeGroup(record),
+    withPullRequestLock: (key, fn, options) => {
+      if (offered || options?.commitWith) return store.withPullRequestLock(key, fn, options);
+      offered = true;
+      return store.withPullRequestLock(key, fn, { commitWith });
+    },
+  };
+  return { deps: { ...deps, store: folding }, settled: () => settled };
 }

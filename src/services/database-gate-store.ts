@@ -19,17 +19,18 @@
  * - The triggering user, the humans who pushed (and what each review was first seen against) are written at
  *   once too, each on its own: first sightings that a failed evaluation must not forget (invariant 4).
  * - Everything else an evaluation writes (delivery row, review requests, the published check run and labels
- *   with their audit entries) commits together when the evaluation ends, or not at all.
+ *   with their audit entries) commits together when the evaluation ends, or not at all; so does the job's settle
+ *   of its pending work when the job passes it (`commitWith`).
  * - Audit entries are buffered and appended right before the commit: appending takes the chain's global lock
  *   until the commit, so taking it last keeps other pull requests' evaluations from waiting on GitHub calls.
  * - When an evaluation fails, its final transaction rolls back; the delivery is then recorded as `failed` (it
  *   can be redelivered and will run again), with any check run that was published, in a new transaction.
  */
 import { inputsDigest } from "../store/index.js";
-import type { ApprovalInput, AuditAppend, DeliveryOutcome, HeldLock, Store, StoreTx } from "../store/index.js";
+import type { ApprovalInput, AuditAppend, DeliveryOutcome, HeldLock, Store, StoreTx, WebhookDelivery } from "../store/index.js";
 import { RISK_LEVELS } from "../policy/types.js";
 import type { Conclusion, RiskLevel } from "../policy/types.js";
-import type { CommittedDecision, DecisionRecord, GateStore, MergeGroupRecord, OverrideRecord, PublishedRecord, PullRequestKey, PullRequestScope, RecordedDecision, RecordedOverride } from "./types.js";
+import type { CommitWith, CommittedDecision, DecisionRecord, GateStore, MergeGroupRecord, OverrideRecord, PublishedRecord, PullRequestKey, PullRequestScope, RecordedDecision, RecordedOverride } from "./types.js";
 
 const isRiskLevel = (s: string): s is RiskLevel => (RISK_LEVELS as readonly string[]).includes(s);
 
@@ -94,6 +95,16 @@ function deliveryOutcome(outcome: string): DeliveryOutcome {
   return "skipped";
 }
 
+/**
+ * A `pending` row the edge wrote less than half of `deliveries.begin`'s stale window (10 minutes) ago: `begin`
+ * would change nothing on it. The margin covers a clock skew between this process and the database.
+ */
+function isFreshPending(previous: WebhookDelivery | null, now: number): boolean {
+  return previous !== null && previous.outcome === "pending" && now - previous.receivedAt.getTime() < FRESH_PENDING_MS;
+}
+
+const FRESH_PENDING_MS = 5 * 60 * 1000;
+
 function firstLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return (text.split("\n")[0] ?? "").slice(0, 500);
@@ -121,6 +132,9 @@ class Session {
   audit: AuditAppend[] = [];
   /** Writes queued by `bufferedScope`, in the order the evaluation made them. */
   readonly ops: Array<(tx: StoreTx) => Promise<void>> = [];
+
+  /** When the lock was taken: the clock a delivery's `pending` row is judged fresh by. */
+  readonly startedAt = Date.now();
 
   constructor(readonly key: PullRequestKey) {
     this.repository = repositoryName(key);
@@ -262,9 +276,10 @@ class Session {
     return { evaluationId: row.id, audit: { id: applied.id, hash: applied.hash } };
   }
 
-  /** Runs the queued writes and appends the audit entries, in one transaction. */
-  async commit(tx: StoreTx): Promise<void> {
+  /** Runs the queued writes, then `commitWith`, and appends all their audit entries, in one transaction. */
+  async commit(tx: StoreTx, commitWith: CommitWith | undefined): Promise<void> {
     for (const op of this.ops) await op(tx);
+    if (commitWith) this.audit.push(...(await commitWith(tx)));
     await this.flush(tx);
   }
 
@@ -311,9 +326,13 @@ class Session {
         // cannot both get here at once: dedup runs inside the PR lock). `failed`: an earlier attempt failed.
         const takenAgain = previous !== null && (previous.outcome === "failed" || previous.outcome === "pending");
         if (previous === null || takenAgain) {
-          this.ops.push(async (tx) => {
-            await tx.deliveries.begin(delivery);
-          });
+          // The edge's own fresh `pending` row needs nothing more (`begin` would change nothing): one statement
+          // fewer per job. A new, failed or stale row is (re)begun with the rest.
+          if (!isFreshPending(previous, this.startedAt)) {
+            this.ops.push(async (tx) => {
+              await tx.deliveries.begin(delivery);
+            });
+          }
           return false;
         }
         this.entry("delivery_duplicate", { event: name, action, previousOutcome: previous.outcome, firstReceivedAt: previous.receivedAt.toISOString() }, deliveryId);
@@ -325,9 +344,9 @@ class Session {
         return Promise.resolve();
       },
       isStale: async (headSha, headUpdatedAt) => {
-        // The service asks right before publishing: make sure the PR is still ours (a lost lock connection
-        // releases it, and another process may be evaluating this PR now). Throwing fails closed.
-        await lock.assertHeld();
+        // No lock check here: every publish follows `recordDecision`, whose transaction checks that the PR is
+        // still ours (a lost lock connection releases it), and a superseded evaluation publishes nothing and
+        // checks it when it commits. One round trip fewer per evaluation.
         this.headSha = headSha;
         return store.evaluations.isStale(repository, number, headSha, headUpdatedAt);
       },
@@ -413,7 +432,7 @@ export class DatabaseGateStore implements GateStore {
     );
   }
 
-  async withPullRequestLock<T>(key: PullRequestKey, fn: (scope: PullRequestScope) => Promise<T>): Promise<T> {
+  async withPullRequestLock<T>(key: PullRequestKey, fn: (scope: PullRequestScope) => Promise<T>, options: { commitWith?: CommitWith | undefined } = {}): Promise<T> {
     const session = new Session(key);
     try {
       return await this.store.withPullRequestSessionLock(session.repository, key.number, async (lock) => {
@@ -421,7 +440,7 @@ export class DatabaseGateStore implements GateStore {
         await this.store.transaction(async (tx) => {
           // Published under the lock; committed only if it is still ours (a lost connection releases it).
           await lock.assertHeld();
-          await session.commit(tx);
+          await session.commit(tx, options.commitWith);
         });
         return result;
       });

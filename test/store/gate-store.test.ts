@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Decision } from "../../src/policy/types.js";
 import type { DecisionRecord, PublishedRecord, PullRequestKey, CommittedDecision } from "../../src/services/types.js";
 import { DatabaseGateStore } from "../../src/services/database-gate-store.js";
-import { openStore, type AuditEntry, type Store } from "../../src/store/index.js";
+import { openStore, type AuditAppend, type AuditEntry, type Store, type StoreTx } from "../../src/store/index.js";
 import { TEST_DRIVERS, openTestStore, tempDataDir, type TestStoreContext } from "../helpers/db.js";
 
 const HEAD_A = "a".repeat(40);
@@ -145,6 +145,64 @@ describe.each(TEST_DRIVERS)("DatabaseGateStore on %s", (driver) => {
 
     expect(await gate.withPullRequestLock(key, (s) => s.isDeliveryDone("guid-f", "pull_request.synchronize"))).toBe(false);
     expect(await ctx.store.deliveries.get("guid-f", 7)).toMatchObject({ outcome: "pending", attempts: 2 });
+  });
+
+  it("commitWith commits with the evaluation's last transaction, its audit entries appended with the evaluation's, or not at all", async () => {
+    const key = pr();
+    const r = record(key, HEAD_A, "guid-cw");
+    const settle = (work: string) => async (tx: StoreTx): Promise<AuditAppend[]> => {
+      await tx.deliveries.begin({ guid: work, installationId: 7, event: "pull_request_review", action: "submitted" });
+      return [{ kind: "delivery_coalesced", repository: "Octo/Repo", pullRequest: key.number, deliveryId: work, payload: { coveredBy: "guid-cw" } }];
+    };
+    await gate.withPullRequestLock(
+      key,
+      async (s) => {
+        await s.isDeliveryDone("guid-cw", "pull_request.opened");
+        await s.recordPublished(published(await s.recordDecision(r), r));
+        await s.markDeliveryDone("guid-cw", "published");
+      },
+      { commitWith: settle("guid-cw-folded") },
+    );
+    expect(await ctx.store.deliveries.get("guid-cw-folded", 7)).toMatchObject({ outcome: "pending" });
+    const audit = await auditOf(ctx.store, key.number);
+    // The folded entry is the transaction's last, right after the entries the evaluation queued.
+    expect(audit.map((e) => e.kind)).toEqual(["evaluation_decided", "approval_counted", "approval_refused", "approval_refused", "check_published", "label_set", "delivery_coalesced"]);
+
+    // The evaluation fails: what it queued and what commitWith would write both stay out.
+    await expect(
+      gate.withPullRequestLock(
+        key,
+        async (s) => {
+          await s.recordReviewRequests(["@octo/dba"]);
+          throw new Error("GitHub answered 502");
+        },
+        { commitWith: settle("guid-cw-never") },
+      ),
+    ).rejects.toThrow("GitHub answered 502");
+    // commitWith fails: the evaluation's queued writes roll back with it.
+    await expect(
+      gate.withPullRequestLock(
+        key,
+        async (s) => {
+          await s.recordReviewRequests(["@octo/dba"]);
+        },
+        { commitWith: () => Promise.reject(new Error("settle failed")) },
+      ),
+    ).rejects.toThrow("settle failed");
+    expect(await ctx.store.deliveries.get("guid-cw-never", 7)).toBeNull();
+    expect(await gate.withPullRequestLock(key, (s) => s.requestedOwners())).toEqual(new Set());
+    expect((await auditOf(ctx.store, key.number)).map((e) => e.kind).slice(7)).toEqual([]);
+  });
+
+  it("the edge's fresh pending delivery is taken as it is; a failed one is begun again", async () => {
+    const key = pr();
+    await ctx.store.deliveries.begin({ guid: "guid-edge", installationId: 7, event: "pull_request", action: "opened" });
+    expect(await gate.withPullRequestLock(key, (s) => s.isDeliveryDone("guid-edge", "pull_request.opened"))).toBe(false);
+    // Not begun a second time: still the edge's first attempt.
+    expect(await ctx.store.deliveries.get("guid-edge", 7)).toMatchObject({ outcome: "pending", attempts: 1 });
+    await ctx.store.deliveries.finish("guid-edge", 7, "failed", "boom");
+    expect(await gate.withPullRequestLock(key, (s) => s.isDeliveryDone("guid-edge", "pull_request.opened"))).toBe(false);
+    expect(await ctx.store.deliveries.get("guid-edge", 7)).toMatchObject({ outcome: "pending", attempts: 2, error: null });
   });
 
   it("heads only move forward; on an equal updated_at the fresh read wins, as in the memory store", async () => {

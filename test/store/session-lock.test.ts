@@ -88,9 +88,29 @@ describe("DatabaseGateStore on Postgres", () => {
       await store.db.execute(
         sql`select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and granted and objsubid = 2 and pid <> pg_backend_pid()`,
       );
-      // The service asks whether the decision is stale right before publishing.
-      return scope.isStale("a".repeat(40), new Date());
+      // The service records its decision right before publishing (the check names that record): refused.
+      await expect(
+        scope.recordDecision({
+          key: { owner: "octo", repo: "repo", number: 5, installationId: 1 },
+          deliveryId: "guid-lost",
+          event: "pull_request.opened",
+          headSha: "a".repeat(40),
+          baseRef: "main",
+          baseSha: "b".repeat(40),
+          checkName: "Agent Gate: approval (main)",
+          conclusion: "failure",
+          risk: null,
+          decision: null,
+          reason: "Could not evaluate",
+          policy: { source: "preset", ref: "b".repeat(40) },
+          evaluatedAt: new Date(),
+        }),
+      ).rejects.toThrow(/lost the advisory lock/);
+      return "went on";
     });
+    // Nor does anything it queued commit at the end.
     await expect(outcome).rejects.toThrow(/lost the advisory lock/);
+    const audit = (await store.db.execute(sql`select count(*)::int as n from audit_log`)) as unknown as Array<{ n: number }>;
+    expect(audit[0]?.n).toBe(0);
   });
 });
