@@ -27,7 +27,7 @@
  *   can be redelivered and will run again), with any check run that was published, in a new transaction.
  */
 import { inputsDigest } from "../store/index.js";
-import type { ApprovalInput, AuditAppend, DeliveryOutcome, HeldLock, Store, StoreTx, WebhookDelivery } from "../store/index.js";
+import type { ApprovalInput, AuditAppend, DeliveryOutcome, Evaluation, HeldLock, Store, StoreTx, WebhookDelivery } from "../store/index.js";
 import { RISK_LEVELS } from "../policy/types.js";
 import type { Conclusion, RiskLevel } from "../policy/types.js";
 import type { CommitWith, CommittedDecision, DecisionRecord, GateStore, MergeGroupRecord, OverrideRecord, PublishedRecord, PullRequestKey, PullRequestScope, RecordedDecision, RecordedOverride } from "./types.js";
@@ -132,6 +132,11 @@ class Session {
   audit: AuditAppend[] = [];
   /** Writes queued by `bufferedScope`, in the order the evaluation made them. */
   readonly ops: Array<(tx: StoreTx) => Promise<void>> = [];
+  /**
+   * The PR's and one head's newest evaluations, read together by `activeOverride` so that `lastDecision` costs no
+   * statement. Under the lock only this call writes evaluations, and recording one forgets the read.
+   */
+  latest: { headSha: string; read: Promise<{ ofPullRequest: Evaluation | null; ofHead: Evaluation | null }> } | undefined;
 
   /** When the lock was taken: the clock a delivery's `pending` row is judged fresh by. */
   readonly startedAt = Date.now();
@@ -289,12 +294,19 @@ class Session {
     const number = this.key.number;
     return {
       activeOverride: async (headSha, baseRef) => {
-        const row = await store.evaluations.latestForHead(repository, number, headSha);
+        if (this.latest?.headSha !== headSha) {
+          const read = store.evaluations.latestForAndHead(repository, number, headSha);
+          // A failed read is not kept: the next call reads again.
+          read.catch(() => (this.latest?.read === read ? (this.latest = undefined) : undefined));
+          this.latest = { headSha, read };
+        }
+        const row = (await this.latest.read).ofHead;
         return row && row.baseRef === baseRef && row.overriddenBy ? { by: row.overriddenBy, reason: row.overrideReason ?? "" } : null;
       },
       recordOverride: (record) =>
         // Its own short transaction, now: the check that follows names the committed entry (invariant 9).
         store.transaction(async (tx) => {
+          this.latest = undefined;
           await lock.assertHeld();
           return this.writeOverride(tx, record);
         }),
@@ -369,6 +381,7 @@ class Session {
       recordDecision: (record) =>
         // Its own short transaction, now: the check that follows names the committed entry (invariant 9).
         store.transaction(async (tx) => {
+          this.latest = undefined;
           await lock.assertHeld();
           return this.writeDecision(tx, record);
         }),
@@ -378,7 +391,7 @@ class Session {
         return Promise.resolve();
       },
       lastDecision: async () => {
-        const row = await store.evaluations.latestFor(repository, number);
+        const row = this.latest ? (await this.latest.read).ofPullRequest : await store.evaluations.latestFor(repository, number);
         // An invalid policy's record carries `critical`; its labels are never set, and the caller re-reads the policy.
         return row ? { headSha: row.headSha, baseSha: row.baseSha, risk: isRiskLevel(row.risk) ? row.risk : null, evaluationId: row.id } : null;
       },

@@ -213,6 +213,8 @@ export interface EvaluationsRepository {
   latestFor(repository: string, pullRequest: number): Promise<Evaluation | null>;
   /** When the first evaluation of one head of a PR was recorded, or null (an override must not predate its head). */
   firstDecidedAt(repository: string, pullRequest: number, headSha: string): Promise<Date | null>;
+  /** `latestFor` and `latestForHead` together, in one statement. */
+  latestForAndHead(repository: string, pullRequest: number, headSha: string): Promise<{ ofPullRequest: Evaluation | null; ofHead: Evaluation | null }>;
   /** The most recent evaluation of one head of a PR, or null (lets a re-run on the same inputs skip work). */
   latestForHead(repository: string, pullRequest: number, headSha: string): Promise<Evaluation | null>;
   /** Sets the check run published for an evaluation (after the GitHub call succeeded). */
@@ -333,6 +335,15 @@ function createEvaluations(exec: Executor): EvaluationsRepository {
     record: (input) => recordEvaluation(exec, input),
     latestFor: (repository, pullRequest) => latestEvaluation(exec, repository, pullRequest),
     latestForHead: (repository, pullRequest, headSha) => latestEvaluation(exec, repository, pullRequest, headSha),
+    async latestForAndHead(repository, pullRequest, headSha) {
+      const latest = (where: SQL | undefined) => exec.db().select().from(evaluations).where(where).orderBy(desc(evaluations.id)).limit(1);
+      const rows = await latest(ofPullRequest(evaluations, repository, pullRequest)).unionAll(latest(ofPullRequest(evaluations, repository, pullRequest, headSha)));
+      // Two rows at most (the same one twice when that head was decided last); the newest of each kind.
+      const newest = (candidates: Evaluation[]) => candidates.reduce<Evaluation | null>((best, row) => (best === null || row.id > best.id ? row : best), null);
+      const ofPullRequestRow = newest(rows);
+      const ofHead = newest(rows.filter((row) => row.headSha === headSha));
+      return { ofPullRequest: ofPullRequestRow, ofHead };
+    },
     async firstDecidedAt(repository, pullRequest, headSha) {
       const [row] = await exec
         .db()

@@ -194,6 +194,23 @@ describe.each(TEST_DRIVERS)("DatabaseGateStore on %s", (driver) => {
     expect((await auditOf(ctx.store, key.number)).map((e) => e.kind).slice(7)).toEqual([]);
   });
 
+  it("lastDecision after activeOverride is the PR's newest decision, read with it, and a decision recorded since is seen", async () => {
+    const key = pr();
+    const onA = record(key, HEAD_A, "guid-la");
+    const onB = record(key, HEAD_B, "guid-lb");
+    await gate.withPullRequestLock(key, async (s) => s.recordPublished(published(await s.recordDecision(onA), onA)));
+    await gate.withPullRequestLock(key, async (s) => s.recordPublished(published(await s.recordDecision(onB), onB)));
+    await gate.withPullRequestLock(key, async (s) => {
+      // Head A's override (none) and the PR's newest decision (head B's), one read for both.
+      expect(await s.activeOverride(HEAD_A, "main")).toBeNull();
+      const before = await s.lastDecision();
+      expect(before?.headSha).toBe(HEAD_B);
+      const again = await s.recordDecision(record(key, HEAD_A, "guid-la2"));
+      expect((await s.lastDecision())?.evaluationId).toBe(again.evaluationId);
+      expect(again.evaluationId).toBeGreaterThan(before?.evaluationId ?? Number.POSITIVE_INFINITY);
+    });
+  });
+
   it("the edge's fresh pending delivery is taken as it is; a failed one is begun again", async () => {
     const key = pr();
     await ctx.store.deliveries.begin({ guid: "guid-edge", installationId: 7, event: "pull_request", action: "opened" });
