@@ -18,7 +18,7 @@ import { benchDetectors } from "./detectors.js";
 import { benchEngine } from "./engine.js";
 import { benchRequests } from "./requests.js";
 import { benchTelemetry } from "./telemetry.js";
-import { ROOT } from "./util.js";
+import { ROOT, otherNodes } from "./util.js";
 
 const SECTIONS = ["engine", "requests", "throughput", "telemetry", "compliance", "detectors"] as const;
 type Section = (typeof SECTIONS)[number];
@@ -107,8 +107,15 @@ if (only.has("throughput")) {
   const open = await benchThroughput({ deliveries: sizes.deliveries, ratePerSecond: rate });
   step("webhook burst: open loop, warm server");
   const warm = await benchThroughput({ deliveries: sizes.deliveries, ratePerSecond: rate, warmupDeliveries: Math.ceil(sizes.deliveries / 2) });
-  results.openLoop = [open.result, warm.result];
-  parts.push(openLoopMarkdown([open.result, warm.result]), "");
+  const openLoop = [open.result, warm.result];
+  // The same two runs with the server on the Nodes users run (22, 24) when this machine has their binaries.
+  for (const node of smoke ? [] : otherNodes()) {
+    step(`webhook burst: open loop, server on Node ${node.version}`);
+    openLoop.push((await benchThroughput({ deliveries: sizes.deliveries, ratePerSecond: rate, serverNode: node.path })).result);
+    openLoop.push((await benchThroughput({ deliveries: sizes.deliveries, ratePerSecond: rate, warmupDeliveries: Math.ceil(sizes.deliveries / 2), serverNode: node.path })).result);
+  }
+  results.openLoop = openLoop;
+  parts.push(openLoopMarkdown(openLoop), "");
   if (!smoke) {
     const { benchReplicas, replicasMarkdown } = await import("./replicas.js");
     const runs = [];

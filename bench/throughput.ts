@@ -23,7 +23,7 @@ import { PERF_NODE_ARGS, recordPerf, summarisePerf } from "./profile.js";
 import type { PerfSummary } from "./profile.js";
 import { fakeGitHub, newPull, privateKey, pullRequestEvent, review, reviewEvent, APP_ID } from "./requests.js";
 import type { Delivery } from "./requests.js";
-import { ROOT, ms, peakRss, quantile, table } from "./util.js";
+import { ROOT, ms, nodeBinary, peakRss, quantile, table } from "./util.js";
 
 const PG_ADMIN_URL = process.env.AGENT_GATE_BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const SECRET = "bench-webhook-secret";
@@ -47,6 +47,8 @@ export interface ThroughputOptions {
    * figures are a running server's rather than a cold one's (V8 compiles the hot code during the first minutes).
    */
   warmupDeliveries?: number | undefined;
+  /** The Node binary that runs the server (default: this process's). */
+  serverNode?: string | undefined;
 }
 
 export interface ThroughputResult {
@@ -81,6 +83,8 @@ export interface ThroughputResult {
   dbError?: string;
   /** Deliveries of the warm-up burst before this one (0: a cold server). */
   warmupDeliveries: number;
+  /** `node --version` of the server's Node. */
+  serverNodeVersion: string;
   /** Where the server's CPU went during the burst, when `perfFile` was given. */
   perf?: PerfSummary | null;
 }
@@ -200,7 +204,8 @@ export async function benchThroughput(options: ThroughputOptions): Promise<{ mar
   let stderr = "";
   // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server (NODE_OPTIONS refuses --cpu-prof).
   const nodeArgs = [...(process.env.BENCH_SERVER_NODE_ARGS?.split(" ").filter(Boolean) ?? []), ...(options.perfFile ? PERF_NODE_ARGS : [])];
-  const server = spawn(process.execPath, [...nodeArgs, "--import", "tsx", join(ROOT, "src/app/server.ts")], {
+  const serverNode = nodeBinary(options.serverNode ?? process.execPath);
+  const server = spawn(serverNode.path, [...nodeArgs, "--import", "tsx", join(ROOT, "src/app/server.ts")], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -334,6 +339,7 @@ export async function benchThroughput(options: ThroughputOptions): Promise<{ mar
       serverCpuAfterStartSeconds: serverCpu === null || cpuAtStart === null ? null : serverCpu - cpuAtStart,
       ratePerSecond: options.ratePerSecond ?? null,
       warmupDeliveries: options.warmupDeliveries ?? 0,
+      serverNodeVersion: serverNode.version,
       githubRequests: fake.requests.length,
       checkRuns: fake.checkRuns.length,
       installations: installationOf(pullRequests - 1) - installationOf(0) + 1,
@@ -422,7 +428,7 @@ export function openLoopMarkdown(runs: ThroughputResult[]): string {
     const decided = run.db ? run.unique - run.db.missing : 0;
     const cpuMs = cpu === null || decided === 0 ? null : (cpu * 1000) / decided;
     return [
-      run.warmupDeliveries ? `warm (after ${run.warmupDeliveries.toLocaleString("en")})` : "cold",
+      `${run.warmupDeliveries ? `warm (after ${run.warmupDeliveries.toLocaleString("en")})` : "cold"}, Node ${run.serverNodeVersion}`,
       run.deliveries.toLocaleString("en"),
       run.ratePerSecond ?? "",
       run.answeredSeconds.toFixed(1),
@@ -448,7 +454,9 @@ export function openLoopMarkdown(runs: ThroughputResult[]): string {
       `GitHub sends a delivery when its event happens, not when we answered the previous one, so here the pull requests' chains start on a fixed schedule: ${r.ratePerSecond ?? "?"} deliveries a second arrive whether or not earlier ones were answered ` +
       "(each review still follows its PR's `opened` answer), and each delivery's latency is measured from when it was sent. " +
       "Cold: a server that has just answered /healthz. Warm: the same server after a first burst on other pull requests (not counted), as a deployment that has been running: " +
-      "V8 compiles the hot code during the first minutes, and that compiling is part of a cold run's CPU and latency.",
+      "V8 compiles the hot code during the first minutes, and that compiling is part of a cold run's CPU and latency. " +
+      "The server runs on the benchmark's own Node, then (when the machine has their binaries: `.ci/run`'s cache, or `BENCH_SERVER_NODES`) on Node 22 and 24, which our users and the action run; " +
+      "Node 20 is past its end of life, and newer V8s run the same server with markedly less CPU.",
     "",
     table(
       ["server", "deliveries", "arrival rate /s", "all answered s", "seconds (all decided)", "HTTP p50 ms", "HTTP p99 ms", "max ms", "p99 < 100 ms", "CPU ms / decided (start-up excluded)", "≤ 8 ms", "lost", "duplicated", "HTTP statuses"],

