@@ -100,19 +100,17 @@ if (only.has("throughput")) {
   if (profileDir) delete process.env.BENCH_SERVER_NODE_ARGS;
   results.throughput = tp.result;
   parts.push(tp.markdown, "");
-  // The same burst in an open loop (--rate deliveries a second, default 50): the latency GitHub would see.
-  step("webhook burst: open loop");
+  // The same burst in an open loop (--rate deliveries a second, default 50): the latency GitHub would see, cold and
+  // warm, on this Node and then on the Nodes users run (22, 24) when this machine has their binaries.
   const { openLoopMarkdown } = await import("./throughput.js");
   const rate = Number(arg("--rate") ?? 50);
-  const open = await benchThroughput({ deliveries: sizes.deliveries, ratePerSecond: rate });
-  step("webhook burst: open loop, warm server");
-  const warm = await benchThroughput({ deliveries: sizes.deliveries, ratePerSecond: rate, warmupDeliveries: Math.ceil(sizes.deliveries / 2) });
-  const openLoop = [open.result, warm.result];
-  // The same two runs with the server on the Nodes users run (22, 24) when this machine has their binaries.
-  for (const node of smoke ? [] : otherNodes()) {
-    step(`webhook burst: open loop, server on Node ${node.version}`);
-    openLoop.push((await benchThroughput({ deliveries: sizes.deliveries, ratePerSecond: rate, serverNode: node.path })).result);
-    openLoop.push((await benchThroughput({ deliveries: sizes.deliveries, ratePerSecond: rate, warmupDeliveries: Math.ceil(sizes.deliveries / 2), serverNode: node.path })).result);
+  const openLoop = [];
+  for (const node of [undefined, ...(smoke ? [] : otherNodes())]) {
+    const on = node ? `, server on Node ${node.version}` : "";
+    step(`webhook burst: open loop${on}`);
+    openLoop.push((await benchThroughput({ deliveries: sizes.deliveries, ratePerSecond: rate, serverNode: node?.path })).result);
+    step(`webhook burst: open loop, warm server${on}`);
+    openLoop.push((await benchThroughput({ deliveries: sizes.deliveries, ratePerSecond: rate, warmupDeliveries: Math.ceil(sizes.deliveries / 2), serverNode: node?.path })).result);
   }
   results.openLoop = openLoop;
   parts.push(openLoopMarkdown(openLoop), "");
