@@ -121,7 +121,7 @@ describe("npm run bench -- --smoke", () => {
 
   it("sends the same burst in an open loop, at a fixed arrival rate, to a cold and to a warmed-up server, and finds every decision once", () => {
     const rows = tableRows(stdout, "### 3a.");
-    expect(rows.map((r) => r[0])).toEqual(["cold", "warm (after 2)"]);
+    expect(rows.map((r) => r[0])).toEqual([`cold, Node ${process.version}`, `warm (after 2), Node ${process.version}`]);
     const [open, warm] = results.openLoop;
     expect(open.ratePerSecond).toBe(50);
     expect(rows[0]![2]).toBe("50");
