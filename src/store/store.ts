@@ -19,7 +19,6 @@ import { checkDatabaseUrl, describeConnectionError, describeDatabaseUrl, StoreUn
 import { LOCK_NAMESPACE, queryRows, type Db, type Executor } from "./executor.js";
 import { prepareDrizzlePostgresQueries } from "./prepared-statements.js";
 import { createAllRepositories, type Repositories } from "./repositories.js";
-import * as schema from "./schema.js";
 
 // Before any drizzle query on Postgres: named statements, one round trip each (./prepared-statements.ts).
 prepareDrizzlePostgresQueries();
@@ -310,11 +309,11 @@ export async function migrate(options: StoreOptions): Promise<{ applied: number;
     const client = connectPostgres(options.databaseUrl, options, 1);
     await probePostgres(client, options.databaseUrl);
     try {
-      const db = drizzlePostgres(client, { schema }) as unknown as Db;
+      const db = drizzlePostgres(client) as unknown as Db;
       await client.unsafe(`select pg_advisory_lock(${LOCK_NAMESPACE.migrations}, 0)`);
       try {
         const before = await appliedMigrationCount(db);
-        await migratePostgres(drizzlePostgres(client, { schema }), { migrationsFolder });
+        await migratePostgres(drizzlePostgres(client), { migrationsFolder });
         const applied = (await appliedMigrationCount(db)) - before;
         options.log?.(`database ${describeDatabaseUrl(options.databaseUrl)}: ${applied} migration(s) applied`);
         return { applied, driver: "postgres" };
@@ -335,7 +334,7 @@ export async function migrate(options: StoreOptions): Promise<{ applied: number;
 }
 
 async function migrateOpenPglite(client: PGlite, migrationsFolder: string, dataDir: string, log: StoreOptions["log"]): Promise<number> {
-  const drizzleDb = drizzlePglite(client, { schema });
+  const drizzleDb = drizzlePglite(client);
   const db = drizzleDb as unknown as Db;
   const before = await appliedMigrationCount(db);
   await migratePglite(drizzleDb, { migrationsFolder });
@@ -425,7 +424,7 @@ async function connectPostgresDriver(options: StoreOptions & { databaseUrl: stri
   const sessionLocks = postgresSessionLocks(client, connectPostgres(options.databaseUrl, options, 1), poolSize);
   options.log?.(`database: Postgres at ${describeDatabaseUrl(options.databaseUrl)}`);
   return {
-    db: drizzlePostgres(client, { schema }),
+    db: drizzlePostgres(client),
     driver: "postgres",
     sessionLocks,
     closeClient: async () => {
@@ -448,7 +447,7 @@ async function connectPgliteDriver(options: StoreOptions, migrationsFolder: stri
     }
   }
   options.log?.(`database: embedded PGlite (${pgliteTarget(dataDir)})`);
-  return { db: drizzlePglite(client, { schema }), driver: "pglite", sessionLocks: IN_PROCESS_ONLY, closeClient: () => client.close() };
+  return { db: drizzlePglite(client), driver: "pglite", sessionLocks: IN_PROCESS_ONLY, closeClient: () => client.close() };
 }
 
 /** `select 1` within 5 s: the health check's answer. */
