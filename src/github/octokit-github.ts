@@ -124,10 +124,12 @@ export class OctokitGitHub implements GitHubPort, AppGitHub, UserGitHub {
   }
 
   /**
-   * A file's text at `ref`, or null when there is none. A 404 carries no ETag, so a repository without a policy
-   * file (or without CODEOWNERS in the first locations) would pay a counted 404 on every event; the absence is
-   * remembered instead: for good at a commit SHA (a commit's tree never changes), for ABSENT_TTL_MS at a branch
-   * (the organisation's `.github` default, which someone may add: it applies within that time).
+   * A file's text at `ref`, or null when there is none. At a commit SHA the answer never changes (a commit's tree
+   * is fixed by its hash), so a file read once is served from the cache without asking again, not even a 304:
+   * every pull request on one base commit shares its policy and CODEOWNERS. At a branch each read is conditional.
+   * A 404 carries no ETag, so a repository without a policy file (or without CODEOWNERS in the first locations)
+   * would pay a counted 404 on every event; the absence is remembered instead: for good at a commit SHA, for
+   * ABSENT_TTL_MS at a branch (the organisation's `.github` default, which someone may add: it applies within that time).
    */
   async getFileText(repo: RepoRef, path: string, ref?: string): Promise<string | null> {
     const absentKey = `${this.#scope} absent ${repo.owner}/${repo.repo}:${path}@${ref ?? ""}`.toLowerCase();
@@ -135,9 +137,10 @@ export class OctokitGitHub implements GitHubPort, AppGitHub, UserGitHub {
     if (absent && isAbsence(absent.data, Date.now())) return null;
     const params = { ...repo, path, mediaType: { format: "raw" }, ...(ref === undefined ? {} : { ref }) };
     // With the raw media type GitHub answers the file's bytes, not the JSON the route's type describes.
-    const data: unknown = await this.#conditional("GET /repos/{owner}/{repo}/contents/{path}", params, { missingIsNull: true });
+    const atCommit = ref !== undefined && FULL_SHA.test(ref);
+    const data: unknown = await this.#conditional("GET /repos/{owner}/{repo}/contents/{path}", params, { missingIsNull: true, immutable: atCommit });
     if (data === null) {
-      const absence: Absence = { absentUntil: ref !== undefined && FULL_SHA.test(ref) ? null : Date.now() + ABSENT_TTL_MS };
+      const absence: Absence = { absentUntil: atCommit ? null : Date.now() + ABSENT_TTL_MS };
       await this.#cache.set(absentKey, { etag: "", data: absence });
       return null;
     }
@@ -549,10 +552,12 @@ export class OctokitGitHub implements GitHubPort, AppGitHub, UserGitHub {
    * A GET with `If-None-Match` when we hold an ETag; a 304 returns the cached body.
    * @throws {GitHubApiError}
    */
-  async #conditional<R extends Route>(route: R, params: RouteParams<R>, options: { missingIsNull?: boolean } = {}): Promise<RouteData<R> | null> {
+  async #conditional<R extends Route>(route: R, params: RouteParams<R>, options: { missingIsNull?: boolean; immutable?: boolean } = {}): Promise<RouteData<R> | null> {
     const endpoint = this.#octokit.request.endpoint(route, params);
     const key = `${this.#scope} ${endpoint.method} ${endpoint.url} ${String(endpoint.headers.accept ?? "")}`;
     const cached = await this.#cache.get(key);
+    // `immutable`: the caller knows the answer cannot change (a file at a commit SHA), so the stored body is it.
+    if (cached && options.immutable) return cached.data;
     try {
       const response = await this.#request(route, params, cached ? { "if-none-match": cached.etag } : {});
       const data = response.data;

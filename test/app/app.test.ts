@@ -125,7 +125,7 @@ describe("pull_request events", () => {
     expectRequests(8);
   });
 
-  it("with warm ETags a push costs 4 counted requests (one the GraphQL file-modes query): policy and CODEOWNERS answer 304, the reviews the opened PR did not read are read", async () => {
+  it("with warm ETags a push costs 4 counted requests (one the GraphQL file-modes query): policy and CODEOWNERS at the same base commit are not asked again, the reviews the opened PR did not read are read", async () => {
     const { probot } = await createApp();
     const opened = agentPullRequest(DOCS);
     nockPolicyFile(POLICY_YML, { etag: '"policy-v1"' });
@@ -141,8 +141,7 @@ describe("pull_request events", () => {
 
     requests.reset();
     const pushed = agentPullRequest(DOCS, { action: "synchronize", headSha: NEW_HEAD_SHA, labels: ["agent-risk:low"] });
-    nockPolicyFile(null, { etag: '"policy-v1"', notModified: true });
-    nockCodeowners(null, { etag: '"codeowners-v1"', notModified: true });
+    // The policy and CODEOWNERS were read at this base commit: a commit's files never change, so not even a 304.
     // A new head: its files are listed and their modes read again (the memos are per head and base commit).
     nockListFiles(DOCS);
     nockFileModes();
@@ -152,20 +151,18 @@ describe("pull_request events", () => {
     await probot.receive({ id: "d-warm-2", ...pushed });
     expect(check.body).toMatchObject({ head_sha: NEW_HEAD_SHA, conclusion: "success" });
     // The rulesets answer is remembered for 10 minutes and the label is already on the PR.
-    expectRequests(6, 4);
+    expectRequests(4, 4);
 
-    // Another push: now the unchanged reviews answer 304 too.
+    // Another push: now the unchanged reviews answer 304.
     requests.reset();
     const again = agentPullRequest(DOCS, { action: "synchronize", headSha: "2".repeat(40), labels: ["agent-risk:low"] });
-    nockPolicyFile(null, { etag: '"policy-v1"', notModified: true });
-    nockCodeowners(null, { etag: '"codeowners-v1"', notModified: true });
     nockListFiles(DOCS);
     nockFileModes();
     nockReviewsConditional(null, { etag: '"reviews-v0"', ifNoneMatch: '"reviews-v0"' });
     const third = nockCreateCheckRun().captured;
     await probot.receive({ id: "d-warm-3", ...again });
     expect(third.body).toMatchObject({ head_sha: "2".repeat(40), conclusion: "success" });
-    expectRequests(6, 3);
+    expectRequests(4, 3);
   });
 
   it("a PR adding a migration is high risk, action_required, and asks the owning team once", async () => {
@@ -391,10 +388,10 @@ describe("pull_request events", () => {
     expectRequests(8);
 
     // A push on the same base commit: the policy is known to be absent there (a commit never changes), and the
-    // organisation's default was missing moments ago (remembered for 5 minutes): neither is asked again.
+    // organisation's default was missing moments ago (remembered for 5 minutes), and the CODEOWNERS read at that
+    // commit is still what it holds: none of the three is asked again.
     requests.reset();
     const pushed = agentPullRequest(DOCS, { action: "synchronize", author: "github-actions[bot]", headRef: "codex/docs", headSha: NEW_HEAD_SHA, labels: ["agent-risk:low"] });
-    nockCodeowners(null, { etag: '"codeowners-v1"', notModified: true });
     nockListFiles(DOCS);
     nockFileModes();
     nockReviews([]);
@@ -402,7 +399,7 @@ describe("pull_request events", () => {
     await probot.receive({ id: "d-nopolicy-2", ...pushed });
     expect(check.body).toMatchObject({ head_sha: NEW_HEAD_SHA, conclusion: "success" });
     expect(JSON.stringify(requests.describe())).not.toMatch(/agent-gate\.yml/);
-    expectRequests(5, 4);
+    expectRequests(4, 4);
   });
 
   it("pull_request.edited re-evaluates when the base branch changed; a title edit only costs the policy read", async () => {
@@ -588,11 +585,10 @@ describe("pull_request_review events", () => {
     await probot.receive({ id: "d-w1", ...opened });
     expectRequests(9);
 
-    // The first approval: the files of this head and their modes are remembered, the team list is read once (with its ETag).
+    // The first approval: the policy and CODEOWNERS at the base commit, the files of this head and their modes are
+    // remembered; the team list is read once (with its ETag).
     requests.reset();
     const approve = reviewEvent({ reviewer: "dba-alice", changedFiles: 1, labels: ["agent-risk:high"] });
-    nockPolicyFile(null, { etag: '"policy-v1"', notModified: true });
-    nockCodeowners(null, { etag: '"codeowners-v1"', notModified: true });
     // The opened PR's first evaluation read no reviews: no ETag yet.
     nockReviewsConditional([{ reviewer: "dba-alice" }], { etag: '"reviews-v1"' });
     nockTeamMembersConditional("db-team", ["dba-alice", "dba-bob"], { etag: '"team-v1"' });
@@ -605,13 +601,11 @@ describe("pull_request_review events", () => {
     await probot.receive({ id: "d-w2", ...approve });
     expect(first.body.conclusion).toBe("success");
     expect(requests.describe().filter((r) => r.includes("/commits"))).toEqual([]);
-    expectRequests(6, 3);
+    expectRequests(4, 3);
 
     // A second approval: the team answers 304 too. Counted: the reviews, the check run.
     requests.reset();
     const again = reviewEvent({ reviewer: "dba-bob", changedFiles: 1, labels: ["agent-risk:high"] });
-    nockPolicyFile(null, { etag: '"policy-v1"', notModified: true });
-    nockCodeowners(null, { etag: '"codeowners-v1"', notModified: true });
     nockReviewsConditional([{ reviewer: "dba-alice" }, { reviewer: "dba-bob" }], { etag: '"reviews-v2"', ifNoneMatch: '"reviews-v1"' });
     nockTeamMembersConditional("db-team", null, { etag: '"team-v1"', notModified: true });
     nockCodeownersErrors(BASE_SHA, null, { etag: '"codeowners-errors-v1"', notModified: true });
@@ -619,7 +613,7 @@ describe("pull_request_review events", () => {
     await probot.receive({ id: "d-w3", ...again });
     expect(second.body.conclusion).toBe("success");
     expect(second.body.output.summary).toContain("dba-bob");
-    expectRequests(6, 2);
+    expectRequests(4, 2);
   });
 
   it.each([

@@ -84,6 +84,27 @@ describe("OctokitGitHub conditional requests", () => {
     expect(requests.counted).toBe(1);
   });
 
+  it("reads a file at a commit SHA once: a commit's tree never changes, so not even a 304 is asked again", async () => {
+    const cache = new LruConditionalCache();
+    api()
+      .get(path)
+      .query({ ref: BASE_SHA })
+      .reply(200, "scope: all\n", { etag: 'W/"v1"', "content-type": "application/vnd.github.raw; charset=utf-8" });
+    const github = new OctokitGitHub(octokit(), { installationId: 1, cache });
+    expect(await github.getFileText(repo, ".github/agent-gate.yml", BASE_SHA)).toBe("scope: all\n");
+    expect(await github.getFileText(repo, ".github/agent-gate.yml", BASE_SHA)).toBe("scope: all\n");
+    expect(requests.requests.map((r) => r.status)).toEqual([200]);
+    // Another installation asks for itself, unconditionally.
+    api()
+      .get(path)
+      .query({ ref: BASE_SHA })
+      .reply(function () {
+        return [this.req.headers["if-none-match"] === undefined ? 200 : 500, "scope: agent-prs\n", { "content-type": "text/plain" }];
+      });
+    expect(await new OctokitGitHub(octokit(), { installationId: 2, cache }).getFileText(repo, ".github/agent-gate.yml", BASE_SHA)).toBe("scope: agent-prs\n");
+    expect(requests.total).toBe(2);
+  });
+
   it("never serves one installation's cached body to another", async () => {
     const cache = new LruConditionalCache();
     api().get(path).query({ ref: "main" }).reply(200, "a", { etag: '"x"', "content-type": "text/plain" });
