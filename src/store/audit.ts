@@ -9,7 +9,8 @@
  */
 import { and, asc, desc, eq, gt, gte, inArray, lt, lte, max, sql, type SQL } from "drizzle-orm";
 import { canonicalize, sha256Hex } from "./canonical.js";
-import { LOCK_NAMESPACE, queryRows, toDate, type Executor } from "./executor.js";
+import { LOCK_NAMESPACE, queryRows, toDate, type Db, type Executor } from "./executor.js";
+import { reusableStatement } from "./reusable-statement.js";
 import { auditLog } from "./schema.js";
 
 export const AUDIT_KINDS = [
@@ -176,6 +177,37 @@ function prepared(entry: AuditAppend): Omit<AuditEntry, "id" | "createdAt" | "pr
   return { kind: entry.kind, repository: entry.repository ?? null, pullRequest: entry.pullRequest ?? null, deliveryId: entry.deliveryId ?? null, payload: canonicalize(entry.payload ?? null) };
 }
 
+/** Batches up to this many entries are inserted by a statement built once per size; larger ones are built anew. */
+const REUSED_BATCH_SIZES = 4;
+
+type ChainedRow = Omit<AuditEntry, "id" | "payload"> & { payload: string };
+
+/** Row `r`'s placeholders, named `r.column`. */
+function rowPlaceholders(r: number) {
+  const p = (column: keyof ChainedRow) => sql.placeholder(`${r}.${column}`);
+  return { createdAt: p("createdAt"), kind: p("kind"), repository: p("repository"), pullRequest: p("pullRequest"), deliveryId: p("deliveryId"), payload: p("payload"), prevHash: p("prevHash"), hash: p("hash") };
+}
+
+/** `insertChained[n - 1]` inserts n entries (the append's last statement, one per decision). */
+const insertChained = Array.from({ length: REUSED_BATCH_SIZES }, (_, i) =>
+  reusableStatement<Record<string, unknown>, Array<typeof auditLog.$inferSelect>>(`audit.append.${i + 1}`, (db) =>
+    db
+      .insert(auditLog)
+      .values(Array.from({ length: i + 1 }, (_, r) => rowPlaceholders(r)))
+      .returning(),
+  ),
+);
+
+async function insertChainedRows(db: Db, values: readonly ChainedRow[]): Promise<Array<typeof auditLog.$inferSelect>> {
+  const reused = insertChained[values.length - 1];
+  if (!reused) return db.insert(auditLog).values([...values]).returning();
+  const placeholderValues: Record<string, unknown> = {};
+  values.forEach((row, r) => {
+    for (const [column, value] of Object.entries(row)) placeholderValues[`${r}.${column}`] = value;
+  });
+  return reused(db, placeholderValues);
+}
+
 /**
  * Appends entries in order, chained one to the next, in three statements whatever their number and two round
  * trips: the chain lock with the previous hash and the database clock, then one multi-row insert. Every round trip
@@ -206,7 +238,7 @@ async function appendEntries(exec: Executor, entries: readonly AuditAppend[]): P
       return value;
     });
     // Ids follow the order of `values` (one insert, the sequence taken row by row), so the chain reads in id order.
-    const inserted = await db.insert(auditLog).values(values).returning();
+    const inserted = await insertChainedRows(db, values);
     if (inserted.length !== values.length) throw new Error(`audit_log insert returned ${inserted.length} of ${values.length} rows`);
     const appended = inserted.map(normaliseRow).sort((a, b) => a.id - b.id);
     // Postgres numbers a multi-row insert in VALUES order; were it ever not so, the chain would not verify: refuse it.

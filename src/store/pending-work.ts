@@ -43,10 +43,24 @@ export function jsonValue(value: unknown): unknown {
   return typeof value === "string" ? (JSON.parse(value) as unknown) : value;
 }
 
-/** Inserts the offer as a new pending row, or nothing when its key is pending (`returning key` says which). */
-export function insertPendingWork({ key, kind, installationId, work, delivery }: PendingOffer, where: SQL = sql``): SQL {
+/** A pending row's columns as sent: the work and the deliveries as JSON text (or placeholders for them). */
+export interface PendingRowValues {
+  key: unknown;
+  kind: unknown;
+  installationId: unknown;
+  work: unknown;
+  deliveries: unknown;
+}
+
+/** The offer's columns as `insertPendingWork` sends them. */
+export function pendingRowValues({ key, kind, installationId, work, delivery }: PendingOffer): { key: string; kind: string; installationId: number | null; work: string; deliveries: string } {
+  return { key, kind, installationId, work: JSON.stringify(work), deliveries: JSON.stringify([delivery]) };
+}
+
+/** Inserts the row as a new pending one, or nothing when its key is pending (`returning key` says which). */
+export function insertPendingWork({ key, kind, installationId, work, deliveries }: PendingRowValues, where: SQL = sql``): SQL {
   return sql`insert into pending_work (key, kind, installation_id, work, deliveries)
-             select ${key}, ${kind}, ${installationId}::bigint, ${JSON.stringify(work)}::jsonb, ${JSON.stringify([delivery])}::jsonb ${where}
+             select ${key}, ${kind}, ${installationId}::bigint, ${work}::jsonb, ${deliveries}::jsonb ${where}
              on conflict (key) do nothing returning key`;
 }
 
@@ -104,7 +118,7 @@ export function createPendingWork(exec: Executor): PendingWorkRepository {
       for (let attempt = 0; attempt < 2; attempt++) {
         let current = attempt === 0 ? locked : undefined;
         if (!current) {
-          const inserted = await queryRows<{ key: string }>(exec.db(), insertPendingWork(offer));
+          const inserted = await queryRows<{ key: string }>(exec.db(), insertPendingWork(pendingRowValues(offer)));
           if (inserted.length > 0) return "created";
           const [row] = await queryRows<Row>(exec.db(), sql`select * from pending_work where key = ${key} for update`);
           if (!row) continue;

@@ -3,14 +3,15 @@
  * transaction (`tx.x`); multi-row writes run in one transaction so they land together or not at all.
  */
 import { and, desc, eq, gt, inArray, lte, sql } from "drizzle-orm";
-import type { SQL } from "drizzle-orm";
-import { queryRows } from "./executor.js";
+import type { Placeholder, SQL } from "drizzle-orm";
 import type { Db, Executor } from "./executor.js";
 import { createPushers, createReviewObservations } from "./approval-memory.js";
 import type { PushersRepository, ReviewObservationsRepository } from "./approval-memory.js";
 import { createCheckRuns } from "./check-runs.js";
 import type { CheckRunsRepository } from "./check-runs.js";
-import { createPendingWork, insertPendingWork, jsonValue } from "./pending-work.js";
+import { createPendingWork, insertPendingWork, jsonValue, pendingRowValues } from "./pending-work.js";
+import type { PendingRowValues } from "./pending-work.js";
+import { reusableRows, reusableStatement } from "./reusable-statement.js";
 import type { LockedWork, PendingOffer } from "./pending-work.js";
 import { createReconciliation } from "./reconciliation.js";
 import type { ReconciliationRepository } from "./reconciliation.js";
@@ -72,15 +73,27 @@ export interface DeliveriesRepository {
 
 const DEFAULT_STALE_PENDING_MS = 10 * 60 * 1000;
 
+/** The delivery's columns as inserted (or placeholders for them). */
+interface DeliveryValues {
+  guid: string | Placeholder;
+  installationId: number | Placeholder;
+  event: string | Placeholder;
+  action: string | null | Placeholder;
+}
+
+function deliveryValues(delivery: DeliveryBegin): { guid: string; installationId: number; event: string; action: string | null } {
+  if (!delivery.guid) throw new TypeError("delivery guid is required");
+  return { guid: delivery.guid, installationId: delivery.installationId ?? 0, event: delivery.event, action: delivery.action ?? null };
+}
+
 /**
  * The delivery's row, new (one id returned) or taken again after a failed or stale attempt; no row returned
  * when it is a duplicate (see `begin`).
  */
-function deliveryUpsert(db: Db, delivery: DeliveryBegin, staleAfterMs = DEFAULT_STALE_PENDING_MS) {
-  if (!delivery.guid) throw new TypeError("delivery guid is required");
+function deliveryUpsert(db: Db, values: DeliveryValues, staleAfterMs = DEFAULT_STALE_PENDING_MS) {
   return db
     .insert(webhookDeliveries)
-    .values({ guid: delivery.guid, installationId: delivery.installationId ?? 0, event: delivery.event, action: delivery.action ?? null })
+    .values(values)
     .onConflictDoUpdate({
       target: [webhookDeliveries.installationId, webhookDeliveries.guid],
       set: { attempts: sql`${webhookDeliveries.attempts} + 1`, outcome: "pending", error: null, finishedAt: null, receivedAt: sql`now()` },
@@ -89,22 +102,36 @@ function deliveryUpsert(db: Db, delivery: DeliveryBegin, staleAfterMs = DEFAULT_
     .returning({ id: webhookDeliveries.id });
 }
 
+/** `{ a: 1 }` as `{ "prefix.a": 1 }`: placeholder names of one statement's two rows. */
+function prefixed(prefix: string, values: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [`${prefix}.${k}`, v]));
+}
+
+/**
+ * `begin` and the first `offer` in one statement (data-modifying CTEs): the work is inserted only when the delivery
+ * is new. When the key is already pending, its row is locked and read here too, ready to be folded into. Built
+ * once (the edge's hot path: one per delivery).
+ */
+const beginAndOfferStatement = reusableRows<Record<string, unknown>, { begun: boolean; created: boolean; waiting: unknown }>(
+  "deliveries.beginAndOffer",
+  (db) => {
+    const d = (name: keyof DeliveryValues) => sql.placeholder(`delivery.${name}`);
+    const w = (name: keyof PendingRowValues) => sql.placeholder(`work.${name}`);
+    return sql`with begun as (${deliveryUpsert(db, { guid: d("guid"), installationId: d("installationId"), event: d("event"), action: d("action") }).getSQL()}),
+                    created as (${insertPendingWork({ key: w("key"), kind: w("kind"), installationId: w("installationId"), work: w("work"), deliveries: w("deliveries") }, sql`where exists (select 1 from begun)`)}),
+                    waiting as (select work from pending_work where key = ${w("key")} and exists (select 1 from begun) and not exists (select 1 from created) for update)
+               select exists (select 1 from begun) as begun, exists (select 1 from created) as created, (select work from waiting) as waiting`;
+  },
+);
+
 function createDeliveries(exec: Executor): DeliveriesRepository {
   return {
     async begin(delivery, options = {}) {
-      const rows = await deliveryUpsert(exec.db(), delivery, options.staleAfterMs);
+      const rows = await deliveryUpsert(exec.db(), deliveryValues(delivery), options.staleAfterMs);
       return rows.length > 0 ? "new" : "duplicate";
     },
     async beginAndOffer(delivery, work) {
-      // Data-modifying CTEs: the work is inserted only when the delivery is new, both in this one statement.
-      // When the key is already pending, its row is locked and read here too, ready to be folded into.
-      const [row] = await queryRows<{ begun: boolean; created: boolean; waiting: unknown }>(
-        exec.db(),
-        sql`with begun as (${deliveryUpsert(exec.db(), delivery).getSQL()}),
-                 created as (${insertPendingWork(work, sql`where exists (select 1 from begun)`)}),
-                 waiting as (select work from pending_work where key = ${work.key} and exists (select 1 from begun) and not exists (select 1 from created) for update)
-            select exists (select 1 from begun) as begun, exists (select 1 from created) as created, (select work from waiting) as waiting`,
-      );
+      const [row] = await beginAndOfferStatement(exec.db(), { ...prefixed("delivery", deliveryValues(delivery)), ...prefixed("work", pendingRowValues(work)) });
       if (!row?.begun) return { outcome: "duplicate" };
       if (row.created) return { outcome: "created" };
       // Null: the waiting row was settled meanwhile; `offer` finds out what is there now.
@@ -277,28 +304,39 @@ async function latestEvaluation(exec: Executor, repository: string, pullRequest:
 }
 
 /** The head upsert that only moves forward: an older observation (by GitHub's `updated_at`) changes nothing. */
-function upsertHead(exec: Executor, repository: string, pullRequest: number, headSha: string, headUpdatedAt: Date) {
-  if (Number.isNaN(headUpdatedAt.getTime())) throw new TypeError("headUpdatedAt is not a valid date");
-  return exec
-    .db()
+/** A head observation's columns as inserted (or placeholders for them). */
+interface HeadValues {
+  repository: string | Placeholder;
+  pullRequest: number | Placeholder;
+  headSha: string | Placeholder;
+  headUpdatedAt: Date | Placeholder;
+}
+
+const headPlaceholders: HeadValues = { repository: sql.placeholder("repository"), pullRequest: sql.placeholder("pullRequest"), headSha: sql.placeholder("headSha"), headUpdatedAt: sql.placeholder("headUpdatedAt") };
+
+function upsertHead(db: Db, values: HeadValues) {
+  return db
     .insert(pullRequestHeads)
-    .values({ repository, pullRequest, headSha, headUpdatedAt })
+    .values(values)
     .onConflictDoUpdate({
       target: [pullRequestHeads.repository, pullRequestHeads.pullRequest],
-      set: { headSha, headUpdatedAt, observedAt: sql`now()` },
+      set: { headSha: sql`excluded.head_sha`, headUpdatedAt: sql`excluded.head_updated_at`, observedAt: sql`now()` },
       setWhere: sql`${pullRequestHeads.headUpdatedAt} <= excluded.head_updated_at`,
     });
 }
 
-async function observeHeadIn(exec: Executor, repository: string, pullRequest: number, headSha: string, headUpdatedAt: Date): Promise<HeadObservation> {
+function headValues(repository: string, pullRequest: number, headSha: string, headUpdatedAt: Date): HeadValues & Record<string, unknown> {
   if (Number.isNaN(headUpdatedAt.getTime())) throw new TypeError("headUpdatedAt is not a valid date");
-  // One statement that always returns the row: the conflict branch writes the newer of the stored and the given
-  // observation, so an older one leaves the stored head (as `upsertHead`'s WHERE does) and the row still comes back.
+  return { repository, pullRequest, headSha, headUpdatedAt };
+}
+
+// One statement that always returns the row: the conflict branch writes the newer of the stored and the given
+// observation, so an older one leaves the stored head (as `upsertHead`'s WHERE does) and the row still comes back.
+const observeHeadStatement = reusableStatement<Record<string, unknown>, HeadObservation[]>("heads.observe", (db) => {
   const newer = sql`${pullRequestHeads.headUpdatedAt} <= excluded.head_updated_at`;
-  const [row] = await exec
-    .db()
+  return db
     .insert(pullRequestHeads)
-    .values({ repository, pullRequest, headSha, headUpdatedAt })
+    .values(headPlaceholders)
     .onConflictDoUpdate({
       target: [pullRequestHeads.repository, pullRequestHeads.pullRequest],
       set: {
@@ -308,13 +346,21 @@ async function observeHeadIn(exec: Executor, repository: string, pullRequest: nu
       },
     })
     .returning({ headSha: pullRequestHeads.headSha, headUpdatedAt: pullRequestHeads.headUpdatedAt });
+});
+
+// xmax is 0 on a row version this statement inserted, and the updating transaction's id on one it updated.
+const observeFirstHeadStatement = reusableStatement<Record<string, unknown>, Array<{ inserted: boolean }>>("heads.observeFirst", (db) =>
+  upsertHead(db, headPlaceholders).returning({ inserted: sql<boolean>`(xmax = 0)` }),
+);
+
+async function observeHeadIn(exec: Executor, repository: string, pullRequest: number, headSha: string, headUpdatedAt: Date): Promise<HeadObservation> {
+  const [row] = await observeHeadStatement(exec.db(), headValues(repository, pullRequest, headSha, headUpdatedAt));
   if (!row) throw new Error("pull_request_heads upsert returned no row");
   return row;
 }
 
 async function observeFirstHeadIn(exec: Executor, repository: string, pullRequest: number, headSha: string, headUpdatedAt: Date): Promise<boolean> {
-  // xmax is 0 on a row version this statement inserted, and the updating transaction's id on one it updated.
-  const rows = await upsertHead(exec, repository, pullRequest, headSha, headUpdatedAt).returning({ inserted: sql<boolean>`(xmax = 0)` });
+  const rows = await observeFirstHeadStatement(exec.db(), headValues(repository, pullRequest, headSha, headUpdatedAt));
   return rows[0]?.inserted === true;
 }
 
