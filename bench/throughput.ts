@@ -363,8 +363,11 @@ export async function benchThroughput(options: ThroughputOptions): Promise<{ mar
   if (options.perfFile && result) {
     result.perf = await summarisePerf(options.perfFile);
     // perf script has read the JIT's symbol map; both files run to hundreds of MB.
-    rmSync(options.perfFile, { force: true });
-    if (server.pid !== undefined) rmSync(`/tmp/perf-${server.pid}.map`, { force: true });
+    // BENCH_KEEP_PERF=1 keeps both, for `perf script -i FILE` by hand.
+    if (!process.env.BENCH_KEEP_PERF) {
+      rmSync(options.perfFile, { force: true });
+      if (server.pid !== undefined) rmSync(`/tmp/perf-${server.pid}.map`, { force: true });
+    }
   }
   const r = result;
   const target = r.perSecond >= 200 ? "met" : "**missed**";
