@@ -20,9 +20,13 @@ export interface Executor {
 
 /** Rows of a raw `db.execute(sql)`: postgres.js returns an array, PGlite `{ rows }`. */
 export async function queryRows<T>(db: Db, query: SQL): Promise<T[]> {
-  const result: unknown = await db.execute(query);
+  return rowsOf<T>(await db.execute(query));
+}
+
+/** The rows of a raw statement's result, whichever driver ran it. */
+export function rowsOf<T>(result: unknown): T[] {
   if (Array.isArray(result)) return result as T[];
-  const rows = (result as { rows?: unknown }).rows;
+  const rows = (result as { rows?: unknown } | null)?.rows;
   return Array.isArray(rows) ? (rows as T[]) : [];
 }
 

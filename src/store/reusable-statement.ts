@@ -11,6 +11,7 @@
  * release that changes that shape fails `sessionOf` loudly (and test/store/reusable-statement.test.ts).
  */
 import type { SQL } from "drizzle-orm";
+import { rowsOf } from "./executor.js";
 import type { Db } from "./executor.js";
 
 interface Prepared<R> {
@@ -69,10 +70,5 @@ export function reusableStatement<V extends Record<string, unknown>, R>(name: st
 /** Raw SQL's statement, as `reusableStatement`; its rows come back as `queryRows` gives them (either driver). */
 export function reusableRows<V extends Record<string, unknown>, T>(name: string, build: (db: Db) => SQL): (db: Db, values: V) => Promise<T[]> {
   const run = reusable<V, unknown>(name, build);
-  return async (db, values) => {
-    const result = await run(db, values);
-    if (Array.isArray(result)) return result as T[];
-    const rows = (result as { rows?: unknown } | null)?.rows;
-    return Array.isArray(rows) ? (rows as T[]) : [];
-  };
+  return async (db, values) => rowsOf<T>(await run(db, values));
 }
