@@ -6,6 +6,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { queryRows } from "./executor.js";
 import type { Db, Executor } from "./executor.js";
+import { placeholders, reusableStatement } from "./reusable-statement.js";
 import { pullRequestPushers, reviewObservations } from "./schema.js";
 
 export interface PushersRepository {
@@ -34,6 +35,16 @@ export interface ReviewObservationsRepository {
   observe(repository: string, pullRequest: number, observations: readonly ReviewObservation[]): Promise<Map<number, ReviewObservation>>;
 }
 
+// Built once (reusableStatement): every evaluation reads the pushers.
+const pushersStatement = reusableStatement<{ repository: string; pullRequest: number }, Array<{ login: string }>>("pushers.read", (db) => {
+  const p = placeholders("repository", "pullRequest");
+  return db
+    .select({ login: pullRequestPushers.login })
+    .from(pullRequestPushers)
+    .where(and(eq(pullRequestPushers.repository, p.repository), eq(pullRequestPushers.pullRequest, p.pullRequest)))
+    .orderBy(pullRequestPushers.firstSeenAt, pullRequestPushers.login);
+});
+
 export function createPushers(exec: Executor): PushersRepository {
   return {
     async record(repository, pullRequest, logins, headSha) {
@@ -47,11 +58,7 @@ export function createPushers(exec: Executor): PushersRepository {
           .values(unique.map((login) => ({ repository, pullRequest, login, headSha })))
           .onConflictDoNothing();
       }
-      const rows = await db
-        .select({ login: pullRequestPushers.login })
-        .from(pullRequestPushers)
-        .where(and(eq(pullRequestPushers.repository, repository), eq(pullRequestPushers.pullRequest, pullRequest)))
-        .orderBy(pullRequestPushers.firstSeenAt, pullRequestPushers.login);
+      const rows = await pushersStatement(db, { repository, pullRequest });
       return rows.map((r) => r.login);
     },
   };

@@ -7,6 +7,7 @@ import { and, eq, sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
 import type { Executor } from "./executor.js";
 import { queryRows } from "./executor.js";
+import { placeholders, reusableStatement } from "./reusable-statement.js";
 import { pendingWork } from "./schema.js";
 
 export interface FoldedDelivery {
@@ -109,6 +110,15 @@ function fromRow<W>(row: Row): PendingWork<W> {
   };
 }
 
+// Built once (reusableStatement): every job settles its work.
+const settleStatement = reusableStatement<{ key: string; version: number }, Array<{ key: string }>>("pendingWork.settle", (db) => {
+  const p = placeholders("key", "version");
+  return db
+    .delete(pendingWork)
+    .where(and(eq(pendingWork.key, p.key), eq(pendingWork.version, p.version)))
+    .returning({ key: pendingWork.key });
+});
+
 export function createPendingWork(exec: Executor): PendingWorkRepository {
   return {
     async offer(offer, fold, locked) {
@@ -139,11 +149,7 @@ export function createPendingWork(exec: Executor): PendingWorkRepository {
       return rows[0] ? fromRow<W>(rows[0]) : null;
     },
     async settle(key, version) {
-      const deleted = await exec
-        .db()
-        .delete(pendingWork)
-        .where(and(eq(pendingWork.key, key), eq(pendingWork.version, version)))
-        .returning({ key: pendingWork.key });
+      const deleted = await settleStatement(exec.db(), { key, version });
       return deleted.length > 0;
     },
     async stale(before, limit) {

@@ -11,7 +11,7 @@ import { createCheckRuns } from "./check-runs.js";
 import type { CheckRunsRepository } from "./check-runs.js";
 import { createPendingWork, insertPendingWork, jsonValue, pendingRowValues } from "./pending-work.js";
 import type { PendingRowValues } from "./pending-work.js";
-import { reusableRows, reusableStatement } from "./reusable-statement.js";
+import { placeholders, reusableRows, reusableStatement } from "./reusable-statement.js";
 import type { LockedWork, PendingOffer } from "./pending-work.js";
 import { createReconciliation } from "./reconciliation.js";
 import type { ReconciliationRepository } from "./reconciliation.js";
@@ -124,6 +124,18 @@ const beginAndOfferStatement = reusableRows<Record<string, unknown>, { begun: bo
   },
 );
 
+// Built once (reusableStatement): every job reads its delivery and finishes it.
+const ofDelivery = (p: Record<"guid" | "installationId", Placeholder>) => and(eq(webhookDeliveries.installationId, p.installationId), eq(webhookDeliveries.guid, p.guid));
+
+const finishStatement = reusableStatement<{ guid: string; installationId: number; outcome: DeliveryOutcome; error: string | null }, unknown>("deliveries.finish", (db) => {
+  const p = placeholders("guid", "installationId", "outcome", "error");
+  return db.update(webhookDeliveries).set({ outcome: sql`${p.outcome}`, error: sql`${p.error}`, finishedAt: sql`now()` }).where(ofDelivery(p));
+});
+
+const getDeliveryStatement = reusableStatement<{ guid: string; installationId: number }, WebhookDelivery[]>("deliveries.get", (db) =>
+  db.select().from(webhookDeliveries).where(ofDelivery(placeholders("guid", "installationId"))),
+);
+
 function createDeliveries(exec: Executor): DeliveriesRepository {
   return {
     async begin(delivery, options = {}) {
@@ -138,11 +150,7 @@ function createDeliveries(exec: Executor): DeliveriesRepository {
       return { outcome: "pending", locked: row.waiting === null ? undefined : { work: jsonValue(row.waiting) } };
     },
     async finish(guid, installationId, outcome, error) {
-      await exec
-        .db()
-        .update(webhookDeliveries)
-        .set({ outcome, error: error ?? null, finishedAt: sql`now()` })
-        .where(and(eq(webhookDeliveries.installationId, installationId ?? 0), eq(webhookDeliveries.guid, guid)));
+      await finishStatement(exec.db(), { guid, installationId: installationId ?? 0, outcome, error: error ?? null });
     },
     async finishPending(guids, installationId, outcome) {
       if (guids.length === 0) return [];
@@ -155,11 +163,7 @@ function createDeliveries(exec: Executor): DeliveriesRepository {
       return rows.map((r) => r.guid);
     },
     async get(guid, installationId) {
-      const [row] = await exec
-        .db()
-        .select()
-        .from(webhookDeliveries)
-        .where(and(eq(webhookDeliveries.installationId, installationId ?? 0), eq(webhookDeliveries.guid, guid)));
+      const [row] = await getDeliveryStatement(exec.db(), { guid, installationId: installationId ?? 0 });
       return row ?? null;
     },
   };
@@ -269,18 +273,41 @@ export interface EvaluationsRepository {
   isStale(repository: string, pullRequest: number, headSha: string, headUpdatedAt?: Date): Promise<boolean>;
 }
 
+// Built once (reusableStatement): each evaluation inserts one row, reads the latest two and sets its check run.
+const EVALUATION_COLUMNS = [
+  "repository", "pullRequest", "headSha", "baseRef", "baseSha", "policySource", "policyCommit", "codeownersPath", "codeownersCommit",
+  "inputsDigest", "risk", "findings", "requirements", "decision", "conclusion", "checkRunId", "deliveryId", "overriddenBy", "overrideReason",
+] as const satisfies ReadonlyArray<keyof NewRow<typeof evaluations>>;
+
+// Every column needs a value at run time (withNulls fills the optional ones): drizzle refuses a placeholder without one.
+type EvaluationColumns = { [K in (typeof EVALUATION_COLUMNS)[number]]?: NewRow<typeof evaluations>[K] | null };
+
+const insertEvaluationStatement = reusableStatement<EvaluationColumns, Evaluation[]>("evaluations.insert", (db) =>
+  db.insert(evaluations).values(placeholders(...EVALUATION_COLUMNS)).returning(),
+);
+
+// The newest evaluation of the PR and the newest of the head, as two arms of one statement.
+const latestForAndHeadStatement = reusableStatement<{ repository: string; pullRequest: number; headSha: string }, Evaluation[]>("evaluations.latestForAndHead", (db) => {
+  const p = placeholders("repository", "pullRequest", "headSha");
+  const latest = (where: SQL | undefined) => db.select().from(evaluations).where(where).orderBy(desc(evaluations.id)).limit(1);
+  const ofThePullRequest = and(eq(evaluations.repository, p.repository), eq(evaluations.pullRequest, p.pullRequest));
+  return latest(ofThePullRequest).unionAll(latest(and(ofThePullRequest, eq(evaluations.headSha, p.headSha))));
+});
+
+const setCheckRunStatement = reusableStatement<{ evaluationId: number; checkRunId: number; conclusion: string }, unknown>("evaluations.setCheckRun", (db) => {
+  const p = placeholders("evaluationId", "checkRunId", "conclusion");
+  return db.update(evaluations).set({ checkRunId: sql`${p.checkRunId}`, conclusion: sql`${p.conclusion}` }).where(eq(evaluations.id, p.evaluationId));
+});
+
 /** An evaluation row and its approvals, together. */
 async function recordEvaluation(exec: Executor, input: EvaluationInput): Promise<Evaluation> {
   const { approvals: considered, ...columns } = input;
   return exec.inTx(async (db) => {
-    const [row] = await db
-      .insert(evaluations)
-      .values({
-        ...withNulls(columns, ["policyCommit", "codeownersPath", "codeownersCommit", "conclusion", "checkRunId", "deliveryId", "overriddenBy", "overrideReason"]),
-        findings: columns.findings ?? [],
-        requirements: columns.requirements ?? [],
-      })
-      .returning();
+    const [row] = await insertEvaluationStatement(db, {
+      ...withNulls(columns, ["policyCommit", "codeownersPath", "codeownersCommit", "conclusion", "checkRunId", "deliveryId", "overriddenBy", "overrideReason"]),
+      findings: columns.findings ?? [],
+      requirements: columns.requirements ?? [],
+    });
     if (!row) throw new Error("evaluations insert returned no row");
     if (considered && considered.length > 0) {
       await db.insert(approvals).values(considered.map((a) => ({ evaluationId: row.id, ...withNulls(a, ["commitId", "reason"]) })));
@@ -382,8 +409,7 @@ function createEvaluations(exec: Executor): EvaluationsRepository {
     latestFor: (repository, pullRequest) => latestEvaluation(exec, repository, pullRequest),
     latestForHead: (repository, pullRequest, headSha) => latestEvaluation(exec, repository, pullRequest, headSha),
     async latestForAndHead(repository, pullRequest, headSha) {
-      const latest = (where: SQL | undefined) => exec.db().select().from(evaluations).where(where).orderBy(desc(evaluations.id)).limit(1);
-      const rows = await latest(ofPullRequest(evaluations, repository, pullRequest)).unionAll(latest(ofPullRequest(evaluations, repository, pullRequest, headSha)));
+      const rows = await latestForAndHeadStatement(exec.db(), { repository, pullRequest, headSha });
       // Two rows at most (the same one twice when that head was decided last); the newest of each kind.
       const newest = (candidates: Evaluation[]) => candidates.reduce<Evaluation | null>((best, row) => (best === null || row.id > best.id ? row : best), null);
       const ofPullRequestRow = newest(rows);
@@ -401,7 +427,7 @@ function createEvaluations(exec: Executor): EvaluationsRepository {
       return row?.createdAt ?? null;
     },
     async setCheckRun(evaluationId, checkRunId, conclusion) {
-      await exec.db().update(evaluations).set({ checkRunId, conclusion }).where(eq(evaluations.id, evaluationId));
+      await setCheckRunStatement(exec.db(), { evaluationId, checkRunId, conclusion });
     },
     async approvalsFor(evaluationId) {
       return exec.db().select().from(approvals).where(eq(approvals.evaluationId, evaluationId)).orderBy(approvals.id);
@@ -489,6 +515,15 @@ export interface TriggersRepository {
   firstTriggeredBy(repository: string, pullRequest: number, seen: string | undefined): Promise<string | undefined>;
 }
 
+// Built once (reusableStatement): every evaluation of an agent PR reads it.
+const triggeredByStatement = reusableStatement<{ repository: string; pullRequest: number }, Array<{ triggeredBy: string }>>("triggers.read", (db) => {
+  const p = placeholders("repository", "pullRequest");
+  return db
+    .select({ triggeredBy: pullRequestTriggers.triggeredBy })
+    .from(pullRequestTriggers)
+    .where(and(eq(pullRequestTriggers.repository, p.repository), eq(pullRequestTriggers.pullRequest, p.pullRequest)));
+});
+
 function createTriggers(exec: Executor): TriggersRepository {
   return {
     async firstTriggeredBy(repository, pullRequest, seen) {
@@ -498,10 +533,7 @@ function createTriggers(exec: Executor): TriggersRepository {
       if (seen !== undefined && seen !== "") {
         await db.insert(pullRequestTriggers).values({ repository, pullRequest, triggeredBy: seen }).onConflictDoNothing();
       }
-      const [row] = await db
-        .select({ triggeredBy: pullRequestTriggers.triggeredBy })
-        .from(pullRequestTriggers)
-        .where(and(eq(pullRequestTriggers.repository, repository), eq(pullRequestTriggers.pullRequest, pullRequest)));
+      const [row] = await triggeredByStatement(db, { repository, pullRequest });
       return row?.triggeredBy ?? (seen === "" ? undefined : seen);
     },
   };
@@ -620,34 +652,38 @@ export interface PullRequestsRepository {
   markClosed(pr: PullRequestClosed): Promise<void>;
 }
 
-/** The close columns, cleared when the PR was seen open after its recorded close (or when that is unknown). */
-function reopenedSince(asOf: Date | null | undefined) {
-  if (!asOf) return { closedAt: null, mergedAt: null, mergedBy: null };
-  const reopened = sql`(${pullRequests.closedAt} is null or ${asOf.toISOString()}::timestamptz > ${pullRequests.closedAt})`;
-  return {
-    closedAt: sql`case when ${reopened} then null else ${pullRequests.closedAt} end`,
-    mergedAt: sql`case when ${reopened} then null else ${pullRequests.mergedAt} end`,
-    mergedBy: sql`case when ${reopened} then null else ${pullRequests.mergedBy} end`,
-  };
-}
+/**
+ * The upsert of what a decision records (built once: one per evaluation). The close columns are cleared when the
+ * PR was seen open (`asOf`, ISO text: a raw placeholder has no column to encode a Date) after its recorded close,
+ * or when that is unknown (`asOf` null).
+ */
+const upsertPullRequestStatement = reusableStatement<{ repository: string; pullRequest: number; title: string; author: string | null; openedAt: Date | null; asOf: string | null }, unknown>(
+  "pullRequests.upsert",
+  (db) => {
+    const p = placeholders("repository", "pullRequest", "title", "author", "openedAt", "asOf");
+    const reopened = sql`(${p.asOf}::timestamptz is null or ${pullRequests.closedAt} is null or ${p.asOf}::timestamptz > ${pullRequests.closedAt})`;
+    return db
+      .insert(pullRequests)
+      .values({ repository: p.repository, pullRequest: p.pullRequest, title: p.title, author: p.author, openedAt: p.openedAt })
+      .onConflictDoUpdate({
+        target: [pullRequests.repository, pullRequests.pullRequest],
+        set: {
+          title: sql`excluded.title`,
+          author: sql`coalesce(excluded.author, ${pullRequests.author})`,
+          openedAt: sql`coalesce(${pullRequests.openedAt}, excluded.opened_at)`,
+          closedAt: sql`case when ${reopened} then null else ${pullRequests.closedAt} end`,
+          mergedAt: sql`case when ${reopened} then null else ${pullRequests.mergedAt} end`,
+          mergedBy: sql`case when ${reopened} then null else ${pullRequests.mergedBy} end`,
+          updatedAt: sql`now()`,
+        },
+      });
+  },
+);
 
 function createPullRequests(exec: Executor): PullRequestsRepository {
   return {
     async upsert(pr) {
-      await exec
-        .db()
-        .insert(pullRequests)
-        .values({ repository: pr.repository, pullRequest: pr.pullRequest, title: pr.title, author: pr.author ?? null, openedAt: pr.openedAt ?? null })
-        .onConflictDoUpdate({
-          target: [pullRequests.repository, pullRequests.pullRequest],
-          set: {
-            title: pr.title,
-            author: sql`coalesce(excluded.author, ${pullRequests.author})`,
-            openedAt: sql`coalesce(${pullRequests.openedAt}, excluded.opened_at)`,
-            ...reopenedSince(pr.asOf),
-            updatedAt: sql`now()`,
-          },
-        });
+      await upsertPullRequestStatement(exec.db(), { repository: pr.repository, pullRequest: pr.pullRequest, title: pr.title, author: pr.author ?? null, openedAt: pr.openedAt ?? null, asOf: pr.asOf?.toISOString() ?? null });
     },
     async markClosed(pr) {
       const closed = { closedAt: pr.closedAt, mergedAt: pr.mergedAt, mergedBy: pr.mergedBy };

@@ -10,7 +10,8 @@
  * bound to the caller's client on each run: a prepared query reads nothing else from its session. A drizzle
  * release that changes that shape fails `sessionOf` loudly (and test/store/reusable-statement.test.ts).
  */
-import type { SQL } from "drizzle-orm";
+import { sql } from "drizzle-orm";
+import type { Placeholder, SQL } from "drizzle-orm";
 import { rowsOf } from "./executor.js";
 import type { Db } from "./executor.js";
 
@@ -71,4 +72,9 @@ export function reusableStatement<V extends Record<string, unknown>, R>(name: st
 export function reusableRows<V extends Record<string, unknown>, T>(name: string, build: (db: Db) => SQL): (db: Db, values: V) => Promise<T[]> {
   const run = reusable<V, unknown>(name, build);
   return async (db, values) => rowsOf<T>(await run(db, values));
+}
+
+/** `{ a: sql.placeholder("a"), ... }`: a reusable statement's values by name, where the builder takes its values. */
+export function placeholders<K extends string>(...names: K[]): Record<K, Placeholder<K>> {
+  return Object.fromEntries(names.map((name) => [name, sql.placeholder(name)])) as Record<K, Placeholder<K>>;
 }

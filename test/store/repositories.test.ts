@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inputsDigest } from "../../src/store/index.js";
-import { openTestStore, TEST_DRIVERS, type TestStoreContext } from "../helpers/db.js";
+import { openTestStore, rows, TEST_DRIVERS, type TestStoreContext } from "../helpers/db.js";
 
 describe.each(TEST_DRIVERS)("repositories on %s", (driver) => {
   let ctx: TestStoreContext;
@@ -36,6 +36,26 @@ describe.each(TEST_DRIVERS)("repositories on %s", (driver) => {
     expect(await store.deliveries.begin({ guid: "p-1", event: "pull_request" })).toBe("new");
     // A process that crashed left it pending: with staleAfterMs 0 it is taken again.
     expect(await store.deliveries.begin({ guid: "p-1", event: "pull_request" }, { staleAfterMs: 0 })).toBe("new");
+  });
+
+  it("a decision's pull request upsert clears a recorded close only when GitHub's view is newer than it (or unknown)", async () => {
+    const { store } = ctx;
+    const closedAt = new Date("2026-11-02T10:00:00Z");
+    const pr = { repository: "octo/reopen", pullRequest: 7, title: "first", author: "octocat", openedAt: new Date("2026-11-01T09:00:00Z") };
+    const state = async () =>
+      (await rows<{ title: string; closed: boolean; author: string | null }>(store, "select title, closed_at is not null as closed, author from pull_requests where repository = 'octo/reopen' and pull_request = 7"))[0];
+    await store.pullRequests.upsert({ ...pr, asOf: new Date("2026-11-01T09:00:00Z") });
+    await store.pullRequests.markClosed({ ...pr, closedAt, mergedAt: null, mergedBy: null });
+    // A late job, on an event from before the close: the close stays, the newest title is still written.
+    await store.pullRequests.upsert({ ...pr, title: "second", author: null, asOf: new Date("2026-11-02T09:59:59Z") });
+    expect(await state()).toEqual({ title: "second", closed: true, author: "octocat" });
+    // GitHub's view is newer than the close: the PR was reopened.
+    await store.pullRequests.upsert({ ...pr, asOf: new Date("2026-11-02T10:00:01Z") });
+    expect(await state()).toMatchObject({ closed: false });
+    await store.pullRequests.markClosed({ ...pr, closedAt, mergedAt: null, mergedBy: null });
+    // Unknown: cleared, as a decision is recorded only for an open PR.
+    await store.pullRequests.upsert({ ...pr, asOf: null });
+    expect(await state()).toMatchObject({ closed: false });
   });
 
   it("records an evaluation with its approvals and finds the latest one per PR and per head", async () => {
