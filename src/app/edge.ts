@@ -169,7 +169,7 @@ async function handleVerified(options: EdgeOptions, res: ServerResponse, event: 
       log.info({ deliveryId: event.id, event: event.name }, "redelivery of a delivery already taken: nothing new to do");
       return answer(res, 202, "already accepted");
     }
-    options.queue.notify();
+    if (accepted.created > 0) options.queue.notify(accepted.created);
     log.debug({ deliveryId: event.id, event: event.name, created: accepted.created, folded: accepted.folded }, "accepted");
     return answer(res, 202, "accepted");
   } catch (error) {

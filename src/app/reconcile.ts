@@ -230,7 +230,7 @@ export async function reconcileOnce(deps: ReconcileDeps, options: Partial<Reconc
     await redeliverFailed(deps, github, o, report);
     report.requeued = await requeueStalled(deps, o, now);
     await evaluateUndecided(deps, github, o, now, report);
-    if (report.requeued + report.undecided > 0) deps.queue.notify();
+    if (report.requeued + report.undecided > 0) deps.queue.notify(report.requeued + report.undecided);
     return report;
   } finally {
     await deps.store.reconciliation.releaseLease(LEASE, holder, o.spacingSeconds).catch(() => {});

@@ -56,8 +56,11 @@ export interface JobQueue {
   enqueue(sql: SqlRunner, key: string, options?: { delaySeconds?: number | undefined }): Promise<void>;
   /** Starts `concurrency` workers; each runs one job at a time. A throw is a failed attempt (retried). */
   work(concurrency: number, handler: (job: WorkJob) => Promise<void>): Promise<void>;
-  /** Wakes this process's idle workers (after the edge enqueued), instead of waiting for their next poll. */
-  notify(): void;
+  /**
+   * Wakes up to `jobs` of this process's idle workers (after the edge enqueued that many), instead of waiting for
+   * their next poll. A busy worker needs no call: it fetches again as soon as its job ends.
+   */
+  notify(jobs: number): void;
   /** Stops taking jobs, waits up to `timeoutMs` for running ones, then fails the rest (they are retried). */
   stop(timeoutMs: number): Promise<void>;
   /**
@@ -145,6 +148,10 @@ export async function openJobQueue(store: Store, options: JobQueueOptions = {}):
     expireInSeconds,
   });
   const workers: string[] = [];
+  // Workers inside a job. Waking every worker for each new job made all the idle ones fetch, and all but one
+  // fetched nothing: in the open-loop benchmark, three fetches for each job, one round trip each.
+  const busy = new Set<string>();
+  let nextToWake = 0;
   const pollingIntervalSeconds = options.pollingIntervalSeconds ?? 2;
   return {
     async enqueue(sql, key, enqueueOptions = {}) {
@@ -156,9 +163,11 @@ export async function openJobQueue(store: Store, options: JobQueueOptions = {}):
         const worker: { id?: string } = {};
         worker.id = await boss.work<{ key: string }>(WORK_QUEUE, { batchSize: 1, includeMetadata: true, pollingIntervalSeconds }, async ([job]) => {
           if (!job) return;
+          if (worker.id !== undefined) busy.add(worker.id);
           try {
             await handler({ id: job.id, key: job.data.key, retryCount: job.retryCount, retryLimit: job.retryLimit });
           } finally {
+            if (worker.id !== undefined) busy.delete(worker.id);
             // pg-boss would otherwise sleep out the rest of the interval after a short job, backlog or not.
             if (worker.id !== undefined) boss.notifyWorker(worker.id);
           }
@@ -166,8 +175,16 @@ export async function openJobQueue(store: Store, options: JobQueueOptions = {}):
         workers.push(worker.id);
       }
     },
-    notify() {
-      for (const id of workers) boss.notifyWorker(id);
+    notify(jobs) {
+      // Round robin from where the last call stopped, so that one worker is not always the one woken.
+      let woken = 0;
+      for (let i = 0; i < workers.length && woken < jobs; i++) {
+        const id = workers[(nextToWake + i) % workers.length]!;
+        if (busy.has(id)) continue;
+        boss.notifyWorker(id);
+        woken++;
+        nextToWake = (nextToWake + i + 1) % workers.length;
+      }
     },
     async liveKeys(keys) {
       if (keys.length === 0) return new Set();

@@ -76,8 +76,39 @@ describe.each(TEST_DRIVERS)("job queue on %s", (driver) => {
     await ctx.store.transaction(async (tx) => {
       for (const key of ["c#1", "c#2", "c#3"]) await queue.enqueue(tx.sql, key);
     });
-    queue.notify();
+    queue.notify(3);
     await until(() => done.length >= 3, 15_000);
     expect([...done].sort()).toEqual(["c#1", "c#2", "c#3"]);
+  });
+
+  it("a new job wakes an idle worker, not one busy with a job (which would take it only when done)", async () => {
+    ctx = await openTestStore(driver);
+    const store = ctx.store;
+    // A 10-minute poll: a job starts within the test only if notify wakes a worker that is free to take it.
+    const queue = await openJobQueue(store, { databaseUrl: ctx.options.databaseUrl, pollingIntervalSeconds: 600 });
+    queues.push(queue);
+    const done: string[] = [];
+    let release = () => {};
+    const slowMayEnd = new Promise<void>((resolve) => (release = resolve));
+    await queue.work(2, async (job) => {
+      if (job.key === "slow") await slowMayEnd;
+      done.push(job.key);
+    });
+    const enqueue = async (key: string) => {
+      await store.transaction((tx) => queue.enqueue(tx.sql, key));
+      queue.notify(1);
+    };
+    // The first worker takes the slow job; the second the filler, and goes back to sleep.
+    await enqueue("slow");
+    await new Promise((r) => setTimeout(r, 500));
+    await enqueue("filler");
+    await until(() => done.includes("filler"), 15_000);
+    await new Promise((r) => setTimeout(r, 500));
+    // The round robin is back at the first worker, which is busy: the idle one must be woken instead.
+    await enqueue("next");
+    await until(() => done.includes("next"), 15_000);
+    expect(done).not.toContain("slow");
+    release();
+    await until(() => done.includes("slow"), 15_000);
   });
 });
