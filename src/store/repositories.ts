@@ -54,7 +54,7 @@ export interface DeliveriesRepository {
   /**
    * Records a delivery before any work. "duplicate" when this GUID was already processed or skipped, or is
    * being processed right now; the caller then does nothing (invariant 9). A delivery whose earlier attempt
-   * `failed`, or that was left `pending` longer than `staleAfterMs` (a crashed process), is taken again: "new".
+   * `failed`, or that was left `pending` for `staleAfterMs` or longer (a crashed process; 0: any pending one), is taken again: "new".
    * @throws when the row cannot be written: answer the webhook with an error status so it can be redelivered.
    */
   begin(delivery: DeliveryBegin, options?: { staleAfterMs?: number }): Promise<"new" | "duplicate">;
@@ -97,7 +97,7 @@ function deliveryUpsert(db: Db, values: DeliveryValues, staleAfterMs = DEFAULT_S
     .onConflictDoUpdate({
       target: [webhookDeliveries.installationId, webhookDeliveries.guid],
       set: { attempts: sql`${webhookDeliveries.attempts} + 1`, outcome: "pending", error: null, finishedAt: null, receivedAt: sql`now()` },
-      setWhere: sql`${webhookDeliveries.outcome} = 'failed' or (${webhookDeliveries.outcome} = 'pending' and ${webhookDeliveries.receivedAt} < now() - make_interval(secs => ${staleAfterMs / 1000}::double precision))`,
+      setWhere: sql`${webhookDeliveries.outcome} = 'failed' or (${webhookDeliveries.outcome} = 'pending' and ${webhookDeliveries.receivedAt} <= now() - make_interval(secs => ${staleAfterMs / 1000}::double precision))`,
     })
     .returning({ id: webhookDeliveries.id });
 }

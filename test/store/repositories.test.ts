@@ -33,9 +33,13 @@ describe.each(TEST_DRIVERS)("repositories on %s", (driver) => {
     const row = await store.deliveries.get("f-1");
     expect(row).toMatchObject({ outcome: "pending", attempts: 2, error: null });
 
-    expect(await store.deliveries.begin({ guid: "p-1", event: "pull_request" })).toBe("new");
-    // A process that crashed left it pending: with staleAfterMs 0 it is taken again.
-    expect(await store.deliveries.begin({ guid: "p-1", event: "pull_request" }, { staleAfterMs: 0 })).toBe("new");
+    // A process that crashed left it pending: with staleAfterMs 0 it is taken again, even within the same clock
+    // tick. Both begins share one transaction, so now() is the same for both: the strictest case (PGlite's clock
+    // has millisecond steps, so two quick statements outside a transaction often meet it too).
+    await store.transaction(async (tx) => {
+      expect(await tx.deliveries.begin({ guid: "p-1", event: "pull_request" })).toBe("new");
+      expect(await tx.deliveries.begin({ guid: "p-1", event: "pull_request" }, { staleAfterMs: 0 })).toBe("new");
+    });
   });
 
   it("a decision's pull request upsert clears a recorded close only when GitHub's view is newer than it (or unknown)", async () => {
