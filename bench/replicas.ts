@@ -17,7 +17,7 @@ import type { Delivery } from "./requests.js";
 import { checkDatabase, cpuSeconds, freePort, waitForHealth } from "./throughput.js";
 import type { DatabaseCheck } from "./throughput.js";
 import type { PerfSummary, ProfileSummary } from "./profile.js";
-import { ROOT, quantile, table } from "./util.js";
+import { ROOT, nodeBinary, quantile, table } from "./util.js";
 
 const PG_ADMIN_URL = process.env.AGENT_GATE_BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const SECRET = "bench-webhook-secret";
@@ -28,11 +28,15 @@ export interface ReplicaOptions {
   /** SIGKILL the first replica once half the deliveries are sent. */
   killHalfway: boolean;
   concurrency?: number;
+  /** The Node binary the servers run on (default: this process's). */
+  serverNode?: string | undefined;
 }
 
 export interface ReplicaResult {
   replicas: number;
   killed: boolean;
+  /** `node --version` of the servers. */
+  serverNodeVersion: string;
   deliveries: number;
   unique: number;
   /** Until every delivery was decided in the database. */
@@ -55,9 +59,9 @@ interface Replica {
   alive: boolean;
 }
 
-async function startReplica(dbUrl: string, host: string): Promise<Replica> {
+async function startReplica(dbUrl: string, host: string, node: string): Promise<Replica> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/app/server.ts")], {
+  const child = spawn(node, ["--import", "tsx", join(ROOT, "src/app/server.ts")], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -126,11 +130,12 @@ export async function benchReplicas(options: ReplicaOptions): Promise<ReplicaRes
   const dbUrl = new URL(PG_ADMIN_URL);
   dbUrl.pathname = `/${dbName}`;
   const replicas: Replica[] = [];
+  const node = nodeBinary(options.serverNode ?? process.execPath);
   try {
     // The first applies the migrations; the others find them applied.
-    replicas.push(await startReplica(dbUrl.toString(), host));
-    replicas.push(...(await Promise.all(Array.from({ length: options.replicas - 1 }, () => startReplica(dbUrl.toString(), host)))));
-    return await burst(options, fake, replicas, dbUrl.toString());
+    replicas.push(await startReplica(dbUrl.toString(), host, node.path));
+    replicas.push(...(await Promise.all(Array.from({ length: options.replicas - 1 }, () => startReplica(dbUrl.toString(), host, node.path)))));
+    return { ...(await burst(options, fake, replicas, dbUrl.toString())), serverNodeVersion: node.version };
   } finally {
     for (const r of replicas) if (r.alive) r.child.kill("SIGTERM");
     await Promise.all(replicas.map((r) => new Promise((resolve) => (r.child.exitCode !== null || r.child.signalCode !== null ? resolve(null) : r.child.once("exit", resolve)))));
@@ -140,7 +145,7 @@ export async function benchReplicas(options: ReplicaOptions): Promise<ReplicaRes
   }
 }
 
-async function burst(options: ReplicaOptions, fake: ReturnType<typeof fakeGitHub>, replicas: Replica[], dbUrl: string): Promise<ReplicaResult> {
+async function burst(options: ReplicaOptions, fake: ReturnType<typeof fakeGitHub>, replicas: Replica[], dbUrl: string): Promise<Omit<ReplicaResult, "serverNodeVersion">> {
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   const uniqueIds = new Set<string>();
@@ -198,6 +203,7 @@ export function replicasMarkdown(runs: ReplicaResult[], profile: ProfileSummary 
   const rows = runs.map((r) => [
     r.replicas,
     r.killed ? "yes, half-way" : "no",
+    r.serverNodeVersion,
     r.deliveries.toLocaleString("en"),
     fmt(r.seconds),
     fmt(r.decidedPerSecond),
@@ -217,13 +223,14 @@ export function replicasMarkdown(runs: ReplicaResult[], profile: ProfileSummary 
     "### 3b. Replicas on one Postgres, and one killed (-9) half-way",
     "",
     "The same burst, sent round-robin to N servers on one Postgres database (as a load balancer would); reconciliation off, so only the queue recovers. " +
+      "The servers run on the Node of the App's image (the Dockerfile's `NODE_VERSION`) when this machine has that binary, as a deployment would, else on the benchmark's own. " +
       "Kill: the first replica gets SIGKILL when half the deliveries are sent; what it never answered 2xx is sent again to the survivor afterwards (GitHub lists those as failed; a redelivery or the reconciliation pass sends them again), " +
       "and its jobs come back from pg-boss when their 40 s expiry runs out. CPU: all live replicas after they were healthy (start-up excluded), per decided delivery; after a kill, the survivor only. " +
       "Coalesced: deliveries folded into a pending evaluation of their PR, of those received. Targets: p99 under 100 ms, at most 8 ms CPU per decided delivery, 0 lost, 0 duplicated.",
     "",
     table(
-      ["replicas", "killed", "deliveries", "seconds (all decided)", "decided/s", "HTTP p50 ms", "HTTP p99 ms", "p99 < 100 ms", "CPU ms / decided", "≤ 8 ms", "coalesced / received", "decided", "lost", "duplicated", "sent again", "HTTP statuses"],
-      ["r", "l", "r", "r", "r", "r", "r", "l", "r", "l", "r", "r", "r", "r", "r", "l"],
+      ["replicas", "killed", "Node", "deliveries", "seconds (all decided)", "decided/s", "HTTP p50 ms", "HTTP p99 ms", "p99 < 100 ms", "CPU ms / decided", "≤ 8 ms", "coalesced / received", "decided", "lost", "duplicated", "sent again", "HTTP statuses"],
+      ["r", "l", "l", "r", "r", "r", "r", "r", "l", "r", "l", "r", "r", "r", "r", "r", "l"],
       rows,
     ),
     "",

@@ -18,7 +18,7 @@ import { benchDetectors } from "./detectors.js";
 import { benchEngine } from "./engine.js";
 import { benchRequests } from "./requests.js";
 import { benchTelemetry } from "./telemetry.js";
-import { ROOT, otherNodes } from "./util.js";
+import { ROOT, imageNode, otherNodes } from "./util.js";
 
 const SECTIONS = ["engine", "requests", "throughput", "telemetry", "compliance", "detectors"] as const;
 type Section = (typeof SECTIONS)[number];
@@ -117,9 +117,11 @@ if (only.has("throughput")) {
   if (!smoke) {
     const { benchReplicas, replicasMarkdown } = await import("./replicas.js");
     const runs = [];
+    // Replicas are a deployment: they run on the image's Node, when this machine has it.
+    const deployed = imageNode();
     for (const [replicas, killHalfway] of [[1, false], [2, false], [2, true]] as const) {
       step(`webhook burst: ${replicas} replica(s)${killHalfway ? ", one killed -9 half-way" : ""}`);
-      runs.push(await benchReplicas({ deliveries: sizes.deliveries, replicas, killHalfway }));
+      runs.push(await benchReplicas({ deliveries: sizes.deliveries, replicas, killHalfway, serverNode: deployed?.path }));
     }
     const { summariseProfiles } = await import("./profile.js");
     const profile = profileDir ? summariseProfiles(profileDir) : null;

