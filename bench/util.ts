@@ -3,6 +3,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { DockerfileParser } from "dockerfile-ast";
 
 export const ROOT = join(import.meta.dirname, "..");
 
@@ -103,7 +104,8 @@ export function otherNodes(): NodeBinary[] {
  * one of `otherNodes()`; undefined when this machine does not have it.
  */
 export function imageNode(): NodeBinary | undefined {
-  const major = /^ARG NODE_VERSION=(\d+)/m.exec(readFileSync(join(ROOT, "Dockerfile"), "utf8"))?.[1];
+  const dockerfile = DockerfileParser.parse(readFileSync(join(ROOT, "Dockerfile"), "utf8"));
+  const major = dockerfile.getInitialARGs().find((arg) => arg.getProperty()?.getName() === "NODE_VERSION")?.getProperty()?.getValue();
   if (!major) return undefined;
   return [nodeBinary(process.execPath), ...otherNodes()].find((node) => node.version.startsWith(`v${major}.`));
 }
